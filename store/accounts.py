@@ -1,0 +1,116 @@
+"""The account record: validation of names and the mapping to and from stored documents."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+from .errors import ValidationError
+
+USERNAME_RE = re.compile(r"[a-z0-9._@-]{1,48}")
+USER_MANAGEMENT = "UserManagement"
+KNOWN_PERMISSIONS = frozenset({USER_MANAGEMENT})
+ACCOUNTS = "accounts"
+GHOSTS = "ghosts"
+
+
+class TwoFactor(str, Enum):
+    """Two-factor state of an account (PRODUCT §1)."""
+
+    OFF = "off"
+    PENDING = "pending"
+    ACTIVE = "active"
+
+
+def normalise_username(raw: str) -> str:
+    """Lower-case and validate a username; raises :class:`ValidationError`."""
+    if not isinstance(raw, str):
+        raise ValidationError("username must be text")
+    name = raw.strip().lower()
+    if not USERNAME_RE.fullmatch(name):
+        raise ValidationError("username must be 1-48 characters of a-z 0-9 . _ @ -")
+    return name
+
+
+def normalise_permissions(perms: Any) -> tuple[str, ...]:
+    chosen = tuple(sorted(set(perms)))
+    unknown = [p for p in chosen if p not in KNOWN_PERMISSIONS]
+    if unknown:
+        raise ValidationError(f"unknown permission {unknown[0][:40]!r}; known: {', '.join(sorted(KNOWN_PERMISSIONS))}")
+    return chosen
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account as stored; immutable, changed by building a new one with :meth:`evolve`."""
+
+    username: str
+    password_hash: str
+    created: float
+    permissions: tuple[str, ...] = ()
+    two_factor: TwoFactor = TwoFactor.OFF
+    secret: str | None = None
+    last_step: int | None = None
+    code_hashes: tuple[str, ...] = ()
+    password_failures: int = 0
+    factor_failures: int = 0
+    factor_locks: int = 0
+    locked_until: float | None = None
+    locked_for_good: bool = False
+    last_sign_in: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __repr__(self) -> str:  # never print hashes or secrets
+        return f"Account({self.username!r}, two_factor={self.two_factor.value})"
+
+    @property
+    def can_manage_users(self) -> bool:
+        return USER_MANAGEMENT in self.permissions
+
+    @property
+    def codes_left(self) -> int:
+        return len(self.code_hashes)
+
+    def is_locked(self, now: float) -> bool:
+        return self.locked_for_good or (self.locked_until is not None and now < self.locked_until)
+
+    def evolve(self, **changes: Any) -> "Account":
+        return replace(self, **changes)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "pw": self.password_hash,
+            "created": self.created,
+            "perms": list(self.permissions),
+            "tf": self.two_factor.value,
+            "secret": self.secret,
+            "step": self.last_step,
+            "codes": list(self.code_hashes),
+            "pwf": self.password_failures,
+            "tff": self.factor_failures,
+            "tfl": self.factor_locks,
+            "until": self.locked_until,
+            "perm_lock": self.locked_for_good,
+            "last": self.last_sign_in,
+        }
+
+    @classmethod
+    def from_doc(cls, username: str, doc: dict[str, Any]) -> "Account":
+        return cls(
+            username=username,
+            password_hash=doc["pw"],
+            created=doc["created"],
+            permissions=tuple(doc.get("perms", ())),
+            two_factor=TwoFactor(doc.get("tf", "off")),
+            secret=doc.get("secret"),
+            last_step=doc.get("step"),
+            code_hashes=tuple(doc.get("codes", ())),
+            password_failures=doc.get("pwf", 0),
+            factor_failures=doc.get("tff", 0),
+            factor_locks=doc.get("tfl", 0),
+            locked_until=doc.get("until"),
+            locked_for_good=doc.get("perm_lock", False),
+            last_sign_in=doc.get("last"),
+        )

@@ -1,0 +1,139 @@
+"""Append-only JSON Lines audit log with an HMAC chain (PRODUCT §3).
+
+Each line is ``{"time", "actor", "action", "target", "outcome", "mac"}`` where ``mac`` is an HMAC over
+the previous line's mac and this event, so an edited, inserted or removed line breaks the chain.
+Appending reads only the file's tail, so the cost per event does not grow with the log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import orjson
+
+from .crypto import Keyring
+from .errors import StorageError, WriteFailed
+from .fileio import PRIVATE, _describe
+
+GENESIS = "0" * 64
+_TAIL = 8192
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One security event."""
+
+    time: float
+    actor: str
+    action: str
+    target: str
+    outcome: str
+
+    def payload(self) -> bytes:
+        return orjson.dumps(asdict(self), option=orjson.OPT_SORT_KEYS)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Result of verifying the chain: ``ok`` and, if not, the 1-based line where it breaks."""
+
+    ok: bool
+    events: int
+    bad_line: int | None = None
+    reason: str = ""
+
+
+class AuditLog:
+    """The audit file beside the database. Call :meth:`append` while holding the database lock."""
+
+    def __init__(self, path: Path, keyring: Keyring) -> None:
+        self.path = path
+        self._keyring = keyring
+
+    def append(self, event: AuditEvent) -> None:
+        payload = event.payload()
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE)
+        except OSError as exc:
+            raise WriteFailed(_describe(exc, self.path)) from None
+        try:
+            previous = _last_mac(fd)
+            mac = self._keyring.audit_mac(previous, payload)
+            line = payload[:-1] + b',"mac":"' + mac.encode() + b'"}\n'
+            os.write(fd, line)
+            os.fsync(fd)
+        except OSError as exc:
+            raise WriteFailed(_describe(exc, self.path)) from None
+        finally:
+            os.close(fd)
+
+    def events(self) -> Iterator[AuditEvent]:
+        """Every readable event, oldest first (verification is :meth:`verify`'s job)."""
+        for _, record in self._records():
+            if record is not None:
+                try:
+                    yield AuditEvent(**{k: record[k] for k in ("time", "actor", "action", "target", "outcome")})
+                except (KeyError, TypeError):
+                    continue
+
+    def verify(self) -> ChainReport:
+        previous, count = GENESIS, 0
+        for number, record in self._records():
+            if record is None:
+                return ChainReport(False, count, number, "line does not parse")
+            mac = record.pop("mac", None)
+            try:
+                event = AuditEvent(**record)
+            except TypeError:
+                return ChainReport(False, count, number, "line has unexpected fields")
+            expected = self._keyring.audit_mac(previous, event.payload())
+            if not isinstance(mac, str) or not _same(mac, expected):
+                return ChainReport(False, count, number, "line was edited, inserted or the one before it removed")
+            previous, count = mac, count + 1
+        return ChainReport(True, count)
+
+    def _records(self) -> Iterator[tuple[int, dict | None]]:
+        try:
+            handle = open(self.path, "rb")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StorageError(f"cannot read audit log {self.path}: {exc.strerror}") from None
+        with handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    record = None
+                yield number, record if isinstance(record, dict) else None
+
+
+def _same(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _last_mac(fd: int) -> str:
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return GENESIS
+    start = max(0, size - _TAIL)
+    tail = os.pread(fd, size - start, start)
+    if not tail.endswith(b"\n"):
+        # A writer died mid-line: that event was never completed, so drop the fragment.
+        cut = tail.rfind(b"\n")
+        if cut < 0 and start > 0:
+            raise StorageError("audit log's last line is damaged; run `twofold audit verify`")
+        os.ftruncate(fd, start + cut + 1)
+        tail = tail[: cut + 1]
+        if not tail:
+            return GENESIS
+    lines = tail[:-1].rsplit(b"\n", 1)
+    try:
+        return orjson.loads(lines[-1])["mac"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        raise StorageError("audit log's last line is damaged; run `twofold audit verify`") from None

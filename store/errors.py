@@ -1,0 +1,56 @@
+"""Exception types raised by the store and the services.
+
+Each carries a message safe to show to a person: no secret ever goes into one.
+"""
+
+
+class TwofoldError(Exception):
+    """Base class for every error the console and command line turn into a message."""
+
+
+class StorageError(TwofoldError):
+    """The database, key or audit file cannot be used as it is."""
+
+
+class CorruptDatabase(StorageError):
+    """The database file does not parse; it is left untouched."""
+
+
+class ForeignDatabase(StorageError):
+    """The file parses but belongs to something else, or to a newer Twofold."""
+
+
+class KeyFileError(StorageError):
+    """The installation key is missing, short, unreadable or does not match the database."""
+
+
+class WriteFailed(StorageError):
+    """A write could not be completed (read-only folder, full disk); nothing was changed."""
+
+
+class ValidationError(TwofoldError):
+    """Input was rejected (username, password, code format)."""
+
+
+class PermissionDenied(TwofoldError):
+    """The caller lacks the permission the operation needs."""
+
+
+class NotFound(TwofoldError):
+    """No account of that name."""
+
+
+class Conflict(TwofoldError):
+    """The operation contradicts the current state (duplicate name, last administrator, ...)."""
+
+
+class AuthenticationFailed(TwofoldError):
+    """A password, code or recovery code was wrong."""
+
+
+class AccountLocked(TwofoldError):
+    """The account is throttled; ``until`` is a unix time or None for an admin-only unlock."""
+
+    def __init__(self, message: str, until: float | None) -> None:
+        super().__init__(message)
+        self.until = until

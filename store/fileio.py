@@ -1,0 +1,91 @@
+"""Small file helpers: private (0600) creation and atomic replacement."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from .errors import WriteFailed
+
+PRIVATE = 0o600
+TMP_MARK = ".tmp-"
+
+
+def _describe(exc: OSError, path: Path) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write {path}: permission denied or read-only folder; nothing was changed"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"cannot write {path}: the disk is full; nothing was changed"
+    return f"cannot write {path}: {exc.strerror or exc}; nothing was changed"
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> os.stat_result:
+    """Write ``data`` to ``path`` so a crash leaves the old or the new file, never a torn one.
+
+    Returns the stat of the new file. Raises :class:`WriteFailed` with nothing changed.
+    """
+    tmp = path.with_name(f"{path.name}{TMP_MARK}{os.getpid()}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
+        try:
+            os.fchmod(fd, PRIVATE)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+        return st
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise WriteFailed(_describe(exc, path)) from None
+
+
+def remove_leftovers(path: Path) -> int:
+    """Delete temporary files a killed writer left beside ``path`` (call under the lock)."""
+    removed = 0
+    prefix = f"{path.name}{TMP_MARK}"
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return 0
+    for name in names:
+        if name.startswith(prefix):
+            try:
+                os.unlink(path.parent / name)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def create_private(path: Path, data: bytes) -> None:
+    """Create a new 0600 file holding ``data``; fails if it exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+        try:
+            os.fchmod(fd, PRIVATE)
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            raise
+        raise WriteFailed(_describe(exc, path)) from None

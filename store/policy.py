@@ -1,0 +1,56 @@
+"""Every security number in one place (PRODUCT §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import argon2
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    """argon2id parameters; the defaults are argon2-cffi's (RFC 9106 low-memory profile)."""
+
+    time_cost: int = argon2.DEFAULT_TIME_COST
+    memory_cost: int = argon2.DEFAULT_MEMORY_COST
+    parallelism: int = argon2.DEFAULT_PARALLELISM
+    hash_len: int = argon2.DEFAULT_HASH_LENGTH
+    salt_len: int = argon2.DEFAULT_RANDOM_SALT_LENGTH
+
+
+#: A deliberately cheap profile for tests and benchmarks that do not measure argon2 itself.
+FAST_ARGON2 = Argon2Params(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Security policy: passwords, TOTP, recovery codes and throttling."""
+
+    argon2: Argon2Params = Argon2Params()
+    password_min: int = 10
+    password_max: int = 256
+
+    totp_digits: int = 6
+    totp_period: int = 30
+    totp_window: int = 1
+    totp_secret_bytes: int = 20
+    issuer: str = "Twofold"
+
+    recovery_count: int = 10
+    recovery_length: int = 12
+
+    password_lock_after: int = 10
+    password_lock_seconds: int = 10 * 60
+    factor_lock_after: int = 5
+    factor_lock_seconds: int = 5 * 60
+    factor_lock_max_seconds: int = 60 * 60
+    factor_permanent_after: int = 100
+
+    #: How long a password-verified sign-in may wait for its second factor.
+    second_factor_ticket_seconds: int = 10 * 60
+    #: Console idle lock; 0 disables it.
+    idle_timeout_seconds: int = 15 * 60
+
+    def factor_lock_duration(self, lock_number: int) -> int:
+        """Seconds of the n-th (1-based) second-factor lock: 5 min doubling up to 60 min."""
+        return min(self.factor_lock_seconds * 2 ** (lock_number - 1), self.factor_lock_max_seconds)

@@ -1,0 +1,156 @@
+"""User administration (PRODUCT §2.6): every call needs UserManagement, checked in the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..accounts import USER_MANAGEMENT, Account, TwoFactor, normalise_permissions, normalise_username
+from ..errors import Conflict, NotFound
+from ..passwords import check_new_password
+from ..recovery import new_codes, normalise_code
+from ..repository import Unit
+from ..throttle import unlocked
+from .context import Context
+from .results import AccountView, Caller, IssuedCodes, SystemActor
+
+
+class UserAdmin:
+    """Manage other accounts. The caller's permission is re-read inside each transaction."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def list(self, caller: Caller, text: str = "") -> list[AccountView]:
+        self.ctx.require_manager_now(caller)
+        now = self.ctx.now()
+        views = self.ctx.repo.scan(lambda name, doc: AccountView.of(Account.from_doc(name, doc), now))
+        needle = text.strip().lower()
+        return [v for v in views if needle in v.username] if needle else views
+
+    def show(self, caller: Caller, username: str) -> AccountView:
+        name = normalise_username(username)
+        self.ctx.require_manager_now(caller)
+        account = self.ctx.repo.get(name)
+        if account is None:
+            raise NotFound(f"no account named {name!r}")
+        return AccountView.of(account, self.ctx.now())
+
+    def create(
+        self, caller: Caller, username: str, password: str, permissions: Iterable[str] = (), two_factor: bool = False
+    ) -> AccountView:
+        name = normalise_username(username)
+        perms = normalise_permissions(permissions)
+        check_new_password(password, name, self.ctx.policy)
+        password_hash = self.ctx.passwords.hash(password)
+        with self.ctx.repo.transaction() as unit:
+            self.ctx.require_manager(unit, caller)
+            account = self._insert(unit, caller.actor, name, password_hash, perms, two_factor)
+        return AccountView.of(account, self.ctx.now())
+
+    def create_first(self, username: str, password: str) -> AccountView:
+        """First run: the very first account, holding UserManagement. Refused once any account exists."""
+        name = normalise_username(username)
+        check_new_password(password, name, self.ctx.policy)
+        password_hash = self.ctx.passwords.hash(password)
+        with self.ctx.repo.transaction() as unit:
+            if unit.count():
+                raise Conflict("an administrator already exists; sign in instead")
+            account = self._insert(unit, "first-run", name, password_hash, (USER_MANAGEMENT,), False)
+        return AccountView.of(account, self.ctx.now())
+
+    def _insert(self, unit: Unit, actor: str, name: str, pw_hash: str, perms: tuple[str, ...], tf: bool) -> Account:
+        if unit.get(name) is not None:
+            raise Conflict(f"an account named {name!r} already exists")
+        account = Account(
+            username=name,
+            password_hash=pw_hash,
+            created=self.ctx.now(),
+            permissions=perms,
+            two_factor=TwoFactor.PENDING if tf else TwoFactor.OFF,
+        )
+        unit.put(account)
+        self.ctx.audit(actor, "account-created", name)
+        if perms:
+            self.ctx.audit(actor, "permissions-changed", name, ",".join(perms))
+        if tf:
+            self.ctx.audit(actor, "2fa-on", name)
+        return account
+
+    def _change(self, caller: Caller, username: str, action: str, change) -> AccountView:
+        name = normalise_username(username)
+        with self.ctx.repo.transaction() as unit:
+            self.ctx.require_manager(unit, caller)
+            account = self.ctx.require(unit, name)
+            updated = change(unit, account)
+            if updated is not None:
+                unit.put(updated)
+                self.ctx.audit(caller.actor, action, name)
+                account = updated
+        return AccountView.of(account, self.ctx.now())
+
+    def switch_two_factor(self, caller: Caller, username: str, on: bool) -> AccountView:
+        if on:
+            change = lambda _u, a: a.evolve(two_factor=TwoFactor.PENDING) if a.two_factor is TwoFactor.OFF else None
+            return self._change(caller, username, "2fa-on", change)
+        off = lambda _u, a: (
+            a.evolve(two_factor=TwoFactor.OFF, secret=None, last_step=None, code_hashes=())
+            if a.two_factor is not TwoFactor.OFF
+            else None
+        )
+        return self._change(caller, username, "2fa-off", off)
+
+    def reset_authenticator(self, caller: Caller, username: str) -> AccountView:
+        reset = lambda _u, a: a.evolve(two_factor=TwoFactor.PENDING, secret=None, last_step=None, code_hashes=())
+        return self._change(caller, username, "2fa-reset", reset)
+
+    def unlock(self, caller: Caller, username: str) -> AccountView:
+        return self._change(caller, username, "account-unlocked", lambda _u, a: unlocked(a))
+
+    def set_password(self, caller: Caller, username: str, password: str) -> AccountView:
+        name = normalise_username(username)
+        check_new_password(password, name, self.ctx.policy)
+        new_hash = self.ctx.passwords.hash(password)
+        return self._change(caller, name, "password-changed", lambda _u, a: a.evolve(password_hash=new_hash))
+
+    def set_permissions(self, caller: Caller, username: str, permissions: Iterable[str]) -> AccountView:
+        perms = normalise_permissions(permissions)
+
+        def change(unit: Unit, account: Account) -> Account | None:
+            if perms == account.permissions:
+                return None
+            if account.can_manage_users and USER_MANAGEMENT not in perms:
+                self._keep_a_manager(unit, account.username)
+            return account.evolve(permissions=perms)
+
+        return self._change(caller, username, "permissions-changed", change)
+
+    def generate_codes(self, caller: Caller, username: str) -> IssuedCodes:
+        codes = new_codes(self.ctx.policy)
+        hashes = tuple(self.ctx.keyring.code_hash(normalise_code(c, self.ctx.policy)) for c in codes)
+
+        def change(_unit: Unit, account: Account) -> Account:
+            if account.two_factor is not TwoFactor.ACTIVE:
+                raise Conflict(f"{account.username} has no active authenticator; recovery codes need one")
+            return account.evolve(code_hashes=hashes)
+
+        view = self._change(caller, username, "codes-generated", change)
+        return IssuedCodes(view.username, tuple(codes))
+
+    def delete(self, caller: Caller, username: str) -> None:
+        name = normalise_username(username)
+        with self.ctx.repo.transaction() as unit:
+            self.ctx.require_manager(unit, caller)
+            account = self.ctx.require(unit, name)
+            if not isinstance(caller, SystemActor) and caller.username == name:
+                raise Conflict("you cannot delete your own account")
+            if account.can_manage_users:
+                self._keep_a_manager(unit, name)
+            unit.delete(name)
+            self.ctx.audit(caller.actor, "account-deleted", name)
+
+    def _keep_a_manager(self, unit: Unit, leaving: str) -> None:
+        if not any(a.can_manage_users and a.username != leaving for a in unit.all()):
+            raise Conflict(f"{leaving} is the last account with UserManagement; give it to someone else first")
+
+
+__all__ = ["UserAdmin", "NotFound"]

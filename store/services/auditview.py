@@ -1,0 +1,34 @@
+"""Reading and verifying the audit log (PRODUCT §2.7, §5)."""
+
+from __future__ import annotations
+
+from ..audit import AuditEvent, ChainReport
+from .context import Context
+from .results import Caller
+
+
+class AuditReader:
+    """Audit events for holders of UserManagement (and the command line)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def events(
+        self, caller: Caller, *, user: str | None = None, text: str = "", limit: int | None = None
+    ) -> list[AuditEvent]:
+        """Newest first; ``user`` matches actor or target; ``text`` matches any field."""
+        self.ctx.require_manager_now(caller)
+        needle = text.strip().lower()
+        chosen = []
+        for event in self.ctx.audit_log.events():
+            if user and user.lower() not in (event.actor.lower(), event.target.lower()):
+                continue
+            if needle and not any(needle in f.lower() for f in (event.actor, event.action, event.target, event.outcome)):
+                continue
+            chosen.append(event)
+        chosen.reverse()
+        return chosen if limit is None else chosen[: max(limit, 0)]
+
+    def verify(self, caller: Caller) -> ChainReport:
+        self.ctx.require_manager_now(caller)
+        return self.ctx.audit_log.verify()

@@ -1,0 +1,80 @@
+"""Authenticator setup (PRODUCT §2.3): secret in memory → verified code → active with codes."""
+
+from __future__ import annotations
+
+from ..accounts import TwoFactor
+from ..errors import AuthenticationFailed, Conflict
+from ..otp import group_secret, matching_step, new_secret, normalise_code, provisioning_uri
+from ..recovery import new_codes, normalise_code as normalise_recovery
+from ..throttle import after_sign_in
+from .context import Context
+from .results import Enrolment, Session, Stage, Ticket, VerifiedEnrolment
+from .signin import SignIn
+
+
+class Setup:
+    """Runs the setup wizard's service side, from a sign-in ticket or a signed-in session."""
+
+    def __init__(self, ctx: Context, signin: SignIn) -> None:
+        self.ctx = ctx
+        self.signin = signin
+
+    def begin(self, who: Ticket | Session) -> Enrolment:
+        """A fresh secret and its otpauth URI, held only in the returned object."""
+        if isinstance(who, Ticket):
+            username = self.signin.redeem(who, Stage.SETUP)
+            ticket = who
+        else:
+            account = self.ctx.repo.get(getattr(who, "username", ""))
+            if account is None or not isinstance(who, Session):
+                raise AuthenticationFailed("not signed in")
+            if account.two_factor is not TwoFactor.PENDING:
+                raise Conflict("two-factor authentication is not waiting for setup")
+            username, ticket = account.username, None
+        secret = new_secret(self.ctx.policy)
+        uri = provisioning_uri(secret, username, self.ctx.policy.issuer)
+        return Enrolment(username, secret, uri, group_secret(secret), ticket)
+
+    def verify(self, enrolment: Enrolment, text: str) -> VerifiedEnrolment:
+        """Check a code from the new authenticator; nothing is stored yet."""
+        if enrolment.ticket is not None:
+            self.signin.redeem(enrolment.ticket, Stage.SETUP)
+        code = normalise_code(text)
+        step = None if code is None else matching_step(enrolment.secret, code, self.ctx.now(), None, self.ctx.policy)
+        if step is None:
+            raise AuthenticationFailed("That code is not valid; check the authenticator's clock and try again")
+        return VerifiedEnrolment(enrolment, step, tuple(new_codes(self.ctx.policy)))
+
+    def activate(self, verified: VerifiedEnrolment) -> Session:
+        """Store the secret (encrypted) and the code hashes; the state becomes ``active``.
+
+        From a sign-in ticket this also completes the sign-in.
+        """
+        ctx = self.ctx
+        enrolment = verified.enrolment
+        name = enrolment.username
+        if enrolment.ticket is not None:
+            self.signin.redeem(enrolment.ticket, Stage.SETUP)
+        sealed = ctx.keyring.encrypt_secret(enrolment.secret.encode("ascii"), name)
+        hashes = tuple(ctx.keyring.code_hash(normalise_recovery(c, ctx.policy)) for c in verified.codes)
+        with ctx.repo.transaction() as unit:
+            account = ctx.require(unit, name)
+            if account.two_factor is not TwoFactor.PENDING:
+                raise Conflict("two-factor settings changed meanwhile; nothing was stored")
+            now = ctx.now()
+            account = account.evolve(
+                two_factor=TwoFactor.ACTIVE, secret=sealed, last_step=verified.step, code_hashes=hashes
+            )
+            ctx.audit(name, "setup-completed", name)
+            ctx.audit(name, "codes-generated", name)
+            if enrolment.ticket is not None:
+                account = after_sign_in(account, now)
+                ctx.audit(name, "sign-in", name, "ok")
+            unit.put(account)
+        self.signin.discard(enrolment.ticket)
+        return Session(name, now)
+
+    def confirm(self, enrolment: Enrolment, text: str) -> tuple[Session, VerifiedEnrolment]:
+        """Verify and activate in one call (for callers without a separate "saved" step)."""
+        verified = self.verify(enrolment, text)
+        return self.activate(verified), verified
