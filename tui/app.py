@@ -1,0 +1,156 @@
+"""The Twofold console: a thin App that owns the session and moves between screens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from store.errors import TwofoldError
+from store.services import Services
+from store.services.results import Session, Ticket
+
+CSS_FILE = Path(__file__).with_name("app.tcss")
+
+
+class TwofoldApp(App[None]):
+    """Keyboard-driven console over the service layer; it never touches the store directly."""
+
+    CSS_PATH = CSS_FILE
+    TITLE = "Twofold"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="quit")]
+
+    def __init__(self, services: Services, *, idle_seconds: float | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.services = services
+        self.session: Session | None = None
+        """The signed-in account, or None on the sign-in screens."""
+        self.idle_seconds = services.ctx.policy.idle_timeout_seconds if idle_seconds is None else idle_seconds
+        self._monotonic = monotonic
+        self._last_input = monotonic()
+
+    # -- start and navigation ----------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.start_sign_in()
+        if self.idle_seconds > 0:
+            self.set_interval(min(5.0, max(self.idle_seconds / 4, 0.05)), self.check_idle, name="idle-lock")
+
+    def _reset_to(self, screen: Screen) -> None:
+        """Drop every screen (cancelling flows waiting on them) and show ``screen``."""
+        self.workers.cancel_group(self, "flow")
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def start_sign_in(self, username: str = "") -> None:
+        from screens.first_run import FirstRunScreen
+        from screens.login import LoginScreen
+
+        self.session = None
+        self.sub_title = ""
+        try:
+            first_run = not self.services.has_accounts()
+        except TwofoldError as exc:
+            self.exit(message=str(exc))
+            return
+        self._reset_to(FirstRunScreen() if first_run else LoginScreen(username=username))
+
+    def signed_in(self, session: Session) -> None:
+        from screens.account import AccountScreen
+
+        self.session = session
+        self.sub_title = f"signed in as {session.username}"
+        self._reset_to(AccountScreen())
+
+    def sign_out(self, message: str = "Signed out") -> None:
+        self.start_sign_in()
+        self.notify(message, title="Twofold")
+
+    def can_manage(self) -> bool:
+        """Whether the signed-in account holds UserManagement right now."""
+        if self.session is None:
+            return False
+        try:
+            return "UserManagement" in self.services.own.view(self.session).permissions
+        except TwofoldError:
+            return False
+
+    def open_users(self) -> None:
+        from screens.users import UsersScreen
+
+        if self.can_manage():
+            self.push_screen(UsersScreen())
+
+    def open_audit(self) -> None:
+        from screens.audit import AuditScreen
+
+        if self.can_manage():
+            self.push_screen(AuditScreen())
+
+    @work(exclusive=True, group="flow", exit_on_error=False)
+    async def run_setup(self, who: Ticket | Session) -> None:
+        """The setup wizard's modal steps; cancelling signs out (the state stays pending)."""
+        from screens.enrol.wizard import run_wizard
+
+        session = await run_wizard(self, who)
+        if session is None:
+            self.sign_out("Setup cancelled: two-factor setup is still pending; you were signed out")
+        elif isinstance(who, Ticket):
+            self.signed_in(session)
+            self.notify("Two-factor authentication is active", title="Setup complete")
+        else:
+            self.notify("Two-factor authentication is active", title="Setup complete")
+
+    # -- idle lock -----------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
+            self._last_input = self._monotonic()
+        await super().on_event(event)
+
+    def check_idle(self) -> None:
+        if self.session is None or self.idle_seconds <= 0:
+            return
+        if self._monotonic() - self._last_input >= self.idle_seconds:
+            minutes = self.idle_seconds / 60
+            self.sign_out(f"Locked after {minutes:g} minutes without input")
+
+    # -- command palette and screenshots -------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        secret = getattr(screen, "SHOWS_SECRETS", False)
+        for command in super().get_system_commands(screen):
+            if secret and "screenshot" in command.title.lower():
+                continue
+            yield command
+        if self.session is not None:
+            yield SystemCommand("Account settings", "Your two-factor settings, codes and password", self.open_account)
+            if self.can_manage():
+                yield SystemCommand("Users", "Manage accounts", self.open_users)
+                yield SystemCommand("Audit log", "Security events, newest first", self.open_audit)
+            yield SystemCommand("Sign out", "End this session", self.sign_out)
+        extra = getattr(screen, "palette_commands", None)
+        if callable(extra):
+            yield from extra()
+
+    def open_account(self) -> None:
+        from screens.account import AccountScreen
+
+        if self.session is not None:
+            self._reset_to(AccountScreen())
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        if any(getattr(s, "SHOWS_SECRETS", False) for s in self.screen_stack):
+            self.notify("Screenshots are disabled while secrets are on screen", severity="warning")
+            return
+        super().action_screenshot(filename, path)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str | None:
+        if any(getattr(s, "SHOWS_SECRETS", False) for s in self.screen_stack):
+            self.notify("Screenshots are disabled while secrets are on screen", severity="warning")
+            return None
+        return super().deliver_screenshot(filename, path, time_format)

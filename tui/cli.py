@@ -1,0 +1,137 @@
+"""The ``twofold`` command line (PRODUCT §5). Textual is imported only to open the console."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import pwd
+import sys
+from collections.abc import Callable
+
+from store.errors import AccountLocked, AuthenticationFailed, TwofoldError, ValidationError
+from store.paths import Paths
+from store.policy import Policy
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad command-line use: exit 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
+    parser.add_argument("--db", metavar="PATH", help="database file (default: per-user data folder; or $TWOFOLD_DB)")
+    parser.add_argument("--issuer", metavar="NAME", default="Twofold", help="issuer shown in authenticator apps")
+    parser.add_argument(
+        "--idle-timeout", metavar="MIN", type=float, default=15, help="console idle lock in minutes (0 = never)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = user.add_parser("add", help="create an account (password from stdin or prompted twice)")
+    add.add_argument("name")
+    add.add_argument("--permission", action="append", default=[], metavar="PERM", help="e.g. UserManagement")
+    lst = user.add_parser("list", help="list accounts")
+    lst.add_argument("--json", action="store_true")
+    show = user.add_parser("show", help="show one account")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    user.add_parser("passwd", help="set an account's password").add_argument("name")
+    tfa = user.add_parser("2fa", help="switch two-factor on, off, or reset the authenticator")
+    tfa.add_argument("name")
+    tfa.add_argument("state", choices=["on", "off", "reset"])
+    user.add_parser("unlock", help="clear an account's lock").add_argument("name")
+    user.add_parser("delete", help="delete an account").add_argument("name")
+
+    auth = sub.add_parser("auth", help="check a sign-in: password on line 1, code on line 2 of stdin")
+    auth.add_argument("name")
+
+    audit = sub.add_parser("audit", help="show the audit log, newest first")
+    audit.add_argument("--json", action="store_true")
+    audit.add_argument("--user", metavar="NAME")
+    audit.add_argument("--limit", metavar="N", type=int)
+    audit.add_argument("check", nargs="?", choices=["verify"], help="verify the HMAC chain")
+
+    sub.add_parser("doctor", help="check files, permissions, key, schema and audit chain")
+    return parser
+
+
+class Input:
+    """Passwords and codes: lines of stdin when it is not a terminal, else prompts without echo."""
+
+    def __init__(self) -> None:
+        self.interactive = sys.stdin.isatty()
+
+    def line(self, prompt: str) -> str:
+        if self.interactive:
+            return getpass.getpass(prompt)
+        text = sys.stdin.readline()
+        return text[:-1] if text.endswith("\n") else text
+
+    def new_password(self) -> str:
+        first = self.line("New password: ")
+        if self.interactive and self.line("Repeat password: ") != first:
+            raise ValidationError("the passwords do not match")
+        return first
+
+
+def unix_actor() -> str:
+    try:
+        return f"cli:{pwd.getpwuid(os.getuid()).pw_name}"
+    except KeyError:
+        return f"cli:uid{os.getuid()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) and EXIT_USAGE
+    try:
+        if args.command is None:
+            return open_console(args)
+        from . import commands
+
+        handler: Callable[..., int] = commands.HANDLERS[args.command]
+        return handler(args, Input())
+    except UsageError as exc:
+        print(f"twofold: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (AuthenticationFailed, AccountLocked) as exc:
+        print(f"twofold: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except TwofoldError as exc:
+        print(f"twofold: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback in front of the user
+        if os.environ.get("TWOFOLD_DEBUG"):
+            raise
+        print(f"twofold: unexpected error ({type(exc).__name__}); set TWOFOLD_DEBUG=1 for details", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def policy_from(args: argparse.Namespace) -> Policy:
+    minutes = args.idle_timeout
+    if minutes is None or minutes < 0:
+        raise UsageError("--idle-timeout must be 0 or more minutes")
+    return Policy(issuer=args.issuer, idle_timeout_seconds=int(minutes * 60))
+
+
+def open_console(args: argparse.Namespace) -> int:
+    from store.services import Services
+
+    services = Services.open(Paths.resolve(args.db), policy_from(args))
+    from .app import TwofoldApp
+
+    TwofoldApp(services).run()
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

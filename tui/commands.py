@@ -1,0 +1,156 @@
+"""Handlers of the ``twofold`` subcommands; each returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+import sys
+from collections.abc import Callable
+
+from store.errors import AuthenticationFailed, StorageError, TwofoldError
+from store.paths import Paths
+from store.services import Services
+from store.services.results import AccountView, Stage, SystemActor, iso
+
+from .cli import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, Input, UsageError, policy_from, unix_actor
+
+
+def _services(args: argparse.Namespace) -> Services:
+    return Services.open(Paths.resolve(args.db), policy_from(args))
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _describe(view: AccountView) -> str:
+    lock = "no"
+    if view.locked:
+        lock = "until an admin unlocks" if view.locked_for_good else f"until {iso(view.locked_until)}"
+    return "\n".join(
+        [
+            f"username:        {view.username}",
+            f"permissions:     {', '.join(view.permissions) or '-'}",
+            f"two-factor:      {view.two_factor.value}",
+            f"recovery codes:  {view.codes_left} left",
+            f"locked:          {lock}",
+            f"last sign-in:    {iso(view.last_sign_in) or 'never'}",
+            f"created:         {iso(view.created)}",
+        ]
+    )
+
+
+def user(args: argparse.Namespace, inp: Input) -> int:
+    services = _services(args)
+    me = SystemActor(unix_actor())
+    admin = services.admin
+    if args.action == "add":
+        view = admin.create(me, args.name, inp.new_password(), args.permission)
+        print(f"created {view.username}")
+    elif args.action == "list":
+        views = admin.list(me)
+        if args.json:
+            _print_json([v.to_json() for v in views])
+        else:
+            print(f"{'USERNAME':<24} {'2FA':<8} {'CODES':>5}  {'LOCKED':<6}  {'LAST SIGN-IN':<25} PERMISSIONS")
+            for v in views:
+                print(
+                    f"{v.username:<24} {v.two_factor.value:<8} {v.codes_left:>5}  {'yes' if v.locked else 'no':<6}"
+                    f"  {iso(v.last_sign_in) or 'never':<25} {','.join(v.permissions)}"
+                )
+    elif args.action == "show":
+        view = admin.show(me, args.name)
+        _print_json(view.to_json()) if args.json else print(_describe(view))
+    elif args.action == "passwd":
+        admin.set_password(me, args.name, inp.new_password())
+        print(f"password of {args.name.lower()} changed")
+    elif args.action == "2fa":
+        if args.state == "reset":
+            view = admin.reset_authenticator(me, args.name)
+        else:
+            view = admin.switch_two_factor(me, args.name, args.state == "on")
+        print(f"two-factor of {view.username}: {view.two_factor.value}")
+    elif args.action == "unlock":
+        view = admin.unlock(me, args.name)
+        print(f"unlocked {view.username}")
+    elif args.action == "delete":
+        admin.delete(me, args.name)
+        print(f"deleted {args.name.lower()}")
+    return EXIT_OK
+
+
+def auth(args: argparse.Namespace, inp: Input) -> int:
+    services = _services(args)
+    result = services.signin.password(args.name, inp.line("Password: "))
+    if result.stage is Stage.DONE:
+        print("accepted")
+        return EXIT_OK
+    if result.stage is Stage.SETUP:
+        services.signin.discard(result.ticket)
+        print("two-factor setup pending: sign in to the console to set up the authenticator", file=sys.stderr)
+        return EXIT_PENDING
+    code = inp.line("Code (authenticator or recovery code): ")
+    if not code.strip():
+        raise AuthenticationFailed("a code is required for this account")
+    signed = services.signin.second_factor(result.ticket, code)
+    note = f" ({signed.codes_left} recovery codes left)" if signed.method.value == "recovery" else ""
+    print(f"accepted{note}")
+    return EXIT_OK
+
+
+def audit(args: argparse.Namespace, inp: Input) -> int:
+    services = _services(args)
+    me = SystemActor(unix_actor())
+    if args.check == "verify":
+        report = services.audit.verify(me)
+        if report.ok:
+            print(f"audit chain intact: {report.events} events")
+            return EXIT_OK
+        print(f"twofold: audit chain broken at line {report.bad_line}: {report.reason}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("--limit must be 0 or more")
+    events = services.audit.events(me, user=args.user, limit=args.limit)
+    if args.json:
+        _print_json([{"time": iso(e.time), "actor": e.actor, "action": e.action, "target": e.target, "outcome": e.outcome} for e in events])
+    else:
+        for e in events:
+            print(f"{iso(e.time)}  {e.actor:<20} {e.action:<20} {e.target:<20} {e.outcome}")
+    return EXIT_OK
+
+
+def doctor(args: argparse.Namespace, inp: Input) -> int:
+    paths = Paths.resolve(args.db)
+    problems = 0
+
+    def report(ok: bool, text: str) -> None:
+        nonlocal problems
+        problems += not ok
+        print(f"[{'ok' if ok else 'FAIL'}] {text}")
+
+    for label, path in (("database", paths.db), ("key", paths.key), ("audit log", paths.audit)):
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            report(label == "audit log", f"{label} {path}: missing")
+            continue
+        report(mode & 0o077 == 0, f"{label} {path}: mode {mode:04o}" + ("" if mode & 0o077 == 0 else " (should be 0600)"))
+    try:
+        services = Services.open(paths, policy_from(args))
+    except TwofoldError as exc:
+        report(False, str(exc))
+        return EXIT_REFUSED
+    report(True, f"schema and key match; {services.ctx.repo.count()} accounts")
+    chain = services.audit.verify(SystemActor(unix_actor()))
+    report(chain.ok, f"audit chain: {chain.events} events intact" if chain.ok else f"audit chain broken at line {chain.bad_line}")
+    return EXIT_OK if problems == 0 else EXIT_REFUSED
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, Input], int]] = {
+    "user": user,
+    "auth": auth,
+    "audit": audit,
+    "doctor": doctor,
+}
