@@ -110,6 +110,10 @@ class Database:
             self._lock_fd = None
 
     # -- locking ---------------------------------------------------------------------------
+    def locked(self):
+        """The exclusive inter-process lock, for work beside the database (the audit log)."""
+        return self._locked()
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with self._thread_lock:

@@ -49,6 +49,8 @@ class Services:
             keyring=db.keyring,
             audit_log=AuditLog(paths.audit, db.keyring),
         )
+        with db.locked():
+            ctx.audit_log.repair()
         signin = SignIn(ctx)
         return cls(ctx, signin, Setup(ctx, signin), OwnAccount(ctx), UserAdmin(ctx), AuditReader(ctx))
 

@@ -1,0 +1,61 @@
+"""Build benchmark databases: N accounts, each with 2FA active and a full set of recovery codes."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import orjson
+
+from store.accounts import USER_MANAGEMENT, Account, TwoFactor
+from store.crypto import Keyring, create_key
+from store.db import APP_ID, META, META_DOC, SCHEMA_VERSION
+from store.fileio import atomic_write
+from store.otp import new_secret
+from store.passwords import Passwords
+from store.paths import Paths
+from store.policy import Argon2Params, Policy
+from store.recovery import new_codes, normalise_code
+
+PASSWORD = "benchmark password"  # fake
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # fake, shared by every generated account
+
+
+def build(folder: Path, count: int, params: Argon2Params = Argon2Params()) -> Paths:
+    """Write a database of ``count`` accounts (user00000...) with the real file format."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = Paths(folder / "twofold.json")
+    for leftover in (paths.db, paths.key, paths.audit, paths.lock):
+        if leftover.exists():
+            leftover.unlink()
+    keyring = Keyring(create_key(paths.key))
+    policy = Policy(argon2=params)
+    pw_hash = Passwords(params).hash(PASSWORD)
+    accounts = {}
+    now = time.time()
+    for i in range(count):
+        name = f"user{i:05d}"
+        codes = new_codes(policy)
+        account = Account(
+            username=name,
+            password_hash=pw_hash,
+            created=now,
+            permissions=(USER_MANAGEMENT,) if i == 0 else (),
+            two_factor=TwoFactor.ACTIVE,
+            secret=keyring.encrypt_secret(SECRET.encode(), name),
+            code_hashes=tuple(keyring.code_hash(normalise_code(c, policy)) for c in codes),
+            last_sign_in=now,
+        )
+        accounts[name] = account.to_doc()
+    meta = {META_DOC: {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": keyring.check_value()}}
+    atomic_write(paths.db, orjson.dumps({META: meta, "accounts": accounts}))
+    return paths
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    p = build(Path(sys.argv[1]), n)
+    print(p.db, os.path.getsize(p.db))
