@@ -6,11 +6,11 @@ import os
 import time
 from pathlib import Path
 
-import orjson
 
 from store.accounts import USER_MANAGEMENT, Account, TwoFactor
 from store.crypto import Keyring, create_key
 from store.db import APP_ID, META, META_DOC, SCHEMA_VERSION
+from store.docfile import encode
 from store.fileio import atomic_write
 from store.otp import new_secret
 from store.passwords import Passwords
@@ -49,7 +49,7 @@ def build(folder: Path, count: int, params: Argon2Params = Argon2Params()) -> Pa
         )
         accounts[name] = account.to_doc()
     meta = {META_DOC: {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": keyring.check_value()}}
-    atomic_write(paths.db, orjson.dumps({META: meta, "accounts": accounts}))
+    atomic_write(paths.db, encode({META: meta, "accounts": accounts}))
     return paths
 
 

@@ -95,7 +95,7 @@ class Keyring:
             ) from None
 
     def code_hash(self, normalised_code: str) -> str:
-        return _b64(hmac.new(self._code_key, normalised_code.encode("ascii"), hashlib.sha256).digest())
+        return _b64(hmac.new(self._code_key, normalised_code.encode("ascii"), hashlib.sha256).digest()[:16])
 
     def username_tag(self, username: str) -> str:
         return _b64(hmac.new(self._tag_key, username.encode("utf-8"), hashlib.sha256).digest()[:18])

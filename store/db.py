@@ -1,10 +1,13 @@
 """Locked, atomic TinyDB storage that several processes can share (PRODUCT §4).
 
 Every read-modify-write runs in :meth:`Database.transaction`: an exclusive ``flock`` on a lock file
-beside the database, a fresh look at the file, TinyDB operations against the in-memory tables, and
-one atomic write at the end. Reads outside a transaction see the last committed file. A parsed file
-is reused only while the very same inode is on disk (we keep it open, so its number cannot be
-reused), so no process ever serves another process's stale data.
+beside the database, a fresh look at the file, the changes, and one atomic replacement of the file
+(temporary file, fsync, rename, fsync of the folder). Reads outside a transaction see the last
+committed file. What was read is reused only while the very same inode is on disk (we keep it
+open, so its number cannot be reused), so no process ever serves stale data.
+
+The file is plain TinyDB JSON laid out one document per line (see :mod:`store.docfile`), so a
+single account is read, and a change written, without decoding or re-encoding the others.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
@@ -22,12 +24,15 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
+from . import docfile
 from .crypto import Keyring, create_key, read_key
 from .errors import CorruptDatabase, ForeignDatabase, KeyFileError, StorageError, WriteFailed
 from .fileio import PRIVATE, atomic_write, remove_leftovers
 from .paths import Paths
 
 T = TypeVar("T")
+Doc = dict[str, Any]
+Tables = dict[str, dict[str, Doc]]
 
 APP_ID = "twofold"
 SCHEMA_VERSION = 1
@@ -42,22 +47,55 @@ class NamedTable(Table):
     default_query_cache_capacity = 0
 
 
-class _MemoryStorage(Storage):
-    """TinyDB storage over the transaction's in-memory tables; the Database writes the file."""
+class _Committed(Storage):
+    """Read-only TinyDB storage over the committed tables; writes go through transactions."""
 
-    def __init__(self, owner: "Database") -> None:
-        self._owner = owner
+    def __init__(self, tables: Callable[[], Tables]) -> None:
+        self._tables = tables
 
-    def read(self) -> dict[str, dict[str, Any]]:
-        return self._owner._tx_data
+    def read(self) -> Tables:
+        return self._tables()
 
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        self._owner._tx_data = data
-        self._owner._tx_dirty = True
+    def write(self, data: Tables) -> None:  # pragma: no cover - never called
+        raise StorageError("write through Database.transaction()")
 
 
 class _TinyDB(TinyDB):
     table_class = NamedTable
+
+
+class Transaction:
+    """Changes of one locked transaction, applied to the file when it ends."""
+
+    def __init__(self, db: "Database") -> None:
+        self._db = db
+        self.changes: dict[str, dict[str, Doc | None]] = {}
+
+    def get(self, table: str, doc_id: str) -> Doc | None:
+        pending = self.changes.get(table, {})
+        if doc_id in pending:
+            doc = pending[doc_id]
+            return None if doc is None else dict(doc)
+        doc = self._db._committed_doc(table, doc_id)
+        return None if doc is None else dict(doc)
+
+    def put(self, table: str, doc_id: str, doc: Doc) -> None:
+        self.changes.setdefault(table, {})[doc_id] = dict(doc)
+
+    def delete(self, table: str, doc_id: str) -> None:
+        self.changes.setdefault(table, {})[doc_id] = None
+
+    def all(self, table: str) -> Iterator[tuple[str, Doc]]:
+        pending = self.changes.get(table, {})
+        for doc in self._db.tinydb.table(table).all():
+            if doc.doc_id not in pending:
+                yield doc.doc_id, doc
+        for doc_id, doc in pending.items():
+            if doc is not None:
+                yield doc_id, doc
+
+    def count(self, table: str) -> int:
+        return sum(1 for _ in self.all(table))
 
 
 class Database:
@@ -67,12 +105,11 @@ class Database:
         self.paths = paths
         self._thread_lock = threading.RLock()
         self._lock_fd: int | None = None
-        self._cache_fd: int | None = None
-        self._cache_sig: tuple[int, int, int, int] | None = None
-        self._cache: dict[str, dict[str, Any]] | None = None
-        self._tx_data: dict[str, dict[str, Any]] = {}
-        self._tx_dirty = False
-        self._tinydb = _TinyDB(storage=_MemoryStorage, owner=self)
+        self._fd: int | None = None
+        self._sig: tuple[int, int, int, int] | None = None
+        self._raw = b""
+        self._tables: Tables | None = None
+        self.tinydb = _TinyDB(storage=_Committed, tables=self._full)
         self.keyring: Keyring | None = None
 
     # -- opening ---------------------------------------------------------------------------
@@ -83,31 +120,30 @@ class Database:
         except OSError as exc:
             raise WriteFailed(f"cannot create folder {self.paths.folder}: {exc.strerror}") from None
         with self._locked():
-            remove_leftovers(self.paths.db)
             if not self.paths.db.exists():
                 self._create()
-            data = self._load()
-            self._check_key(data)
+            self._refresh()
+            remove_leftovers(self.paths.db)
+            self._check_key()
         return self
 
     def _create(self) -> None:
         key = read_key(self.paths.key) if self.paths.key.exists() else create_key(self.paths.key)
-        keyring = Keyring(key)
-        meta = {META_DOC: {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": keyring.check_value()}}
-        atomic_write(self.paths.db, orjson.dumps({META: meta}))
+        meta = {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": Keyring(key).check_value()}
+        atomic_write(self.paths.db, docfile.encode({META: {META_DOC: meta}}))
 
-    def _check_key(self, data: dict[str, dict[str, Any]]) -> None:
-        key = read_key(self.paths.key)
-        keyring = Keyring(key)
-        if data[META][META_DOC].get("key_check") != keyring.check_value():
+    def _check_key(self) -> None:
+        keyring = Keyring(read_key(self.paths.key))
+        if self._meta().get("key_check") != keyring.check_value():
             raise KeyFileError(f"key file {self.paths.key} does not belong to database {self.paths.db}")
         self.keyring = keyring
 
     def close(self) -> None:
-        self._forget_cache()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        with self._thread_lock:
+            self._forget()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     # -- locking ---------------------------------------------------------------------------
     def locked(self):
@@ -129,39 +165,41 @@ class Database:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     # -- reading ---------------------------------------------------------------------------
-    def _load(self) -> dict[str, dict[str, Any]]:
-        """The committed tables, re-parsed only when another inode is on disk."""
+    def _forget(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd, self._sig, self._raw, self._tables = None, None, b"", None
+
+    def _refresh(self) -> None:
+        """Make sure what we hold is the file now on disk (cheap when nothing changed)."""
         try:
             fd = os.open(self.paths.db, os.O_RDONLY)
         except FileNotFoundError:
-            raise StorageError(f"database {self.paths.db} has disappeared") from None
+            raise StorageError(f"database {self.paths.db} is missing") from None
         except OSError as exc:
             raise StorageError(f"cannot read database {self.paths.db}: {exc.strerror}") from None
         st = os.fstat(fd)
         sig = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        if sig == self._cache_sig and self._cache is not None:
+        if sig == self._sig:
             os.close(fd)
-            return self._cache
+            return
         try:
-            raw = _read_all(fd, st.st_size)
-            data = self._parse(raw)
+            raw = _read_all(fd)
+        except OSError as exc:
+            os.close(fd)
+            raise StorageError(f"cannot read database {self.paths.db}: {exc.strerror}") from None
+        self._forget()
+        self._fd, self._sig, self._raw = fd, sig, raw
+        try:
+            self._validate_meta()
         except BaseException:
-            os.close(fd)
+            self._forget()
             raise
-        self._forget_cache()
-        self._cache_fd, self._cache_sig, self._cache = fd, sig, data
-        return data
 
-    def _parse(self, raw: bytes) -> dict[str, dict[str, Any]]:
+    def _validate_meta(self) -> None:
         where = self.paths.db
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise CorruptDatabase(f"database {where} is damaged (it does not parse); it was left untouched") from None
-        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-            raise ForeignDatabase(f"{where} is not a Twofold database; it was left untouched")
-        meta = data.get(META, {}).get(META_DOC)
-        if not isinstance(meta, dict) or meta.get("app") != APP_ID:
+        meta = self._meta()
+        if meta.get("app") != APP_ID:
             raise ForeignDatabase(f"{where} is not a Twofold database; it was left untouched")
         schema = meta.get("schema")
         if not isinstance(schema, int) or schema > SCHEMA_VERSION:
@@ -169,57 +207,102 @@ class Database:
                 f"{where} was written by a newer Twofold (schema {schema}); this version reads schema "
                 f"{SCHEMA_VERSION}; it was left untouched"
             )
+
+    def _meta(self) -> Doc:
+        meta = self._committed_doc(META, META_DOC)
+        return meta if isinstance(meta, dict) else {}
+
+    def _committed_doc(self, table: str, doc_id: str) -> Doc | None:
+        if self._tables is None and docfile.framed(self._raw):
+            try:
+                return docfile.read_doc(self._raw, table, doc_id)
+            except docfile.LayoutMismatch:
+                pass
+        return self._full().get(table, {}).get(doc_id)
+
+    def _full(self) -> Tables:
+        """Every table, decoded (once per file version)."""
+        if self._tables is None:
+            self._tables = self._parse(self._raw)
+        return self._tables
+
+    def _parse(self, raw: bytes) -> Tables:
+        where = self.paths.db
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise CorruptDatabase(f"database {where} is damaged (it does not parse); it was left untouched") from None
+        if not isinstance(data, dict) or not all(
+            isinstance(t, dict) and all(isinstance(d, dict) for d in t.values()) for t in data.values()
+        ):
+            raise ForeignDatabase(f"{where} is not a Twofold database; it was left untouched")
         return data
+
+    def read(self, reader: Callable[[Tables], T]) -> T:
+        """Run ``reader`` over the committed tables (read-only) without taking the file lock."""
+        with self._thread_lock:
+            self._refresh()
+            return reader(self._full())
+
+    def read_doc(self, table: str, doc_id: str) -> Doc | None:
+        """One committed document (a copy), decoding only its line when possible."""
+        with self._thread_lock:
+            self._refresh()
+            doc = self._committed_doc(table, doc_id)
+            return None if doc is None else dict(doc)
+
+    def count(self, table: str) -> int:
+        with self._thread_lock:
+            self._refresh()
+            if self._tables is None and docfile.framed(self._raw):
+                return docfile.count_docs(self._raw, table)
+            return len(self._full().get(table, {}))
 
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[TinyDB]:
+    def transaction(self) -> Iterator[Transaction]:
         """Exclusive read-modify-write: the changes are written atomically when the block ends.
 
         If the block raises, nothing is written and the exception propagates.
         """
         with self._locked():
-            self._tx_data = dict(self._load())
-            self._tx_dirty = False
-            try:
-                yield self._tinydb
-                if self._tx_dirty:
-                    self._commit(self._tx_data)
-            except BaseException:
-                # TinyDB edits documents in place: forget the cached state so the next read
-                # re-parses the file, which still holds the last committed data.
-                self._forget_cache()
-                raise
-            finally:
-                self._tx_data = {}
-                self._tx_dirty = False
+            self._refresh()
+            tx = Transaction(self)
+            yield tx
+            if any(tx.changes.values()):
+                self._commit(tx.changes)
 
-    def read(self, reader: Callable[[dict[str, dict[str, Any]]], T]) -> T:
-        """Run ``reader`` over the committed tables (read-only) without taking the file lock."""
-        with self._thread_lock:
-            return reader(self._load())
-
-    def _forget_cache(self) -> None:
-        if self._cache_fd is not None:
-            os.close(self._cache_fd)
-        self._cache_fd = None
-        self._cache = self._cache_sig = None
-
-    def _commit(self, data: dict[str, dict[str, Any]]) -> None:
-        atomic_write(self.paths.db, orjson.dumps(data))
+    def _commit(self, changes: dict[str, dict[str, Doc | None]]) -> None:
+        try:
+            raw = docfile.splice(self._raw, changes)
+        except docfile.LayoutMismatch:
+            tables = {name: dict(docs) for name, docs in self._full().items()}
+            for table, docs in changes.items():
+                for doc_id, doc in docs.items():
+                    if doc is None:
+                        tables.get(table, {}).pop(doc_id, None)
+                    else:
+                        tables.setdefault(table, {})[doc_id] = doc
+            raw = docfile.encode(tables)
+        atomic_write(self.paths.db, raw)
         fd = os.open(self.paths.db, os.O_RDONLY)
         st = os.fstat(fd)
-        self._forget_cache()
-        self._cache_fd = fd
-        self._cache_sig = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        self._cache = data
+        tables = self._tables
+        self._forget()
+        self._fd, self._sig, self._raw = fd, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), raw
+        if tables is not None:  # keep the decoded tables current instead of decoding again
+            for table, docs in changes.items():
+                target = tables.setdefault(table, {})
+                for doc_id, doc in docs.items():
+                    if doc is None:
+                        target.pop(doc_id, None)
+                    else:
+                        target[doc_id] = doc
+            self._tables = tables
 
 
-def _read_all(fd: int, size_hint: int) -> bytes:
+def _read_all(fd: int) -> bytes:
     chunks = []
-    while True:
-        chunk = os.read(fd, max(size_hint, 1 << 16))
-        if not chunk:
-            break
+    while chunk := os.read(fd, 1 << 20):
         chunks.append(chunk)
     return b"".join(chunks)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -58,5 +60,5 @@ def check_new_password(password: str, username: str, policy: Policy) -> None:
         raise ValidationError(f"password must be {policy.password_min}-{policy.password_max} characters")
     if password.lower() == username.lower():
         raise ValidationError("password must not be the username")
-    if any(ord(c) < 32 or ord(c) == 127 for c in password):
+    if any(unicodedata.category(c) == "Cc" for c in password):  # C0, DEL and C1 controls
         raise ValidationError("password must not contain control characters")

@@ -28,8 +28,8 @@ class UserAdmin:
         return [v for v in views if needle in v.username] if needle else views
 
     def show(self, caller: Caller, username: str) -> AccountView:
-        name = normalise_username(username)
         self.ctx.require_manager_now(caller)
+        name = normalise_username(username)
         account = self.ctx.repo.get(name)
         if account is None:
             raise NotFound(f"no account named {name!r}")
@@ -38,6 +38,7 @@ class UserAdmin:
     def create(
         self, caller: Caller, username: str, password: str, permissions: Iterable[str] = (), two_factor: bool = False
     ) -> AccountView:
+        self.ctx.require_manager_now(caller)  # before validating or hashing anything
         name = normalise_username(username)
         perms = normalise_permissions(permissions)
         check_new_password(password, name, self.ctx.policy)
@@ -77,6 +78,7 @@ class UserAdmin:
         return account
 
     def _change(self, caller: Caller, username: str, action: str, change) -> AccountView:
+        self.ctx.require_manager_now(caller)
         name = normalise_username(username)
         with self.ctx.repo.transaction() as unit:
             self.ctx.require_manager(unit, caller)
@@ -107,12 +109,14 @@ class UserAdmin:
         return self._change(caller, username, "account-unlocked", lambda _u, a: unlocked(a))
 
     def set_password(self, caller: Caller, username: str, password: str) -> AccountView:
+        self.ctx.require_manager_now(caller)
         name = normalise_username(username)
         check_new_password(password, name, self.ctx.policy)
         new_hash = self.ctx.passwords.hash(password)
         return self._change(caller, name, "password-changed", lambda _u, a: a.evolve(password_hash=new_hash))
 
     def set_permissions(self, caller: Caller, username: str, permissions: Iterable[str]) -> AccountView:
+        self.ctx.require_manager_now(caller)
         perms = normalise_permissions(permissions)
 
         def change(unit: Unit, account: Account) -> Account | None:
@@ -137,6 +141,7 @@ class UserAdmin:
         return IssuedCodes(view.username, tuple(codes))
 
     def delete(self, caller: Caller, username: str) -> None:
+        self.ctx.require_manager_now(caller)
         name = normalise_username(username)
         with self.ctx.repo.transaction() as unit:
             self.ctx.require_manager(unit, caller)
