@@ -167,7 +167,7 @@ class Database:
     # -- reading ---------------------------------------------------------------------------
     def _forget(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)
+            _close_later(self._fd)
         self._fd, self._sig, self._raw, self._tables = None, None, b"", None
 
     def _refresh(self) -> None:
@@ -299,6 +299,12 @@ class Database:
                     else:
                         target[doc_id] = doc
             self._tables = tables
+
+
+def _close_later(fd: int) -> None:
+    """Close a replaced file's descriptor off the caller's path: the last close of a large
+    unlinked file frees its pages, which takes a few milliseconds nobody needs to wait for."""
+    threading.Thread(target=os.close, args=(fd,), name="twofold-close", daemon=True).start()
 
 
 def _read_all(fd: int) -> bytes:

@@ -147,34 +147,40 @@ def _apply(raw: bytes, table: str, doc_id: str, doc: Doc | None) -> bytes:
         if raw[closing - 1 : closing] != b"}":
             raise LayoutMismatch(table)
         block = b"\n" + _key(table) + b": {\n" + _entry(doc_id, doc) + b"\n}"
-        return raw[:closing] + b"," + block + raw[closing:]
+        return _join(raw, (0, closing), b"," + block, (closing, len(raw)))
     span = _line_at(raw, start, end, doc_id)
     if span is not None:
         line = raw[span[0] + 1 : span[1]]
         _checked(line, doc_id)
         comma = line.endswith(b",")
         if doc is not None:
-            return raw[: span[0] + 1] + _entry(doc_id, doc) + (b"," if comma else b"") + raw[span[1] :]
+            return _join(raw, (0, span[0] + 1), _entry(doc_id, doc) + (b"," if comma else b""), (span[1], len(raw)))
         if comma or span[0] == start:
             # a middle line, or the only line: drop it (with its newline)
-            return raw[: span[0]] + raw[span[1] :]
+            return _join(raw, (0, span[0]), b"", (span[1], len(raw)))
         # the last of several lines: drop it and the comma of the line before
         prev = raw.rfind(b"\n", 0, span[0])
         before = raw[prev + 1 : span[0]]
         if not before.endswith(b","):
             raise LayoutMismatch(doc_id)
-        return raw[: span[0] - 1] + raw[span[1] :]
+        return _join(raw, (0, span[0] - 1), b"", (span[1], len(raw)))
     if doc is None:
         return raw
     entry = b"\n" + _entry(doc_id, doc)
     if end == start:  # empty table
-        return raw[:start] + entry + raw[end:]
+        return _join(raw, (0, start), entry, (end, len(raw)))
     prev = raw.rfind(b"\n", 0, end)
     last = raw[prev + 1 : end]
     if last.endswith(b","):
         raise LayoutMismatch(table)
     _checked(last, _id_of(last))
-    return raw[:end] + b"," + entry + raw[end:]
+    return _join(raw, (0, end), b"," + entry, (end, len(raw)))
+
+
+def _join(raw: bytes, head: tuple[int, int], middle: bytes, tail: tuple[int, int]) -> bytes:
+    """``raw[head] + middle + raw[tail]`` with a single copy of the large parts."""
+    view = memoryview(raw)
+    return b"".join((view[head[0] : head[1]], middle, view[tail[0] : tail[1]]))
 
 
 def _id_of(line: bytes) -> str:
