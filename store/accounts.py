@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from .errors import ValidationError
+from .errors import CorruptDatabase, ValidationError
 
 USERNAME_RE = re.compile(r"[a-z0-9._@-]{1,48}")
 USER_MANAGEMENT = "UserManagement"
@@ -98,6 +98,17 @@ class Account:
 
     @classmethod
     def from_doc(cls, username: str, doc: dict[str, Any]) -> "Account":
+        """The account a stored document describes; a damaged document is a :class:`CorruptDatabase`."""
+        try:
+            account = cls._from_doc(username, doc)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            account = None
+        if account is None or not isinstance(account.password_hash, str) or not isinstance(account.created, (int, float)):
+            raise CorruptDatabase(f"the stored record of account {username[:60]!r} is damaged; it was left untouched")
+        return account
+
+    @classmethod
+    def _from_doc(cls, username: str, doc: dict[str, Any]) -> "Account":
         return cls(
             username=username,
             password_hash=doc["pw"],

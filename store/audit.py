@@ -7,6 +7,7 @@ Appending reads only the file's tail, so the cost per event does not grow with t
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Iterator
@@ -54,20 +55,41 @@ class AuditLog:
         self.path = path
         self._keyring = keyring
 
-    def append(self, event: AuditEvent) -> None:
+    def append(self, event: AuditEvent) -> int:
+        """Add ``event``; returns the log's size before it, for :meth:`take_back`."""
         payload = event.payload()
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE)
         except OSError as exc:
             raise WriteFailed(_describe(exc, self.path)) from None
+        start = None
         try:
             previous = _last_mac(fd)
+            start = os.fstat(fd).st_size
             mac = self._keyring.audit_mac(previous, payload)
             line = payload[:-1] + b',"mac":"' + mac.encode() + b'"}\n'
-            os.write(fd, line)
+            if os.write(fd, line) != len(line):  # a full disk may take only part of the line
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             os.fsync(fd)
         except OSError as exc:
+            if start is not None:
+                _cut(fd, start)
             raise WriteFailed(_describe(exc, self.path)) from None
+        finally:
+            os.close(fd)
+        return start
+
+    def take_back(self, size: int) -> None:
+        """Cut the log back to ``size`` bytes: the events of a change that was not committed.
+
+        Call under the database lock, in the same transaction that appended them.
+        """
+        try:
+            fd = os.open(self.path, os.O_WRONLY)
+        except OSError:
+            return
+        try:
+            _cut(fd, size)
         finally:
             os.close(fd)
 
@@ -123,6 +145,16 @@ class AuditLog:
                 except orjson.JSONDecodeError:
                     record = None
                 yield number, record if isinstance(record, dict) else None
+
+
+def _cut(fd: int, size: int) -> None:
+    """Best effort: a line that cannot be taken back stays, and `audit verify` still passes."""
+    try:
+        if os.fstat(fd).st_size > size:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+    except OSError:
+        pass
 
 
 def _same(a: str, b: str) -> bool:

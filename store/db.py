@@ -111,6 +111,7 @@ class Database:
         self._tables: Tables | None = None
         self.tinydb = _TinyDB(storage=_Committed, tables=self._full)
         self.keyring: Keyring | None = None
+        self._undo: list[Callable[[], None]] | None = None
 
     # -- opening ---------------------------------------------------------------------------
     def open(self) -> "Database":
@@ -268,9 +269,25 @@ class Database:
         with self._locked():
             self._refresh()
             tx = Transaction(self)
-            yield tx
-            if any(tx.changes.values()):
-                self._commit(tx.changes)
+            outer, self._undo = self._undo, []
+            try:
+                yield tx
+                if any(tx.changes.values()):
+                    self._commit(tx.changes)
+            except BaseException:
+                for undo in reversed(self._undo):  # still under the lock
+                    undo()
+                raise
+            finally:
+                self._undo = outer
+
+    def on_abort(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` (still under the lock) if the current transaction ends without committing.
+
+        The services use it to take back audit events of a change whose write failed.
+        """
+        if self._undo is not None:
+            self._undo.append(undo)
 
     def _commit(self, changes: dict[str, dict[str, Doc | None]]) -> None:
         try:

@@ -65,14 +65,20 @@ def framed(raw: bytes) -> bool:
     return raw.startswith(b"{\n") and raw.endswith(b"\n}\n}\n")
 
 
-def _table_span(raw: bytes, name: str) -> tuple[int, int]:
+def _table_span(raw: bytes, name: str) -> tuple[int, int] | None:
     """(start, end): ``start`` is the newline ending the table's header line, ``end`` the newline
-    that starts its closing ``}`` line."""
-    header = b"\n" + _key(name) + b": {\n"
+    that starts its closing ``}`` line; None when the table does not exist.
+
+    A raw newline never occurs inside a document (JSON strings escape it), and a header line
+    (``"name": {``) differs from a document line (``"id":{``), so the header is unambiguous.
+    """
+    header = b"\n" + _key(name) + b": {"
     at = raw.find(header)
     if at < 0:
+        return None
+    start = at + len(header)
+    if raw[start : start + 1] != b"\n":
         raise LayoutMismatch(name)
-    start = at + len(header) - 1
     end = raw.find(b"\n}", start)
     if end < 0:
         raise LayoutMismatch(name)
@@ -104,12 +110,10 @@ def read_doc(raw: bytes, table: str, doc_id: str) -> Doc | None:
     """One document without parsing the rest; LayoutMismatch if the file is laid out otherwise."""
     if not framed(raw):
         raise LayoutMismatch(table)
-    try:
-        start, end = _table_span(raw, table)
-    except LayoutMismatch:
-        if b'"' + table.encode() + b'"' in raw:
-            raise
+    found = _table_span(raw, table)
+    if found is None:
         return None  # the table does not exist yet
+    start, end = found
     span = _line_at(raw, start, end, doc_id)
     if span is None:
         return None
@@ -117,10 +121,10 @@ def read_doc(raw: bytes, table: str, doc_id: str) -> Doc | None:
 
 
 def count_docs(raw: bytes, table: str) -> int:
-    try:
-        start, end = _table_span(raw, table)
-    except LayoutMismatch:
+    found = _table_span(raw, table)
+    if found is None:
         return 0
+    start, end = found
     return raw.count(b"\n", start, end)
 
 
@@ -135,19 +139,17 @@ def splice(raw: bytes, changes: Mapping[str, Mapping[str, Doc | None]]) -> bytes
 
 
 def _apply(raw: bytes, table: str, doc_id: str, doc: Doc | None) -> bytes:
-    try:
-        start, end = _table_span(raw, table)
-    except LayoutMismatch:
+    found = _table_span(raw, table)
+    if found is None:
         if doc is None:
             return raw
-        if b'"' + table.encode() + b'"' in raw:
-            raise
         # A new table, added before the final brace.
         closing = len(raw) - 3  # the "\n}\n" at the very end
         if raw[closing - 1 : closing] != b"}":
             raise LayoutMismatch(table)
         block = b"\n" + _key(table) + b": {\n" + _entry(doc_id, doc) + b"\n}"
         return _join(raw, (0, closing), b"," + block, (closing, len(raw)))
+    start, end = found
     span = _line_at(raw, start, end, doc_id)
     if span is not None:
         line = raw[span[0] + 1 : span[1]]

@@ -38,6 +38,8 @@ class Passwords:
             return self._hasher.verify(stored_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
+        except UnicodeEncodeError:  # unpaired surrogates: never a password anyone could have set
+            return False
 
     def needs_rehash(self, stored_hash: str) -> bool:
         try:
@@ -62,3 +64,14 @@ def check_new_password(password: str, username: str, policy: Policy) -> None:
         raise ValidationError("password must not be the username")
     if any(unicodedata.category(c) == "Cc" for c in password):  # C0, DEL and C1 controls
         raise ValidationError("password must not contain control characters")
+    if not is_encodable(password):
+        raise ValidationError("password must be valid text (it holds an unpaired surrogate)")
+
+
+def is_encodable(text: str) -> bool:
+    """False for text with unpaired surrogates (undecodable bytes): it cannot be hashed or stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -62,6 +62,10 @@ class TinyRepository:
         with self.db.transaction() as tx:
             yield Unit(tx)
 
+    def on_abort(self, undo: Callable[[], None]) -> None:
+        """Inside a transaction: run ``undo`` under the lock if the transaction does not commit."""
+        self.db.on_abort(undo)
+
     def get(self, username: str) -> Account | None:
         """The committed account, read without the file lock."""
         doc = self.db.read_doc(ACCOUNTS, username)

@@ -8,6 +8,7 @@ import os
 import pwd
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError, ValidationError
 from store.paths import Paths
@@ -20,14 +21,30 @@ class UsageError(Exception):
     """Bad command-line use: exit 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line of stderr (PRODUCT §5), not the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _SubParser(Parser):
+    """Subcommands accept ``--db`` after their name too (``twofold user list --db X``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if kwargs.get("add_help", True) and "--db" not in self._option_string_actions:
+            self.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
+    parser = Parser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
     parser.add_argument("--db", metavar="PATH", help="database file (default: per-user data folder; or $TWOFOLD_DB)")
     parser.add_argument("--issuer", metavar="NAME", default="Twofold", help="issuer shown in authenticator apps")
     parser.add_argument(
         "--idle-timeout", metavar="MIN", type=float, default=15, help="console idle lock in minutes (0 = never)"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser)
 
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="action", metavar="ACTION", required=True)
     add = user.add_parser("add", help="create an account (password from stdin or prompted twice)")
@@ -67,7 +84,10 @@ class Input:
     def line(self, prompt: str) -> str:
         if self.interactive:
             return getpass.getpass(prompt)
-        text = sys.stdin.readline()
+        try:
+            text = sys.stdin.readline()
+        except UnicodeDecodeError:
+            raise ValidationError("standard input is not valid text in the terminal's encoding") from None
         return text[:-1] if text.endswith("\n") else text
 
     def new_password(self) -> str:
@@ -100,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"twofold: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (AuthenticationFailed, AccountLocked) as exc:
+    except AccountLocked as exc:
+        print(f"twofold: {exc}{retry_after(exc)}", file=sys.stderr)
+        return EXIT_REFUSED
+    except AuthenticationFailed as exc:
         print(f"twofold: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except TwofoldError as exc:
@@ -114,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"twofold: unexpected error ({type(exc).__name__}); set TWOFOLD_DEBUG=1 for details", file=sys.stderr)
         return EXIT_REFUSED
+
+
+def retry_after(locked: AccountLocked) -> str:
+    """When a locked account may try again (PRODUCT §3); nothing for an admin-only lock."""
+    if locked.until is None:
+        return ""
+    from store.services.results import iso
+
+    return f"; try again after {iso(locked.until)}"
 
 
 def policy_from(args: argparse.Namespace) -> Policy:

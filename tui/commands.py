@@ -108,7 +108,8 @@ def audit(args: argparse.Namespace, inp: Input) -> int:
         if report.ok:
             print(f"audit chain intact: {report.events} events")
             return EXIT_OK
-        print(f"twofold: audit chain broken at line {report.bad_line}: {report.reason}", file=sys.stderr)
+        where = services.ctx.audit_log.path
+        print(f"twofold: audit chain broken at line {report.bad_line} of {where}: {report.reason}", file=sys.stderr)
         return EXIT_REFUSED
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit must be 0 or more")
@@ -137,6 +138,8 @@ def doctor(args: argparse.Namespace, inp: Input) -> int:
             report(label == "audit log", f"{label} {path}: missing")
             continue
         report(mode & 0o077 == 0, f"{label} {path}: mode {mode:04o}" + ("" if mode & 0o077 == 0 else " (should be 0600)"))
+    if not paths.db.exists():
+        return EXIT_REFUSED  # opening would create a new installation: a check must not change anything
     try:
         services = Services.open(paths, policy_from(args))
     except TwofoldError as exc:

@@ -9,7 +9,7 @@ from ..clock import Clock, SystemClock
 from ..db import Database
 from ..errors import ValidationError
 from ..otp import provisioning_uri
-from ..passwords import Passwords
+from ..passwords import Passwords, is_encodable
 from ..paths import Paths
 from ..policy import Policy
 from ..repository import TinyRepository
@@ -63,7 +63,7 @@ class Services:
 
 def check_issuer(issuer: str) -> None:
     """The issuer must keep the longest possible otpauth URI within what the QR can carry."""
-    if not issuer or any(ord(c) < 32 for c in issuer) or len(issuer) > 40:
+    if not issuer or any(ord(c) < 32 for c in issuer) or len(issuer) > 40 or not is_encodable(issuer):
         raise ValidationError("issuer must be 1-40 printable characters")
     longest = provisioning_uri("A" * 32, "a" * 48, issuer)
     if len(longest) > MAX_URI:

@@ -86,7 +86,8 @@ class UserAdmin:
             updated = change(unit, account)
             if updated is not None:
                 unit.put(updated)
-                self.ctx.audit(caller.actor, action, name)
+                outcome = ",".join(updated.permissions) or "none" if action == "permissions-changed" else "ok"
+                self.ctx.audit(caller.actor, action, name, outcome)
                 account = updated
         return AccountView.of(account, self.ctx.now())
 

@@ -28,8 +28,10 @@ class Context:
         return self.clock.now()
 
     def audit(self, actor: str, action: str, target: str, outcome: str = "ok") -> None:
-        """Record an event. Call inside the transaction so it is ordered with the change."""
-        self.audit_log.append(AuditEvent(self.now(), actor, action, target, outcome))
+        """Record an event. Call inside the transaction so it is ordered with the change; if the
+        change then cannot be written (full disk, read-only folder), the event is taken back."""
+        start = self.audit_log.append(AuditEvent(self.now(), actor, action, target, outcome))
+        self.repo.on_abort(lambda: self.audit_log.take_back(start))
 
     def require(self, unit: Unit, username: str) -> Account:
         account = unit.get(username)
@@ -83,6 +85,9 @@ class Context:
         with self.repo.transaction() as unit:
             current = unit.get(session.username)
             if current is not None:
-                unit.put(after_wrong_password(current, self.now(), self.policy))
+                failed = after_wrong_password(current, self.now(), self.policy)
+                unit.put(failed)
                 self.audit(session.username, "password-check", session.username, "failed")
+                if current_lock(failed, self.now()) is not None:
+                    self.audit(session.username, "sign-in", session.username, "locked")
         raise AuthenticationFailed("the current password is wrong")

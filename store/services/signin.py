@@ -47,6 +47,7 @@ class SignIn:
                 ctx.audit(name, "sign-in", name, "locked")
             raise locked_message(lock.until)
         ok = ctx.passwords.verify(account.password_hash, password)
+        lock_now = None
         new_hash = ctx.passwords.hash(password) if ok and ctx.passwords.needs_rehash(account.password_hash) else None
         with ctx.repo.transaction() as unit:
             current = unit.get(name)
@@ -61,6 +62,7 @@ class SignIn:
                 newly = current_lock(failed, now)
                 if newly is not None:
                     ctx.audit(name, "sign-in", name, "locked")
+                    lock_now = newly
             else:
                 changed = current
                 if new_hash is not None:
@@ -71,12 +73,15 @@ class SignIn:
                 if changed is not current:
                     unit.put(changed)
                 current = changed
+        if lock_now is not None:
+            raise locked_message(lock_now.until)
         if not ok:
             raise AuthenticationFailed(WRONG_CREDENTIALS)
         if current.two_factor is TwoFactor.OFF:
             return PasswordAccepted(Stage.DONE, name, session=Session(name, now))
         stage = Stage.SETUP if current.two_factor is TwoFactor.PENDING else Stage.SECOND_FACTOR
         ticket = Ticket(name, stage, now + ctx.policy.second_factor_ticket_seconds)
+        self._tickets = {t: k for t, k in self._tickets.items() if k.expires >= now}  # drop stale ones
         self._tickets[ticket.token] = ticket
         return PasswordAccepted(stage, name, ticket=ticket)
 
@@ -95,11 +100,16 @@ class SignIn:
             record = unit.ghost(tag) or {"pwf": 0, "until": None}
             record["pwf"] = record.get("pwf", 0) + 1
             record["seen"] = now
-            if record["pwf"] % ctx.policy.password_lock_after == 0:
+            locks_now = record["pwf"] % ctx.policy.password_lock_after == 0
+            if locks_now:
                 record["until"] = now + ctx.policy.password_lock_seconds
             unit.put_ghost(tag, record)
             unit.prune_ghosts(now - GHOST_TTL)
             ctx.audit(name or "?", "sign-in", name or "?", "failed")
+            if locks_now:
+                ctx.audit(name or "?", "sign-in", name or "?", "locked")
+        if locks_now:
+            raise locked_message(record["until"])
         raise AuthenticationFailed(WRONG_CREDENTIALS)
 
     # -- tickets -----------------------------------------------------------------------------

@@ -36,6 +36,13 @@ def test_splice_matches_full_encode(steps: list) -> None:
         assert count_docs(raw, "accounts") == len(model["accounts"])
 
 
+def test_values_that_look_like_table_names_are_just_values() -> None:
+    model = {"_meta": {"schema": {}}, "accounts": {"alice": {"pw": "ghosts", "n": '"ghosts": {'}}}
+    raw = splice(encode(model), {"ghosts": {"alice": {}}})
+    model["ghosts"] = {"alice": {}}
+    assert raw == encode(model)
+
+
 def test_foreign_layouts_are_refused_not_mangled() -> None:
     compact = orjson.dumps({"_meta": {"schema": {}}, "accounts": {"alice": {"a": 1}}})
     with pytest.raises(LayoutMismatch):

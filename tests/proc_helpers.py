@@ -1,0 +1,152 @@
+"""Child-process bodies for the race tests, and a runner that starts them all and releases them at once.
+
+Each job runs in its own Python process (``subprocess``: nothing is shared but the files). The child
+opens its own :class:`Services` on the shared database, does its preparation (such as the password
+step), says ``ready`` and waits; once every child is ready the parent writes ``go`` to all of them,
+and each does its racing calls and prints its outcomes as one JSON line.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from store.clock import FixedClock
+from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
+from store.paths import Paths
+from store.policy import Policy
+from store.services import Services
+from store.services.results import SystemActor
+
+HERE = Path(__file__).resolve().parent
+CHILD = "import proc_helpers; proc_helpers.child_main()"
+READY, GO = "ready", "go"
+
+
+def run_together(
+    body: Callable[..., list[str]], jobs: list[tuple[Any, ...]], pycache: Path | None = None, timeout: float = 120
+) -> list[list[str]]:
+    """Run ``body(release, *job)`` in one process per job, released together; their outcomes in job order."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), *filter(None, [env.get("PYTHONPATH")])])
+    if pycache is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=env,
+        )
+        for _ in jobs
+    ]
+    watchdog = threading.Timer(timeout, lambda: [p.kill() for p in processes])
+    watchdog.start()
+    try:
+        for process, job in zip(processes, jobs):
+            process.stdin.write(base64.b64encode(pickle.dumps((body, job))).decode() + "\n")
+            process.stdin.flush()
+        for process in processes:
+            line = process.stdout.readline().strip()
+            assert line == READY, (line, process.stderr.read() if process.poll() is not None else "")
+        for process in processes:  # the release: every child is waiting for this line
+            process.stdin.write(GO + "\n")
+            process.stdin.flush()
+        outcomes = []
+        for process in processes:
+            out = process.stdout.read()
+            err = process.stderr.read()
+            assert process.wait() == 0, err
+            outcome = json.loads(out.strip().splitlines()[-1])
+            assert not (outcome and str(outcome[0]).startswith("crash: ")), outcome[0]
+            outcomes.append(outcome)
+        return outcomes
+    finally:
+        watchdog.cancel()
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+class _Release:
+    """The child's side of the start signal."""
+
+    def wait(self, timeout: float | None = None) -> None:
+        print(READY, flush=True)
+        if sys.stdin.readline().strip() != GO:
+            raise RuntimeError("the parent went away before the start signal")
+
+
+def child_main() -> None:
+    body, job = pickle.loads(base64.b64decode(sys.stdin.readline()))
+    try:
+        outcome = body(_Release(), *job)
+    except BaseException:  # reported to the parent, which fails the test with it
+        outcome = ["crash: " + traceback.format_exc()]
+    print(json.dumps(outcome), flush=True)
+
+
+def _open(db: str, policy: Policy, now: float) -> Services:
+    return Services.open(Paths(Path(db)), policy, FixedClock(now))
+
+
+def add_accounts(release, db: str, policy: Policy, now: float, prefix: str, count: int) -> list[str]:
+    """Create ``count`` accounts named ``prefix-N`` as fast as possible."""
+    services = _open(db, policy, now)
+    actor = SystemActor(f"cli:{prefix}")
+    release.wait()
+    made = []
+    for number in range(count):
+        made.append(services.admin.create(actor, f"{prefix}-{number}", "a fine long password").username)
+    services.close()
+    return made
+
+
+def submit_factors(
+    release, db: str, policy: Policy, now: float, username: str, password: str, codes: list[str]
+) -> list[str]:
+    """Pass the password step, wait for the others, then submit each code with the same ticket."""
+    services = _open(db, policy, now)
+    ticket = services.signin.password(username, password).ticket
+    assert ticket is not None
+    release.wait()
+    outcomes = []
+    for code in codes:
+        try:
+            services.signin.second_factor(ticket, code)
+            outcomes.append("ok")
+        except AccountLocked:
+            outcomes.append("locked")
+        except AuthenticationFailed:
+            outcomes.append("refused")
+    services.close()
+    return outcomes
+
+
+def mixed_actions(release, db: str, policy: Policy, now: float, prefix: str, rounds: int) -> list[str]:
+    """Several audited actions per round: create, 2FA on and off, a failed sign-in, delete."""
+    services = _open(db, policy, now)
+    actor = SystemActor(f"cli:{prefix}")
+    release.wait()
+    done = []
+    for number in range(rounds):
+        name = f"{prefix}-{number}"
+        services.admin.create(actor, name, "a fine long password")
+        services.admin.switch_two_factor(actor, name, True)
+        services.admin.switch_two_factor(actor, name, False)
+        try:
+            services.signin.password(name, "a wrong password")
+        except TwofoldError:
+            pass
+        services.admin.delete(actor, name)
+        done.append(name)
+    services.close()
+    return done
