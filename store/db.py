@@ -122,6 +122,11 @@ class Database:
             raise WriteFailed(f"cannot create folder {self.paths.folder}: {exc.strerror}") from None
         with self._locked():
             if not self.paths.db.exists():
+                if self.paths.audit.exists() and self.paths.audit.stat().st_size > 0:
+                    raise StorageError(
+                        f"database {self.paths.db} is missing but its audit log {self.paths.audit} exists; "
+                        "restore the database from backup (or move the audit log away to start afresh)"
+                    )
                 self._create()
             self._refresh()
             remove_leftovers(self.paths.db)

@@ -88,7 +88,7 @@ class Input:
             text = sys.stdin.readline()
         except UnicodeDecodeError:
             raise ValidationError("standard input is not valid text in the terminal's encoding") from None
-        return text[:-1] if text.endswith("\n") else text
+        return text.removesuffix("\n").removesuffix("\r")  # LF or CRLF line endings
 
     def new_password(self) -> str:
         first = self.line("New password: ")
