@@ -39,7 +39,7 @@ class TwofoldApp(App[None]):
     def on_mount(self) -> None:
         self.start_sign_in()
         if self.idle_seconds > 0:
-            self.set_interval(min(5.0, max(self.idle_seconds / 4, 0.05)), self.check_idle, name="idle-lock")
+            self.set_interval(min(5.0, max(self.idle_seconds / 4, 0.05)), self.check_idle_lock, name="idle-lock")
 
     def _reset_to(self, screen: Screen) -> None:
         """Drop every screen (cancelling flows waiting on them) and show ``screen``."""
@@ -95,11 +95,14 @@ class TwofoldApp(App[None]):
 
     @work(exclusive=True, group="flow", exit_on_error=False)
     async def run_setup(self, who: Ticket | Session) -> None:
-        """The setup wizard's modal steps; cancelling signs out (the state stays pending)."""
+        """The setup wizard's modal steps; cancelling a sign-in's setup signs out (the state stays pending)."""
         from screens.enrol.wizard import run_wizard
 
         session = await run_wizard(self, who)
-        if session is None:
+        if session is None and isinstance(who, Session):
+            # "Set up now" from the account settings: stay signed in, the setup stays pending.
+            self.notify("Setup cancelled: two-factor setup is still pending and runs at your next sign-in", title="Setup")
+        elif session is None:
             self.sign_out("Setup cancelled: two-factor setup is still pending; you were signed out")
         elif isinstance(who, Ticket):
             self.signed_in(session)
@@ -113,7 +116,8 @@ class TwofoldApp(App[None]):
             self._last_input = self._monotonic()
         await super().on_event(event)
 
-    def check_idle(self) -> None:
+    def check_idle_lock(self) -> None:
+        """Sign out after ``idle_seconds`` without input (not Textual's own ``check_idle``)."""
         if self.session is None or self.idle_seconds <= 0:
             return
         if self._monotonic() - self._last_input >= self.idle_seconds:

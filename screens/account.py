@@ -1,0 +1,258 @@
+"""Account settings: the home screen after sign-in, for the signed-in account (PRODUCT §2.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Footer, Header, Label, Static, Switch
+
+from screens.calls import UNSAVED, ServiceScreen, clock_time, describe_error, setting
+from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
+from store.accounts import TwoFactor
+from store.errors import AuthenticationFailed, TwofoldError
+from store.services.results import AccountView, IssuedCodes
+
+WARN_CODES_LEFT = 3
+STATE_NOTES = {
+    TwoFactor.OFF: "off: you sign in with your password only",
+    TwoFactor.PENDING: "pending: setup runs at your next sign-in",
+    TwoFactor.ACTIVE: "active: your authenticator is set up",
+}
+SETUP_LATER = "setup runs at your next sign-in (press u to set up now)"
+
+
+class AccountScreen(ServiceScreen):
+    """Two-factor switch + Save, recovery codes, reset, password, sign out (and admin links)."""
+
+    AUTO_FOCUS = "#two-factor"
+    BINDINGS = [
+        Binding("s", "save", "Save", id="account-save"),
+        Binding("t", "toggle", "Toggle 2FA", id="account-toggle", show=False),
+        Binding("u", "set_up", "Set up", id="account-set-up"),
+        Binding("g", "generate_codes", "New codes", id="account-codes"),
+        Binding("r", "reset", "Reset", id="account-reset"),
+        Binding("p", "change_password", "Password", id="account-password"),
+        Binding("o", "sign_out", "Sign out", id="account-sign-out"),
+        Binding("m", "users", "Users", id="account-users"),
+        Binding("a", "audit", "Audit", id="account-audit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: AccountView | None = None
+        """The account as last read from the store."""
+        self.manager = False
+        """Whether the account held UserManagement at the last refresh."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield Label("", id="account-name", classes="page-title", markup=False)
+            yield setting("Permissions", Static("", id="permissions", classes="setting-value", markup=False))
+            yield setting(
+                "Two-factor",
+                Switch(id="two-factor", tooltip="Space toggles; Save (s) applies"),
+                Static("", id="unsaved", classes="setting-value"),
+                Button("Save", id="save", variant="primary", compact=True),
+                tall=True,
+            )
+            yield setting("", Static("", id="state", classes="setting-value"), Button("Set up now", id="set-up", variant="success", compact=True))
+            yield setting("Recovery codes", Static("", id="codes-left", classes="setting-value"), Button("Generate recovery codes", id="codes", compact=True))
+            yield setting("Authenticator", Static("", id="authenticator", classes="setting-value"), Button("Reset authenticator", id="reset", compact=True))
+            yield setting("Password", Static("", classes="setting-value"), Button("Change password", id="password", compact=True))
+            yield setting("Session", Static("", id="session", classes="setting-value"), Button("Sign out", id="sign-out", compact=True))
+            yield Horizontal(id="admin-slot")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    # -- showing the account -------------------------------------------------------------------
+    def refresh_view(self) -> None:
+        """Re-read the account and show it; a vanished account signs out."""
+        session = self.app.session
+        if session is None:
+            return
+        try:
+            view = self.app.services.own.view(session)
+        except TwofoldError as exc:
+            self.app.sign_out(f"Signed out: {exc}")
+            return
+        self.view = view
+        self.manager = "UserManagement" in view.permissions
+        state = view.two_factor
+        self.query_one("#account-name", Label).update(view.username)
+        self.query_one("#permissions", Static).update(", ".join(view.permissions) or "none")
+        self.query_one("#two-factor", Switch).value = state is not TwoFactor.OFF
+        self.query_one("#state", Static).update(STATE_NOTES[state])
+        self.show_unsaved()
+        codes = self.query_one("#codes-left", Static)
+        active = state is TwoFactor.ACTIVE
+        codes.update(f"{view.codes_left} of 10 left" if active else "none until setup is done")
+        codes.set_class(active and view.codes_left <= WARN_CODES_LEFT, "-warn")
+        authenticator = {TwoFactor.ACTIVE: "set up", TwoFactor.PENDING: "waiting for setup", TwoFactor.OFF: "none"}[state]
+        self.query_one("#authenticator", Static).update(authenticator)
+        self.query_one("#session", Static).update(f"signed in since {clock_time(session.started)}")
+        self.query_one("#set-up").display = state is TwoFactor.PENDING
+        self.query_one("#codes").disabled = not active
+        self.query_one("#reset").disabled = not active
+        self._show_admin_row()
+        self.refresh_bindings()
+
+    def _show_admin_row(self) -> None:
+        slot = self.query_one("#admin-slot", Horizontal)
+        present = bool(slot.children)
+        if self.manager and not present:
+            slot.mount(Label("Administration", classes="setting-label"), Static("", classes="setting-value"))
+            slot.mount(Button("Users", id="users", compact=True), Button("Audit log", id="audit", compact=True))
+        elif not self.manager and present:
+            slot.remove_children()
+        slot.set_class(self.manager, "setting")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        state = self.view.two_factor if self.view else TwoFactor.OFF
+        if action in ("users", "audit"):
+            return self.manager
+        if action == "set_up":
+            return state is TwoFactor.PENDING
+        if action == "generate_codes":
+            return state is TwoFactor.ACTIVE
+        if action == "reset":  # a pending setup has nothing to reset yet
+            return state is TwoFactor.ACTIVE
+        return True
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Save two-factor setting", "Apply the two-factor switch", self.action_save)
+        state = self.view.two_factor if self.view else TwoFactor.OFF
+        if state is TwoFactor.PENDING:
+            yield SystemCommand("Set up two-factor now", "Scan the QR code and verify a code", self.action_set_up)
+        if state is TwoFactor.ACTIVE:
+            yield SystemCommand("Generate recovery codes", "A new set of 10; the old ones stop working", self.action_generate_codes)
+        if state is TwoFactor.ACTIVE:
+            yield SystemCommand("Reset authenticator", "Set up the authenticator again", self.action_reset)
+        yield SystemCommand("Change password", "Your current password, then the new one twice", self.action_change_password)
+
+    @on(Button.Pressed)
+    def button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"save": self.action_save, "set-up": self.action_set_up, "codes": self.action_generate_codes,
+                   "reset": self.action_reset, "password": self.action_change_password,
+                   "sign-out": self.action_sign_out, "users": self.action_users, "audit": self.action_audit}
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()
+
+    # -- two-factor switch -----------------------------------------------------------------------
+    @on(Switch.Changed, "#two-factor")
+    def show_unsaved(self) -> None:
+        """Say when the switch no longer matches the stored state."""
+        saved_on = self.view is not None and self.view.two_factor is not TwoFactor.OFF
+        self.query_one("#unsaved", Static).update(UNSAVED if self.query_one("#two-factor", Switch).value != saved_on else "")
+
+    def action_toggle(self) -> None:
+        self.query_one("#two-factor", Switch).toggle()
+
+    def action_save(self) -> None:
+        if self.view is None or self.app.session is None:
+            return
+        want_on = self.query_one("#two-factor", Switch).value
+        if want_on == (self.view.two_factor is not TwoFactor.OFF):
+            self.notify(f"Nothing to save: two-factor authentication is already {'on' if want_on else 'off'}")
+            return
+        if want_on:
+            if self.call(lambda: self.app.services.own.switch_on(self.app.session)) is not None:
+                self.refresh_view()
+                self.notify(f"Two-factor authentication is on: {SETUP_LATER}", title="Saved", timeout=10)
+        else:
+            session = self.app.session
+            self.with_password(
+                "Switch two-factor off", "Your authenticator and recovery codes will be removed.",
+                lambda password: self.app.services.own.switch_off(session, password),
+                lambda _view: self._saved("Two-factor authentication is off"),
+            )
+
+    def _saved(self, message: str, title: str = "Saved") -> None:
+        self.refresh_view()
+        self.notify(message, title=title)
+
+    def action_set_up(self) -> None:
+        if self.app.session is not None and self.view is not None and self.view.two_factor is TwoFactor.PENDING:
+            self.app.run_setup(self.app.session)
+
+    # -- password-guarded actions -------------------------------------------------------------
+    def action_generate_codes(self) -> None:
+        if self.check_action("generate_codes", ()):
+            session = self.app.session
+            self.with_password(
+                "Generate recovery codes", "Every code you have now stops working.",
+                lambda password: self.app.services.own.regenerate_codes(session, password),
+                self._show_codes,
+            )
+
+    def _show_codes(self, issued: IssuedCodes) -> None:
+        self.refresh_view()
+        self.notify("New recovery codes generated; the old ones no longer work", title="Recovery codes")
+        self.app.push_screen(CodesModal(issued))
+
+    def action_reset(self) -> None:
+        if not self.check_action("reset", ()):
+            return
+        question = "Reset your authenticator? The current one and your recovery codes stop working, and setup runs again."
+
+        session = self.app.session
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.with_password(
+                    "Reset authenticator", "",
+                    lambda password: self.app.services.own.reset_authenticator(session, password),
+                    lambda _view: self._saved(f"Authenticator reset: {SETUP_LATER}", "Reset"),
+                )
+
+        self.app.push_screen(ConfirmModal(question, yes="Reset", danger=True), confirmed)
+
+    def action_change_password(self, error: str = "") -> None:
+        policy = self.app.services.ctx.policy
+        username = self.view.username if self.view else ""
+        modal = NewPasswordModal("Change password", username=username, ask_current=True,
+                                 minimum=policy.password_min, maximum=policy.password_max, error=error)
+        self.app.push_screen(modal, self._change_password)
+
+    def _change_password(self, typed: NewPassword | None) -> None:
+        if typed is None:
+            return
+        session = self.app.session
+
+        def failed(exc: TwofoldError) -> bool:
+            if isinstance(exc, AuthenticationFailed):
+                self.action_change_password(error=f"{describe_error(exc)}; try again.")
+                return True
+            return False
+
+        self.in_thread(
+            lambda: self.app.services.own.change_password(session, typed.current or "", typed.password),
+            lambda _none: self._saved("Your password was changed", "Password"),
+            failed,
+        )
+
+    # -- leaving -----------------------------------------------------------------------------
+    def action_sign_out(self) -> None:
+        self.app.sign_out()
+
+    def action_users(self) -> None:
+        if self.manager:
+            self.app.open_users()
+
+    def action_audit(self) -> None:
+        if self.manager:
+            self.app.open_audit()
+
+    def permission_lost(self) -> None:
+        """Own-account calls refuse only a vanished session: refreshing signs out then."""
+        self.refresh_view()

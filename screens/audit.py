@@ -1,0 +1,111 @@
+"""Audit log: security events newest first, filtered as you type (PRODUCT §2.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Input, Static
+
+from screens.calls import ServiceScreen, local_time
+from store.audit import AuditEvent
+from tui.widgets.record_table import Column, Record, RecordTable
+
+COLUMNS = (
+    Column("Time", 19),
+    Column("Actor", minimum=10),
+    Column("Action", 19),
+    Column("Target", minimum=10),
+    Column("Outcome", minimum=7),
+)
+
+
+def event_record(number: int, event: AuditEvent) -> Record:
+    cells = (local_time(event.time, seconds=True), event.actor, event.action, event.target, event.outcome)
+    return Record(str(number), cells)
+
+
+def matching(records: Sequence[Record], text: str) -> list[Record]:
+    """Events with ``text`` in actor, action, target or outcome, like ``services.audit.events(text=)``."""
+    needle = text.strip().lower()
+    if not needle:
+        return list(records)
+    return [r for r in records if any(needle in str(cell).lower() for cell in r.cells[1:])]
+
+
+class AuditScreen(ServiceScreen):
+    """The whole log is read once (in a thread) and filtered in memory on every keystroke."""
+
+    BUSY_WIDGET = "#audit-table"
+    AUTO_FOCUS = "#audit-table"
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", id="audit-filter"),
+        Binding("ctrl+r", "reload", "Reload", id="audit-reload"),
+        Binding("escape", "back", "Back", id="audit-back"),
+        Binding("down", "focus_table", "Table", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[Record] = []
+        """Every event as a table row, newest first."""
+        self.allowed = False
+
+    def compose(self) -> ComposeResult:
+        self.allowed = self.app.can_manage()
+        yield Header()
+        if self.allowed:
+            with Vertical(id="audit-body"):
+                with Horizontal(id="audit-bar"):
+                    yield Input(placeholder="Filter: actor, action, target or outcome  ( / )", id="audit-filter", compact=True)
+                    yield Static("", id="audit-count")
+                yield RecordTable(COLUMNS, empty="No events match the filter", id="audit-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not self.allowed:
+            self.notify("The audit log needs the UserManagement permission", severity="error")
+            self.dismiss()
+            return
+        self.query_one(RecordTable).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        session = self.app.session
+
+        def fetch() -> list[Record]:
+            events = self.app.services.audit.events(session)
+            return [event_record(len(events) - i, e) for i, e in enumerate(events)]
+
+        self.in_thread(fetch, self.show_records)
+
+    def show_records(self, records: list[Record]) -> None:
+        self.records = records
+        self.apply_filter()
+
+    @on(Input.Changed, "#audit-filter")
+    def apply_filter(self) -> None:
+        text = self.query_one("#audit-filter", Input).value
+        shown = matching(self.records, text)
+        self.query_one(RecordTable).set_records(shown)
+        total = len(self.records)
+        self.query_one("#audit-count", Static).update(f"{len(shown):,} of {total:,}" if text.strip() else f"{total:,} events")
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#audit-filter", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one(RecordTable).focus()
+
+    @on(Input.Submitted, "#audit-filter")
+    def filter_submitted(self) -> None:
+        self.action_focus_table()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,237 @@
+"""Edit one account as an administrator: 2FA, codes, reset, unlock, permissions, password (§2.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Checkbox, Footer, Header, Label, Static, Switch
+
+from screens.calls import UNSAVED, ServiceScreen, describe_error, local_time, setting
+from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
+from screens.users import locked_text
+from store.accounts import USER_MANAGEMENT, TwoFactor
+from store.errors import Conflict, NotFound, TwofoldError, ValidationError
+from store.services.results import AccountView
+
+STATE_NOTES = {
+    TwoFactor.OFF: "off: signs in with the password only",
+    TwoFactor.PENDING: "pending: setup runs at the next sign-in",
+    TwoFactor.ACTIVE: "active: an authenticator is set up",
+}
+
+
+class EditAccountScreen(ServiceScreen):
+    """Every change is saved at once and confirmed with a toast; the Users table reloads after."""
+
+    AUTO_FOCUS = "#manager"
+    BINDINGS = [
+        Binding("s", "save", "Save", id="edit-save"),
+        Binding("t", "toggle", "Toggle 2FA", id="edit-toggle", show=False),
+        Binding("g", "generate_codes", "New codes", id="edit-codes"),
+        Binding("r", "reset", "Reset", id="edit-reset"),
+        Binding("u", "unlock", "Unlock", id="edit-unlock"),
+        Binding("p", "set_password", "Password", id="edit-password"),
+        Binding("escape", "back", "Back", id="edit-back"),
+    ]
+
+    def __init__(self, username: str) -> None:
+        super().__init__()
+        self.username = username
+        self.view: AccountView | None = None
+        """The account as last read from the store."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield Label(f"Account {self.username}", classes="page-title", markup=False)
+            yield setting("Permissions", Checkbox(USER_MANAGEMENT, id="manager", compact=True), Static("", classes="setting-value"))
+            yield setting("Two-factor", Switch(id="two-factor"), Static("", id="unsaved", classes="setting-value"),
+                          Button("Save", id="save", variant="primary", compact=True), tall=True)
+            yield setting("", Static("", id="state", classes="setting-value"))
+            yield setting("Recovery codes", Static("", id="codes-left", classes="setting-value"), Button("Generate recovery codes", id="codes", compact=True))
+            yield setting("Authenticator", Static("", id="authenticator", classes="setting-value"), Button("Reset authenticator", id="reset", compact=True))
+            yield setting("Locked", Static("", id="locked", classes="setting-value"), Button("Unlock", id="unlock", compact=True))
+            yield setting("Password", Static("", classes="setting-value"), Button("Set password", id="password", compact=True))
+            yield setting("Last sign-in", Static("", id="last-sign-in", classes="setting-value", markup=False))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not self.app.can_manage():
+            self.notify("Editing accounts needs the UserManagement permission", severity="error")
+            self.app.open_account()
+            return
+        self.refresh_view()
+        self.query_one("#manager", Checkbox).focus()
+
+    # -- showing the account ---------------------------------------------------------------
+    def refresh_view(self) -> None:
+        view = self.call(lambda: self.app.services.admin.show(self.app.session, self.username))
+        if view is None:
+            return
+        self.view = view
+        state = view.two_factor
+        active = state is TwoFactor.ACTIVE
+        self.query_one("#manager", Checkbox).value = USER_MANAGEMENT in view.permissions
+        self.query_one("#two-factor", Switch).value = state is not TwoFactor.OFF
+        self.query_one("#state", Static).update(STATE_NOTES[state])
+        self.show_unsaved()
+        codes = self.query_one("#codes-left", Static)
+        codes.update(f"{view.codes_left} of 10 left" if active else "none until setup is done")
+        codes.set_class(active and view.codes_left <= 3, "-warn")
+        self.query_one("#authenticator", Static).update({TwoFactor.ACTIVE: "set up", TwoFactor.PENDING: "waiting for setup", TwoFactor.OFF: "none"}[state])
+        locked = self.query_one("#locked", Static)
+        locked.update({"admin": "until an administrator unlocks it", "no": "no"}.get(locked_text(view), locked_text(view)))
+        locked.set_class(view.locked, "-warn")
+        self.query_one("#last-sign-in", Static).update(f"{local_time(view.last_sign_in)}   (created {local_time(view.created)})")
+        self.query_one("#codes").disabled = not active
+        self.query_one("#reset").disabled = not active
+        self.query_one("#unlock").disabled = not view.locked
+        self.refresh_bindings()
+
+    @on(Switch.Changed, "#two-factor")
+    @on(Checkbox.Changed, "#manager")
+    def show_unsaved(self) -> None:
+        """Say when the switch or the checkbox no longer match what is stored."""
+        view = self.view
+        if view is None:
+            return
+        changed = (self.query_one("#two-factor", Switch).value != (view.two_factor is not TwoFactor.OFF)
+                   or self.query_one("#manager", Checkbox).value != (USER_MANAGEMENT in view.permissions))
+        self.query_one("#unsaved", Static).update(UNSAVED if changed else "")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        view = self.view
+        if view is None:
+            return action == "back"
+        return {
+            "generate_codes": view.two_factor is TwoFactor.ACTIVE,
+            "reset": view.two_factor is TwoFactor.ACTIVE,  # a pending setup has nothing to reset
+            "unlock": view.locked,
+        }.get(action, True)
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand(f"Save {self.username}", "Apply the two-factor switch and permissions", self.action_save)
+        for action, title, help_text in (
+            ("generate_codes", "Generate recovery codes", "A new set to hand over; the old ones stop working"),
+            ("reset", "Reset authenticator", "Setup runs again at the next sign-in"),
+            ("unlock", "Unlock", "Clear the sign-in lock"),
+        ):
+            if self.check_action(action, ()):
+                yield SystemCommand(f"{title} for {self.username}", help_text, getattr(self, f"action_{action}"))
+        yield SystemCommand(f"Set password for {self.username}", "Type the new password twice", self.action_set_password)
+
+    @on(Button.Pressed)
+    def button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"save": self.action_save, "codes": self.action_generate_codes, "reset": self.action_reset,
+                   "unlock": self.action_unlock, "password": self.action_set_password}
+        if (action := actions.get(event.button.id or "")) is not None:
+            action()
+
+    def show_error(self, exc: TwofoldError) -> bool:
+        super().show_error(exc)
+        if isinstance(exc, NotFound) and self.is_current:
+            self.dismiss()
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    # -- changes ---------------------------------------------------------------------------
+    def run(self, change: Callable[[], object], message: str, then: Callable[[object], None] | None = None) -> None:
+        """Apply ``change`` in a thread, then refresh and toast ``message``."""
+
+        def done(result: object) -> None:
+            self.refresh_view()
+            self.notify(message, title=self.username, markup=False)
+            if then is not None:
+                then(result)
+
+        self.in_thread(change, done)
+
+    def confirm(self, question: str, yes: str, then: Callable[[], None]) -> None:
+        self.app.push_screen(ConfirmModal(question, yes=yes, danger=True), lambda answer: answer and then())
+
+    def action_toggle(self) -> None:
+        self.query_one("#two-factor", Switch).toggle()
+
+    def action_save(self) -> None:
+        if self.view is None:
+            return
+        admin, session, name = self.app.services.admin, self.app.session, self.username
+        want_on = self.query_one("#two-factor", Switch).value
+        want_manager = self.query_one("#manager", Checkbox).value
+        changes: list[tuple[Callable[[], object], str]] = []
+        if want_on != (self.view.two_factor is not TwoFactor.OFF):
+            said = "on: setup runs at the next sign-in" if want_on else "off"
+            changes.append((lambda: admin.switch_two_factor(session, name, want_on), f"Two-factor authentication is {said}"))
+        if want_manager != (USER_MANAGEMENT in self.view.permissions):
+            perms = [USER_MANAGEMENT] if want_manager else []
+            said = "now holds UserManagement" if want_manager else "no longer holds UserManagement"
+            changes.append((lambda: admin.set_permissions(session, name, perms), f"{name} {said}"))
+        if not changes:
+            self.notify("Nothing to save: nothing was changed")
+            return
+
+        def apply() -> list[tuple[str, bool]]:
+            results = []
+            for change, message in changes:
+                try:
+                    change()
+                    results.append((message, True))
+                except (Conflict, ValidationError) as exc:
+                    results.append((describe_error(exc), False))
+            return results
+
+        def done(results: list[tuple[str, bool]]) -> None:
+            self.refresh_view()
+            for message, ok in results:
+                self.notify(message, title="Saved" if ok else "Not saved", severity="information" if ok else "error", markup=False)
+
+        if not want_on and self.view.two_factor is not TwoFactor.OFF:
+            question = f"Switch two-factor off for {name}? Their authenticator and recovery codes are removed."
+            self.app.push_screen(ConfirmModal(question, yes="Switch off", danger=True),
+                                 lambda yes: self.in_thread(apply, done) if yes else self.refresh_view())
+        else:
+            self.in_thread(apply, done)
+
+    def action_generate_codes(self) -> None:
+        if not self.check_action("generate_codes", ()):
+            return
+        admin, session, name = self.app.services.admin, self.app.session, self.username
+        note = f"Hand these to {name} in a safe way: each works once and they are not shown again."
+        self.confirm(
+            f"Generate new recovery codes for {name}? Their current codes stop working.",
+            "Generate",
+            lambda: self.run(lambda: admin.generate_codes(session, name), "New recovery codes generated; the old ones no longer work",
+                             lambda issued: self.app.push_screen(CodesModal(issued, note=note))),
+        )
+
+    def action_reset(self) -> None:
+        if not self.check_action("reset", ()):
+            return
+        admin, session, name = self.app.services.admin, self.app.session, self.username
+        self.confirm(
+            f"Reset the authenticator of {name}? Their authenticator and recovery codes stop working; setup runs at the next sign-in.",
+            "Reset",
+            lambda: self.run(lambda: admin.reset_authenticator(session, name), "Authenticator reset: setup runs at the next sign-in"),
+        )
+
+    def action_unlock(self) -> None:
+        if self.check_action("unlock", ()):
+            admin, session, name = self.app.services.admin, self.app.session, self.username
+            self.run(lambda: admin.unlock(session, name), f"{name} is unlocked and may sign in again")
+
+    def action_set_password(self) -> None:
+        policy = self.app.services.ctx.policy
+        modal = NewPasswordModal(f"Set the password of {self.username}", username=self.username,
+                                 minimum=policy.password_min, maximum=policy.password_max)
+        self.app.push_screen(modal, self._set_password)
+
+    def _set_password(self, typed: NewPassword | None) -> None:
+        if typed is not None:
+            admin, session, name = self.app.services.admin, self.app.session, self.username
+            self.run(lambda: admin.set_password(session, name, typed.password), f"Password of {name} changed")

@@ -1,0 +1,84 @@
+"""Setup step 2: a code from the new authenticator proves it holds the secret."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Footer, Static
+
+from screens.enrol.step import Move, Verified, WizardStep
+from screens.typeahead import keys_handled
+from store.errors import TwofoldError
+from store.services.results import Enrolment
+from tui.widgets.digits import DigitFields
+
+
+class VerifyStep(WizardStep[Verified | Move]):
+    """Six digit fields and "Verify now"; a wrong code keeps you here, Back returns to the QR code."""
+
+    NUMBER = 2
+    HEADLINE = "Enter a code"
+
+    BINDINGS = [
+        Binding("enter", "submit", "Verify now", priority=True, id="verify"),
+        Binding("b", "back", "Back to QR code", id="back"),
+    ]
+
+    def __init__(self, enrolment: Enrolment) -> None:
+        super().__init__()
+        self.enrolment = enrolment
+        """The setup in progress (the same one the scan step showed)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="verify-dialog", classes="wizard-dialog"):
+            yield self.step_title()
+            yield Static(
+                "Type the 6-digit code your authenticator app now shows for "
+                f"{self.enrolment.username}. Nothing is saved until this code is right.",
+                classes="step-text",
+                markup=False,
+            )
+            yield DigitFields(id="verify-code")
+            yield Static("", id="verify-message", classes="wizard-feedback", markup=False)
+            with Horizontal(classes="wizard-buttons"):
+                yield Button("Verify now", id="verify", variant="primary")
+                yield Button("Back", id="back")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DigitFields).focus_first()
+
+    def on_digit_fields_completed(self, message: DigitFields.Completed) -> None:
+        self.verify()
+
+    @on(Button.Pressed, "#back")
+    def action_back(self) -> None:
+        self.dismiss(Move.BACK)
+
+    async def action_submit(self) -> None:
+        """Enter: verify the code (or press the focused button)."""
+        await keys_handled(self)
+        if isinstance(self.focused, Button):
+            self.focused.press()
+        else:
+            self.verify()
+
+    @on(Button.Pressed, "#verify")
+    def verify(self) -> None:
+        fields = self.query_one(DigitFields)
+        if not fields.is_complete:
+            self.show_message("Enter all six digits")
+            fields.focus()
+            return
+        try:
+            verified = self.app.services.setup.verify(self.enrolment, fields.value)
+        except TwofoldError as error:
+            fields.clear()
+            self.show_message(str(error))
+            return
+        self.dismiss(Verified(verified))
+
+    def show_message(self, text: str) -> None:
+        self.query_one("#verify-message", Static).update(text)

@@ -1,0 +1,187 @@
+"""The second sign-in step: a code from the authenticator, or a recovery code (PRODUCT §2.2, §2.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, ContentSwitcher, Footer, Header, Input, Label, Static
+
+from screens.login import locked_text
+from screens.typeahead import keys_handled
+from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
+from store.services.results import Method, SignedIn, Stage, Ticket
+from tui.widgets.digits import DigitFields
+
+CODES_LOW = 3
+"""At this many recovery codes left, or fewer, the console warns prominently."""
+
+WARNING_SECONDS = 15
+"""How long the low-codes warning stays on screen."""
+
+
+class SecondFactorScreen(Screen[None]):
+    """Six digit fields (verified as soon as they are full), or a recovery-code field."""
+
+    BINDINGS = [
+        Binding("enter", "submit", "Verify now", priority=True, id="verify"),
+        Binding("r", "recovery_mode", "Recovery code", id="use-recovery"),
+        Binding("escape", "code_mode", "Authenticator code", id="use-code"),
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+    ]
+
+    def __init__(self, ticket: Ticket) -> None:
+        super().__init__()
+        self.ticket = ticket
+        """The password step's proof; redeemed by the sign-in service."""
+
+    @property
+    def recovery(self) -> bool:
+        """Whether the recovery-code field is showing instead of the digit fields."""
+        return self.query_one(ContentSwitcher).current == "recovery-mode"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="factor-form", classes="signin-box"):
+            yield Label("Two-factor sign-in", classes="signin-title")
+            yield Static(self._prompt(False), id="factor-prompt", markup=False)
+            with ContentSwitcher(initial="code-mode"):
+                yield DigitFields(id="code-mode")
+                yield Input(id="recovery-mode", placeholder="xxxx-xxxx-xxxx", max_length=40)
+            yield Static("", id="factor-message", classes="signin-feedback", markup=False)
+            with Horizontal(classes="signin-buttons"):
+                yield Button("Verify now", id="verify", variant="primary")
+                yield Button("Use a recovery code", id="switch")
+        yield Footer()
+
+    def _prompt(self, recovery: bool) -> str:
+        who = self.ticket.username
+        if recovery:
+            return f"{who}: type one of your recovery codes (each works once)."
+        return f"{who}: enter the 6-digit code from your authenticator app."
+
+    def on_mount(self) -> None:
+        self.query_one(DigitFields).focus_first()
+
+    # -- modes -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("recovery_mode", "cancel"):
+            return not self.recovery
+        if action == "code_mode":
+            return self.recovery
+        return True
+
+    def action_recovery_mode(self) -> None:
+        self._switch(True)
+
+    def action_code_mode(self) -> None:
+        self._switch(False)
+
+    @on(Button.Pressed, "#switch")
+    def toggle_mode(self) -> None:
+        self._switch(not self.recovery)
+
+    def _switch(self, recovery: bool) -> None:
+        self.query_one(ContentSwitcher).current = "recovery-mode" if recovery else "code-mode"
+        self.query_one("#factor-prompt", Static).update(self._prompt(recovery))
+        self.query_one("#switch", Button).label = "Use authenticator" if recovery else "Use a recovery code"
+        self.show_message("")
+        if recovery:
+            self.query_one("#recovery-mode", Input).focus()
+        else:
+            self.query_one(DigitFields).focus_first()
+        self.refresh_bindings()
+
+    def palette_commands(self) -> Iterator[SystemCommand]:
+        if self.recovery:
+            yield SystemCommand("Use the authenticator", "Sign in with a 6-digit code instead", self.action_code_mode)
+        else:
+            yield SystemCommand("Use a recovery code", "Sign in with one of your recovery codes", self.action_recovery_mode)
+        yield SystemCommand("Cancel sign-in", "Back to the sign-in screen", self.action_cancel)
+
+    def action_cancel(self) -> None:
+        self.app.services.signin.discard(self.ticket)
+        self.app.start_sign_in(self.ticket.username)
+
+    # -- verifying ---------------------------------------------------------------------------
+    async def action_submit(self) -> None:
+        """Enter: verify the code (or press the focused button)."""
+        await keys_handled(self)
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()
+        else:
+            self.verify()
+
+    def on_digit_fields_completed(self, message: DigitFields.Completed) -> None:
+        self.verify()
+
+    @on(Button.Pressed, "#verify")
+    def verify(self) -> None:
+        signin = self.app.services.signin
+        try:
+            if self.recovery:
+                text = self.query_one("#recovery-mode", Input).value.strip()
+                if not text:
+                    self.show_message("Type a recovery code, like xxxx-xxxx-xxxx")
+                    return
+                signed = signin.recovery_code(self.ticket, text)
+            else:
+                code = self.query_one(DigitFields).value
+                if len(code) < DigitFields.LENGTH:
+                    self.show_message("Enter all six digits")
+                    return
+                signed = signin.totp(self.ticket, code)
+        except AccountLocked as error:
+            self.back_to_sign_in(locked_text(error))
+        except AuthenticationFailed as error:
+            self.refused(str(error))
+        except TwofoldError as error:
+            self.back_to_sign_in(str(error))
+        else:
+            self.signed_in(signed)
+
+    def refused(self, text: str) -> None:
+        """A wrong code: clear the entry and stay, unless the sign-in itself has ended."""
+        try:
+            self.app.services.signin.redeem(self.ticket, Stage.SECOND_FACTOR)
+        except TwofoldError as error:
+            self.back_to_sign_in(str(error))
+            return
+        if self.recovery:
+            self.query_one("#recovery-mode", Input).clear()
+            self.query_one("#recovery-mode", Input).focus()
+        else:
+            self.query_one(DigitFields).clear()
+            text += ". Each code works once: if you just used this one, wait for the next."
+        self.show_message(text)
+
+    def back_to_sign_in(self, text: str) -> None:
+        self.app.start_sign_in(self.ticket.username)
+        self.app.notify(text, title="Sign-in ended", severity="error", markup=False)
+
+    def signed_in(self, signed: SignedIn) -> None:
+        self.app.signed_in(signed.session)
+        if signed.method is not Method.RECOVERY:
+            return
+        left = signed.codes_left
+        plural = "code" if left == 1 else "codes"
+        if left == 0:
+            self.app.notify(
+                "No recovery codes left. Generate new codes in Account settings now.",
+                title="Recovery codes used up", severity="error", timeout=WARNING_SECONDS,
+            )
+        elif left <= CODES_LOW:
+            self.app.notify(
+                f"Only {left} recovery {plural} left. Generate new codes in Account settings.",
+                title="Recovery codes running out", severity="warning", timeout=WARNING_SECONDS,
+            )
+        else:
+            self.app.notify(f"{left} recovery {plural} left", title="Signed in with a recovery code")
+
+    def show_message(self, text: str) -> None:
+        self.query_one("#factor-message", Static).update(text)

@@ -1,0 +1,31 @@
+"""Enter after fast typing: act on every key typed before it, and send the keys after it onwards.
+
+Textual hands each key to the widget focused when the key is dispatched, and that widget handles it
+later, from its own queue. Over SSH a whole line (text, Enter, more text) often arrives at once, so
+a priority Enter binding can run before the field has seen the characters typed just before it.
+An Enter action that first awaits :func:`keys_handled` reads complete values; while it waits, the
+keys after Enter stay queued, so a focus change it makes (with ``Screen.set_focus``, which is
+immediate) also decides where they go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from textual.screen import Screen
+
+WAIT_SECONDS = 1.0
+"""Upper bound on the wait, so a busy or closing widget can never hang the console."""
+
+
+async def keys_handled(screen: Screen) -> None:
+    """Wait until every focusable widget of ``screen`` has handled the keys already sent to it."""
+    waits = []
+    for widget in screen.focus_chain:
+        handled = asyncio.Event()
+        if widget.call_later(handled.set):
+            waits.append(handled.wait())
+    if waits:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*waits), WAIT_SECONDS)

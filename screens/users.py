@@ -1,0 +1,207 @@
+"""Users: every account in a table with filter-as-you-type (PRODUCT §2.6, UserManagement only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Input, Static
+
+from screens.calls import ServiceScreen, clock_time, local_time
+from screens.dialogs import ConfirmModal
+from store.accounts import TwoFactor
+from store.services.results import AccountView
+from tui.widgets.record_table import Column, Record, RecordTable
+
+COLUMNS = (
+    Column("Username", minimum=12),
+    Column("Permissions", 14),
+    Column("2FA", 7),
+    Column("Codes", 5),
+    Column("Locked", 11),
+    Column("Last sign-in", 16),
+)
+WARN_CODES_LEFT = 3
+
+
+def locked_text(view: AccountView) -> str:
+    if view.locked_for_good:
+        return "admin"
+    if view.locked:
+        return f"until {clock_time(view.locked_until)}" if view.locked_until else "yes"
+    return "no"
+
+
+def account_record(view: AccountView, warn: str = "bold") -> Record:
+    """The table row of one account; low codes and locks stand out in the ``warn`` style."""
+    active = view.two_factor is TwoFactor.ACTIVE
+    codes: str | Text = str(view.codes_left) if active else "-"
+    if active and view.codes_left <= WARN_CODES_LEFT:
+        codes = Text(str(view.codes_left), style=warn)
+    locked: str | Text = locked_text(view)
+    if view.locked:
+        locked = Text(locked, style=warn)
+    cells = (view.username, ", ".join(view.permissions) or "-", view.two_factor.value, codes, locked, local_time(view.last_sign_in))
+    return Record(view.username, cells)
+
+
+def matching(records: Sequence[Record], text: str) -> list[Record]:
+    """Records whose username contains ``text`` (case-insensitive); all of them for empty text."""
+    needle = text.strip().lower()
+    return [r for r in records if needle in r.key] if needle else list(records)
+
+
+class UsersScreen(ServiceScreen):
+    """The account table. Keeps every account in memory and filters locally on each keystroke."""
+
+    BUSY_WIDGET = "#users-table"
+    AUTO_FOCUS = "#users-table"
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", id="users-filter"),
+        Binding("n", "new", "New", id="users-new"),
+        Binding("e", "edit", "Edit", id="users-edit"),
+        Binding("d", "delete", "Delete", id="users-delete"),
+        Binding("ctrl+r", "reload", "Reload", id="users-reload"),
+        Binding("escape", "back", "Back", id="users-back"),
+        Binding("down", "focus_table", "Table", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[Record] = []
+        """Every account as a table row, in username order, as last fetched."""
+        self.allowed = False
+        """Whether the account held UserManagement when the screen opened."""
+        self.stale = False
+        """Whether the accounts may have changed elsewhere (an edit screen was opened)."""
+
+    def compose(self) -> ComposeResult:
+        self.allowed = self.app.can_manage()
+        yield Header()
+        if self.allowed:
+            with Vertical(id="users-body"):
+                with Horizontal(id="users-bar"):
+                    yield Input(placeholder="Filter by username  ( / )", id="users-filter", compact=True)
+                    yield Static("", id="users-count")
+                yield RecordTable(COLUMNS, empty="No accounts match the filter", id="users-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not self.allowed:
+            self.notify("Managing users needs the UserManagement permission", severity="error")
+            self.dismiss()
+            return
+        self.query_one(RecordTable).focus()
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.allowed and self.stale and not self.busy:
+            self.reload()
+
+    # -- data ------------------------------------------------------------------------------
+    def reload(self, keep: str | None = None) -> None:
+        """Fetch every account again (in a thread: 10,000 accounts take a moment)."""
+        session = self.app.session
+        warn = f"bold {self.app.theme_variables.get('warning', '')}".strip()
+        self.stale = False
+
+        def fetch() -> list[Record]:
+            return [account_record(v, warn) for v in self.app.services.admin.list(session)]
+
+        self.in_thread(fetch, lambda records: self.show_records(records, keep))
+
+    def show_records(self, records: list[Record], keep: str | None = None) -> None:
+        self.records = records
+        self.apply_filter(keep)
+
+    @on(Input.Changed, "#users-filter")
+    def filter_changed(self) -> None:
+        self.apply_filter()
+
+    def apply_filter(self, keep: str | None = None) -> None:
+        """Show the accounts matching the filter; only the rows on screen are drawn."""
+        text = self.query_one("#users-filter", Input).value
+        shown = matching(self.records, text)
+        self.query_one(RecordTable).set_records(shown, keep=keep)
+        total = len(self.records)
+        self.query_one("#users-count", Static).update(f"{len(shown):,} of {total:,}" if text.strip() else f"{total:,} accounts")
+
+    @property
+    def selected(self) -> str | None:
+        """The username under the cursor."""
+        tables = self.query(RecordTable)
+        return tables.first().cursor_key if tables else None
+
+    # -- actions ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit", "delete"):
+            return None if self.allowed and self.selected is None else self.allowed
+        return True
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("New account", "Create an account", self.action_new)
+        if self.selected is not None:
+            yield SystemCommand(f"Edit {self.selected}", "Two-factor, codes, unlock, permissions, password", self.action_edit)
+            yield SystemCommand(f"Delete {self.selected}", "Remove the account (asks first)", self.action_delete)
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#users-filter", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one(RecordTable).focus()
+
+    @on(Input.Submitted, "#users-filter")
+    def filter_submitted(self) -> None:
+        self.action_focus_table()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_new(self) -> None:
+        from screens.new_account import NewAccountModal
+
+        def created(view: AccountView | None) -> None:
+            if view is not None:
+                setup = " Two-factor setup runs at its first sign-in." if view.two_factor is TwoFactor.PENDING else ""
+                self.notify(f"Account {view.username} created.{setup}", title="New account", markup=False)
+                self.reload(keep=view.username)
+
+        self.app.push_screen(NewAccountModal(), created)
+
+    @on(RecordTable.Selected, "#users-table")
+    def action_edit(self) -> None:
+        from screens.edit_account import EditAccountScreen
+
+        name = self.selected
+        if name is None:
+            return
+        if self.app.session is not None and name == self.app.session.username:
+            self.notify("That is you: your own settings are on the account screen", markup=False)
+            self.app.open_account()
+            return
+        self.stale = True
+        self.app.push_screen(EditAccountScreen(name))
+
+    def action_delete(self) -> None:
+        name = self.selected
+        if name is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                session = self.app.session
+                self.in_thread(lambda: self.app.services.admin.delete(session, name), lambda _none: self._deleted(name))
+
+        question = f"Delete the account {name}? It cannot sign in again and this cannot be undone."
+        self.app.push_screen(ConfirmModal(question, title="Delete account", yes="Delete", danger=True), confirmed)
+
+    def _deleted(self, name: str) -> None:
+        self.notify(f"Account {name} deleted", title="Deleted", markup=False)
+        self.reload()

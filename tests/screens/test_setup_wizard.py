@@ -1,0 +1,291 @@
+"""The setup wizard: scan (QR that decodes), verify, save codes, activate; cancel at any step."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from textual.geometry import Region
+from textual.widgets import Button, Checkbox, Input
+
+from account_flows import CLI, PASSWORD, add_account, stored, wrong_code
+from qr_decode import HALF_BLOCKS, assert_black_on_white, decode, rasterise, screen_cells
+from screens.account import AccountScreen
+from screens.enrol.done import DoneStep, SaveCodesModal
+from screens.enrol.scan import ScanStep
+from screens.enrol.verify import VerifyStep
+from screens.login import LoginScreen
+from signin_flows import SIZE, code_now, flat_text, messages, settle, sign_in, text_of, through_wizard
+from store.accounts import TwoFactor
+from store.services.results import Session
+from tui.app import TwofoldApp
+from tui.widgets.qr import QRCode
+
+LONGEST_NAME = "a" * 20 + ".long_name@example-company.x"
+"""48 characters, the longest username: the largest QR code (43x22 cells)."""
+
+
+@pytest.fixture
+def pending(services) -> str:
+    add_account(services, "alice", two_factor=True)
+    return "alice"
+
+
+async def start(pilot, name: str = "alice") -> ScanStep:
+    await pilot.pause()
+    await sign_in(pilot, name, PASSWORD)
+    scan = pilot.app.screen
+    assert isinstance(scan, ScanStep), pilot.app.screen_stack
+    return scan
+
+
+def state(services, name: str = "alice") -> TwoFactor:
+    return services.admin.show(CLI, name).two_factor
+
+
+async def test_full_wizard(services, pending) -> None:
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        scan = await start(pilot)
+        enrolment = scan.enrolment
+        text = flat_text(app)
+        assert "Step 1 of 3" in text
+        for group in enrolment.grouped_secret.split():
+            assert group in text
+        await pilot.press("c")
+        assert app.clipboard == enrolment.secret
+        await pilot.press("u")
+        assert app.clipboard == enrolment.uri
+        assert messages(app)[-1] == "Copied the otpauth:// link to the clipboard"
+
+        await pilot.press("enter")
+        verify = app.screen
+        assert isinstance(verify, VerifyStep) and "Step 2 of 3" in flat_text(app)
+        await pilot.press("b")  # back to the same QR code and secret
+        assert isinstance(app.screen, ScanStep) and app.screen.enrolment is enrolment
+        await pilot.press("n")
+        verify = app.screen
+        assert isinstance(verify, VerifyStep) and verify.enrolment is enrolment
+
+        right = code_now(app, enrolment.secret)
+        await pilot.press(*wrong_code(services, enrolment.secret))
+        await pilot.pause()
+        assert app.screen is verify
+        message = text_of(verify, "#verify-message")
+        assert message.startswith("That code is not valid") and right not in message
+        assert verify.query_one("#verify-code").value == ""
+        assert state(services) is TwoFactor.PENDING
+
+        await pilot.press(*right)
+        await pilot.pause()
+        done = app.screen
+        assert isinstance(done, DoneStep) and "Step 3 of 3" in flat_text(app)
+        codes = done.verified.codes
+        assert len(codes) == 10 and len(set(codes)) == 10
+        shown = flat_text(app)
+        assert all(code in shown for code in codes)
+        assert [len(str(c.render()).splitlines()) for c in done.query(".code-column")] == [5, 5]
+
+        # Continuing needs the tick; until then nothing is stored.
+        assert done.query_one("#continue", Button).disabled
+        await pilot.press("enter")
+        assert app.screen is done
+        assert "I have saved these codes" in text_of(done, "#done-message")
+        assert state(services) is TwoFactor.PENDING and stored(services, "alice").secret is None
+        await pilot.press("c")
+        assert app.clipboard == "\n".join(codes)
+
+        await pilot.press("space")
+        assert done.query_one("#saved", Checkbox).value
+        assert not done.query_one("#continue", Button).disabled
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert app.session is not None and app.session.username == "alice"
+        view = services.admin.show(CLI, "alice")
+        assert view.two_factor is TwoFactor.ACTIVE and view.codes_left == 10
+        assert "Two-factor authentication is active" in messages(app)
+
+
+async def test_scan_step_qr_decodes_to_the_uri_at_80x24(services) -> None:
+    add_account(services, LONGEST_NAME, two_factor=True)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        scan = await start(pilot, LONGEST_NAME)
+        await pilot.pause()
+        qr = scan.query_one(QRCode)
+        assert tuple(qr.needed_size) == (43, 22)
+        assert qr.fits
+        cells = screen_cells(app)
+        region = Region(qr.region.x, qr.region.y, *qr.needed_size)
+        assert_black_on_white(cells, region)
+        assert decode(rasterise(cells, region)) == [scan.enrolment.uri]
+        text = flat_text(app)
+        assert "Step 1 of 3" in text and scan.enrolment.grouped_secret.split()[-1] in text
+        assert "Next" in text and "Cancel setup" in text  # the footer's keys are on screen
+
+
+async def test_saved_codes_file_is_private_and_complete(services, pending, tmp_path) -> None:
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot)
+        await pilot.press("n", *code_now(app, app.screen.enrolment.secret))
+        await pilot.pause()
+        codes = app.screen.verified.codes
+        await pilot.press("s")
+        modal = app.screen
+        assert isinstance(modal, SaveCodesModal)
+        assert modal.query_one("#save-path", Input).value == "~/twofold-recovery-codes-alice.txt"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DoneStep)
+        path = Path.home() / "twofold-recovery-codes-alice.txt"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        lines = path.read_text().splitlines()
+        assert [line for line in lines if line in codes] == list(codes)
+        assert f"Saved to {path}" in messages(app)
+
+        # Saving again to the same name asks before replacing; the file stays 0600.
+        os.chmod(path, 0o644)
+        await pilot.press("s", "enter")
+        modal = app.screen
+        assert isinstance(modal, SaveCodesModal)
+        assert "exists" in text_of(modal, "#save-message")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DoneStep)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+        # A path that cannot be written (its folder is a file): a clear error, the modal stays.
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("")
+        await pilot.press("s")
+        app.screen.query_one("#save-path", Input).value = str(blocker / "codes.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveCodesModal)
+        assert text_of(app.screen, "#save-message") == "Not saved: Not a directory"
+        assert list(app._notifications)[-1].severity == "error"
+        await pilot.press("escape")
+        assert isinstance(app.screen, DoneStep)
+        assert state(services) is TwoFactor.PENDING
+
+
+async def test_unwritable_path_gives_an_error_toast(services, pending, tmp_path) -> None:
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot)
+        await pilot.press("n", *code_now(app, app.screen.enrolment.secret))
+        await pilot.pause()
+        await pilot.press("s")
+        app.screen.query_one("#save-path", Input).value = str(tmp_path / "no-such-folder" / "codes.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, SaveCodesModal)
+        assert text_of(modal, "#save-message") == "Not saved: No such file or directory"
+        note = list(app._notifications)[-1]
+        assert note.severity == "error" and "Could not save" in note.message
+        await pilot.press("escape")
+        assert isinstance(app.screen, DoneStep)
+
+
+@pytest.mark.parametrize("step", [1, 2, 3])
+async def test_cancel_at_any_step_signs_out_and_stays_pending(services, pending, step) -> None:
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        scan = await start(pilot)
+        if step >= 2:
+            await pilot.press("n")
+        if step == 3:
+            await pilot.press(*code_now(app, scan.enrolment.secret))
+            await pilot.pause()
+            assert isinstance(app.screen, DoneStep)
+            await pilot.press("space")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert app.session is None
+        assert len(app.screen_stack) == 2
+        assert state(services) is TwoFactor.PENDING
+        assert stored(services, "alice").secret is None
+        assert any("Setup cancelled" in m for m in messages(app))
+
+
+async def test_screenshots_are_refused_while_secrets_show(services, pending, tmp_path) -> None:
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        scan = await start(pilot)
+        shots = tmp_path / "shots"
+        shots.mkdir()
+        for expected in (ScanStep, DoneStep):
+            assert isinstance(app.screen, expected)
+            before = len(app._notifications)
+            app.action_screenshot(path=str(shots))
+            await pilot.pause()
+            assert list(shots.iterdir()) == []
+            assert messages(app)[before:] == ["Screenshots are disabled while secrets are on screen"]
+            titles = [command.title.lower() for command in app.get_system_commands(app.screen)]
+            assert titles and not any("screenshot" in title for title in titles)
+            if expected is ScanStep:
+                await pilot.press("n", *code_now(app, scan.enrolment.secret))
+                await pilot.pause()
+
+
+async def test_small_terminal_and_resizing_during_each_step(services, pending) -> None:
+    app = TwofoldApp(services)
+    async with app.run_test(size=(60, 20)) as pilot:
+        scan = await start(pilot)
+        text = flat_text(app)
+        assert "Terminal too small for the QR code" in text
+        assert not HALF_BLOCKS & set(text)
+        assert scan.enrolment.grouped_secret.split()[0] in text  # the key stays readable
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        qr = scan.query_one(QRCode)
+        assert qr.fits
+        assert decode(rasterise(screen_cells(app), qr.region)) == [scan.enrolment.uri]
+        await pilot.resize_terminal(60, 20)
+        await pilot.press("n")
+        await pilot.resize_terminal(80, 24)
+        await pilot.resize_terminal(60, 20)
+        await pilot.press(*code_now(app, scan.enrolment.secret))
+        await pilot.pause()
+        assert isinstance(app.screen, DoneStep)
+        await pilot.resize_terminal(80, 24)
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        await pilot.press("space", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert state(services) is TwoFactor.ACTIVE
+
+
+async def test_set_up_now_from_a_session(services, clock) -> None:
+    add_account(services, "alice")
+    services.admin.switch_two_factor(CLI, "alice", True)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.signed_in(Session("alice", clock.now()))
+        await pilot.pause()
+        app.run_setup(app.session)
+        await pilot.pause()
+        await through_wizard(pilot)
+        assert state(services) is TwoFactor.ACTIVE
+        assert isinstance(app.screen, AccountScreen) and app.session.username == "alice"
+
+
+async def test_a_stale_sign_in_cannot_start_the_wizard(services, pending, clock) -> None:
+    ticket = services.signin.password("alice", PASSWORD).ticket
+    clock.advance(services.ctx.policy.second_factor_ticket_seconds + 1)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.run_setup(ticket)
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen) and app.session is None
+        assert "This sign-in has expired; start again" in messages(app)
+        assert state(services) is TwoFactor.PENDING

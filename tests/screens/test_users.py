@@ -1,0 +1,312 @@
+"""UsersScreen: the table, filter-as-you-type, new account, delete, and who may see it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input, Static
+
+from account_flows import CLI, PASSWORD, add_account
+from screens.account import AccountScreen
+from screens.dialogs import ConfirmModal
+from screens.new_account import NewAccountModal
+from screens.users import UsersScreen
+from store.accounts import USER_MANAGEMENT, TwoFactor
+from store.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound
+from store.services.results import AccountView, Session
+from tui.app import TwofoldApp
+from tui.widgets.record_table import RecordTable
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let service calls running in threads finish and reach the screen."""
+    app = pilot.app
+    for _ in range(3):
+        await pilot.pause()
+        await app.workers.wait_for_complete([w for w in app.workers if w.group == "service-call"])
+    await pilot.pause()
+
+
+async def open_users(app: TwofoldApp, pilot: Pilot, name: str = "root") -> UsersScreen:
+    app.signed_in(Session(name, app.services.ctx.now()))
+    await settle(pilot)
+    app.open_users()
+    await settle(pilot)
+    assert isinstance(app.screen, UsersScreen)
+    return app.screen
+
+
+def rows(screen: UsersScreen) -> list[str]:
+    table = screen.query_one(RecordTable)
+    return [table.row_text(i) for i in range(table.row_count)]
+
+
+def names(screen: UsersScreen) -> list[str]:
+    return [r.key for r in screen.query_one(RecordTable).records]
+
+
+def messages(app: TwofoldApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def select(pilot: Pilot, screen: UsersScreen, name: str) -> None:
+    table = screen.query_one(RecordTable)
+    table.focus()
+    await pilot.press("home")
+    while table.cursor_key != name:
+        before = table.cursor
+        await pilot.press("down")
+        assert table.cursor != before, f"{name} not in the table"
+
+
+@pytest.fixture
+def team(services):
+    add_account(services, "root", manager=True)
+    add_account(services, "bob", two_factor=True)
+    add_account(services, "carol", manager=True)
+    add_account(services, "dave")
+    for _ in range(10):
+        with pytest.raises((AuthenticationFailed, AccountLocked)):  # the 10th locks
+            services.signin.password("dave", "wrong password!")
+    return services
+
+
+async def test_table_lists_every_account(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        assert names(screen) == ["bob", "carol", "dave", "root"]
+        table = dict(zip(names(screen), rows(screen)))
+        assert table["root"].split()[:5] == ["root", "UserManagement", "off", "-", "no"]
+        assert table["bob"].split()[:4] == ["bob", "-", "pending", "-"]
+        assert "until" in table["dave"]
+        assert "4 accounts" in str(screen.query_one("#users-count", Static).render())
+        assert app.focused is screen.query_one(RecordTable)
+
+
+async def test_palette_offers_the_screen_actions(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        await select(pilot, screen, "carol")
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert {"New account", "Edit carol", "Delete carol", "Users", "Audit log"} <= set(titles)
+
+
+async def test_filter_narrows_as_you_type_without_refetching(team, monkeypatch) -> None:
+    calls = []
+    real_list = team.admin.list
+    monkeypatch.setattr(team.admin, "list", lambda *a, **k: calls.append(a) or real_list(*a, **k))
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        assert len(calls) == 1
+        await pilot.press("slash")
+        assert app.focused is screen.query_one("#users-filter", Input)
+        await pilot.press("r")
+        assert names(screen) == ["carol", "root"]
+        await pilot.press("o", "o")
+        assert names(screen) == ["root"]
+        assert "1 of 4" in str(screen.query_one("#users-count", Static).render())
+        await pilot.press("x")
+        assert names(screen) == []
+        await pilot.press("backspace", "backspace", "backspace", "backspace")
+        assert names(screen) == ["bob", "carol", "dave", "root"]
+        assert len(calls) == 1, "filtering must not re-read the accounts"
+        await pilot.press("enter")
+        assert app.focused is screen.query_one(RecordTable)
+
+
+async def test_ten_thousand_accounts_filter_quickly(team, monkeypatch) -> None:
+    template = team.admin.show(CLI, "bob")
+    views = [AccountView(f"user{i:05d}", (), TwoFactor.ACTIVE, 10, False, None, False, None, template.created) for i in range(10_000)]
+    monkeypatch.setattr(team.admin, "list", lambda *a, **k: views)
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        assert screen.query_one(RecordTable).row_count == 10_000
+        await pilot.press("slash")
+        started = time.perf_counter()
+        for key in "user0999":
+            await pilot.press(key)
+        elapsed = time.perf_counter() - started
+        assert names(screen) == [f"user0999{i}" for i in range(10)]
+        assert elapsed < 8 * 0.5, f"8 keystrokes took {elapsed:.2f}s"
+        await pilot.press("enter", "end")
+        assert screen.query_one(RecordTable).cursor_key == "user09999"
+
+
+async def test_new_account_with_chosen_permissions_and_two_factor(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        await pilot.press("n")
+        modal = app.screen
+        assert isinstance(modal, NewAccountModal)
+        await pilot.press(*"Erin", "enter")
+        modal.query_one("#password", Input).value = PASSWORD
+        await pilot.press("enter")
+        modal.query_one("#repeat", Input).value = PASSWORD
+        modal.query_one("#manager", Checkbox).value = True
+        modal.query_one("#two-factor", Checkbox).value = True
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        view = team.admin.show(CLI, "erin")
+        assert view.permissions == (USER_MANAGEMENT,)
+        assert view.two_factor is TwoFactor.PENDING
+        assert any("Account erin created" in m for m in messages(app))
+        assert "erin" in names(screen)
+        assert screen.query_one(RecordTable).cursor_key == "erin"
+
+
+def burst(app: TwofoldApp, *keys: str) -> None:
+    """Queue keys at once, as a paste or a fast typist over SSH delivers them."""
+    names = {"\r": "enter", "\t": "tab", " ": "space"}
+    for key in keys:
+        for char in key:
+            app.post_message(events.Key(names.get(char, char), char))
+
+
+async def test_keys_typed_ahead_of_enter_are_not_lost(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        await pilot.press("n")
+        burst(app, "erin\r", PASSWORD, "\r", PASSWORD, "\r")
+        await settle(pilot)
+        assert app.screen is screen, [str(s.render()) for s in app.screen.query(".dialog-error")]
+        assert team.admin.show(CLI, "erin").two_factor is TwoFactor.OFF
+    assert team.signin.password("erin", PASSWORD).session is not None
+
+
+async def test_new_account_mistakes_are_shown_inline(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_users(app, pilot)
+        await pilot.press("n")
+        modal = app.screen
+        error = modal.query_one("#dialog-error", Static)
+        modal.query_one("#username", Input).value = "bob"
+        modal.query_one("#password", Input).value = PASSWORD
+        modal.query_one("#repeat", Input).value = PASSWORD + "!"
+        modal.query_one("#repeat", Input).focus()
+        await pilot.press("enter")
+        assert "differ" in str(error.render())
+        modal.query_one("#repeat", Input).value = PASSWORD
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is modal
+        assert "already exists" in str(error.render())
+        modal.query_one("#username", Input).value = "no spaces allowed"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "username must be" in str(error.render()).lower()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, UsersScreen)
+    with pytest.raises(NotFound):
+        team.admin.show(CLI, "no spaces allowed".replace(" ", ""))
+
+
+async def test_delete_asks_first_and_cancel_keeps_the_account(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        await select(pilot, screen, "carol")
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.press("d", "escape")
+        await settle(pilot)
+        assert team.admin.show(CLI, "carol").username == "carol"
+        await pilot.press("d", "y")
+        await settle(pilot)
+        with pytest.raises(NotFound):
+            team.admin.show(CLI, "carol")
+        assert "carol" not in names(screen)
+        assert "Account carol deleted" in messages(app)
+
+
+async def test_deleting_yourself_is_refused(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        await select(pilot, screen, "root")
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert team.admin.show(CLI, "root").username == "root"
+        assert any("cannot delete your own account" in m for m in messages(app))
+        assert app.screen is screen
+
+
+async def test_deleting_the_last_manager_shows_the_refusal(team, monkeypatch) -> None:
+    """The console cannot reach the last manager other than yourself; a refusal still reads well."""
+
+    def refuse(caller, name):
+        raise Conflict(f"{name} is the last account with UserManagement; give it to someone else first")
+
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        monkeypatch.setattr(team.admin, "delete", refuse)
+        await select(pilot, screen, "carol")
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert any("last account with UserManagement" in m for m in messages(app))
+        assert "carol" in names(screen)
+
+
+async def test_non_manager_gets_nothing(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.signed_in(Session("bob", team.ctx.now()))
+        await settle(pilot)
+        app.push_screen(UsersScreen())
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert not any(isinstance(s, UsersScreen) for s in app.screen_stack)
+
+
+async def test_permission_revoked_meanwhile_goes_back_to_account(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_users(app, pilot)
+        team.admin.set_permissions(CLI, "root", [])
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert any("UserManagement" in m for m in messages(app))
+
+
+async def test_enter_edits_and_escape_goes_back(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        await select(pilot, screen, "bob")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "EditAccountScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("escape")
+        assert isinstance(app.screen, AccountScreen)
+
+
+async def test_small_terminal_and_resize(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = await open_users(app, pilot)
+        await pilot.press("n")
+        await pilot.resize_terminal(40, 12)
+        await pilot.press(*"zed", "escape")
+        await pilot.resize_terminal(100, 30)
+        await pilot.press("end", "pageup", "slash", "b")
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        assert names(screen) == ["bob"]
+        assert app.screen is screen
