@@ -16,6 +16,9 @@ ACCOUNTS = "accounts"
 GHOSTS = "ghosts"
 
 
+_ALWAYS = frozenset({"pw", "created", "tf"})
+
+
 class TwoFactor(str, Enum):
     """Two-factor state of an account (PRODUCT §1)."""
 
@@ -80,7 +83,8 @@ class Account:
         return replace(self, **changes)
 
     def to_doc(self) -> dict[str, Any]:
-        return {
+        """The stored form; fields at their defaults are left out to keep every line short."""
+        doc = {
             "pw": self.password_hash,
             "created": self.created,
             "perms": list(self.permissions),
@@ -95,6 +99,7 @@ class Account:
             "perm_lock": self.locked_for_good,
             "last": self.last_sign_in,
         }
+        return {k: v for k, v in doc.items() if k in _ALWAYS or v not in (None, 0, False, [])}
 
     @classmethod
     def from_doc(cls, username: str, doc: dict[str, Any]) -> "Account":

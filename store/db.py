@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -109,6 +110,7 @@ class Database:
         self._sig: tuple[int, int, int, int] | None = None
         self._raw = b""
         self._tables: Tables | None = None
+        self._spliceable = True
         self.tinydb = _TinyDB(storage=_Committed, tables=self._full)
         self.keyring: Keyring | None = None
         self._undo: list[Callable[[], None]] | None = None
@@ -136,7 +138,7 @@ class Database:
     def _create(self) -> None:
         key = read_key(self.paths.key) if self.paths.key.exists() else create_key(self.paths.key)
         meta = {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": Keyring(key).check_value()}
-        atomic_write(self.paths.db, docfile.encode({META: {META_DOC: meta}}))
+        atomic_write(self.paths.db, docfile.encode({META: {META_DOC: meta}, docfile.LAST: {}}))
 
     def _check_key(self) -> None:
         keyring = Keyring(read_key(self.paths.key))
@@ -175,6 +177,7 @@ class Database:
         if self._fd is not None:
             _close_later(self._fd)
         self._fd, self._sig, self._raw, self._tables = None, None, b"", None
+        self._spliceable = True
 
     def _refresh(self) -> None:
         """Make sure what we hold is the file now on disk (cheap when nothing changed)."""
@@ -220,7 +223,7 @@ class Database:
 
     def _committed_doc(self, table: str, doc_id: str) -> Doc | None:
         if self._tables is None and docfile.framed(self._raw):
-            try:
+            try:  # the file's own order lets us find one line without decoding the rest
                 return docfile.read_doc(self._raw, table, doc_id)
             except docfile.LayoutMismatch:
                 pass
@@ -230,6 +233,8 @@ class Database:
         """Every table, decoded (once per file version)."""
         if self._tables is None:
             self._tables = self._parse(self._raw)
+            # A file edited by hand or written by another tool is re-encoded on the next write.
+            self._spliceable = docfile.in_layout(self._tables)
         return self._tables
 
     def _parse(self, raw: bytes) -> Tables:
@@ -296,6 +301,8 @@ class Database:
 
     def _commit(self, changes: dict[str, dict[str, Doc | None]]) -> None:
         try:
+            if not self._spliceable:
+                raise docfile.LayoutMismatch("decoded tables are out of order")
             raw = docfile.splice(self._raw, changes)
         except docfile.LayoutMismatch:
             tables = {name: dict(docs) for name, docs in self._full().items()}
@@ -326,7 +333,19 @@ class Database:
 def _close_later(fd: int) -> None:
     """Close a replaced file's descriptor off the caller's path: the last close of a large
     unlinked file frees its pages, which takes a few milliseconds nobody needs to wait for."""
-    threading.Thread(target=os.close, args=(fd,), name="twofold-close", daemon=True).start()
+    global _closer
+    if _closer is None:
+        _closer = queue.SimpleQueue()
+        threading.Thread(target=_close_forever, args=(_closer,), name="twofold-close", daemon=True).start()
+    _closer.put(fd)
+
+
+_closer: "queue.SimpleQueue[int] | None" = None
+
+
+def _close_forever(fds: "queue.SimpleQueue[int]") -> None:
+    while True:
+        os.close(fds.get())
 
 
 def _read_all(fd: int) -> bytes:

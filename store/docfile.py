@@ -1,9 +1,12 @@
-"""The database file's layout: plain TinyDB JSON with one document per line.
+"""The database file's layout: plain TinyDB JSON, one document per line, sorted, big table last.
 
 ```
 {
 "_meta": {
 "schema":{"app":"twofold","schema":1,...}
+},
+"ghosts": {
+"Zm9v...":{...}
 },
 "accounts": {
 "alice":{...},
@@ -12,15 +15,19 @@
 }
 ```
 
-Because every document sits alone on its line, one document can be read without parsing the
-others and replaced without re-encoding them. Every splice checks the lines it touches and falls
-back to a full re-encode when the file is laid out any other way (written by another tool, edited
-by hand), so the result is always the same valid JSON a full re-encode would give.
+Every document sits alone on its line (JSON strings escape newlines, so a raw newline never occurs
+inside one), the lines of each table are sorted by document id, ``_meta`` comes first and the big
+``accounts`` table last. So one document is found by a binary search over byte offsets, and a
+change is written by splicing its line, without decoding, re-encoding or even scanning the others.
+Every splice checks the lines it touches and raises :class:`LayoutMismatch` when the bytes are laid
+out any other way (written by another tool, edited by hand); the caller then re-encodes the whole
+file, which gives the same bytes the splice would have.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+import re
 from typing import Any
 
 import orjson
@@ -28,9 +35,13 @@ import orjson
 Doc = dict[str, Any]
 Tables = dict[str, dict[str, Doc]]
 
+FIRST = "_meta"
+LAST = "accounts"
+_TAIL = b"\n}\n}\n"  # the last table's closing line and the final brace
+
 
 class LayoutMismatch(Exception):
-    """The bytes are not in the one-document-per-line layout; re-encode the whole file."""
+    """The bytes are not in this layout; re-encode the whole file."""
 
 
 def _key(text: str) -> bytes:
@@ -41,19 +52,31 @@ def _entry(doc_id: str, doc: Mapping[str, Any]) -> bytes:
     return _key(doc_id) + b":" + orjson.dumps(doc)
 
 
+def table_order(names: list[str]) -> list[str]:
+    """``_meta`` first, ``accounts`` last, the rest in between by name."""
+    middle = sorted(n for n in names if n not in (FIRST, LAST))
+    return [n for n in (FIRST,) if n in names] + middle + [n for n in (LAST,) if n in names]
+
+
 def encode(tables: Tables) -> bytes:
-    """The whole database in the line-per-document layout."""
+    """The whole database in this layout."""
     parts = [b"{"]
-    names = list(tables)
+    names = table_order(list(tables))
     for t, name in enumerate(names):
         parts.append(b"\n" + _key(name) + b": {")
         table = tables[name]
-        last = len(table) - 1
-        for i, (doc_id, doc) in enumerate(table.items()):
-            parts.append(b"\n" + _entry(str(doc_id), doc) + (b"," if i < last else b""))
+        ids = sorted(table)
+        for i, doc_id in enumerate(ids):
+            parts.append(b"\n" + _entry(str(doc_id), table[doc_id]) + (b"," if i < len(ids) - 1 else b""))
         parts.append(b"\n}" + (b"," if t < len(names) - 1 else b""))
     parts.append(b"\n}\n")
     return b"".join(parts)
+
+
+def in_layout(tables: Tables) -> bool:
+    """Whether decoded tables came from a file in this layout's order (checked after a full decode)."""
+    names = list(tables)
+    return names == table_order(names) and all(list(t) == sorted(t) for t in tables.values())
 
 
 def framed(raw: bytes) -> bool:
@@ -62,15 +85,15 @@ def framed(raw: bytes) -> bool:
     Only the whole file ends with a table's closing line followed by the final brace: any
     truncation leaves a different ending.
     """
-    return raw.startswith(b"{\n") and raw.endswith(b"\n}\n}\n")
+    return raw.startswith(b"{\n") and raw.endswith(_TAIL)
 
 
+# -- finding things ----------------------------------------------------------------------------
 def _table_span(raw: bytes, name: str) -> tuple[int, int] | None:
     """(start, end): ``start`` is the newline ending the table's header line, ``end`` the newline
     that starts its closing ``}`` line; None when the table does not exist.
 
-    A raw newline never occurs inside a document (JSON strings escape it), and a header line
-    (``"name": {``) differs from a document line (``"id":{``), so the header is unambiguous.
+    A header line (``"name": {``) differs from a document line (``"id":{``), so it is unambiguous.
     """
     header = b"\n" + _key(name) + b": {"
     at = raw.find(header)
@@ -79,19 +102,46 @@ def _table_span(raw: bytes, name: str) -> tuple[int, int] | None:
     start = at + len(header)
     if raw[start : start + 1] != b"\n":
         raise LayoutMismatch(name)
-    end = raw.find(b"\n}", start)
-    if end < 0:
-        raise LayoutMismatch(name)
+    if raw[start : start + 2] == b"\n}":
+        return start, start  # empty
+    if name == LAST:
+        end = len(raw) - len(_TAIL)
+    else:
+        end = raw.find(b"\n},\n", start)  # small tables come before the big one
+        if end < 0:
+            raise LayoutMismatch(name)
     return start, end
 
 
-def _line_at(raw: bytes, start: int, end: int, doc_id: str) -> tuple[int, int] | None:
-    """The span of the line holding ``doc_id`` (from its leading newline to before the next)."""
-    at = raw.find(b"\n" + _key(doc_id) + b":", start, end)
-    if at < 0:
-        return None
-    stop = raw.find(b"\n", at + 1)
-    return at, stop
+def _id_at(raw: bytes, boundary: int) -> str:
+    """The id of the line whose leading newline is at ``boundary``."""
+    if raw[boundary + 1 : boundary + 2] != b'"':
+        raise LayoutMismatch("line")
+    close = raw.find(b'":', boundary + 2, boundary + 2 + 4096)
+    if close < 0:
+        raise LayoutMismatch("line")
+    try:
+        return orjson.loads(raw[boundary + 1 : close + 1])
+    except orjson.JSONDecodeError:
+        raise LayoutMismatch("line") from None
+
+
+def _seek(raw: bytes, start: int, end: int, doc_id: str) -> int:
+    """The leading newline of the first line whose id is >= ``doc_id`` (``end`` if none)."""
+    lo, hi = start, end
+    while lo < hi:
+        mid = (lo + hi) // 2
+        boundary = raw.rfind(b"\n", lo, mid + 1)
+        if _id_at(raw, boundary) < doc_id:
+            following = raw.find(b"\n", boundary + 1, hi)
+            lo = hi if following < 0 else following
+        else:
+            hi = boundary
+    return lo
+
+
+def _line_end(raw: bytes, boundary: int) -> int:
+    return raw.find(b"\n", boundary + 1)
 
 
 def _checked(line: bytes, doc_id: str) -> Doc:
@@ -106,28 +156,37 @@ def _checked(line: bytes, doc_id: str) -> Doc:
     return parsed[doc_id]
 
 
+def _find(raw: bytes, table: str, doc_id: str) -> tuple[tuple[int, int] | None, int, int | None]:
+    """(table span, insertion point, end of the matching line or None)."""
+    span = _table_span(raw, table)
+    if span is None:
+        return None, -1, None
+    start, end = span
+    at = _seek(raw, start, end, doc_id)
+    if at < end and _id_at(raw, at) == doc_id:
+        return span, at, _line_end(raw, at)
+    return span, at, None
+
+
 def read_doc(raw: bytes, table: str, doc_id: str) -> Doc | None:
-    """One document without parsing the rest; LayoutMismatch if the file is laid out otherwise."""
+    """One document without decoding the rest; LayoutMismatch if the file is laid out otherwise."""
     if not framed(raw):
         raise LayoutMismatch(table)
-    found = _table_span(raw, table)
-    if found is None:
-        return None  # the table does not exist yet
-    start, end = found
-    span = _line_at(raw, start, end, doc_id)
-    if span is None:
+    span, at, stop = _find(raw, table, doc_id)
+    if stop is None:
         return None
-    return _checked(raw[span[0] + 1 : span[1]], doc_id)
+    return _checked(raw[at + 1 : stop], doc_id)
 
 
 def count_docs(raw: bytes, table: str) -> int:
-    found = _table_span(raw, table)
-    if found is None:
+    span = _table_span(raw, table)
+    if span is None:
         return 0
-    start, end = found
+    start, end = span
     return raw.count(b"\n", start, end)
 
 
+# -- changing things ---------------------------------------------------------------------------
 def splice(raw: bytes, changes: Mapping[str, Mapping[str, Doc | None]]) -> bytes:
     """Apply ``{table: {doc_id: doc or None (delete)}}`` to ``raw`` touching only those lines."""
     if not framed(raw):
@@ -138,61 +197,66 @@ def splice(raw: bytes, changes: Mapping[str, Mapping[str, Doc | None]]) -> bytes
     return raw
 
 
+def _join(raw: bytes, head: int, middle: bytes, tail: int) -> bytes:
+    """``raw[:head] + middle + raw[tail:]`` with a single copy of the large parts."""
+    view = memoryview(raw)
+    return b"".join((view[:head], middle, view[tail:]))
+
+
 def _apply(raw: bytes, table: str, doc_id: str, doc: Doc | None) -> bytes:
-    found = _table_span(raw, table)
-    if found is None:
-        if doc is None:
-            return raw
-        # A new table, added before the final brace.
-        closing = len(raw) - 3  # the "\n}\n" at the very end
-        if raw[closing - 1 : closing] != b"}":
-            raise LayoutMismatch(table)
-        block = b"\n" + _key(table) + b": {\n" + _entry(doc_id, doc) + b"\n}"
-        return _join(raw, (0, closing), b"," + block, (closing, len(raw)))
-    start, end = found
-    span = _line_at(raw, start, end, doc_id)
-    if span is not None:
-        line = raw[span[0] + 1 : span[1]]
+    span, at, stop = _find(raw, table, doc_id)
+    if span is None:
+        return raw if doc is None else _new_table(raw, table, doc_id, doc)
+    start, end = span
+    if stop is not None:
+        line = raw[at + 1 : stop]
         _checked(line, doc_id)
         comma = line.endswith(b",")
         if doc is not None:
-            return _join(raw, (0, span[0] + 1), _entry(doc_id, doc) + (b"," if comma else b""), (span[1], len(raw)))
-        if comma or span[0] == start:
-            # a middle line, or the only line: drop it (with its newline)
-            return _join(raw, (0, span[0]), b"", (span[1], len(raw)))
+            return _join(raw, at + 1, _entry(doc_id, doc) + (b"," if comma else b""), stop)
+        if comma or at == start:
+            return _join(raw, at, b"", stop)  # a line followed by others, or the only line
         # the last of several lines: drop it and the comma of the line before
-        prev = raw.rfind(b"\n", 0, span[0])
-        before = raw[prev + 1 : span[0]]
-        if not before.endswith(b","):
+        if raw[at - 1 : at] != b",":
             raise LayoutMismatch(doc_id)
-        return _join(raw, (0, span[0] - 1), b"", (span[1], len(raw)))
+        return _join(raw, at - 1, b"", stop)
     if doc is None:
         return raw
-    entry = b"\n" + _entry(doc_id, doc)
+    if at < end:  # before the line at `at`
+        return _join(raw, at, b"\n" + _entry(doc_id, doc) + b",", at)
     if end == start:  # empty table
-        return _join(raw, (0, start), entry, (end, len(raw)))
-    prev = raw.rfind(b"\n", 0, end)
-    last = raw[prev + 1 : end]
-    if last.endswith(b","):
+        return _join(raw, start, b"\n" + _entry(doc_id, doc), start)
+    if raw[end - 1 : end] == b",":
         raise LayoutMismatch(table)
-    _checked(last, _id_of(last))
-    return _join(raw, (0, end), b"," + entry, (end, len(raw)))
+    return _join(raw, end, b",\n" + _entry(doc_id, doc), end)
 
 
-def _join(raw: bytes, head: tuple[int, int], middle: bytes, tail: tuple[int, int]) -> bytes:
-    """``raw[head] + middle + raw[tail]`` with a single copy of the large parts."""
-    view = memoryview(raw)
-    return b"".join((view[head[0] : head[1]], middle, view[tail[0] : tail[1]]))
+def _new_table(raw: bytes, table: str, doc_id: str, doc: Doc) -> bytes:
+    """A table that does not exist yet goes where :func:`encode` would put it."""
+    block = b"\n" + _key(table) + b": {\n" + _entry(doc_id, doc) + b"\n}"
+    if table == LAST:
+        closing = len(raw) - 3  # before the final "\n}\n"
+        return _join(raw, closing, b"," + block, closing)
+    order = table_order([table, *(_present(raw))])
+    after = order[order.index(table) - 1] if order.index(table) > 0 else None
+    if after is None:
+        return _join(raw, 1, block + b",", 1)
+    span = _table_span(raw, after)
+    if span is None:
+        raise LayoutMismatch(table)
+    close = span[1] + 2  # just after the closing "}" of the table before
+    if raw[close : close + 1] != b",":
+        raise LayoutMismatch(table)
+    return _join(raw, close + 1, block + b",", close + 1)
 
 
-def _id_of(line: bytes) -> str:
-    """The document id an entry line starts with."""
-    if not line.startswith(b'"'):
-        raise LayoutMismatch("line")
-    close = line.find(b'":', 1)
-    if close < 0:
-        raise LayoutMismatch("line")
-    try:
-        return orjson.loads(line[: close + 1])
-    except orjson.JSONDecodeError:
-        raise LayoutMismatch("line") from None
+def _present(raw: bytes) -> list[str]:
+    """Names of the tables in the file. The small tables all sit before the big one's header,
+    so only that first stretch of the file is read."""
+    big = raw.find(b"\n" + _key(LAST) + b": {\n")
+    stretch = raw[: big if big >= 0 else len(raw)]
+    names = [orjson.loads(m.group(1)) for m in _HEADER.finditer(stretch)]
+    return names + ([LAST] if big >= 0 else [])
+
+
+_HEADER = re.compile(rb'\n("(?:[^"\\]|\\.)*"): \{\n')

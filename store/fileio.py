@@ -41,7 +41,7 @@ def atomic_write(path: Path, data: bytes) -> os.stat_result:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            os.fdatasync(fd)  # the content and its size; the rename is made durable below
             st = os.fstat(fd)
         finally:
             os.close(fd)

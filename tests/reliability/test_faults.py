@@ -49,7 +49,7 @@ or failing fsync (see tests/reliability/test_faults.py)."""
 import errno, os
 
 WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-NAMES = ("open", "close", "write", "fsync", "replace", "rename", "unlink")
+NAMES = ("open", "close", "write", "fsync", "fdatasync", "replace", "rename", "unlink")
 _real, _paths = {}, {}
 
 
@@ -89,6 +89,11 @@ def install(kind, folder):
             _fail(errno.EIO)
         return _real["fsync"](fd)
 
+    def fdatasync(fd):
+        if kind == "fsync fails" and ".tmp-" in _paths.get(fd, ""):
+            _fail(errno.EIO)
+        return _real["fdatasync"](fd)
+
     def namespace_change(name):
         def change(*paths, **kw):
             if any(inside(p) for p in paths[:2]):
@@ -99,7 +104,7 @@ def install(kind, folder):
             return _real[name](*paths, **kw)
         return change
 
-    os.open, os.close, os.write, os.fsync = open_, close, write, fsync
+    os.open, os.close, os.write, os.fsync, os.fdatasync = open_, close, write, fsync, fdatasync
     os.replace, os.rename, os.unlink = (namespace_change(n) for n in ("replace", "rename", "unlink"))
 
 
