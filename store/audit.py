@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import orjson
 
 from .crypto import Keyring
 from .errors import StorageError, WriteFailed
 from .fileio import PRIVATE, _describe
 
 GENESIS = "0" * 64
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True, allow_nan=False)
 _TAIL = 8192
 
 
@@ -35,7 +36,7 @@ class AuditEvent:
     outcome: str
 
     def payload(self) -> bytes:
-        return orjson.dumps(asdict(self), option=orjson.OPT_SORT_KEYS)
+        return _ENCODER.encode(asdict(self)).encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,13 @@ class AuditLog:
             return
         except OSError as exc:
             raise StorageError(f"cannot read audit log {self.path}: {exc.strerror}") from None
+        import orjson  # reading the whole log: the fast decoder is worth its start-up cost
+
         with handle:
             for number, line in enumerate(handle, start=1):
                 try:
                     record = orjson.loads(line)
-                except orjson.JSONDecodeError:
+                except orjson.JSONDecodeError:  # also raised for bytes that are not UTF-8
                     record = None
                 yield number, record if isinstance(record, dict) else None
 
@@ -180,10 +183,10 @@ def _last_mac(fd: int) -> str:
             return GENESIS
     lines = tail[:-1].rsplit(b"\n", 1)
     try:
-        mac = orjson.loads(lines[-1])["mac"]
+        mac = json.loads(lines[-1])["mac"]
         if isinstance(mac, str):
             return mac
-    except (orjson.JSONDecodeError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         pass
     # The last line was tampered with: keep logging (chained to that line's bytes);
     # `twofold audit verify` still reports where the chain breaks.

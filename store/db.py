@@ -20,11 +20,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import orjson
-from tinydb import TinyDB
-from tinydb.storages import Storage
-from tinydb.table import Table
-
 from . import docfile
 from .crypto import Keyring, create_key, read_key
 from .errors import CorruptDatabase, ForeignDatabase, KeyFileError, StorageError, WriteFailed
@@ -41,28 +36,35 @@ META = "_meta"
 META_DOC = "schema"
 
 
-class NamedTable(Table):
-    """A TinyDB table whose document ids are strings (usernames), with no query cache."""
+def _tinydb_over(tables: Callable[[], Tables]) -> Any:
+    """A read-only TinyDB over the committed tables (imported on first use: the command line's
+    single-account work never needs it)."""
+    from tinydb import TinyDB
+    from tinydb.storages import Storage
+    from tinydb.table import Table
 
-    document_id_class = str
-    default_query_cache_capacity = 0
+    class NamedTable(Table):
+        """A table whose document ids are strings (usernames), with no query cache."""
 
+        document_id_class = str
+        default_query_cache_capacity = 0
 
-class _Committed(Storage):
-    """Read-only TinyDB storage over the committed tables; writes go through transactions."""
+    class Committed(Storage):
+        """Reads the committed tables; writes go through :meth:`Database.transaction`."""
 
-    def __init__(self, tables: Callable[[], Tables]) -> None:
-        self._tables = tables
+        def __init__(self, source: Callable[[], Tables]) -> None:
+            self._source = source
 
-    def read(self) -> Tables:
-        return self._tables()
+        def read(self) -> Tables:
+            return self._source()
 
-    def write(self, data: Tables) -> None:  # pragma: no cover - never called
-        raise StorageError("write through Database.transaction()")
+        def write(self, data: Tables) -> None:  # pragma: no cover - never called
+            raise StorageError("write through Database.transaction()")
 
+    class NamedTinyDB(TinyDB):
+        table_class = NamedTable
 
-class _TinyDB(TinyDB):
-    table_class = NamedTable
+    return NamedTinyDB(storage=Committed, source=tables)
 
 
 class Transaction:
@@ -111,9 +113,16 @@ class Database:
         self._raw = b""
         self._tables: Tables | None = None
         self._spliceable = True
-        self.tinydb = _TinyDB(storage=_Committed, tables=self._full)
+        self._tinydb: Any = None
         self.keyring: Keyring | None = None
         self._undo: list[Callable[[], None]] | None = None
+
+    @property
+    def tinydb(self) -> Any:
+        """TinyDB's query API over the committed tables (read-only)."""
+        if self._tinydb is None:
+            self._tinydb = _tinydb_over(self._full)
+        return self._tinydb
 
     # -- opening ---------------------------------------------------------------------------
     def open(self) -> "Database":
@@ -147,8 +156,10 @@ class Database:
         self.keyring = keyring
 
     def close(self) -> None:
+        """Release every descriptor now, including replaced files still waiting to be closed."""
         with self._thread_lock:
             self._forget()
+            _wait_for_closes()
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
@@ -239,6 +250,8 @@ class Database:
 
     def _parse(self, raw: bytes) -> Tables:
         where = self.paths.db
+        import orjson  # the whole file: the fast decoder pays for its start-up
+
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -333,19 +346,40 @@ class Database:
 def _close_later(fd: int) -> None:
     """Close a replaced file's descriptor off the caller's path: the last close of a large
     unlinked file frees its pages, which takes a few milliseconds nobody needs to wait for."""
-    global _closer
-    if _closer is None:
-        _closer = queue.SimpleQueue()
-        threading.Thread(target=_close_forever, args=(_closer,), name="twofold-close", daemon=True).start()
-    _closer.put(fd)
+    _closer().put(fd)
 
 
-_closer: "queue.SimpleQueue[int] | None" = None
+def _wait_for_closes() -> None:
+    """Return once every descriptor handed to :func:`_close_later` so far is closed."""
+    if _closer_queue is not None:
+        done = threading.Event()
+        _closer_queue.put(done)
+        done.wait()
 
 
-def _close_forever(fds: "queue.SimpleQueue[int]") -> None:
+_closer_queue: "queue.SimpleQueue[int | threading.Event] | None" = None
+_closer_guard = threading.Lock()
+
+
+def _closer() -> "queue.SimpleQueue[int | threading.Event]":
+    global _closer_queue
+    with _closer_guard:
+        if _closer_queue is None:
+            _closer_queue = queue.SimpleQueue()
+            threading.Thread(target=_close_forever, args=(_closer_queue,), name="twofold-close", daemon=True).start()
+        return _closer_queue
+
+
+def _close_forever(items: "queue.SimpleQueue[int | threading.Event]") -> None:
     while True:
-        os.close(fds.get())
+        item = items.get()
+        if isinstance(item, threading.Event):
+            item.set()
+        else:
+            try:
+                os.close(item)
+            except OSError:
+                pass
 
 
 def _read_all(fd: int) -> bytes:

@@ -27,10 +27,9 @@ file, which gives the same bytes the splice would have.
 from __future__ import annotations
 
 from collections.abc import Mapping
+import json
 import re
 from typing import Any
-
-import orjson
 
 Doc = dict[str, Any]
 Tables = dict[str, dict[str, Doc]]
@@ -44,12 +43,19 @@ class LayoutMismatch(Exception):
     """The bytes are not in this layout; re-encode the whole file."""
 
 
+# One line is encoded and decoded with the standard library: loading orjson (for whole-file work)
+# costs more than a command-line sign-in's own JSON work.
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+_loads = json.loads
+_BadJSON = json.JSONDecodeError
+
+
 def _key(text: str) -> bytes:
-    return orjson.dumps(text)
+    return _ENCODER.encode(text).encode("ascii")
 
 
 def _entry(doc_id: str, doc: Mapping[str, Any]) -> bytes:
-    return _key(doc_id) + b":" + orjson.dumps(doc)
+    return _key(doc_id) + b":" + _ENCODER.encode(doc).encode("ascii")
 
 
 def table_order(names: list[str]) -> list[str]:
@@ -121,8 +127,8 @@ def _id_at(raw: bytes, boundary: int) -> str:
     if close < 0:
         raise LayoutMismatch("line")
     try:
-        return orjson.loads(raw[boundary + 1 : close + 1])
-    except orjson.JSONDecodeError:
+        return _loads(raw[boundary + 1 : close + 1])
+    except (_BadJSON, UnicodeDecodeError):
         raise LayoutMismatch("line") from None
 
 
@@ -148,8 +154,8 @@ def _checked(line: bytes, doc_id: str) -> Doc:
     """Parse one entry line (``"id":{...}`` with an optional comma), or raise LayoutMismatch."""
     body = line[:-1] if line.endswith(b",") else line
     try:
-        parsed = orjson.loads(b"{" + body + b"}")
-    except orjson.JSONDecodeError:
+        parsed = _loads(b"{" + body + b"}")
+    except (_BadJSON, UnicodeDecodeError):
         raise LayoutMismatch(doc_id) from None
     if list(parsed) != [doc_id] or not isinstance(parsed[doc_id], dict):
         raise LayoutMismatch(doc_id)
@@ -255,7 +261,7 @@ def _present(raw: bytes) -> list[str]:
     so only that first stretch of the file is read."""
     big = raw.find(b"\n" + _key(LAST) + b": {\n")
     stretch = raw[: big if big >= 0 else len(raw)]
-    names = [orjson.loads(m.group(1)) for m in _HEADER.finditer(stretch)]
+    names = [_loads(m.group(1)) for m in _HEADER.finditer(stretch)]
     return names + ([LAST] if big >= 0 else [])
 
 

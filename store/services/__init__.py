@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ..audit import AuditLog
 from ..clock import Clock, SystemClock
@@ -13,26 +14,26 @@ from ..passwords import Passwords, is_encodable
 from ..paths import Paths
 from ..policy import Policy
 from ..repository import TinyRepository
-from .admin import UserAdmin
-from .auditview import AuditReader
 from .context import Context
-from .enrolment import Setup
-from .own import OwnAccount
-from .signin import SignIn
+
+if TYPE_CHECKING:
+    from .admin import UserAdmin
+    from .auditview import AuditReader
+    from .enrolment import Setup
+    from .own import OwnAccount
+    from .signin import SignIn
 
 MAX_URI = 134
 
 
-@dataclass
 class Services:
-    """Everything the console and the command line may do, bound to one database."""
+    """Everything the console and the command line may do, bound to one database.
 
-    ctx: Context
-    signin: SignIn
-    setup: Setup
-    own: OwnAccount
-    admin: UserAdmin
-    audit: AuditReader
+    Each part is built on first use, so a command that only signs in loads only the sign-in code.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     @classmethod
     def open(cls, paths: Paths, policy: Policy | None = None, clock: Clock | None = None) -> "Services":
@@ -51,8 +52,37 @@ class Services:
         )
         with db.locked():
             ctx.audit_log.repair()
-        signin = SignIn(ctx)
-        return cls(ctx, signin, Setup(ctx, signin), OwnAccount(ctx), UserAdmin(ctx), AuditReader(ctx))
+        return cls(ctx)
+
+    @cached_property
+    def signin(self) -> "SignIn":
+        from .signin import SignIn
+
+        return SignIn(self.ctx)
+
+    @cached_property
+    def setup(self) -> "Setup":
+        from .enrolment import Setup
+
+        return Setup(self.ctx, self.signin)
+
+    @cached_property
+    def own(self) -> "OwnAccount":
+        from .own import OwnAccount
+
+        return OwnAccount(self.ctx)
+
+    @cached_property
+    def admin(self) -> "UserAdmin":
+        from .admin import UserAdmin
+
+        return UserAdmin(self.ctx)
+
+    @cached_property
+    def audit(self) -> "AuditReader":
+        from .auditview import AuditReader
+
+        return AuditReader(self.ctx)
 
     def has_accounts(self) -> bool:
         return self.ctx.repo.count() > 0
