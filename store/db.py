@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from . import docfile
+from .closer import close_later, wait_for_closes
 from .crypto import Keyring, create_key, read_key
 from .errors import CorruptDatabase, ForeignDatabase, KeyFileError, StorageError, WriteFailed
 from .fileio import PRIVATE, atomic_write, remove_leftovers
@@ -34,37 +34,6 @@ APP_ID = "twofold"
 SCHEMA_VERSION = 1
 META = "_meta"
 META_DOC = "schema"
-
-
-def _tinydb_over(tables: Callable[[], Tables]) -> Any:
-    """A read-only TinyDB over the committed tables (imported on first use: the command line's
-    single-account work never needs it)."""
-    from tinydb import TinyDB
-    from tinydb.storages import Storage
-    from tinydb.table import Table
-
-    class NamedTable(Table):
-        """A table whose document ids are strings (usernames), with no query cache."""
-
-        document_id_class = str
-        default_query_cache_capacity = 0
-
-    class Committed(Storage):
-        """Reads the committed tables; writes go through :meth:`Database.transaction`."""
-
-        def __init__(self, source: Callable[[], Tables]) -> None:
-            self._source = source
-
-        def read(self) -> Tables:
-            return self._source()
-
-        def write(self, data: Tables) -> None:  # pragma: no cover - never called
-            raise StorageError("write through Database.transaction()")
-
-    class NamedTinyDB(TinyDB):
-        table_class = NamedTable
-
-    return NamedTinyDB(storage=Committed, source=tables)
 
 
 class Transaction:
@@ -121,7 +90,9 @@ class Database:
     def tinydb(self) -> Any:
         """TinyDB's query API over the committed tables (read-only)."""
         if self._tinydb is None:
-            self._tinydb = _tinydb_over(self._full)
+            from .tinyview import tinydb_over
+
+            self._tinydb = tinydb_over(self._full)
         return self._tinydb
 
     # -- opening ---------------------------------------------------------------------------
@@ -159,7 +130,7 @@ class Database:
         """Release every descriptor now, including replaced files still waiting to be closed."""
         with self._thread_lock:
             self._forget()
-            _wait_for_closes()
+            wait_for_closes()
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
@@ -186,7 +157,7 @@ class Database:
     # -- reading ---------------------------------------------------------------------------
     def _forget(self) -> None:
         if self._fd is not None:
-            _close_later(self._fd)
+            close_later(self._fd)
         self._fd, self._sig, self._raw, self._tables = None, None, b"", None
         self._spliceable = True
 
@@ -341,45 +312,6 @@ class Database:
                     else:
                         target[doc_id] = doc
             self._tables = tables
-
-
-def _close_later(fd: int) -> None:
-    """Close a replaced file's descriptor off the caller's path: the last close of a large
-    unlinked file frees its pages, which takes a few milliseconds nobody needs to wait for."""
-    _closer().put(fd)
-
-
-def _wait_for_closes() -> None:
-    """Return once every descriptor handed to :func:`_close_later` so far is closed."""
-    if _closer_queue is not None:
-        done = threading.Event()
-        _closer_queue.put(done)
-        done.wait()
-
-
-_closer_queue: "queue.SimpleQueue[int | threading.Event] | None" = None
-_closer_guard = threading.Lock()
-
-
-def _closer() -> "queue.SimpleQueue[int | threading.Event]":
-    global _closer_queue
-    with _closer_guard:
-        if _closer_queue is None:
-            _closer_queue = queue.SimpleQueue()
-            threading.Thread(target=_close_forever, args=(_closer_queue,), name="twofold-close", daemon=True).start()
-        return _closer_queue
-
-
-def _close_forever(items: "queue.SimpleQueue[int | threading.Event]") -> None:
-    while True:
-        item = items.get()
-        if isinstance(item, threading.Event):
-            item.set()
-        else:
-            try:
-                os.close(item)
-            except OSError:
-                pass
 
 
 def _read_all(fd: int) -> bytes:

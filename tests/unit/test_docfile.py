@@ -78,3 +78,26 @@ def test_a_sorted_table_is_searched_not_scanned() -> None:
     model["accounts"]["user02500a"] = {"n": -1}
     del model["accounts"]["user00000"]
     assert raw == encode(model)
+
+
+def test_the_database_is_a_file_tinydb_itself_reads(services) -> None:
+    """The store's file is plain TinyDB JSON: TinyDB's own JSONStorage opens it (string ids)."""
+    from tinydb import Query, TinyDB
+    from tinydb.table import Table
+
+    from conftest import CLI, PASSWORD
+
+    services.admin.create(CLI, "alice", PASSWORD, ["UserManagement"])
+    services.admin.create(CLI, "bob", PASSWORD, two_factor=True)
+
+    class Named(Table):
+        document_id_class = str
+
+    class Tiny(TinyDB):
+        table_class = Named
+
+    with Tiny(services.ctx.repo.db.paths.db, access_mode="r") as tiny:
+        accounts = tiny.table("accounts")
+        assert sorted(doc.doc_id for doc in accounts.all()) == ["alice", "bob"]
+        assert accounts.get(doc_id="bob")["tf"] == "pending"
+        assert [d.doc_id for d in accounts.search(Query().perms.any(["UserManagement"]))] == ["alice"]
