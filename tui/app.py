@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual import events, work
 from textual.app import App, SystemCommand
+from rich.text import Text
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -125,8 +127,12 @@ class TwofoldApp(App[None]):
             self.sign_out(f"Locked after {minutes:g} minutes without input")
 
     # -- command palette and screenshots -------------------------------------------------------
+    def secrets_on_screen(self, screen: Screen | None = None) -> bool:
+        """Whether a QR code or recovery codes are visible (on ``screen`` or beneath a dialog)."""
+        return any(getattr(s, "SHOWS_SECRETS", False) for s in (*self.screen_stack, screen))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        secret = getattr(screen, "SHOWS_SECRETS", False)
+        secret = self.secrets_on_screen(screen)
         for command in super().get_system_commands(screen):
             if secret and "screenshot" in command.title.lower():
                 continue
@@ -147,14 +153,35 @@ class TwofoldApp(App[None]):
         if self.session is not None:
             self._reset_to(AccountScreen())
 
-    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        if any(getattr(s, "SHOWS_SECRETS", False) for s in self.screen_stack):
+    def screenshot_refused(self) -> bool:
+        """Whether a screenshot must be refused now (secrets on screen); says so in a toast."""
+        if self.secrets_on_screen():
             self.notify("Screenshots are disabled while secrets are on screen", severity="warning")
-            return
-        super().action_screenshot(filename, path)
+            return True
+        return False
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        if not self.screenshot_refused():
+            super().action_screenshot(filename, path)
+
+    def save_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str:
+        """Textual's own screenshot to a file (e.g. its TEXTUAL_SCREENSHOT timer); "" when refused."""
+        return "" if self.screenshot_refused() else super().save_screenshot(filename, path, time_format)
 
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str | None:
-        if any(getattr(s, "SHOWS_SECRETS", False) for s in self.screen_stack):
-            self.notify("Screenshots are disabled while secrets are on screen", severity="warning")
-            return None
-        return super().deliver_screenshot(filename, path, time_format)
+        return None if self.screenshot_refused() else super().deliver_screenshot(filename, path, time_format)
+
+    # -- unexpected errors -------------------------------------------------------------------------
+    def _fatal_error(self) -> None:
+        """End the console after an unexpected exception with one line, as the command line does.
+
+        Textual's own report is a traceback with every frame's local variables, which would print
+        the password or code being checked. It is kept for ``TWOFOLD_DEBUG=1``.
+        """
+        if os.environ.get("TWOFOLD_DEBUG"):
+            super()._fatal_error()
+            return
+        name = type(self._exception).__name__ if self._exception is not None else "Exception"
+        self.bell()
+        self._exit_renderables.append(Text(f"twofold: unexpected error ({name}); set TWOFOLD_DEBUG=1 for details"))
+        self._close_messages_no_wait()

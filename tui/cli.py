@@ -155,14 +155,37 @@ def policy_from(args: argparse.Namespace) -> Policy:
     return Policy(issuer=args.issuer, idle_timeout_seconds=int(minutes * 60))
 
 
+TEXTUAL_DEVELOPER_SWITCHES = (
+    "TEXTUAL",
+    "TEXTUAL_DEBUG",
+    "TEXTUAL_LOG",
+    "TEXTUAL_SCREENSHOT",
+    "TEXTUAL_SCREENSHOT_FILENAME",
+    "TEXTUAL_SCREENSHOT_LOCATION",
+)
+"""Textual's developer switches. A log file or devtools would record every key typed (passwords,
+codes) and a timed screenshot would bypass the console's refusal, so they count only with
+TWOFOLD_DEBUG set."""
+
+
+def without_textual_developer_switches() -> None:
+    """Drop Textual's developer switches from the environment (before Textual is imported)."""
+    if not os.environ.get("TWOFOLD_DEBUG"):
+        for name in TEXTUAL_DEVELOPER_SWITCHES:
+            os.environ.pop(name, None)
+
+
 def open_console(args: argparse.Namespace) -> int:
     from store.services import Services
+
+    without_textual_developer_switches()
 
     services = Services.open(Paths.resolve(args.db), policy_from(args))
     from .app import TwofoldApp
 
-    TwofoldApp(services).run()
-    return EXIT_OK
+    app = TwofoldApp(services)
+    app.run()
+    return EXIT_REFUSED if getattr(app, "return_code", None) else EXIT_OK  # Textual sets 1 after an unexpected error
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,303 @@
+"""Every flow survives the terminal being resized between 40x12 and 200x60 at every step.
+
+At each step :func:`wobble` resizes 40x12 → 200x60 → 61x19 → 80x24, draws every cell at each
+size, and checks that the app is still running with no exception, on the same screen, with the
+same widget focused. The flow then continues at 80x24 and must still complete (the wizard still
+activates, the sign-in still signs in, dialogs still save). Slow service calls are held open with
+an event so that the busy states are resized too.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from account_flows import CLI, PASSWORD, add_account, enrol, factor_ticket
+from qr_decode import decode, rasterise, screen_cells
+from screens.account import AccountScreen
+from screens.audit import AuditScreen
+from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal, PasswordPrompt
+from screens.edit_account import EditAccountScreen
+from screens.enrol.done import DoneStep, SaveCodesModal
+from screens.enrol.scan import ScanStep
+from screens.enrol.verify import VerifyStep
+from screens.first_run import FirstRunScreen
+from screens.login import LoginScreen
+from screens.new_account import NewAccountModal
+from screens.second_factor import SecondFactorScreen
+from screens.users import UsersScreen
+from signin_flows import SIZE, code_now, settle, type_into
+from store.accounts import USER_MANAGEMENT, TwoFactor
+from store.services.results import Session, Stage
+from tui.app import TwofoldApp
+from tui.widgets.digits import DigitFields
+from tui.widgets.qr import QRCode
+from tui.widgets.record_table import RecordTable
+
+SIZES = ((40, 12), (200, 60), (61, 19), (80, 24))
+"""Smallest, largest, odd, and back to the size the flow continues at."""
+
+NEW_PASSWORD = "resized and still here"  # fake
+
+
+async def wobble(pilot: Pilot, where: str) -> None:
+    """Resize through SIZES; at each size draw everything and check nothing broke."""
+    app = pilot.app
+    screen, focused = app.screen, app.focused
+    for width, height in SIZES:
+        await pilot.resize_terminal(width, height)  # waits until the app is idle again
+        strips = app.screen._compositor.render_strips()  # every cell: a rendering error surfaces here
+        assert [strip.cell_length for strip in strips] == [width] * height, (where, width, height)
+        assert app.is_running and app._exception is None and not app._exit, (where, width, height)
+        assert app.screen is screen, (where, width, height, app.screen_stack)
+    assert tuple(app.size) == SIZE
+    assert app.focused is focused, (where, focused, app.focused)
+
+
+def hold(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> threading.Event:
+    """Make ``owner.name`` wait for the returned event, so a busy state can be resized."""
+    release = threading.Event()
+    original = getattr(owner, name)
+
+    def held(*args, **kwargs):
+        assert release.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, held)
+    return release
+
+
+async def test_first_run_and_sign_in(services, monkeypatch) -> None:
+    created = hold(monkeypatch, services.admin, "create_first")
+    checked = hold(monkeypatch, services.signin, "password")
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, FirstRunScreen)
+        await type_into(pilot, "#new-username", "root")
+        await type_into(pilot, "#new-password", PASSWORD)
+        await wobble(pilot, "first run, half filled")
+        assert app.screen.query_one("#new-password", Input).value == PASSWORD
+        await type_into(pilot, "#repeat-password", PASSWORD)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one("#first-run-form").loading
+        await wobble(pilot, "first run, creating")
+        created.set()
+        await settle(pilot)
+
+        login = app.screen
+        assert isinstance(login, LoginScreen)
+        assert login.query_one("#username", Input).value == "root"
+        await type_into(pilot, "#password", PASSWORD)
+        await wobble(pilot, "sign-in, password typed")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert login.query_one("#signin-form").loading
+        await wobble(pilot, "sign-in, checking")
+        checked.set()
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert app.session is not None and app.session.username == "root"
+        assert services.admin.show(CLI, "root").permissions == (USER_MANAGEMENT,)
+
+
+@pytest.mark.parametrize("mode", ["code", "recovery"])
+async def test_second_factor(services, clock, mode) -> None:
+    add_account(services, "alice")
+    secret, codes = enrol(services, "alice")
+    clock.advance(30)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_into(pilot, "#username", "alice")
+        await type_into(pilot, "#password", PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SecondFactorScreen)
+        if mode == "code":
+            code = code_now(app, secret)
+            await pilot.press(*code[:3])
+            await wobble(pilot, "second factor, three digits typed")
+            assert screen.query_one(DigitFields).value == code[:3]
+            await pilot.press(*code[3:])
+        else:
+            await pilot.press("r")
+            assert screen.recovery
+            await wobble(pilot, "recovery code mode")
+            field = screen.query_one("#recovery-mode", Input)
+            field.value = codes[0][:7]
+            await wobble(pilot, "recovery code half typed")
+            field.value = codes[0]
+            await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen), app.screen_stack
+        assert app.session is not None and app.session.username == "alice"
+    if mode == "recovery":
+        assert services.admin.show(CLI, "alice").codes_left == 9
+
+
+async def test_setup_wizard_every_step(services) -> None:
+    add_account(services, "alice", two_factor=True)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_into(pilot, "#username", "alice")
+        await type_into(pilot, "#password", PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        scan = app.screen
+        assert isinstance(scan, ScanStep)
+        await wobble(pilot, "wizard step 1")
+        qr = scan.query_one(QRCode)
+        assert qr.fits  # redrawn after the resizes, and still scannable at 80x24
+        assert decode(rasterise(screen_cells(app), qr.region)) == [scan.enrolment.uri]
+
+        await pilot.press("n")
+        verify = app.screen
+        assert isinstance(verify, VerifyStep)
+        code = code_now(app, scan.enrolment.secret)
+        await pilot.press(*code[:2])
+        await wobble(pilot, "wizard step 2, two digits typed")
+        await pilot.press("b")  # back to the QR code and forward again
+        assert app.screen is not verify and isinstance(app.screen, ScanStep)
+        await pilot.press("n", *code)
+        await pilot.pause()
+
+        done = app.screen
+        assert isinstance(done, DoneStep)
+        await wobble(pilot, "wizard step 3")
+        await pilot.press("s")
+        assert isinstance(app.screen, SaveCodesModal)
+        await wobble(pilot, "save codes dialog")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is done
+        await pilot.press("space")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert services.admin.show(CLI, "alice").two_factor is TwoFactor.ACTIVE
+
+
+async def test_account_settings_and_its_dialogs(services) -> None:
+    add_account(services, "root", manager=True)
+    enrol(services, "root")
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.signed_in(Session("root", services.ctx.now()))
+        await settle(pilot)
+        account = app.screen
+        assert isinstance(account, AccountScreen)
+        await wobble(pilot, "account settings")
+
+        await pilot.press("g")
+        assert isinstance(app.screen, PasswordPrompt)
+        await wobble(pilot, "current password prompt")
+        app.screen.query_one("#current", Input).value = PASSWORD
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CodesModal)
+        await wobble(pilot, "recovery codes dialog")
+        await pilot.press("escape")
+        assert app.screen is account
+
+        await pilot.press("p")
+        modal = app.screen
+        assert isinstance(modal, NewPasswordModal)
+        modal.query_one("#current", Input).value = PASSWORD
+        modal.query_one("#new", Input).value = NEW_PASSWORD
+        await wobble(pilot, "change password dialog")
+        modal.query_one("#repeat", Input).value = NEW_PASSWORD
+        modal.query_one("#repeat", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is account
+        assert services.signin.password("root", NEW_PASSWORD).stage is Stage.SECOND_FACTOR
+
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmModal)
+        await wobble(pilot, "confirm dialog")
+        await pilot.press("y")
+        assert isinstance(app.screen, PasswordPrompt)
+        app.screen.query_one("#current", Input).value = NEW_PASSWORD
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is account
+        assert services.admin.show(CLI, "root").two_factor is TwoFactor.PENDING
+
+
+
+async def test_users_edit_account_and_audit(services) -> None:
+    add_account(services, "root", manager=True)
+    add_account(services, "bob")
+    enrol(services, "bob")
+    add_account(services, "carol")
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.signed_in(Session("root", services.ctx.now()))
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        users = app.screen
+        assert isinstance(users, UsersScreen)
+        await pilot.press("slash", "b", "o")
+        await pilot.pause()
+        assert [r.key for r in users.query_one(RecordTable).records] == ["bob"]
+        await wobble(pilot, "users, filter typed")
+        assert users.query_one("#users-filter", Input).value == "bo"
+        assert [r.key for r in users.query_one(RecordTable).records] == ["bob"]
+
+        await pilot.press("down")  # into the table
+        await pilot.press("n")
+        modal = app.screen
+        assert isinstance(modal, NewAccountModal)
+        modal.query_one("#username", Input).value = "bobby"
+        modal.query_one("#password", Input).value = PASSWORD
+        await wobble(pilot, "new account dialog")
+        modal.query_one("#repeat", Input).value = PASSWORD
+        modal.query_one("#repeat", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is users
+        assert services.admin.show(CLI, "bobby").two_factor is TwoFactor.OFF
+        assert [r.key for r in users.query_one(RecordTable).records] == ["bob", "bobby"]
+
+        await pilot.press("home", "enter")
+        await settle(pilot)
+        edit = app.screen
+        assert isinstance(edit, EditAccountScreen) and edit.username == "bob"
+        await wobble(pilot, "edit account")
+        old_codes = services.admin.show(CLI, "bob").codes_left
+        await pilot.press("g", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, CodesModal)
+        codes = app.screen.issued.codes
+        await pilot.press("escape")
+        assert app.screen is edit
+        assert old_codes == 10 and services.signin.recovery_code(factor_ticket(services, "bob"), codes[0]).codes_left == 9
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is users
+
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        audit = app.screen
+        assert isinstance(audit, AuditScreen)
+        await pilot.press("slash", *"codes")
+        await pilot.pause()
+        shown = audit.query_one(RecordTable).records
+        assert shown and all("codes" in r.cells[2] for r in shown)
+        await wobble(pilot, "audit, filter typed")
+        assert audit.query_one(RecordTable).records == shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AccountScreen)
