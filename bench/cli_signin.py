@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 from common import BIN, DUMMY_HASH, DUMMY_PASSWORD, PYTHON, Row, interleaved, run_quiet
@@ -14,9 +15,19 @@ from store.policy import Policy
 BARE = f"import argon2; argon2.PasswordHasher().verify({DUMMY_HASH!r}, {DUMMY_PASSWORD!r})"
 
 
+def bytecode_env(folder: Path) -> dict[str, str]:
+    """Both processes run from cached bytecode, as an installed package does (pip compiles it at
+    install time); an editable checkout under PYTHONDONTWRITEBYTECODE=1 would otherwise compile
+    Twofold's modules at every launch and the figure would measure the compiler."""
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=str(folder / "pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def measure(folder: Path, count: int, repeat: int) -> tuple[float, float]:
     """(twofold auth, bare argon2) medians at ``count`` accounts."""
     paths = build(folder / f"n{count}", count)
+    env = bytecode_env(folder)
     users = itertools.cycle(range(1, count))  # each run signs in a different account: no replay
     policy = Policy()
 
@@ -25,14 +36,17 @@ def measure(folder: Path, count: int, repeat: int) -> tuple[float, float]:
 
         code = code_at_step(SECRET, time_step(time.time(), policy), policy)
         user = f"user{next(users):05d}"
-        result = run_quiet([str(BIN / "twofold"), "--db", str(paths.db), "auth", user], f"{PASSWORD}\n{code}\n".encode())
+        result = run_quiet(
+            [str(BIN / "twofold"), "--db", str(paths.db), "auth", user], f"{PASSWORD}\n{code}\n".encode(), env
+        )
         if result.returncode != 0:
             raise RuntimeError(f"auth failed: {result.stderr.decode().strip()}")
 
     def bare() -> None:
-        run_quiet([PYTHON, "-c", BARE])
+        run_quiet([PYTHON, "-c", BARE], env=env)
 
-    auth()  # warm the page cache and the bytecode
+    auth()  # warm the page cache and the bytecode cache
+    bare()
     times = interleaved({"auth": auth, "bare": bare}, repeat)
     return times["auth"], times["bare"]
 

@@ -80,5 +80,5 @@ def interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, 
 
 
 def run_quiet(argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run(argv, input=stdin, capture_output=True, env={**os.environ, **(env or {})})
+    result = subprocess.run(argv, input=stdin, capture_output=True, env=env if env is not None else dict(os.environ))
     return result

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from common import BIN, PYTHON, Row
-from console_startup import time_to_screen
+from console_startup import drawn
 from console_timing import Figures, measure
 from dataset import build
 
@@ -30,7 +30,7 @@ CURVE = (100, 1_000, 50_000)
 
 
 def rows(folder: Path, args: argparse.Namespace) -> list[Row]:
-    out = startup(build(folder / "console1000", 1_000).db, args.repeat)
+    out = startup(build(folder / "console1000", 1_000).db, args.repeat, folder / "pycache")
     db10k = build(folder / "console10000", 10_000).db
     console, bare = measure(db10k, 10_000, args.repeat)
     out += users(console, bare, 10_000)
@@ -42,18 +42,26 @@ def rows(folder: Path, args: argparse.Namespace) -> list[Row]:
     return out
 
 
-def startup(db: Path, repeat: int) -> list[Row]:
-    """Launch to drawn sign-in screen: the console against the minimal app, interleaved, medians."""
+def startup(db: Path, repeat: int, pycache: Path) -> list[Row]:
+    """Launch to drawn sign-in screen: the console against the minimal app, interleaved, medians.
+
+    Both run from cached bytecode (console_startup._env says why); one untimed launch of each
+    first compiles it and warms the page cache.
+    """
     console = [str(BIN / "twofold"), "--db", str(db)]
     minimal = [PYTHON, str(HERE / "minimal_app.py")]
-    time_to_screen(console)  # warm the page cache and the bytecode of both
-    time_to_screen(minimal)
-    drawn: dict[str, list[float]] = {"console": [], "minimal": []}
+    drawn(console, pycache)
+    drawn(minimal, pycache)
+    runs: dict[str, list[tuple[float, float]]] = {"console": [], "minimal": []}
     for _ in range(repeat):
-        drawn["console"].append(time_to_screen(console))
-        drawn["minimal"].append(time_to_screen(minimal))
-    value, baseline = statistics.median(drawn["console"]), statistics.median(drawn["minimal"])
-    return [Row("start-up to sign-in screen, 1,000 accounts", value, "s", baseline, START_RATIO, "ratio")]
+        runs["console"].append(drawn(console, pycache))
+        runs["minimal"].append(drawn(minimal, pycache))
+    wall = {k: statistics.median(w for w, _ in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in runs.items()}
+    return [
+        Row("start-up to sign-in screen, 1,000 accounts", wall["console"], "s", wall["minimal"], START_RATIO, "ratio"),
+        Row("  its CPU time (all threads, to the same frame)", cpu["console"], "s", cpu["minimal"], INF, "ratio"),
+    ]
 
 
 def users(console: Figures, bare: Figures, count: int, *, goals: bool = True, curve: bool = False) -> list[Row]:
@@ -84,11 +92,12 @@ def memory(db: Path, repeat: int) -> list[Row]:
         bare.append(_probe([PYTHON, script, "bare"]))
     peak = statistics.median(c["peak_mib"] for c in console)
     resident = statistics.median(c["stages"]["users open, resident now"] for c in console)
-    allowed = statistics.median(b["peak_mib"] for b in bare) + ARGON2_MIB
+    bare_peak = statistics.median(b["peak_mib"] for b in bare)
+    allowed = bare_peak + ARGON2_MIB
     return [
         Row("peak RSS: console, Users open, 10,000 accts", peak, "MiB", allowed, INF, "max"),
         Row("  of which above bare Textual + 64 MiB argon2", peak - allowed, "MiB", None, MEMORY_OVER_MAX, "max"),
-        Row("RSS once Users open (after argon2 freed)", resident, "MiB", allowed, INF, "max"),
+        Row("RSS once Users open, vs bare Textual peak", resident, "MiB", bare_peak, INF, "max"),
     ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pexpect
 import pyte
@@ -20,14 +21,17 @@ MARKERS = ("Sign in", "Username", "Password", "▊▔▔▔")
 labels, the button, and the top edge of an input field."""
 
 
-def time_to_screen(argv: list[str], markers: tuple[str, ...] = MARKERS, timeout: float = 30.0, cols: int = 80, rows: int = 24) -> float:
-    """Seconds from spawning ``argv`` in a pty until every marker is on its screen."""
+def drawn(argv: list[str], pycache: Path | None = None, timeout: float = 30.0, cols: int = 80, rows: int = 24) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process) from spawning ``argv`` until its screen shows the markers.
+
+    The CPU time (all its threads, from /proc) barely moves with other load on the machine, so it
+    separates what the program does from what the machine was doing meanwhile. With ``pycache``,
+    bytecode is cached in that folder (see :func:`_env`).
+    """
     screen = pyte.Screen(cols, rows)
     stream = pyte.ByteStream(screen)
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
-    env.pop("TEXTUAL", None)
     start = time.perf_counter()
-    child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(rows, cols))
+    child = pexpect.spawn(argv[0], argv[1:], env=_env(cols, rows, pycache), dimensions=(rows, cols))
     try:
         while True:
             try:
@@ -36,12 +40,40 @@ def time_to_screen(argv: list[str], markers: tuple[str, ...] = MARKERS, timeout:
                 pass
             except pexpect.EOF:
                 raise RuntimeError(f"{argv[0]} exited before drawing; screen was:\n" + "\n".join(screen.display)) from None
-            if all(any(m in line for line in screen.display) for m in markers):
-                return time.perf_counter() - start
+            if all(any(m in line for line in screen.display) for m in MARKERS):
+                return time.perf_counter() - start, cpu_seconds(child.pid)
             if time.perf_counter() - start > timeout:
-                raise RuntimeError(f"{argv[0]} did not draw {markers} in {timeout} s:\n" + "\n".join(screen.display))
+                raise RuntimeError(f"{argv[0]} did not draw {MARKERS} in {timeout} s:\n" + "\n".join(screen.display))
     finally:
         _quit(child)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by every thread of ``pid`` (nanosecond counters in schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / 1e9
+
+
+def _env(cols: int, rows: int, pycache: Path | None = None) -> dict[str, str]:
+    """The environment of a launch: a 256-colour terminal of the given size.
+
+    With ``pycache``, compiled bytecode is written to and read from that folder for every module
+    (PYTHONPYCACHEPREFIX, and PYTHONDONTWRITEBYTECODE dropped): an installed console runs from
+    bytecode compiled at install time, as the libraries in site-packages do here, whereas an
+    editable checkout under PYTHONDONTWRITEBYTECODE=1 would compile Twofold's own modules at every
+    launch and the minimal app's none.
+    """
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
+    env.pop("TEXTUAL", None)
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
 
 
 def _quit(child: pexpect.spawn) -> None:
@@ -58,9 +90,7 @@ def screen_text(argv: list[str], settle: float = 1.5, cols: int = 80, rows: int 
     """What ``argv`` shows after ``settle`` seconds (to check the markers by eye)."""
     screen = pyte.Screen(cols, rows)
     stream = pyte.ByteStream(screen)
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
-    env.pop("TEXTUAL", None)
-    child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(rows, cols))
+    child = pexpect.spawn(argv[0], argv[1:], env=_env(cols, rows), dimensions=(rows, cols))
     end = time.monotonic() + settle
     try:
         while time.monotonic() < end:

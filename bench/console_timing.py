@@ -35,7 +35,8 @@ from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 
 TYPED = "user0999"
-"""Typed into the filter one key at a time: every prefix of it narrows 10,000 accounts to 10."""
+"""Typed into the filter one key at a time: 10,000 accounts match the first five keys, then 1,000,
+100 and 10."""
 PAGE_DOWNS = 10
 
 

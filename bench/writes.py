@@ -20,30 +20,42 @@ from store.services import Services
 
 
 def console_signin(folder: Path, count: int, repeat: int) -> list[Row]:
-    """With the console's services already open: sign-in minus argon2, and the second factor's writes."""
+    """With the console's services already open: a whole sign-in (password + TOTP) minus the time
+    argon2 itself took inside it (timed around the very verification), and the second factor's writes."""
     paths = build(folder / f"signin{count}", count)
     policy = Policy()
     clock = FixedClock(time.time())
     services = Services.open(paths, policy, clock)
     services.admin.list(services_actor())  # the console has the accounts loaded (Users screen)
-    passwords = Passwords(policy.argon2)
-    stored = services.ctx.repo.get("user00001").password_hash
-    overheads, writes = [], []
-    for i in range(repeat):
+    passwords = services.ctx.passwords
+    verify = passwords.verify
+    spent: list[float] = []
+
+    def timed_verify(stored: str, password: str) -> bool:
+        start = time.perf_counter()
+        try:
+            return verify(stored, password)
+        finally:
+            spent.append(time.perf_counter() - start)
+
+    passwords.verify = timed_verify  # type: ignore[method-assign]
+    overheads, writes, argon = [], [], []
+    for i in range(repeat + 1):
         user = f"user{i + 1:05d}"
         clock.advance(30)
+        spent.clear()
         start = time.perf_counter()
         accepted = services.signin.password(user, PASSWORD)
         mid = time.perf_counter()
         services.signin.totp(accepted.ticket, code_at_step(SECRET, time_step(clock.now(), policy), policy))
         end = time.perf_counter()
-        a0 = time.perf_counter()
-        passwords.verify(stored, PASSWORD)
-        argon = time.perf_counter() - a0
-        overheads.append((end - start) - argon)
+        if i == 0:
+            continue  # the first sign-in loads AES-GCM and pyotp once per console
+        overheads.append((end - start) - sum(spent))
         writes.append(end - mid)
+        argon.append(sum(spent))
     services.close()
-    argon_once = statistics.median(_argon_times(passwords, stored, 5))
+    argon_once = statistics.median(argon)
     return [
         Row(f"console sign-in above argon2, {count:,} accts", statistics.median(overheads), "s", argon_once, 0.010, "max"),
         Row(f"second-factor writes, {count:,} accounts", statistics.median(writes), "s", argon_once, 0.030, "max"),

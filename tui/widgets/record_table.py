@@ -2,18 +2,25 @@
 
 Textual's DataTable measures every cell of every row it is given; swapping in a filtered list of
 thousands of rows on each keystroke takes seconds. `RecordTable` keeps a plain list of rows and
-renders the visible lines on demand: replacing the rows is a list assignment.
+renders the visible lines on demand: replacing the rows is a list assignment. A row is anything
+with a ``key`` and ``cells`` (a `Record`, or an object that works its cells out when first drawn,
+so a screen need not format 10,000 rows to show 20), and each drawn line is kept (by row and
+style, for the current width), so a row that stays on screen is not drawn again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from rich.cells import cell_len
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -21,6 +28,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 Cell = str | Text
+LINES_KEPT = 256
+"""Drawn lines kept: a few screens' worth, so paging back and forth redraws nothing."""
 
 
 @dataclass(frozen=True)
@@ -32,9 +41,19 @@ class Column:
     minimum: int = 8
 
 
+class Row(Protocol):
+    """What the table needs of a row: a unique key (e.g. a username) and the cells shown for it."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def cells(self) -> Sequence[Cell]: ...
+
+
 @dataclass(frozen=True)
 class Record:
-    """One row: a unique key (e.g. a username) and the cells shown for it."""
+    """A row whose cells are known up front."""
 
     key: str
     cells: tuple[Cell, ...]
@@ -86,10 +105,15 @@ class RecordTable(ScrollView, can_focus=True):
         self.columns = tuple(columns)
         self.empty = empty
         """Shown in place of rows when there are none."""
-        self.records: list[Record] = []
+        self.records: list[Row] = []
+        self._lines: LRUCache[tuple[int, Style], tuple[Row, Strip]] = LRUCache(LINES_KEPT)
+        """Drawn lines of rows, by (row identity, line style), at the width in ``_drawn_for``. The
+        style is part of the key, so focus, cursor moves and theme changes need no bookkeeping."""
+        self._drawn_for: tuple[int, list[int]] = (-1, [])
+        """The content width the kept lines were drawn for, and the column widths at it."""
 
     # -- data ----------------------------------------------------------------------------------
-    def set_records(self, records: Sequence[Record], keep: str | None = None) -> None:
+    def set_records(self, records: Sequence[Row], keep: str | None = None) -> None:
         """Show ``records``; the cursor follows ``keep`` (or the current key), else keeps its place."""
         wanted = keep if keep is not None else self.cursor_key
         self.records = list(records)
@@ -111,12 +135,16 @@ class RecordTable(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self.records)
 
-    def _widths(self) -> list[int]:
-        fixed = sum(c.width or 0 for c in self.columns) + len(self.columns)
-        flexible = [c for c in self.columns if c.width is None]
-        spare = max(self.scrollable_content_region.width - fixed, 0)
-        share = spare // len(flexible) if flexible else 0
-        return [c.width if c.width is not None else max(share, c.minimum) for c in self.columns]
+    def _widths(self, width: int | None = None) -> list[int]:
+        """Column widths at the content ``width``; a new width forgets the lines drawn at the old one."""
+        width = self.scrollable_content_region.width if width is None else width
+        if width != self._drawn_for[0]:
+            fixed = sum(c.width or 0 for c in self.columns) + len(self.columns)
+            flexible = [c for c in self.columns if c.width is None]
+            share = max(width - fixed, 0) // len(flexible) if flexible else 0
+            self._drawn_for = (width, [c.width if c.width is not None else max(share, c.minimum) for c in self.columns])
+            self._lines.clear()
+        return self._drawn_for[1]
 
     def _resize_virtual(self) -> None:
         width = sum(c.width or c.minimum for c in self.columns) + len(self.columns)
@@ -175,32 +203,44 @@ class RecordTable(ScrollView, can_focus=True):
             line.append(" " * (width - text.cell_len))
         return line
 
+    def _segments(self, cells: Sequence[Cell], widths: Sequence[int], style: Style) -> list[Segment]:
+        """The line's segments; plain text that fits (nearly every cell) skips building a Text."""
+        if all(isinstance(c, str) and c.isprintable() and cell_len(c) <= w for c, w in zip(cells, widths)):
+            return [Segment("".join(f" {c}{' ' * (w - cell_len(c))}" for c, w in zip(cells, widths)), style)]
+        text = self._line(cells, widths)
+        return [Segment(s.text, style + s.style if s.style else style) for s in text.render(self.app.console)]
+
+    def _row_strip(self, row: Row, style: Style, widths: Sequence[int]) -> Strip:
+        kept = self._lines.get((id(row), style))
+        if kept is not None and kept[0] is row:  # the row itself is kept, so its id is not reused
+            return kept[1]
+        strip = Strip(self._segments(row.cells, widths, style))
+        self._lines[(id(row), style)] = (row, strip)
+        return strip
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        widths = self._widths(width)
         base = self.rich_style
-        widths = self._widths()
         if y == 0:
             style = base + self.get_component_rich_style("record-table--header")
-            text = self._line([c.label for c in self.columns], widths)
+            strip = Strip(self._segments([c.label for c in self.columns], widths, style))
         else:
             index = round(self.scroll_y) + y - 1
             if not self.records and y == 1:
                 style = base + self.get_component_rich_style("record-table--empty")
-                text = Text(" " + self.empty)
+                strip = Strip([Segment(" " + self.empty, style)])
             elif index >= len(self.records):
                 return Strip.blank(width, base)
             else:
-                style = base
-                if index == self.cursor:
-                    style += self.get_component_rich_style("record-table--cursor")
-                text = self._line(self.records[index].cells, widths)
-        segments = [Segment(s.text, style + s.style if s.style else style) for s in text.render(self.app.console)]
+                style = base + self.get_component_rich_style("record-table--cursor") if index == self.cursor else base
+                strip = self._row_strip(self.records[index], style, widths)
         scroll_x = round(self.scroll_x)
-        return Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
 
     def row_text(self, index: int) -> str:
         """The plain text of a row as drawn (for tests and screen readers)."""
         return self._line(self.records[index].cells, self._widths()).plain.rstrip()
 
 
-__all__ = ["Column", "Record", "RecordTable"]
+__all__ = ["Column", "Record", "RecordTable", "Row"]
