@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .crypto import Keyring
 from .errors import StorageError, WriteFailed
-from .fileio import PRIVATE, _describe
+from .fileio import PRIVATE, describe_write_error
 
 GENESIS = "0" * 64
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True, allow_nan=False)
@@ -62,7 +62,7 @@ class AuditLog:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE)
         except OSError as exc:
-            raise WriteFailed(_describe(exc, self.path)) from None
+            raise WriteFailed(describe_write_error(exc, self.path)) from None
         start = None
         try:
             previous = _last_mac(fd)
@@ -75,7 +75,7 @@ class AuditLog:
         except OSError as exc:
             if start is not None:
                 _cut(fd, start)
-            raise WriteFailed(_describe(exc, self.path)) from None
+            raise WriteFailed(describe_write_error(exc, self.path)) from None
         finally:
             os.close(fd)
         return start

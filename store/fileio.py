@@ -12,7 +12,7 @@ PRIVATE = 0o600
 TMP_MARK = ".tmp-"
 
 
-def _describe(exc: OSError, path: Path) -> str:
+def describe_write_error(exc: OSError, path: Path) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"cannot write {path}: permission denied or read-only folder; nothing was changed"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -53,7 +53,7 @@ def atomic_write(path: Path, data: bytes) -> os.stat_result:
             os.unlink(tmp)
         except OSError:
             pass
-        raise WriteFailed(_describe(exc, path)) from None
+        raise WriteFailed(describe_write_error(exc, path)) from None
 
 
 def remove_leftovers(path: Path) -> int:
@@ -88,4 +88,4 @@ def create_private(path: Path, data: bytes) -> None:
     except OSError as exc:
         if exc.errno == errno.EEXIST:
             raise
-        raise WriteFailed(_describe(exc, path)) from None
+        raise WriteFailed(describe_write_error(exc, path)) from None
