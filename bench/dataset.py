@@ -12,7 +12,6 @@ from store.crypto import Keyring, create_key
 from store.db import APP_ID, META, META_DOC, SCHEMA_VERSION
 from store.docfile import encode
 from store.fileio import atomic_write
-from store.otp import new_secret
 from store.passwords import Passwords
 from store.paths import Paths
 from store.policy import Argon2Params, Policy

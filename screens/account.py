@@ -14,7 +14,7 @@ from screens.calls import UNSAVED, ServiceScreen, clock_time, describe_error, se
 from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
 from store.accounts import TwoFactor
 from store.errors import AuthenticationFailed, TwofoldError
-from store.services.results import AccountView, IssuedCodes
+from store.services.views import AccountView, IssuedCodes
 
 WARN_CODES_LEFT = 3
 STATE_NOTES = {

@@ -12,7 +12,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from store.services.results import IssuedCodes
+from store.services.views import IssuedCodes
 
 T = TypeVar("T")
 

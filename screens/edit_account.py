@@ -15,7 +15,7 @@ from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordMo
 from screens.users import locked_text
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import Conflict, NotFound, TwofoldError, ValidationError
-from store.services.results import AccountView
+from store.services.views import AccountView
 
 STATE_NOTES = {
     TwoFactor.OFF: "off: signs in with the password only",

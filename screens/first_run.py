@@ -12,7 +12,7 @@ from textual.worker import Worker, WorkerState
 
 from screens.typeahead import keys_handled
 from store.errors import Conflict, TwofoldError, ValidationError
-from store.services.results import AccountView
+from store.services.views import AccountView
 
 FIELDS = ("#new-username", "#new-password", "#repeat-password")
 """The form's inputs in the order Enter walks through them."""

@@ -12,7 +12,7 @@ from screens.calls import ServiceCalls, describe_error
 from screens.dialogs import Dialog, after_typing
 from store.accounts import USER_MANAGEMENT
 from store.errors import PermissionDenied, TwofoldError
-from store.services.results import AccountView
+from store.services.views import AccountView
 
 
 class NewAccountModal(ServiceCalls, Dialog[AccountView]):

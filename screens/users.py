@@ -16,7 +16,7 @@ from textual.widgets import Header, Input, Static
 from screens.calls import ServiceScreen, clock_time, local_time
 from screens.dialogs import ConfirmModal
 from store.accounts import TwoFactor
-from store.services.results import AccountView
+from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.record_table import Cell, Column, RecordTable, Row
 

@@ -24,7 +24,8 @@ from store.otp import code_at_step, group_secret, provisioning_uri, time_step
 from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
-from store.services.results import Enrolment, Session, SystemActor
+from store.services.results import Session, SystemActor
+from store.services.views import Enrolment
 from tui.app import TwofoldApp
 
 SIZE = (80, 24)

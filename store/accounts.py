@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import CorruptDatabase, ValidationError
 
@@ -45,8 +44,7 @@ def normalise_permissions(perms: Any) -> tuple[str, ...]:
     return chosen
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(NamedTuple):
     """One account as stored; immutable, changed by building a new one with :meth:`evolve`."""
 
     username: str
@@ -63,7 +61,6 @@ class Account:
     locked_until: float | None = None
     locked_for_good: bool = False
     last_sign_in: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __repr__(self) -> str:  # never print hashes or secrets
         return f"Account({self.username!r}, two_factor={self.two_factor.value})"
@@ -80,7 +77,7 @@ class Account:
         return self.locked_for_good or (self.locked_until is not None and now < self.locked_until)
 
     def evolve(self, **changes: Any) -> "Account":
-        return replace(self, **changes)
+        return self._replace(**changes)
 
     def to_doc(self) -> dict[str, Any]:
         """The stored form; fields at their defaults are left out to keep every line short."""

@@ -12,8 +12,8 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
 from .crypto import Keyring
@@ -25,8 +25,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=
 _TAIL = 8192
 
 
-@dataclass(frozen=True)
-class AuditEvent:
+class AuditEvent(NamedTuple):
     """One security event."""
 
     time: float
@@ -36,11 +35,10 @@ class AuditEvent:
     outcome: str
 
     def payload(self) -> bytes:
-        return _ENCODER.encode(asdict(self)).encode("ascii")
+        return _ENCODER.encode(self._asdict()).encode("ascii")
 
 
-@dataclass(frozen=True)
-class ChainReport:
+class ChainReport(NamedTuple):
     """Result of verifying the chain: ``ok`` and, if not, the 1-based line where it breaks."""
 
     ok: bool

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -19,11 +18,11 @@ class SystemClock:
         return time.time()
 
 
-@dataclass
 class FixedClock:
     """A clock that moves only when told to (tests and benchmarks)."""
 
-    t: float = 1_700_000_000.0
+    def __init__(self, t: float = 1_700_000_000.0) -> None:
+        self.t = t
 
     def now(self) -> float:
         return self.t

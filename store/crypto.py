@@ -13,6 +13,8 @@ from .errors import KeyFileError
 from .fileio import create_private
 
 KEY_BYTES = 32
+#: AES-GCM, loaded on first use (or ahead of it, see :mod:`store.preload`).
+CIPHER_MODULE = "cryptography.hazmat.primitives.ciphers.aead"
 NONCE_BYTES = 12
 
 

@@ -8,9 +8,11 @@ import os
 import re
 from urllib.parse import quote
 
-import pyotp
-
 from .policy import Policy
+
+#: Loaded on first use (or ahead of it, see :mod:`store.preload`): its import chain costs a
+#: short-lived ``twofold auth`` several milliseconds.
+TOTP_MODULE = "pyotp"
 
 _CODE_RE = re.compile(r"[0-9]{6}")
 
@@ -44,6 +46,8 @@ def time_step(now: float, policy: Policy) -> int:
 
 
 def code_at_step(secret: str, step: int, policy: Policy) -> str:
+    import pyotp
+
     return pyotp.TOTP(secret, digits=policy.totp_digits, interval=policy.totp_period).at(step * policy.totp_period)
 
 

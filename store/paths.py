@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ENV_DB = "TWOFOLD_DB"
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     """The files of one installation; key, audit and lock follow the database's folder and stem."""
 
     db: Path

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import argon2
 
 
-@dataclass(frozen=True)
-class Argon2Params:
+class Argon2Params(NamedTuple):
     """argon2id parameters; the defaults are argon2-cffi's (RFC 9106 low-memory profile)."""
 
     time_cost: int = argon2.DEFAULT_TIME_COST
@@ -22,8 +21,7 @@ class Argon2Params:
 FAST_ARGON2 = Argon2Params(time_cost=1, memory_cost=8, parallelism=1)
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """Security policy: passwords, TOTP, recovery codes and throttling."""
 
     argon2: Argon2Params = Argon2Params()

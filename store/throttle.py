@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .accounts import Account
 from .policy import Policy
 
 
-@dataclass(frozen=True)
-class Lock:
+class Lock(NamedTuple):
     """Why and until when an account is locked; ``until`` None means until an admin unlocks."""
 
     until: float | None

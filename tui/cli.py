@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import getpass
+import gc
+import importlib
 import os
 import pwd
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError, ValidationError
 from store.paths import Paths
 from store.policy import Policy
+
+if TYPE_CHECKING:
+    from store.services import Services
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
 
@@ -37,16 +41,29 @@ class _SubParser(Parser):
             self.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line. With ``argv`` naming subcommands, only those are built: argparse costs
+    about 0.3 ms per argument, and a ``twofold auth`` has no use for the others. Help and usage
+    errors (which list every subcommand) get the whole parser."""
     parser = Parser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
     parser.add_argument("--db", metavar="PATH", help="database file (default: per-user data folder; or $TWOFOLD_DB)")
     parser.add_argument("--issuer", metavar="NAME", default="Twofold", help="issuer shown in authenticator apps")
     parser.add_argument(
         "--idle-timeout", metavar="MIN", type=float, default=15, help="console idle lock in minutes (0 = never)"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser, prog="twofold")
+    words = set(argv or ())
+    named = [name for name in COMMANDS if name in words]
+    if argv is None or not named or words & {"-h", "--help"}:
+        named = list(COMMANDS)
+    for name in named:
+        summary, add_arguments, _ = COMMANDS[name]
+        add_arguments(sub.add_parser(name, help=summary))
+    return parser
 
-    user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def _user_arguments(parser: argparse.ArgumentParser) -> None:
+    user = parser.add_subparsers(dest="action", metavar="ACTION", required=True, prog="twofold user")
     add = user.add_parser("add", help="create an account (password from stdin or prompted twice)")
     add.add_argument("name")
     add.add_argument("--permission", action="append", default=[], metavar="PERM", help="e.g. UserManagement")
@@ -62,17 +79,31 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_parser("unlock", help="clear an account's lock").add_argument("name")
     user.add_parser("delete", help="delete an account").add_argument("name")
 
-    auth = sub.add_parser("auth", help="check a sign-in: password on line 1, code on line 2 of stdin")
-    auth.add_argument("name")
 
-    audit = sub.add_parser("audit", help="show the audit log, newest first")
-    audit.add_argument("--json", action="store_true")
-    audit.add_argument("--user", metavar="NAME")
-    audit.add_argument("--limit", metavar="N", type=int)
-    audit.add_argument("check", nargs="?", choices=["verify"], help="verify the HMAC chain")
+def _auth_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name")
 
-    sub.add_parser("doctor", help="check files, permissions, key, schema and audit chain")
-    return parser
+
+def _audit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--user", metavar="NAME")
+    parser.add_argument("--limit", metavar="N", type=int)
+    parser.add_argument("check", nargs="?", choices=["verify"], help="verify the HMAC chain")
+
+
+#: Each subcommand: its help line, its arguments and its handler ("module:function" under ``tui``,
+#: imported when run, so that ``twofold auth`` loads only what a sign-in needs).
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {
+    "user": ("manage accounts", _user_arguments, "commands:user"),
+    "auth": ("check a sign-in: password on line 1, code on line 2 of stdin", _auth_arguments, "auth:auth"),
+    "audit": ("show the audit log, newest first", _audit_arguments, "commands:audit"),
+    "doctor": ("check files, permissions, key, schema and audit chain", lambda parser: None, "commands:doctor"),
+}
+
+
+def handler_of(command: str) -> Callable[..., int]:
+    module, function = COMMANDS[command][2].split(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), function)
 
 
 class Input:
@@ -83,6 +114,8 @@ class Input:
 
     def line(self, prompt: str) -> str:
         if self.interactive:
+            import getpass  # loads termios: only for a terminal
+
             return getpass.getpass(prompt)
         try:
             text = sys.stdin.readline()
@@ -105,7 +138,8 @@ def unix_actor() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -113,10 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command is None:
             return open_console(args)
-        from . import commands
-
-        handler: Callable[..., int] = commands.HANDLERS[args.command]
-        return handler(args, Input())
+        return handler_of(args.command)(args, Input())
     except UsageError as exc:
         print(f"twofold: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -139,11 +170,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_REFUSED
 
 
+def run() -> NoReturn:
+    """The ``twofold`` command: :func:`main`, then exit with its code."""
+    code = main()
+    # Whatever is alive now lives until the exit. Freezing it spares the collector its final pass
+    # over every module, class and function loaded: about 10 ms of a 250 ms ``twofold auth``.
+    gc.freeze()
+    sys.exit(code)
+
+
 def retry_after(locked: AccountLocked) -> str:
     """When a locked account may try again (PRODUCT §3); nothing for an admin-only lock."""
     if locked.until is None:
         return ""
-    from store.services.results import iso
+    from store.services.views import iso
 
     return f"; try again after {iso(locked.until)}"
 
@@ -175,6 +215,12 @@ def without_textual_developer_switches() -> None:
             os.environ.pop(name, None)
 
 
+def open_services(args: argparse.Namespace) -> Services:
+    from store.services import Services
+
+    return Services.open(Paths.resolve(args.db), policy_from(args))
+
+
 def open_console(args: argparse.Namespace) -> int:
     from store.services import Services
 
@@ -189,4 +235,4 @@ def open_console(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

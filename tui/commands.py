@@ -1,4 +1,4 @@
-"""Handlers of the ``twofold`` subcommands; each returns an exit code."""
+"""Handlers of the ``user``, ``audit`` and ``doctor`` subcommands; each returns an exit code."""
 
 from __future__ import annotations
 
@@ -7,18 +7,14 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Callable
 
-from store.errors import AuthenticationFailed, StorageError, TwofoldError
+from store.errors import TwofoldError
 from store.paths import Paths
 from store.services import Services
-from store.services.results import AccountView, Stage, SystemActor, iso
+from store.services.results import SystemActor
+from store.services.views import AccountView, iso
 
-from .cli import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, Input, UsageError, policy_from, unix_actor
-
-
-def _services(args: argparse.Namespace) -> Services:
-    return Services.open(Paths.resolve(args.db), policy_from(args))
+from .cli import EXIT_OK, EXIT_REFUSED, Input, UsageError, open_services, policy_from, unix_actor
 
 
 def _print_json(data: object) -> None:
@@ -43,7 +39,7 @@ def _describe(view: AccountView) -> str:
 
 
 def user(args: argparse.Namespace, inp: Input) -> int:
-    services = _services(args)
+    services = open_services(args)
     me = SystemActor(unix_actor())
     admin = services.admin
     if args.action == "add":
@@ -81,27 +77,8 @@ def user(args: argparse.Namespace, inp: Input) -> int:
     return EXIT_OK
 
 
-def auth(args: argparse.Namespace, inp: Input) -> int:
-    services = _services(args)
-    result = services.signin.password(args.name, inp.line("Password: "))
-    if result.stage is Stage.DONE:
-        print("accepted")
-        return EXIT_OK
-    if result.stage is Stage.SETUP:
-        services.signin.discard(result.ticket)
-        print("two-factor setup pending: sign in to the console to set up the authenticator", file=sys.stderr)
-        return EXIT_PENDING
-    code = inp.line("Code (authenticator or recovery code): ")
-    if not code.strip():
-        raise AuthenticationFailed("a code is required for this account")
-    signed = services.signin.second_factor(result.ticket, code)
-    note = f" ({signed.codes_left} recovery codes left)" if signed.method.value == "recovery" else ""
-    print(f"accepted{note}")
-    return EXIT_OK
-
-
 def audit(args: argparse.Namespace, inp: Input) -> int:
-    services = _services(args)
+    services = open_services(args)
     me = SystemActor(unix_actor())
     if args.check == "verify":
         report = services.audit.verify(me)
@@ -149,11 +126,3 @@ def doctor(args: argparse.Namespace, inp: Input) -> int:
     chain = services.audit.verify(SystemActor(unix_actor()))
     report(chain.ok, f"audit chain: {chain.events} events intact" if chain.ok else f"audit chain broken at line {chain.bad_line}")
     return EXIT_OK if problems == 0 else EXIT_REFUSED
-
-
-HANDLERS: dict[str, Callable[[argparse.Namespace, Input], int]] = {
-    "user": user,
-    "auth": auth,
-    "audit": audit,
-    "doctor": doctor,
-}

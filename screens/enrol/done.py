@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 from screens.enrol.step import Activated, WizardStep
 from screens.typeahead import keys_handled
 from store.errors import TwofoldError
-from store.services.results import VerifiedEnrolment
+from store.services.views import VerifiedEnrolment
 
 
 def codes_file_text(username: str, codes: tuple[str, ...]) -> str:

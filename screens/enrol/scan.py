@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Static
 
 from screens.enrol.step import Move, WizardStep
-from store.services.results import Enrolment
+from store.services.views import Enrolment
 from tui.widgets.qr import QRCode
 
 GROUPS_PER_LINE = 4

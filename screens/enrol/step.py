@@ -10,7 +10,8 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
-from store.services.results import Session, VerifiedEnrolment
+from store.services.results import Session
+from store.services.views import VerifiedEnrolment
 
 STEPS = 3
 """Number of steps in the wizard."""

@@ -11,7 +11,7 @@ from textual.widgets import Button, Footer, Static
 from screens.enrol.step import Move, Verified, WizardStep
 from screens.typeahead import keys_handled
 from store.errors import TwofoldError
-from store.services.results import Enrolment
+from store.services.views import Enrolment
 from tui.widgets.digits import DigitFields
 
 

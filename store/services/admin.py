@@ -11,7 +11,8 @@ from ..recovery import new_codes, normalise_code
 from ..repository import Unit
 from ..throttle import unlocked
 from .context import Context
-from .results import AccountView, Caller, IssuedCodes, SystemActor
+from .results import Caller, SystemActor
+from .views import AccountView, IssuedCodes
 
 
 class UserAdmin:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..accounts import Account
 from ..audit import AuditEvent, AuditLog
@@ -15,8 +15,9 @@ from ..repository import TinyRepository, Unit
 from .results import Caller, Session, SystemActor
 
 
-@dataclass
-class Context:
+class Context(NamedTuple):
+    """The parts every service is built from; fixed for the life of a :class:`Services`."""
+
     repo: TinyRepository
     policy: Policy
     clock: Clock

@@ -8,7 +8,8 @@ from ..otp import group_secret, matching_step, new_secret, normalise_code, provi
 from ..recovery import new_codes, normalise_code as normalise_recovery
 from ..throttle import after_sign_in
 from .context import Context
-from .results import Enrolment, Session, Stage, Ticket, VerifiedEnrolment
+from .results import Session, Stage, Ticket
+from .views import Enrolment, VerifiedEnrolment
 from .signin import SignIn
 
 

@@ -7,7 +7,8 @@ from ..errors import Conflict, PermissionDenied
 from ..passwords import check_new_password
 from ..recovery import new_codes, normalise_code
 from .context import Context
-from .results import AccountView, IssuedCodes, Session
+from .results import Session
+from .views import AccountView, IssuedCodes
 
 
 class OwnAccount:

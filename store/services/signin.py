@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ..accounts import Account, TwoFactor, normalise_username
 from ..errors import AccountLocked, AuthenticationFailed, ValidationError
-from ..otp import matching_step, normalise_code
+from ..crypto import CIPHER_MODULE
+from ..otp import TOTP_MODULE, matching_step, normalise_code
+from ..preload import preload
 from ..recovery import normalise_code as normalise_recovery
 from ..throttle import after_sign_in, after_wrong_factor, after_wrong_password, current_lock
 from .context import Context
@@ -46,6 +48,8 @@ class SignIn:
             with ctx.repo.transaction():
                 ctx.audit(name, "sign-in", name, "locked")
             raise locked_message(lock.until)
+        if account.two_factor is TwoFactor.ACTIVE:
+            preload(TOTP_MODULE, CIPHER_MODULE)  # while argon2 runs without the GIL
         ok = ctx.passwords.verify(account.password_hash, password)
         lock_now = None
         new_hash = ctx.passwords.hash(password) if ok and ctx.passwords.needs_rehash(account.password_hash) else None
@@ -80,7 +84,7 @@ class SignIn:
         if current.two_factor is TwoFactor.OFF:
             return PasswordAccepted(Stage.DONE, name, session=Session(name, now))
         stage = Stage.SETUP if current.two_factor is TwoFactor.PENDING else Stage.SECOND_FACTOR
-        ticket = Ticket(name, stage, now + ctx.policy.second_factor_ticket_seconds)
+        ticket = Ticket.issue(name, stage, now + ctx.policy.second_factor_ticket_seconds)
         self._tickets = {t: k for t, k in self._tickets.items() if k.expires >= now}  # drop stale ones
         self._tickets[ticket.token] = ticket
         return PasswordAccepted(stage, name, ticket=ticket)

@@ -19,7 +19,6 @@ mount namespace, via ``unshare -m``); they skip themselves where that is not pos
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import importlib.util
 import os
@@ -33,7 +32,7 @@ import pytest
 
 from account_flows import CLI, PASSWORD, add_account, code_now, enrol
 from store.clock import FixedClock
-from store.errors import CorruptDatabase, ForeignDatabase, KeyFileError, StorageError, WriteFailed
+from store.errors import CorruptDatabase, ForeignDatabase, KeyFileError, WriteFailed
 from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services

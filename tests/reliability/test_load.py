@@ -17,7 +17,6 @@ import pytest
 
 from crash_workload import FastClock
 from load_workload import ADMIN, KINDS, PASSWORD, POLICY, actor, prepare, run
-from store.accounts import TwoFactor
 from store.paths import Paths
 from store.services import Services
 from store.services.results import Stage

@@ -16,7 +16,8 @@ from screens.new_account import NewAccountModal
 from screens.users import UsersScreen
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound
-from store.services.results import AccountView, Session
+from store.services.results import Session
+from store.services.views import AccountView
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 

@@ -1,0 +1,31 @@
+"""Load modules on a helper thread while the caller is busy in code that releases the GIL.
+
+A sign-in spends 150-250 ms inside argon2, which runs in C without the GIL and leaves part of the
+machine idle. The modules the next step needs (pyotp, cryptography's AES-GCM: 10-20 ms of imports)
+are loaded meanwhile, so a short-lived ``twofold auth`` does not pay for them afterwards.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+
+def preload(*modules: str) -> threading.Thread:
+    """Start importing ``modules`` on a helper thread and return it.
+
+    Nothing is required of the caller: a module that is still loading when it is needed is waited
+    for by Python's import lock, and one that fails to load here fails again, with its real error,
+    where it is imported for use.
+    """
+    thread = threading.Thread(target=_load, args=(modules,), name="twofold-preload")
+    thread.start()
+    return thread
+
+
+def _load(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - reported where the module is used
+            pass
