@@ -193,6 +193,21 @@ def test_usage_errors_exit_2(inst: Installation, args: tuple[str, ...]) -> None:
     inst.run(*args, expect=2)
 
 
+@pytest.mark.parametrize("args", [("--help",), ("--help", "auth"), ("auth", "--db", "x", "--help", "user")])
+def test_help_lists_every_subcommand_whatever_else_is_named(inst: Installation, args: tuple[str, ...]) -> None:
+    shown = inst.run(*args, expect=0).stdout
+    if "auth" in args[:1]:
+        assert "usage: twofold auth" in shown
+    else:
+        assert all(command in shown for command in ("user", "auth", "audit", "doctor"))
+
+
+def test_a_subcommand_finds_its_arguments_when_another_command_word_is_an_argument(inst: Installation) -> None:
+    """Only the subcommands named on the line are built; a name that is also a command still works."""
+    assert "bob" in inst.run("user", "show", "bob", expect=0).stdout
+    inst.run("user", "add", "auth", stdin="", expect=1)  # a real usage of "auth" as a NAME
+
+
 # -- json --------------------------------------------------------------------------------------
 
 

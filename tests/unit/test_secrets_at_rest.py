@@ -16,6 +16,7 @@ from account_flows import (
     OTHER_PASSWORD,
     PASSWORD,
     add_account,
+    code_now,
     code_spellings,
     enrol,
     file_bytes,
@@ -161,6 +162,20 @@ def test_the_right_key_reopens_the_secrets(services: Services, paths: Paths, pol
         assert again.ctx.keyring.decrypt_secret(sealed, "alice").decode() == secret
     finally:
         again.close()
+
+
+def test_setup_and_sign_in_results_print_no_secret_or_token(services: Services) -> None:
+    """What a log line or a crash report would print of the results a sign-in passes around."""
+    add_account(services, "dora", two_factor=True)
+    ticket = services.signin.password("dora", PASSWORD).ticket
+    enrolment = services.setup.begin(ticket)
+    verified = services.setup.verify(enrolment, code_now(services, enrolment.secret))
+    services.setup.activate(verified)
+    issued = services.admin.generate_codes(CLI, "dora")
+    shown = " ".join(map(repr, (ticket, enrolment, verified, issued)))
+    assert ticket.token not in shown and "dora" in shown
+    assert enrolment.secret not in shown and enrolment.grouped_secret not in shown and "otpauth" not in shown
+    assert not any(code in shown for code in (*verified.codes, *issued.codes))
 
 
 def test_views_and_reprs_carry_no_secret(services: Services) -> None:
