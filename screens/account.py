@@ -8,13 +8,14 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Header, Label, Static, Switch
+from textual.widgets import Button, Header, Label, Static, Switch
 
 from screens.calls import UNSAVED, ServiceScreen, clock_time, describe_error, setting
 from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
 from store.accounts import TwoFactor
 from store.errors import AuthenticationFailed, TwofoldError
 from store.services.views import AccountView, IssuedCodes
+from tui.widgets.footer import KeyFooter
 
 WARN_CODES_LEFT = 3
 STATE_NOTES = {
@@ -66,7 +67,7 @@ class AccountScreen(ServiceScreen):
             yield setting("Password", Static("", classes="setting-value"), Button("Change password", id="password", compact=True))
             yield setting("Session", Static("", id="session", classes="setting-value"), Button("Sign out", id="sign-out", compact=True))
             yield Horizontal(id="admin-slot")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_view()

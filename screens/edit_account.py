@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Checkbox, Footer, Header, Label, Static, Switch
+from textual.widgets import Button, Checkbox, Header, Label, Static, Switch
 
 from screens.calls import UNSAVED, ServiceScreen, describe_error, local_time, setting
 from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
@@ -16,6 +16,7 @@ from screens.users import locked_text
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import Conflict, NotFound, TwofoldError, ValidationError
 from store.services.views import AccountView
+from tui.widgets.footer import KeyFooter
 
 STATE_NOTES = {
     TwoFactor.OFF: "off: signs in with the password only",
@@ -57,7 +58,7 @@ class EditAccountScreen(ServiceScreen):
             yield setting("Locked", Static("", id="locked", classes="setting-value"), Button("Unlock", id="unlock", compact=True))
             yield setting("Password", Static("", classes="setting-value"), Button("Set password", id="password", compact=True))
             yield setting("Last sign-in", Static("", id="last-sign-in", classes="setting-value", markup=False))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if not self.app.can_manage():

@@ -7,12 +7,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from screens.typeahead import keys_handled
 from store.errors import Conflict, TwofoldError, ValidationError
 from store.services.views import AccountView
+from tui.widgets.footer import KeyFooter
 
 FIELDS = ("#new-username", "#new-password", "#repeat-password")
 """The form's inputs in the order Enter walks through them."""
@@ -46,7 +47,7 @@ class FirstRunScreen(Screen[None]):
             yield Input(id="repeat-password", password=True, max_length=256)
             yield Static("", id="first-run-message", classes="signin-feedback", markup=False)
             yield Button("Create administrator", id="create", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#new-username", Input).focus()

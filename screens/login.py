@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from screens.typeahead import keys_handled
 from store.errors import AccountLocked, TwofoldError
 from store.services.results import PasswordAccepted, Stage
+from tui.widgets.footer import KeyFooter
 
 
 def locked_text(error: AccountLocked) -> str:
@@ -48,7 +49,7 @@ class LoginScreen(Screen[None]):
             yield Input(id="password", password=True, max_length=256)
             yield Static("", id="signin-message", classes="signin-feedback", markup=False)
             yield Button("Sign in", id="sign-in", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#password" if self.username else "#username", Input).focus()

@@ -9,13 +9,14 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Footer, Header, Input, Label, Static
+from textual.widgets import Button, ContentSwitcher, Header, Input, Label, Static
 
 from screens.login import locked_text
 from screens.typeahead import keys_handled
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
 from store.services.results import Method, SignedIn, Stage, Ticket
 from tui.widgets.digits import DigitFields
+from tui.widgets.footer import KeyFooter
 
 CODES_LOW = 3
 """At this many recovery codes left, or fewer, the console warns prominently."""
@@ -56,7 +57,7 @@ class SecondFactorScreen(Screen[None]):
             with Horizontal(classes="signin-buttons"):
                 yield Button("Verify now", id="verify", variant="primary")
                 yield Button("Use a recovery code", id="switch")
-        yield Footer()
+        yield KeyFooter()
 
     def _prompt(self, recovery: bool) -> str:
         who = self.ticket.username

@@ -16,7 +16,8 @@ from textual.widgets import Header, Input, Static
 from screens.calls import ServiceScreen, clock_time, local_time
 from screens.dialogs import ConfirmModal
 from store.accounts import TwoFactor
-from store.services.views import AccountView
+from store.errors import CorruptDatabase
+from store.services.views import AccountListing, AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.record_table import Cell, Column, RecordTable, Row
 
@@ -51,22 +52,31 @@ def account_cells(view: AccountView, warn: str = "bold") -> tuple[Cell, ...]:
     return (view.username, ", ".join(view.permissions) or "-", view.two_factor.value, codes, locked, local_time(view.last_sign_in))
 
 
+def damaged_cells(username: str, warn: str) -> tuple[Cell, ...]:
+    """The row of an account whose stored record cannot be read: the others still show."""
+    return (username, "-", Text("damaged", style=warn), "-", "-", "unreadable")
+
+
 class AccountRow:
-    """One account as a table row. The cells are worked out when the row is first drawn: formatting
-    10,000 rows up front, to show twenty, cost about as much as fetching the accounts."""
+    """One account as a table row. Its view and cells are made when the row is first drawn: making
+    10,000 of them up front, to show twenty, cost more than everything else in opening the screen."""
 
-    __slots__ = ("key", "view", "warn", "_cells")
+    __slots__ = ("key", "listing", "index", "warn", "_cells")
 
-    def __init__(self, view: AccountView, warn: str) -> None:
-        self.key = view.username
-        self.view = view
+    def __init__(self, listing: AccountListing, index: int, warn: str) -> None:
+        self.key = listing.names[index]
+        self.listing = listing
+        self.index = index
         self.warn = warn
         self._cells: tuple[Cell, ...] | None = None
 
     @property
     def cells(self) -> tuple[Cell, ...]:
         if self._cells is None:
-            self._cells = account_cells(self.view, self.warn)
+            try:
+                self._cells = account_cells(self.listing.view(self.index), self.warn)
+            except CorruptDatabase:
+                self._cells = damaged_cells(self.key, self.warn)
         return self._cells
 
 
@@ -155,7 +165,8 @@ class UsersScreen(ServiceScreen):
 
         def fetch() -> list[Row]:
             with collector_paused():
-                return [AccountRow(v, warn) for v in self.app.services.admin.list(session)]
+                listing = self.app.services.admin.listing(session)
+                return [AccountRow(listing, i, warn) for i in range(len(listing))]
 
         self.in_thread(fetch, lambda records: self.show_records(records, keep))
 

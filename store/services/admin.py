@@ -12,7 +12,7 @@ from ..repository import Unit
 from ..throttle import unlocked
 from .context import Context
 from .results import Caller, SystemActor
-from .views import AccountView, IssuedCodes
+from .views import AccountListing, AccountView, IssuedCodes
 
 
 class UserAdmin:
@@ -22,11 +22,15 @@ class UserAdmin:
         self.ctx = ctx
 
     def list(self, caller: Caller, text: str = "") -> list[AccountView]:
-        self.ctx.require_manager_now(caller)
-        now = self.ctx.now()
-        views = self.ctx.repo.scan(lambda name, doc: AccountView.of(Account.from_doc(name, doc), now))
+        """Every account (whose name contains ``text``), in name order."""
+        views = self.listing(caller).views()
         needle = text.strip().lower()
         return [v for v in views if needle in v.username] if needle else views
+
+    def listing(self, caller: Caller) -> AccountListing:
+        """Every account's name now, with each view made when it is asked for (a table's rows)."""
+        self.ctx.require_manager_now(caller)
+        return AccountListing(self.ctx.repo.scan(lambda name, doc: (name, doc)), self.ctx.now())
 
     def show(self, caller: Caller, username: str) -> AccountView:
         self.ctx.require_manager_now(caller)

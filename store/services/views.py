@@ -57,6 +57,33 @@ class AccountView(NamedTuple):
         }
 
 
+class AccountListing:
+    """Every account at one moment: all the names at once, each view made when first asked for.
+
+    A table shows twenty accounts of 10,000; making every view up front cost as much as the rest
+    of opening the Users screen. The stored documents are held as they were read (the store never
+    changes a document in place), so later views describe the same moment as the names.
+    """
+
+    __slots__ = ("names", "_docs", "_now")
+
+    def __init__(self, docs: list[tuple[str, dict[str, Any]]], now: float) -> None:
+        self.names = [name for name, _ in docs]
+        self._docs = docs
+        self._now = now
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def view(self, index: int) -> AccountView:
+        """The ``index``-th account's view; a damaged record is a :class:`CorruptDatabase`."""
+        name, doc = self._docs[index]
+        return AccountView.of(Account.from_doc(name, doc), self._now)
+
+    def views(self) -> list[AccountView]:
+        return [self.view(i) for i in range(len(self._docs))]
+
+
 @dataclass(frozen=True)
 class Enrolment:
     """A setup in progress: the secret lives only here, in memory, until it is verified."""

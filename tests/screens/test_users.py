@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import orjson
 import pytest
 from textual import events
 from textual.pilot import Pilot
@@ -17,7 +18,7 @@ from screens.users import UsersScreen
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound
 from store.services.results import Session
-from store.services.views import AccountView
+from store.services.views import AccountListing
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 
@@ -97,10 +98,25 @@ async def test_palette_offers_the_screen_actions(team) -> None:
         assert {"New account", "Edit carol", "Delete carol", "Users", "Audit log"} <= set(titles)
 
 
+async def test_a_damaged_account_record_shows_as_damaged_and_the_others_still_show(team) -> None:
+    path = team.ctx.repo.db.paths.db
+    data = orjson.loads(path.read_bytes())
+    data["accounts"]["carol"]["tf"] = "sideways"  # written by something that is not Twofold
+    path.write_bytes(orjson.dumps(data))
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        assert names(screen) == ["bob", "carol", "dave", "root"]
+        shown = dict(zip(names(screen), rows(screen)))
+        assert "damaged" in shown["carol"] and "unreadable" in shown["carol"]
+        assert "pending" in shown["bob"] and "damaged" not in shown["root"]
+        assert path.read_bytes() == orjson.dumps(data)  # reading it changed nothing
+
+
 async def test_filter_narrows_as_you_type_without_refetching(team, monkeypatch) -> None:
     calls = []
-    real_list = team.admin.list
-    monkeypatch.setattr(team.admin, "list", lambda *a, **k: calls.append(a) or real_list(*a, **k))
+    real_listing = team.admin.listing
+    monkeypatch.setattr(team.admin, "listing", lambda *a, **k: calls.append(a) or real_listing(*a, **k))
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
@@ -122,9 +138,9 @@ async def test_filter_narrows_as_you_type_without_refetching(team, monkeypatch) 
 
 
 async def test_ten_thousand_accounts_filter_quickly(team, monkeypatch) -> None:
-    template = team.admin.show(CLI, "bob")
-    views = [AccountView(f"user{i:05d}", (), TwoFactor.ACTIVE, 10, False, None, False, None, template.created) for i in range(10_000)]
-    monkeypatch.setattr(team.admin, "list", lambda *a, **k: views)
+    template = team.ctx.repo.get("bob").to_doc()
+    docs = [(f"user{i:05d}", template) for i in range(10_000)]
+    monkeypatch.setattr(team.admin, "listing", lambda *a, **k: AccountListing(docs, team.ctx.now()))
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)

@@ -90,3 +90,46 @@ async def test_a_key_that_changes_is_redrawn(footer: type[Footer]) -> None:
         app.screen.refresh_bindings()
         await pilot.pause()
         assert ("f2", "Edit", True) in keys(app)
+
+
+async def test_a_key_enabled_or_disabled_is_restyled_in_place_and_looks_like_textuals() -> None:
+    shots = {}
+    for footer in (Footer, KeyFooter):
+        app = KeysApp(footer)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            before = list(app.screen.query(FooterKey))
+            app.screen.can_edit = False
+            app.screen.refresh_bindings()
+            await pilot.pause()
+            edit = next(k for k in app.screen.query(FooterKey) if k.action == "edit")
+            assert edit.has_class("-disabled") and edit._disabled  # a click on it only rings the bell
+            if footer is KeyFooter:
+                assert list(app.screen.query(FooterKey)) == before  # the same widgets, restyled
+            shots[footer] = app.export_screenshot()
+    assert shots[KeyFooter].replace("KeyFooter", "Footer") == shots[Footer].replace("KeyFooter", "Footer")
+
+
+class CoverScreen(Screen):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="cover-back")]
+
+    def compose(self) -> ComposeResult:
+        yield KeyFooter()
+
+
+async def test_a_covered_screen_rebuilds_its_keys_only_when_it_is_shown_again() -> None:
+    app = KeysApp(KeyFooter)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        under = app.screen
+        before = list(under.query(FooterKey))
+        await app.push_screen(CoverScreen())
+        await pilot.pause()
+        under.can_edit = False
+        under.refresh_bindings()
+        await pilot.pause()
+        assert list(under.query(FooterKey)) == before and not before[0].has_class("-disabled")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is under
+        assert ("f2", "Edit", True) in keys(app)

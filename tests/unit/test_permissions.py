@@ -19,6 +19,7 @@ AdminCall = Callable[[Services, Caller], object]
 ADMIN_CALLS: dict[str, AdminCall] = {
     "list": lambda s, who: s.admin.list(who),
     "list filtered": lambda s, who: s.admin.list(who, "bob"),
+    "listing (the Users table)": lambda s, who: s.admin.listing(who),
     "show": lambda s, who: s.admin.show(who, "bob"),
     "show unknown": lambda s, who: s.admin.show(who, "nobody"),
     "create": lambda s, who: s.admin.create(who, "mallory", OTHER_PASSWORD),
