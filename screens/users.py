@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -136,7 +136,7 @@ class UsersScreen(ServiceScreen):
         if self.allowed:
             with Vertical(id="users-body"):
                 with Horizontal(id="users-bar"):
-                    yield Input(placeholder="Filter by username  ( / )", id="users-filter", compact=True)
+                    yield Input(placeholder="Filter by username  ( / )", id="users-filter", compact=True, select_on_focus=False)
                     yield Static("", id="users-count")
                 yield RecordTable(COLUMNS, empty="No accounts match the filter", id="users-table")
         yield KeyFooter()
@@ -207,7 +207,30 @@ class UsersScreen(ServiceScreen):
             yield SystemCommand(f"Delete {self.selected}", "Remove the account (asks first)", self.action_delete)
 
     def action_focus_filter(self) -> None:
-        self.query_one("#users-filter", Input).focus()
+        """To the filter with its text selected, so typing replaces it."""
+        field = self.query_one("#users-filter", Input)
+        self.set_focus(field)
+        field.select_all()
+
+    def on_key(self, event: events.Key) -> None:
+        """Characters typed at the table start a new filter, unless they are the table's keys.
+
+        Typing a name filters. ``/`` moves to the filter here, as its key arrives, rather than in
+        its binding: the characters that come with it (a fast typist, a paste over SSH) were handed
+        to the table before the focus moved, and reach this handler after it, so they go into the
+        filter too, even ``n``, ``e`` or ``d``.
+        """
+        if not self.allowed or not event.is_printable or event.character is None:
+            return
+        field = self.query_one("#users-filter", Input)
+        if self.focused is not field and event.key != "slash" and event.key in self.active_bindings:
+            return  # n, e, d at the table
+        event.stop()
+        event.prevent_default()
+        if event.key == "slash" or self.focused is not field:
+            self.action_focus_filter()  # a new filter, as after /
+        if event.key != "slash":
+            field.replace(event.character, *field.selection)  # over the selection, as typing does
 
     def action_focus_table(self) -> None:
         self.query_one(RecordTable).focus()

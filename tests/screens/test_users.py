@@ -137,6 +137,32 @@ async def test_filter_narrows_as_you_type_without_refetching(team, monkeypatch) 
         assert app.focused is screen.query_one(RecordTable)
 
 
+@pytest.mark.parametrize("typed", ["/dave", "/nora", "/ed"])
+async def test_what_arrives_with_the_slash_goes_into_the_filter(team, typed: str) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        burst(app, typed)
+        await settle(pilot)
+        assert app.screen is screen, "n, e or d after / must not open New, Edit or Delete"
+        assert screen.query_one("#users-filter", Input).value == typed[1:]
+
+
+async def test_typing_a_name_at_the_table_filters_but_its_own_keys_still_act(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        assert app.focused is screen.query_one(RecordTable)
+        await pilot.press("c", "a")
+        assert app.focused is screen.query_one("#users-filter", Input)
+        assert names(screen) == ["carol"]
+        await pilot.press("enter", "o", "o")  # at the table again: a new filter
+        assert screen.query_one("#users-filter", Input).value == "oo" and names(screen) == ["root"]
+        await pilot.press("enter", "n")  # back at the table, n is New again
+        await settle(pilot)
+        assert isinstance(app.screen, NewAccountModal)
+
+
 async def test_ten_thousand_accounts_filter_quickly(team, monkeypatch) -> None:
     template = team.ctx.repo.get("bob").to_doc()
     docs = [(f"user{i:05d}", template) for i in range(10_000)]
@@ -182,7 +208,7 @@ async def test_new_account_with_chosen_permissions_and_two_factor(team) -> None:
 
 def burst(app: TwofoldApp, *keys: str) -> None:
     """Queue keys at once, as a paste or a fast typist over SSH delivers them."""
-    names = {"\r": "enter", "\t": "tab", " ": "space"}
+    names = {"\r": "enter", "\t": "tab", " ": "space", "/": "slash"}
     for key in keys:
         for char in key:
             app.post_message(events.Key(names.get(char, char), char))
