@@ -284,10 +284,12 @@ class Database:
             self._undo.append(undo)
 
     def _commit(self, changes: dict[str, dict[str, Doc | None]]) -> None:
+        in_place = False
         try:
             if not self._spliceable:
                 raise docfile.LayoutMismatch("decoded tables are out of order")
-            raw = docfile.splice(self._raw, changes)
+            in_place = docfile.replace_in_place(self._raw, changes)
+            raw = self._raw if in_place else docfile.splice(self._raw, changes)
         except docfile.LayoutMismatch:
             tables = {name: dict(docs) for name, docs in self._full().items()}
             for table, docs in changes.items():
@@ -297,12 +299,18 @@ class Database:
                     else:
                         tables.setdefault(table, {})[doc_id] = doc
             raw = docfile.encode(tables)
-        atomic_write(self.paths.db, raw)
+        try:
+            atomic_write(self.paths.db, raw)
+        except BaseException:
+            if in_place:  # what we hold is no longer the file on disk: read it again when needed
+                self._forget()
+            raise
         fd = os.open(self.paths.db, os.O_RDONLY)
         st = os.fstat(fd)
         tables = self._tables
         self._forget()
-        self._fd, self._sig, self._raw = fd, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), raw
+        held = raw if isinstance(raw, bytearray) else bytearray(raw)  # changed in place next time
+        self._fd, self._sig, self._raw = fd, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), held
         if tables is not None:  # keep the decoded tables current instead of decoding again
             for table, docs in changes.items():
                 target = tables.setdefault(table, {})
@@ -314,8 +322,15 @@ class Database:
             self._tables = tables
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _read_all(fd: int) -> bytearray:
+    """The whole file, in a buffer a commit can change in place (see docfile.replace_in_place)."""
+    data = bytearray(os.fstat(fd).st_size)
+    got = os.readv(fd, [data]) if data else 0
+    while True:  # the file grew or shrank since the fstat (only a foreign writer does that)
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        data[got:] = chunk
+        got += len(chunk)
+    del data[got:]
+    return data

@@ -8,17 +8,21 @@ are loaded meanwhile, so a short-lived ``twofold auth`` does not pay for them af
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 
 
-def preload(*modules: str) -> threading.Thread:
-    """Start importing ``modules`` on a helper thread and return it.
+def preload(*modules: str) -> threading.Thread | None:
+    """Start importing ``modules`` on a helper thread and return it (None if all are loaded).
 
     Nothing is required of the caller: a module that is still loading when it is needed is waited
     for by Python's import lock, and one that fails to load here fails again, with its real error,
     where it is imported for use.
     """
-    thread = threading.Thread(target=_load, args=(modules,), name="twofold-preload")
+    missing = tuple(name for name in modules if name not in sys.modules)
+    if not missing:
+        return None  # the console's later sign-ins: no thread at all
+    thread = threading.Thread(target=_load, args=(missing,), name="twofold-preload")
     thread.start()
     return thread
 

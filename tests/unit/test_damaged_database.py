@@ -8,7 +8,7 @@ import pytest
 from account_flows import CLI, add_account, file_bytes
 from store.clock import FixedClock
 from store.db import SCHEMA_VERSION
-from store.errors import CorruptDatabase, ForeignDatabase, NotFound, StorageError
+from store.errors import CorruptDatabase, ForeignDatabase, NotFound, StorageError, WriteFailed
 from store.paths import Paths
 from store.policy import Policy
 from store.services import Services
@@ -185,3 +185,28 @@ def test_a_damaged_account_record_is_reported_and_untouched(
     finally:
         services.close()
     assert paths.db.read_bytes() == damaged
+
+
+def test_a_write_that_fails_after_an_in_place_change_leaves_reads_as_the_file_is(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sign-in's change is made in the buffer the store holds before it is written; if the write
+    then fails, what is read afterwards must still be what is on disk."""
+    add_account(services, "alice")
+    repo = services.ctx.repo
+    path = repo.db.paths.db
+    stored, before = path.read_bytes(), repo.get("alice")
+
+    def full_disk(target, data):
+        raise WriteFailed(f"cannot write {target}: No space left on device")
+
+    monkeypatch.setattr("store.db.atomic_write", full_disk)
+    with pytest.raises(WriteFailed):
+        with repo.transaction() as unit:
+            unit.put(before.evolve(password_failures=7))  # one existing account: changed in place
+    monkeypatch.undo()
+    assert repo.get("alice") == before and path.read_bytes() == stored
+    with repo.transaction() as unit:
+        unit.put(before.evolve(password_failures=3))
+    assert repo.get("alice").password_failures == 3
+    assert orjson.loads(path.read_bytes())["accounts"]["alice"]["pwf"] == 3

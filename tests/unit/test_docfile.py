@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store.docfile import LayoutMismatch, count_docs, encode, framed, in_layout, read_doc, splice
+from store.docfile import LayoutMismatch, count_docs, encode, framed, in_layout, read_doc, replace_in_place, splice
 
 ids = st.sampled_from(["alice", "bob", "carol", "dave", "e.f@g-h", "x_1", "0", "zz", "Zm9v-_x"])
 docs = st.dictionaries(
@@ -46,6 +46,45 @@ def test_splice_matches_full_encode(steps: list) -> None:
             for key in ("alice", "zz", "0", "missing"):
                 assert read_doc(raw, name, key) == table_docs.get(key)
         assert count_docs(raw, "accounts") == len(model["accounts"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(change, max_size=30))
+def test_a_change_made_in_place_gives_the_bytes_a_splice_gives(steps: list) -> None:
+    model = fresh()
+    raw = bytearray(encode(model))
+    in_place = 0
+    for table, doc_id, doc in steps:
+        before = bytes(raw)
+        if replace_in_place(raw, {table: {doc_id: doc}}):
+            in_place += 1
+            assert raw == splice(before, {table: {doc_id: doc}})
+        else:
+            assert raw == before  # untouched when it does not apply
+            raw = bytearray(splice(raw, {table: {doc_id: doc}}))
+        if doc is None:
+            model.get(table, {}).pop(doc_id, None)
+        else:
+            model.setdefault(table, {})[doc_id] = doc
+        assert raw == encode(model)
+
+
+def test_only_one_existing_document_is_changed_in_place() -> None:
+    model = fresh()
+    model["accounts"] = {"alice": {"n": 1}, "bob": {"n": 2}}
+    raw = bytearray(encode(model))
+    original = bytes(raw)
+    assert not replace_in_place(raw, {"accounts": {"carol": {"n": 3}}})  # a new document
+    assert not replace_in_place(raw, {"accounts": {"bob": None}})  # a deletion
+    assert not replace_in_place(raw, {"accounts": {"alice": {}, "bob": {}}})  # two documents
+    assert raw == original
+    assert replace_in_place(raw, {"accounts": {"bob": {"n": 20000, "note": "longer"}}})
+    assert read_doc(bytes(raw), "accounts", "bob") == {"n": 20000, "note": "longer"}
+    pretty = bytearray(b'{\n"_meta": {\n"schema":{}\n},\n"accounts": {\n"alice":{"a":\n1},\n"bob":{"b":2}\n}\n}\n')
+    kept = bytes(pretty)
+    with pytest.raises(LayoutMismatch):
+        replace_in_place(pretty, {"accounts": {"alice": {"a": 2}}})
+    assert pretty == kept  # refused before anything was changed
 
 
 def test_values_that_look_like_table_names_or_lines_are_just_values() -> None:
