@@ -4,16 +4,19 @@ Kept apart from the other subcommands so that a sign-in loads only the code sign
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from store.errors import AuthenticationFailed
 from store.services.results import Stage
 
 from .cli import EXIT_OK, EXIT_PENDING, Input, open_services
 
+if TYPE_CHECKING:
+    from .cli import Args
 
-def auth(args: argparse.Namespace, inp: Input) -> int:
+
+def auth(args: Args, inp: Input) -> int:
     services = open_services(args)
     result = services.signin.password(args.name, inp.line("Password: "))
     if result.stage is Stage.DONE:

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
+import math
 import os
 import pwd
 import sys
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, NoReturn
 
-from store.errors import AccountLocked, AuthenticationFailed, TwofoldError, ValidationError
+from store.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    TwofoldError,
+    ValidationError,
+)
 from store.paths import Paths
 from store.policy import Policy
 
 if TYPE_CHECKING:
+    import argparse
+
     from store.services import Services
+
+    Args = argparse.Namespace | SimpleNamespace
+    """Parsed arguments: from argparse, or from :func:`scripted_auth` with the same attributes."""
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
 
@@ -25,85 +36,60 @@ class UsageError(Exception):
     """Bad command-line use: exit 2."""
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse with usage errors on one line of stderr (PRODUCT §5), not the whole usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-class _SubParser(Parser):
-    """Subcommands accept ``--db`` after their name too (``twofold user list --db X``)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if kwargs.get("add_help", True) and "--db" not in self._option_string_actions:
-            self.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-
-
-def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The command line. With ``argv`` naming subcommands, only those are built: argparse costs
-    about 0.3 ms per argument, and a ``twofold auth`` has no use for the others. Help and usage
-    errors (which list every subcommand) get the whole parser."""
-    parser = Parser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
-    parser.add_argument("--db", metavar="PATH", help="database file (default: per-user data folder; or $TWOFOLD_DB)")
-    parser.add_argument("--issuer", metavar="NAME", default="Twofold", help="issuer shown in authenticator apps")
-    parser.add_argument(
-        "--idle-timeout", metavar="MIN", type=float, default=15, help="console idle lock in minutes (0 = never)"
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser, prog="twofold")
-    words = set(argv or ())
-    named = [name for name in COMMANDS if name in words]
-    if argv is None or not named or words & {"-h", "--help"}:
-        named = list(COMMANDS)
-    for name in named:
-        summary, add_arguments, _ = COMMANDS[name]
-        add_arguments(sub.add_parser(name, help=summary))
-    return parser
-
-
-def _user_arguments(parser: argparse.ArgumentParser) -> None:
-    user = parser.add_subparsers(dest="action", metavar="ACTION", required=True, prog="twofold user")
-    add = user.add_parser("add", help="create an account (password from stdin or prompted twice)")
-    add.add_argument("name")
-    add.add_argument("--permission", action="append", default=[], metavar="PERM", help="e.g. UserManagement")
-    lst = user.add_parser("list", help="list accounts")
-    lst.add_argument("--json", action="store_true")
-    show = user.add_parser("show", help="show one account")
-    show.add_argument("name")
-    show.add_argument("--json", action="store_true")
-    user.add_parser("passwd", help="set an account's password").add_argument("name")
-    tfa = user.add_parser("2fa", help="switch two-factor on, off, or reset the authenticator")
-    tfa.add_argument("name")
-    tfa.add_argument("state", choices=["on", "off", "reset"])
-    user.add_parser("unlock", help="clear an account's lock").add_argument("name")
-    user.add_parser("delete", help="delete an account").add_argument("name")
-
-
-def _auth_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name")
-
-
-def _audit_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--user", metavar="NAME")
-    parser.add_argument("--limit", metavar="N", type=int)
-    parser.add_argument("check", nargs="?", choices=["verify"], help="verify the HMAC chain")
-
-
-#: Each subcommand: its help line, its arguments and its handler ("module:function" under ``tui``,
-#: imported when run, so that ``twofold auth`` loads only what a sign-in needs).
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {
-    "user": ("manage accounts", _user_arguments, "commands:user"),
-    "auth": ("check a sign-in: password on line 1, code on line 2 of stdin", _auth_arguments, "auth:auth"),
-    "audit": ("show the audit log, newest first", _audit_arguments, "commands:audit"),
-    "doctor": ("check files, permissions, key, schema and audit chain", lambda parser: None, "commands:doctor"),
-}
+#: Each subcommand's handler, as "module:function" under ``tui``, imported when it runs: a
+#: ``twofold auth`` loads only what a sign-in needs.
+HANDLERS = {"user": "commands:user", "auth": "auth:auth", "audit": "commands:audit", "doctor": "commands:doctor"}
+GLOBAL_OPTIONS = {"--db": "db", "--issuer": "issuer", "--idle-timeout": "idle_timeout"}
+DEFAULTS = {"db": None, "issuer": "Twofold", "idle_timeout": 15.0}
 
 
 def handler_of(command: str) -> Callable[..., int]:
-    module, function = COMMANDS[command][2].split(":")
+    module, function = HANDLERS[command].split(":")
     return getattr(importlib.import_module(f"{__package__}.{module}"), function)
+
+
+def parse(argv: list[str]) -> Args:
+    """The command line's arguments; raises SystemExit (with argparse's message) on a usage error."""
+    quick = scripted_auth(argv)
+    if quick is not None:
+        return quick
+    from .parser import build_parser  # argparse: about 8 ms to load and build
+
+    return build_parser(argv).parse_args(argv)
+
+
+def scripted_auth(argv: list[str]) -> SimpleNamespace | None:
+    """``[--db PATH] [--issuer NAME] [--idle-timeout MIN] auth NAME [--db PATH]``, the line scripts
+    run for every sign-in check, read without building argparse; None for anything else, which
+    argparse parses (with its help and its messages). A test holds the two to the same results."""
+    values: dict[str, object] = dict(DEFAULTS)
+    name: str | None = None
+    words = iter(argv)
+    seen_auth = False
+    for word in words:
+        option, equals, value = word.partition("=")
+        if option in GLOBAL_OPTIONS and (not seen_auth or option == "--db"):
+            if not equals:
+                value = next(words, None)
+                if value is None or value.startswith("-"):
+                    return None
+            if option == "--idle-timeout":
+                try:
+                    value = float(value)
+                except ValueError:
+                    return None
+            values[GLOBAL_OPTIONS[option]] = value
+        elif word.startswith("-") or (seen_auth and name is not None):
+            return None
+        elif not seen_auth:
+            if word != "auth":
+                return None
+            seen_auth = True
+        else:
+            name = word
+    if name is None:
+        return None
+    return SimpleNamespace(command="auth", name=name, **values)
 
 
 class Input:
@@ -139,9 +125,8 @@ def unix_actor() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(argv)
     try:
-        args = parser.parse_args(argv)
+        args = parse(argv)
     except SystemExit as exc:
         return int(exc.code or 0) and EXIT_USAGE
     try:
@@ -188,9 +173,9 @@ def retry_after(locked: AccountLocked) -> str:
     return f"; try again after {iso(locked.until)}"
 
 
-def policy_from(args: argparse.Namespace) -> Policy:
+def policy_from(args: Args) -> Policy:
     minutes = args.idle_timeout
-    if minutes is None or minutes < 0:
+    if minutes is None or not math.isfinite(minutes) or minutes < 0:
         raise UsageError("--idle-timeout must be 0 or more minutes")
     return Policy(issuer=args.issuer, idle_timeout_seconds=int(minutes * 60))
 
@@ -215,13 +200,13 @@ def without_textual_developer_switches() -> None:
             os.environ.pop(name, None)
 
 
-def open_services(args: argparse.Namespace) -> Services:
+def open_services(args: Args) -> Services:
     from store.services import Services
 
     return Services.open(Paths.resolve(args.db), policy_from(args))
 
 
-def open_console(args: argparse.Namespace) -> int:
+def open_console(args: Args) -> int:
     from store.services import Services
 
     without_textual_developer_switches()

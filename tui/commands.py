@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import stat
 import sys
+from typing import TYPE_CHECKING
 
 from store.errors import TwofoldError
 from store.paths import Paths
@@ -14,7 +14,18 @@ from store.services import Services
 from store.services.results import SystemActor
 from store.services.views import AccountView, iso
 
-from .cli import EXIT_OK, EXIT_REFUSED, Input, UsageError, open_services, policy_from, unix_actor
+from .cli import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    Input,
+    UsageError,
+    open_services,
+    policy_from,
+    unix_actor,
+)
+
+if TYPE_CHECKING:
+    from .cli import Args
 
 
 def _print_json(data: object) -> None:
@@ -38,7 +49,7 @@ def _describe(view: AccountView) -> str:
     )
 
 
-def user(args: argparse.Namespace, inp: Input) -> int:
+def user(args: Args, inp: Input) -> int:
     services = open_services(args)
     me = SystemActor(unix_actor())
     admin = services.admin
@@ -77,7 +88,7 @@ def user(args: argparse.Namespace, inp: Input) -> int:
     return EXIT_OK
 
 
-def audit(args: argparse.Namespace, inp: Input) -> int:
+def audit(args: Args, inp: Input) -> int:
     services = open_services(args)
     me = SystemActor(unix_actor())
     if args.check == "verify":
@@ -99,7 +110,7 @@ def audit(args: argparse.Namespace, inp: Input) -> int:
     return EXIT_OK
 
 
-def doctor(args: argparse.Namespace, inp: Input) -> int:
+def doctor(args: Args, inp: Input) -> int:
     paths = Paths.resolve(args.db)
     problems = 0
 

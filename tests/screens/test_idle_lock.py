@@ -111,5 +111,7 @@ def test_the_command_line_option_reaches_the_console(tmp_path, monkeypatch) -> N
     assert cli.main(["--db", str(tmp_path / "db.json"), "--idle-timeout", "2.5"]) == 0
     assert seen["idle"] == 150
     assert cli.main(["--db", str(tmp_path / "db.json"), "--idle-timeout", "-1"]) == 2
+    for endless in ("nan", "inf", "1e400"):  # a usage error, not an unexpected one
+        assert cli.main(["--db", str(tmp_path / "db.json"), f"--idle-timeout={endless}"]) == 2
 
 
