@@ -239,6 +239,20 @@ class Database:
             self._refresh()
             return reader(self._full())
 
+    def read_entries(self, table: str) -> list[tuple[str, Doc | bytes]]:
+        """Every committed document of ``table`` in id order: the decoded document when the file is
+        decoded already, else its line (see :func:`docfile.entry_doc`), so that listing 10,000
+        accounts decodes only the ones shown."""
+        with self._thread_lock:
+            self._refresh()
+            if self._tables is None:
+                try:
+                    return docfile.entries(self._raw, table)  # type: ignore[return-value]
+                except docfile.LayoutMismatch:
+                    pass
+            docs = self._full().get(table, {})
+            return [(doc_id, docs[doc_id]) for doc_id in sorted(docs)]
+
     def read_doc(self, table: str, doc_id: str) -> Doc | None:
         """One committed document (a copy), decoding only its line when possible."""
         with self._thread_lock:

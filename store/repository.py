@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
+from . import docfile
 from .accounts import ACCOUNTS, GHOSTS, Account
 from .db import Database, Transaction
-
-T = TypeVar("T")
+from .errors import CorruptDatabase
 
 
 class Unit:
@@ -51,6 +51,30 @@ class Unit:
                 self._tx.delete(GHOSTS, tag)
 
 
+class AccountRecords:
+    """Every account at one moment: the names in order at once, each :class:`Account` decoded when
+    asked for. What is held is a copy of what was read, so later changes do not show through."""
+
+    __slots__ = ("names", "_items")
+
+    def __init__(self, items: list[tuple[str, dict[str, Any] | bytes]]) -> None:
+        self.names = [name for name, _ in items]
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def account(self, index: int) -> Account:
+        """The ``index``-th account; a damaged record is a :class:`CorruptDatabase`."""
+        name, item = self._items[index]
+        if not isinstance(item, dict):
+            try:
+                item = docfile.entry_doc(item, name)
+            except docfile.LayoutMismatch:
+                raise CorruptDatabase(f"the stored record of account {name[:60]!r} is damaged; it was left untouched") from None
+        return Account.from_doc(name, item)
+
+
 class TinyRepository:
     """Accounts kept in the TinyDB :class:`Database`."""
 
@@ -74,14 +98,9 @@ class TinyRepository:
     def ghost(self, tag: str) -> dict[str, Any] | None:
         return self.db.read_doc(GHOSTS, tag)
 
-    def scan(self, convert: Callable[[str, dict[str, Any]], T]) -> list[T]:
-        """Every committed account through ``convert(username, doc)``, in name order."""
-
-        def walk(tables: dict[str, dict[str, Any]]) -> list[T]:
-            accounts = tables.get(ACCOUNTS, {})
-            return [convert(name, accounts[name]) for name in sorted(accounts)]
-
-        return self.db.read(walk)
+    def records(self) -> "AccountRecords":
+        """Every committed account's name now, each account read when asked for."""
+        return AccountRecords(self.db.read_entries(ACCOUNTS))
 
     def count(self) -> int:
         return self.db.count(ACCOUNTS)

@@ -30,7 +30,7 @@ class UserAdmin:
     def listing(self, caller: Caller) -> AccountListing:
         """Every account's name now, with each view made when it is asked for (a table's rows)."""
         self.ctx.require_manager_now(caller)
-        return AccountListing(self.ctx.repo.scan(lambda name, doc: (name, doc)), self.ctx.now())
+        return AccountListing(self.ctx.repo.records(), self.ctx.now())
 
     def show(self, caller: Caller, username: str) -> AccountView:
         self.ctx.require_manager_now(caller)

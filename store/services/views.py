@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from ..accounts import Account, TwoFactor
+from ..repository import AccountRecords
 from .results import Ticket
 
 
@@ -60,28 +61,26 @@ class AccountView(NamedTuple):
 class AccountListing:
     """Every account at one moment: all the names at once, each view made when first asked for.
 
-    A table shows twenty accounts of 10,000; making every view up front cost as much as the rest
-    of opening the Users screen. The stored documents are held as they were read (the store never
-    changes a document in place), so later views describe the same moment as the names.
+    A table shows twenty accounts of 10,000; decoding and viewing every one up front cost more than
+    the rest of opening the Users screen. Views describe the moment the names were read.
     """
 
-    __slots__ = ("names", "_docs", "_now")
+    __slots__ = ("names", "_records", "_now")
 
-    def __init__(self, docs: list[tuple[str, dict[str, Any]]], now: float) -> None:
-        self.names = [name for name, _ in docs]
-        self._docs = docs
+    def __init__(self, records: AccountRecords, now: float) -> None:
+        self.names = records.names
+        self._records = records
         self._now = now
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._records)
 
     def view(self, index: int) -> AccountView:
         """The ``index``-th account's view; a damaged record is a :class:`CorruptDatabase`."""
-        name, doc = self._docs[index]
-        return AccountView.of(Account.from_doc(name, doc), self._now)
+        return AccountView.of(self._records.account(index), self._now)
 
     def views(self) -> list[AccountView]:
-        return [self.view(i) for i in range(len(self._docs))]
+        return [self.view(i) for i in range(len(self._records))]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from screens.users import UsersScreen
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound
 from store.services.results import Session
+from store.repository import AccountRecords
 from store.services.views import AccountListing
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
@@ -98,11 +99,24 @@ async def test_palette_offers_the_screen_actions(team) -> None:
         assert {"New account", "Edit carol", "Delete carol", "Users", "Audit log"} <= set(titles)
 
 
-async def test_a_damaged_account_record_shows_as_damaged_and_the_others_still_show(team) -> None:
-    path = team.ctx.repo.db.paths.db
-    data = orjson.loads(path.read_bytes())
+def rewritten_elsewhere(raw: bytes) -> bytes:
+    data = orjson.loads(raw)
     data["accounts"]["carol"]["tf"] = "sideways"  # written by something that is not Twofold
-    path.write_bytes(orjson.dumps(data))
+    return orjson.dumps(data)
+
+
+def one_line_cut(raw: bytes) -> bytes:
+    lines = raw.split(b"\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'"carol":'))
+    lines[at] = lines[at][:40] + b","  # the rest of the file keeps its layout
+    return b"\n".join(lines)
+
+
+@pytest.mark.parametrize("damage", [rewritten_elsewhere, one_line_cut])
+async def test_a_damaged_account_record_shows_as_damaged_and_the_others_still_show(team, damage) -> None:
+    path = team.ctx.repo.db.paths.db
+    path.write_bytes(damage(path.read_bytes()))
+    data = path.read_bytes()
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
@@ -110,7 +124,7 @@ async def test_a_damaged_account_record_shows_as_damaged_and_the_others_still_sh
         shown = dict(zip(names(screen), rows(screen)))
         assert "damaged" in shown["carol"] and "unreadable" in shown["carol"]
         assert "pending" in shown["bob"] and "damaged" not in shown["root"]
-        assert path.read_bytes() == orjson.dumps(data)  # reading it changed nothing
+        assert path.read_bytes() == data  # reading it changed nothing
 
 
 async def test_filter_narrows_as_you_type_without_refetching(team, monkeypatch) -> None:
@@ -166,7 +180,7 @@ async def test_typing_a_name_at_the_table_filters_but_its_own_keys_still_act(tea
 async def test_ten_thousand_accounts_filter_quickly(team, monkeypatch) -> None:
     template = team.ctx.repo.get("bob").to_doc()
     docs = [(f"user{i:05d}", template) for i in range(10_000)]
-    monkeypatch.setattr(team.admin, "listing", lambda *a, **k: AccountListing(docs, team.ctx.now()))
+    monkeypatch.setattr(team.admin, "listing", lambda *a, **k: AccountListing(AccountRecords(docs), team.ctx.now()))
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)

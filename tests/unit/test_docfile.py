@@ -7,7 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store.docfile import LayoutMismatch, count_docs, encode, framed, in_layout, read_doc, replace_in_place, splice
+from store.docfile import (
+    LayoutMismatch,
+    count_docs,
+    encode,
+    entries,
+    entry_doc,
+    framed,
+    in_layout,
+    read_doc,
+    replace_in_place,
+    splice,
+)
 
 ids = st.sampled_from(["alice", "bob", "carol", "dave", "e.f@g-h", "x_1", "0", "zz", "Zm9v-_x"])
 docs = st.dictionaries(
@@ -67,6 +78,37 @@ def test_a_change_made_in_place_gives_the_bytes_a_splice_gives(steps: list) -> N
         else:
             model.setdefault(table, {})[doc_id] = doc
         assert raw == encode(model)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(change, max_size=30))
+def test_entries_list_each_table_as_a_full_decode_does(steps: list) -> None:
+    model = fresh()
+    for table, doc_id, doc in steps:
+        if doc is None:
+            model.get(table, {}).pop(doc_id, None)
+        else:
+            model.setdefault(table, {})[doc_id] = doc
+    raw = bytearray(encode(model))
+    for table in ("accounts", "ghosts", "aaa", "zzz"):
+        listed = entries(raw, table)
+        assert [doc_id for doc_id, _ in listed] == sorted(model.get(table, {}))
+        assert {doc_id: entry_doc(line, doc_id) for doc_id, line in listed} == model.get(table, {})
+
+
+def test_entries_refuse_what_only_a_full_decode_can_read() -> None:
+    escaped = b'{\n"_meta": {\n"schema":{}\n},\n"accounts": {\n"a\\":b":{"n":1},\n"b":{"n":2}\n}\n}\n'
+    assert [doc_id for doc_id, _ in entries(escaped, "accounts")] == ['a":b', "b"]
+    unsorted = b'{\n"_meta": {\n"schema":{}\n},\n"accounts": {\n"b":{"n":2},\n"a":{"n":1}\n}\n}\n'
+    repeated = b'{\n"_meta": {\n"schema":{}\n},\n"accounts": {\n"a":{"n":1},\n"a":{"n":2}\n}\n}\n'
+    for raw in (unsorted, repeated, orjson.dumps({"_meta": {}, "accounts": {"a": {}}})):
+        with pytest.raises(LayoutMismatch):
+            entries(raw, "accounts")
+    damaged = b'{\n"_meta": {\n"schema":{}\n},\n"accounts": {\n"a":{"n":,\n"b":{"n":2}\n}\n}\n'
+    (a, line_a), (b, line_b) = entries(damaged, "accounts")  # names still list
+    assert entry_doc(line_b, b) == {"n": 2}
+    with pytest.raises(LayoutMismatch):
+        entry_doc(line_a, a)
 
 
 def test_only_one_existing_document_is_changed_in_place() -> None:
