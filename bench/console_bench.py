@@ -69,8 +69,8 @@ def users(console: Figures, bare: Figures, count: int, *, goals: bool = True, cu
     n = f"{count:,} accts"
     key, slow, opened = (KEY_MAX, KEY_MAX, OPEN_MAX) if goals else (INF, INF, INF)
     out = [
-        Row(f"Users open (file decoded), {n}", console.median("open"), "s", bare.median("open"), opened, "max"),
-        Row(f"Users reopen (decoded), {n}", console.median("reopen"), "s", bare.median("open"), opened, "max"),
+        Row(f"Users open, first (file read), {n}", console.median("open"), "s", bare.median("open"), opened, "max"),
+        Row(f"Users reopen, {n}", console.median("reopen"), "s", bare.median("open"), opened, "max"),
         Row(f"filter keystroke, median, {n}", console.median("keys"), "s", bare.median("keys"), key, "max"),
         Row(f"filter keystroke, slowest of {len(console.keys) // len(console.slowest_key)}, {n}",
             console.median("slowest_key"), "s", bare.median("slowest_key"), slow, "max"),

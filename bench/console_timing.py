@@ -142,8 +142,8 @@ async def _type_filter(app: TimedConsole, screen: UsersScreen, pilot) -> list[fl
 
 
 async def users_run(paths: Paths, count: int, *, pages: bool = True) -> Figures:
-    """One fresh console signed in as user00000: open Users (first time: the file is decoded), type the
-    filter, page down, go back and open it again (the decoded accounts are reused)."""
+    """One fresh console signed in as user00000: open Users (first time: the accounts are read from
+    the file), type the filter, page down, go back and open it again."""
     services = Services.open(paths, Policy())
     out = Figures()
     try:
