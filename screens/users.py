@@ -233,11 +233,17 @@ class UsersScreen(ServiceScreen):
             field.replace(event.character, *field.selection)  # over the selection, as typing does
 
     def action_focus_table(self) -> None:
-        self.query_one(RecordTable).focus()
+        self.set_focus(self.query_one(RecordTable))
 
     @on(Input.Submitted, "#users-filter")
     def filter_submitted(self) -> None:
-        self.action_focus_table()
+        table = self.query_one(RecordTable)
+        if self.focused is table:
+            # A second Enter typed with the first: it reached the field before the focus moved,
+            # and was meant for the table.
+            table.action_select()
+        else:
+            self.set_focus(table)
 
     def action_back(self) -> None:
         self.dismiss()

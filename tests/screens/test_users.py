@@ -13,6 +13,7 @@ from textual.widgets import Checkbox, Input, Static
 from account_flows import CLI, PASSWORD, add_account
 from screens.account import AccountScreen
 from screens.dialogs import ConfirmModal
+from screens.edit_account import EditAccountScreen
 from screens.new_account import NewAccountModal
 from screens.users import UsersScreen
 from store.accounts import USER_MANAGEMENT, TwoFactor
@@ -160,6 +161,15 @@ async def test_what_arrives_with_the_slash_goes_into_the_filter(team, typed: str
         await settle(pilot)
         assert app.screen is screen, "n, e or d after / must not open New, Edit or Delete"
         assert screen.query_one("#users-filter", Input).value == typed[1:]
+
+
+async def test_filter_then_enter_enter_in_one_burst_edits_the_account_found(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_users(app, pilot)
+        burst(app, "/dav\r\r")
+        await settle(pilot)
+        assert isinstance(app.screen, EditAccountScreen) and app.screen.username == "dave"
 
 
 async def test_typing_a_name_at_the_table_filters_but_its_own_keys_still_act(team) -> None:
