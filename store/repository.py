@@ -71,7 +71,8 @@ class AccountRecords:
             try:
                 item = docfile.entry_doc(item, name)
             except docfile.LayoutMismatch:
-                raise CorruptDatabase(f"the stored record of account {name[:60]!r} is damaged; it was left untouched") from None
+                damaged = f"the stored record of account {name[:60]!r} is damaged; it was left untouched"
+                raise CorruptDatabase(damaged) from None
         return Account.from_doc(name, item)
 
 

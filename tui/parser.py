@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
-from .cli import EXIT_USAGE, HANDLERS
+from .cli import DEFAULTS, EXIT_USAGE, HANDLERS
 
 
 class Parser(argparse.ArgumentParser):
@@ -31,9 +31,15 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     errors (which list every subcommand) get the whole parser."""
     parser = Parser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
     parser.add_argument("--db", metavar="PATH", help="database file (default: per-user data folder; or $TWOFOLD_DB)")
-    parser.add_argument("--issuer", metavar="NAME", default="Twofold", help="issuer shown in authenticator apps")
     parser.add_argument(
-        "--idle-timeout", metavar="MIN", type=float, default=15, help="console idle lock in minutes (0 = never)"
+        "--issuer", metavar="NAME", default=DEFAULTS["issuer"], help="issuer shown in authenticator apps"
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        metavar="MIN",
+        type=float,
+        default=DEFAULTS["idle_timeout"],
+        help="console idle lock in minutes (0 = never)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser, prog="twofold")
     words = set(argv or ())
