@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 import pexpect
 import pyte
@@ -48,17 +49,22 @@ class Terminal:
         return "\n".join(self.screen.display)
 
     def wait_for(self, needle: str, timeout: float = 20.0) -> str:
+        return self.wait_until(lambda text: needle in text, repr(needle), timeout)
+
+    def wait_until(self, shown: Callable[[str], bool], what: str, timeout: float = 20.0) -> str:
+        """The screen once ``shown(text)`` holds: a frame can arrive in several reads, so a check
+        on one part of it (a title) does not mean the rest (a key beside it) is drawn yet."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             self.pump(0.1)
-            if needle in self.text():
+            if shown(self.text()):
                 return self.text()
             if not self.child.isalive():
                 self.pump(0.1)
-                if needle in self.text():
+                if shown(self.text()):
                     return self.text()
                 break
-        raise AssertionError(f"{needle!r} did not appear; screen was:\n{self.text()}")
+        raise AssertionError(f"{what} did not appear; screen was:\n{self.text()}")
 
     def press(self, *keys: str, gap: float = 0.05) -> None:
         for key in keys:

@@ -45,6 +45,15 @@ def sign_in(term: Terminal, username_prefilled: bool = False) -> None:
     term.press("enter")
 
 
+def shown_secret(screen: str) -> str:
+    """The secret key as the Scan step shows it, in groups of four."""
+    return "".join(re.findall(r"\b([A-Z2-7]{4}(?: [A-Z2-7]{4}){3})\b", screen)).replace(" ", "")
+
+
+def shown_codes(screen: str) -> list[str]:
+    return re.findall(r"\b[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}\b", screen)
+
+
 def sign_out(term: Terminal) -> None:
     term.press("o")
     term.wait_for("Password")
@@ -71,17 +80,16 @@ def test_first_run_setup_totp_and_recovery_code_sign_ins(tmp_path: Path) -> None
 
         # The next sign-in runs the setup wizard.
         sign_in(term)
-        screen = term.wait_for("Step 1 of 3")
-        groups = re.findall(r"\b([A-Z2-7]{4}(?: [A-Z2-7]{4}){3})\b", screen)
-        secret = "".join(groups).replace(" ", "")
-        assert len(secret) == 32, screen
+        term.wait_for("Step 1 of 3")
+        screen = term.wait_until(lambda text: len(shown_secret(text)) == 32, "the secret key")
+        secret = shown_secret(screen)
         term.press("enter")
         term.wait_for("Step 2 of 3")
         setup_step = current_step()
         term.type(rfc6238(secret, setup_step))
-        screen = term.wait_for("Step 3 of 3")
-        codes = re.findall(r"\b[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}\b", screen)
-        assert len(set(codes)) == 10, screen
+        term.wait_for("Step 3 of 3")
+        screen = term.wait_until(lambda text: len(set(shown_codes(text))) == 10, "the ten recovery codes")
+        codes = shown_codes(screen)
         term.press("space", "enter")
         term.wait_for(f"signed in as {USER}")
         term.wait_for("active")
@@ -100,7 +108,7 @@ def test_first_run_setup_totp_and_recovery_code_sign_ins(tmp_path: Path) -> None
         term.press("r")
         term.type(codes[0].upper())
         term.press("enter")
-        screen = term.wait_for(f"signed in as {USER}")
+        term.wait_for(f"signed in as {USER}")
         term.wait_for("9")
         assert "Traceback" not in term.text()
         sign_out(term)
