@@ -93,16 +93,18 @@ class EditAccountScreen(ServiceScreen):
         self.query_one("#unlock").disabled = not view.locked
         self.refresh_bindings()
 
+    def unsaved(self) -> bool:
+        """Whether the switch or the checkbox no longer match what is stored."""
+        view = self.view
+        if view is None:
+            return False
+        return (self.query_one("#two-factor", Switch).value != (view.two_factor is not TwoFactor.OFF)
+                or self.query_one("#manager", Checkbox).value != (USER_MANAGEMENT in view.permissions))
+
     @on(Switch.Changed, "#two-factor")
     @on(Checkbox.Changed, "#manager")
     def show_unsaved(self) -> None:
-        """Say when the switch or the checkbox no longer match what is stored."""
-        view = self.view
-        if view is None:
-            return
-        changed = (self.query_one("#two-factor", Switch).value != (view.two_factor is not TwoFactor.OFF)
-                   or self.query_one("#manager", Checkbox).value != (USER_MANAGEMENT in view.permissions))
-        self.query_one("#unsaved", Static).update(UNSAVED if changed else "")
+        self.query_one("#unsaved", Static).update(UNSAVED if self.unsaved() else "")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         view = self.view
@@ -139,7 +141,12 @@ class EditAccountScreen(ServiceScreen):
         return True
 
     def action_back(self) -> None:
-        self.dismiss()
+        if not self.unsaved():
+            self.dismiss()
+            return
+        question = f"Leave without saving? The two-factor switch or the permissions of {self.username} were changed."
+        modal = ConfirmModal(question, title="Not saved", yes="Leave", danger=True)
+        self.app.push_screen(modal, lambda leave: leave and self.dismiss())
 
     # -- changes ---------------------------------------------------------------------------
     def run(self, change: Callable[[], object], message: str, then: Callable[[object], None] | None = None) -> None:

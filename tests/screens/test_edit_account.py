@@ -269,3 +269,26 @@ async def test_small_terminal_and_resize(team) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
+
+
+async def test_leaving_with_unsaved_changes_asks_first(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_edit(app, pilot, "bob")
+        await pilot.press("t", "escape")  # the switch flipped, not saved
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        assert app.screen is screen and screen.query_one("#two-factor", Switch).value
+        await pilot.press("escape", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        assert state(team, "bob") is TwoFactor.OFF  # nothing was saved
+
+
+async def test_leaving_with_nothing_changed_asks_nothing(team) -> None:
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_edit(app, pilot, "bob")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
