@@ -377,3 +377,22 @@ async def test_small_terminal_and_resize(team) -> None:
         await settle(pilot)
         assert names(screen) == ["bob"]
         assert app.screen is screen
+
+
+async def test_the_table_keeps_its_place_after_editing_an_account(team) -> None:
+    for i in range(40):
+        add_account(team, f"user{i:02d}")
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        table = screen.query_one(RecordTable)
+        for _ in range(25):
+            await pilot.press("down")
+        before = (table.cursor_key, round(table.scroll_y))
+        assert before[1] > 0, "the cursor row is below the first screenful"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert (table.cursor_key, round(table.scroll_y)) == before

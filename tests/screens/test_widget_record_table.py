@@ -102,3 +102,23 @@ async def test_an_empty_table_says_so() -> None:
         table.set_records([])
         await pilot.pause()
         assert "Nothing here" in line(table, 1)[0]
+
+
+async def test_hidden_for_a_moment_the_table_keeps_its_place() -> None:
+    """Hidden (say, behind a loading indicator while the rows are fetched again), the table has no
+    height: scrolling then would leave the cursor row at the top once it shows again."""
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.set_records([Record(f"user{i:02d}", (f"user{i:02d}", "ok")) for i in range(60)])
+        table.focus()
+        await pilot.pause()
+        for _ in range(25):
+            await pilot.press("down")
+        before = (table.cursor, round(table.scroll_y))
+        assert before[1] > 0
+        table.styles.height = 1  # the heading only: no row visible
+        await pilot.pause()
+        table.styles.height = "1fr"
+        await pilot.pause()
+        assert (table.cursor, round(table.scroll_y)) == before

@@ -163,7 +163,9 @@ class RecordTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _scroll_to_cursor(self) -> None:
-        visible = max(self.scrollable_content_region.height - 1, 1)
+        visible = self.scrollable_content_region.height - 1  # below the heading
+        if visible < 1:
+            return  # hidden (e.g. while loading): scrolling now would put the cursor row on top later
         top = round(self.scroll_y)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
