@@ -81,6 +81,8 @@ class Database:
         self._sig: tuple[int, int, int, int] | None = None
         self._raw = b""
         self._tables: Tables | None = None
+        self._entries: dict[str, list[tuple[str, Doc | bytes]]] = {}
+        """Tables listed by :meth:`read_entries` from the file version held (immutable lists)."""
         self._spliceable = True
         self._tinydb: Any = None
         self.keyring: Keyring | None = None
@@ -159,6 +161,7 @@ class Database:
         if self._fd is not None:
             close_later(self._fd)
         self._fd, self._sig, self._raw, self._tables = None, None, b"", None
+        self._entries = {}
         self._spliceable = True
 
     def _refresh(self) -> None:
@@ -245,13 +248,19 @@ class Database:
         accounts decodes only the ones shown."""
         with self._thread_lock:
             self._refresh()
-            if self._tables is None:
-                try:
-                    return docfile.entries(self._raw, table)  # type: ignore[return-value]
-                except docfile.LayoutMismatch:
-                    pass
-            docs = self._full().get(table, {})
-            return [(doc_id, docs[doc_id]) for doc_id in sorted(docs)]
+            listed = self._entries.get(table)
+            if listed is None:
+                listed = self._entries[table] = self._list(table)
+            return listed
+
+    def _list(self, table: str) -> list[tuple[str, Doc | bytes]]:
+        if self._tables is None:
+            try:
+                return docfile.entries(self._raw, table)  # type: ignore[return-value]
+            except docfile.LayoutMismatch:
+                pass
+        docs = self._full().get(table, {})
+        return [(doc_id, docs[doc_id]) for doc_id in sorted(docs)]
 
     def read_doc(self, table: str, doc_id: str) -> Doc | None:
         """One committed document (a copy), decoding only its line when possible."""
