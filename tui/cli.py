@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from store.services import Services
 
     Args = argparse.Namespace | SimpleNamespace
-    """Parsed arguments: from argparse, or from :func:`scripted_auth` with the same attributes."""
+    """Parsed arguments: from argparse, or from :func:`quick_reading` with the same attributes."""
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
 
@@ -50,7 +50,7 @@ def handler_of(command: str) -> Callable[..., int]:
 
 def parse(argv: list[str]) -> Args:
     """The command line's arguments; raises SystemExit (with argparse's message) on a usage error."""
-    quick = scripted_auth(argv)
+    quick = quick_reading(argv)
     if quick is not None:
         return quick
     from .parser import build_parser  # argparse: about 8 ms to load and build
@@ -58,10 +58,11 @@ def parse(argv: list[str]) -> Args:
     return build_parser(argv).parse_args(argv)
 
 
-def scripted_auth(argv: list[str]) -> SimpleNamespace | None:
-    """``[--db PATH] [--issuer NAME] [--idle-timeout MIN] auth NAME [--db PATH]``, the line scripts
-    run for every sign-in check, read without building argparse; None for anything else, which
-    argparse parses (with its help and its messages). A test holds the two to the same results."""
+def quick_reading(argv: list[str]) -> SimpleNamespace | None:
+    """The two lines run most, read without argparse: ``[options]`` (open the console) and
+    ``[options] auth NAME [--db PATH]`` (the sign-in check scripts run), where the options are
+    ``--db PATH``, ``--issuer NAME`` and ``--idle-timeout MIN``. None for anything else, which
+    argparse parses, with its help and its messages; a test holds the two to the same results."""
     values: dict[str, object] = dict(DEFAULTS)
     name: str | None = None
     words = iter(argv)
@@ -87,6 +88,8 @@ def scripted_auth(argv: list[str]) -> SimpleNamespace | None:
             seen_auth = True
         else:
             name = word
+    if not seen_auth:
+        return SimpleNamespace(command=None, **values)
     if name is None:
         return None
     return SimpleNamespace(command="auth", name=name, **values)

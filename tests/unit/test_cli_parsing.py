@@ -1,4 +1,4 @@
-"""The scripted ``twofold auth`` line is read without argparse: it must mean exactly what argparse says."""
+"""The console and ``twofold auth`` lines are read without argparse: they must mean exactly what argparse says."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.cli import scripted_auth
+from tui.cli import quick_reading
 from tui.parser import build_parser
 
 WORDS = st.sampled_from(
@@ -35,11 +35,12 @@ OPTION = st.tuples(st.sampled_from(["--db", "--issuer", "--idle-timeout"]), st.b
 
 @st.composite
 def auth_lines(draw) -> list[str]:
-    """Mostly well-formed sign-in lines: options, ``auth``, a name and maybe an option after it
+    """Mostly well-formed lines: options, then usually ``auth``, a name and maybe an option after it
     (or before it), with a stray word now and then."""
-    line = [w for option in draw(st.lists(OPTION, max_size=3)) for w in option] + ["auth"]
-    name, tail = draw(VALUES), [w for option in draw(st.lists(OPTION, max_size=1)) for w in option]
-    line += [name, *tail] if draw(st.booleans()) else [*tail, name]
+    line = [w for option in draw(st.lists(OPTION, max_size=3)) for w in option]
+    if draw(st.integers(0, 3)):  # else the console's line: options only
+        name, tail = draw(VALUES), [w for option in draw(st.lists(OPTION, max_size=1)) for w in option]
+        line += ["auth", *([name, *tail] if draw(st.booleans()) else [*tail, name])]
     if draw(st.integers(0, 4)) == 0:
         line.insert(draw(st.integers(0, len(line))), draw(WORDS))
     return line
@@ -48,7 +49,7 @@ def auth_lines(draw) -> list[str]:
 @settings(max_examples=1500, deadline=None)
 @given(st.one_of(auth_lines(), st.lists(WORDS, max_size=7)))
 def test_the_quick_reading_agrees_with_argparse(argv: list[str]) -> None:
-    quick = scripted_auth(argv)
+    quick = quick_reading(argv)
     if quick is not None:
         assert comparable(vars(quick)) == argparse_reading(argv)
 
@@ -61,13 +62,18 @@ def test_the_quick_reading_agrees_with_argparse(argv: list[str]) -> None:
         ["--db=/tmp/t.json", "--issuer", "Acme", "auth", "alice", "--db", "x.json"],
         ["auth", "--db", "x.json", "alice"],
         ["--idle-timeout", "2.5", "auth", "alice"],
+        [],
+        ["--db", "/tmp/t.json"],
+        ["--issuer=Acme", "--idle-timeout", "0"],
     ],
 )
 def test_the_lines_scripts_use_are_read_quickly(argv: list[str]) -> None:
-    quick = scripted_auth(argv)
+    quick = quick_reading(argv)
     assert quick is not None and comparable(vars(quick)) == argparse_reading(argv)
 
 
-@pytest.mark.parametrize("argv", [["auth"], ["auth", "a", "b"], ["--help", "auth", "a"], ["auth", "-h"], ["user", "list"]])
+@pytest.mark.parametrize(
+    "argv", [["auth"], ["auth", "a", "b"], ["--help", "auth", "a"], ["auth", "-h"], ["user", "list"], ["-h"], ["--db"]]
+)
 def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
-    assert scripted_auth(argv) is None
+    assert quick_reading(argv) is None
