@@ -126,12 +126,21 @@ class TwofoldApp(App[None]):
         await super().on_event(event)
 
     def check_idle_lock(self) -> None:
-        """Sign out after ``idle_seconds`` without input (not Textual's own ``check_idle``)."""
-        if self.session is None or self.idle_seconds <= 0:
+        """Sign out after ``idle_seconds`` without input (not Textual's own ``check_idle``).
+
+        A sign-in past its password (the code, or the setup wizard with its QR code and key) is
+        abandoned the same way: nobody walking away should leave a secret on the screen.
+        """
+        from screens.first_run import FirstRunScreen
+        from screens.login import LoginScreen
+
+        if self.idle_seconds <= 0 or self._monotonic() - self._last_input < self.idle_seconds:
             return
-        if self._monotonic() - self._last_input >= self.idle_seconds:
-            minutes = self.idle_seconds / 60
-            self.sign_out(f"Locked after {minutes:g} minutes without input")
+        minutes = f"{self.idle_seconds / 60:g} minutes"
+        if self.session is not None:
+            self.sign_out(f"Locked after {minutes} without input")
+        elif not isinstance(self.screen, (LoginScreen, FirstRunScreen)):
+            self.sign_out(f"Sign-in abandoned after {minutes} without input")
 
     # -- command palette and screenshots -------------------------------------------------------
     def secrets_on_screen(self, screen: Screen | None = None) -> bool:

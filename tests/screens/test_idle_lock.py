@@ -115,3 +115,32 @@ def test_the_command_line_option_reaches_the_console(tmp_path, monkeypatch) -> N
         assert cli.main(["--db", str(tmp_path / "db.json"), f"--idle-timeout={endless}"]) == 2
 
 
+
+
+async def test_a_sign_in_left_at_the_setup_wizard_is_abandoned(services) -> None:
+    """The QR code and key of a setup must not stay on screen for whoever walks by."""
+    from account_flows import PASSWORD
+
+    clock = Ticking()
+    add_account(services, "bob", two_factor=True)
+    app = TwofoldApp(services, idle_seconds=60, monotonic=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        clock.t += 3600
+        app.check_idle_lock()  # nothing to abandon on the sign-in screen itself
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen) and not app._notifications
+        await pilot.press(*"bob", "enter", *PASSWORD, "enter")
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if app.secrets_on_screen():
+                break
+        assert app.secrets_on_screen(), "the setup wizard did not open"
+        clock.t += 61
+        app.check_idle_lock()
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen) and not app.secrets_on_screen()
+        assert app.session is None
+        assert any("abandoned" in n.message for n in app._notifications)
