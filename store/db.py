@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from . import docfile
 from .closer import close_later, wait_for_closes
@@ -26,7 +26,6 @@ from .errors import CorruptDatabase, ForeignDatabase, KeyFileError, StorageError
 from .fileio import PRIVATE, atomic_write, remove_leftovers
 from .paths import Paths
 
-T = TypeVar("T")
 Doc = dict[str, Any]
 Tables = dict[str, dict[str, Doc]]
 
@@ -235,12 +234,6 @@ class Database:
         ):
             raise ForeignDatabase(f"{where} is not a Twofold database; it was left untouched")
         return data
-
-    def read(self, reader: Callable[[Tables], T]) -> T:
-        """Run ``reader`` over the committed tables (read-only) without taking the file lock."""
-        with self._thread_lock:
-            self._refresh()
-            return reader(self._full())
 
     def read_entries(self, table: str) -> list[tuple[str, Doc | bytes]]:
         """Every committed document of ``table`` in id order: the decoded document when the file is

@@ -99,6 +99,7 @@ def test_entries_list_each_table_as_a_full_decode_does(steps: list) -> None:
 def test_entries_refuse_what_only_a_full_decode_can_read() -> None:
     escaped = b'{\n"_meta": {\n"schema":{}\n},\n"accounts": {\n"a\\":b":{"n":1},\n"b":{"n":2}\n}\n}\n'
     assert [doc_id for doc_id, _ in entries(escaped, "accounts")] == ['a":b', "b"]
+    assert read_doc(escaped, "accounts", 'a":b') == {"n": 1}  # found by the same reading of ids
     unsorted = b'{\n"_meta": {\n"schema":{}\n},\n"accounts": {\n"b":{"n":2},\n"a":{"n":1}\n}\n}\n'
     repeated = b'{\n"_meta": {\n"schema":{}\n},\n"accounts": {\n"a":{"n":1},\n"a":{"n":2}\n}\n}\n'
     for raw in (unsorted, repeated, orjson.dumps({"_meta": {}, "accounts": {"a": {}}})):
