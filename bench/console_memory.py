@@ -36,7 +36,6 @@ async def console(db: Path) -> dict[str, float]:
     from store.paths import Paths
     from store.policy import Policy
     from store.services import Services
-    from store.services.results import Session
     from tui.app import TwofoldApp
     from tui.widgets.record_table import RecordTable
 
@@ -52,7 +51,7 @@ async def console(db: Path) -> dict[str, float]:
         accepted = services.signin.password("user00000", PASSWORD)
         assert accepted.ticket is not None
         stages["argon2"] = peak_mib()
-        app.signed_in(Session(accepted.username, services.ctx.now()))
+        app.signed_in(services.ctx.sessions.issue(accepted.username, services.ctx.now()))
         await pilot.pause()
         await app.workers.wait_for_complete()
         app.open_users()

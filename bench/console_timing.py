@@ -30,7 +30,6 @@ from screens.users import UsersScreen
 from store.paths import Paths
 from store.policy import Policy
 from store.services import Services
-from store.services.results import Session
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 
@@ -149,7 +148,7 @@ async def users_run(paths: Paths, count: int, *, pages: bool = True) -> Figures:
     try:
         app = TimedConsole(services)
         async with app.run_test(size=(80, 24)) as pilot:
-            app.signed_in(Session("user00000", services.ctx.now()))
+            app.signed_in(services.ctx.sessions.issue("user00000", services.ctx.now()))
             await settle(app, pilot)
 
             def table_filled() -> bool:

@@ -24,7 +24,7 @@ from store.otp import code_at_step, group_secret, provisioning_uri, time_step
 from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
-from store.services.results import Session, SystemActor
+from store.services.results import SystemActor
 from store.services.views import Enrolment
 from tui.app import TwofoldApp
 
@@ -74,7 +74,7 @@ async def users(app: TwofoldApp, pilot: Pilot) -> str:
         services.admin.create(cli, name, PASSWORD, perms)
     for name in (USERNAME, "bob"):
         services.admin.switch_two_factor(cli, name, True)
-        enrolment = services.setup.begin(Session(name, services.ctx.now()))
+        enrolment = services.setup.begin(services.ctx.sessions.issue(name, services.ctx.now()))
         code = code_at_step(enrolment.secret, time_step(services.ctx.now(), policy), policy)
         services.setup.activate(services.setup.verify(enrolment, code))
     services.admin.switch_two_factor(cli, "carol", True)
@@ -84,7 +84,7 @@ async def users(app: TwofoldApp, pilot: Pilot) -> str:
             services.signin.password("erin", "not the password")
         except TwofoldError:
             pass
-    app.signed_in(Session(USERNAME, services.ctx.now()))
+    app.signed_in(services.ctx.sessions.issue(USERNAME, services.ctx.now()))
     await pilot.pause()
     app.open_users()
     for _ in range(3):

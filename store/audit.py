@@ -1,8 +1,14 @@
-"""Append-only JSON Lines audit log with an HMAC chain (PRODUCT §3).
+"""Append-only JSON Lines audit log with an HMAC chain, committed by the database (PRODUCT §3).
 
 Each line is ``{"time", "actor", "action", "target", "outcome", "mac"}`` where ``mac`` is an HMAC over
 the previous line's mac and this event, so an edited, inserted or removed line breaks the chain.
-Appending reads only the file's tail, so the cost per event does not grow with the log.
+
+The database is the commit point: it records the chain's :class:`AuditHead` (how many events, the
+last mac and where the last line ends) in the same atomic write as the change the events describe.
+Lines are written and synced before that write; bytes past the committed head belong to a change
+that never committed (a crash before the rename) and are dropped at the next write. Readers stop at
+the head, so such events are never shown; a log shorter than its head, or ending in another mac,
+has been cut, and :meth:`AuditLog.verify` says so.
 """
 
 from __future__ import annotations
@@ -11,18 +17,18 @@ import errno
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
-
+from typing import Any, NamedTuple
 
 from .crypto import Keyring
 from .errors import StorageError, WriteFailed
-from .fileio import PRIVATE, describe_write_error
+from .fileio import describe_write_error
+from .guard import open_checked
 
 GENESIS = "0" * 64
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True, allow_nan=False)
-_TAIL = 8192
+FIELDS = ("time", "actor", "action", "target", "outcome")
 
 
 class AuditEvent(NamedTuple):
@@ -38,6 +44,29 @@ class AuditEvent(NamedTuple):
         return _ENCODER.encode(self._asdict()).encode("ascii")
 
 
+class AuditHead(NamedTuple):
+    """The committed end of the chain, stored in the database with the change it describes."""
+
+    events: int
+    mac: str
+    size: int
+
+    def to_doc(self) -> dict[str, Any]:
+        # Fixed widths: the document's line keeps its length, so a commit rewrites it in place.
+        return {"events": f"{self.events:012d}", "mac": self.mac, "size": f"{self.size:015d}"}
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> "AuditHead | None":
+        try:
+            head = cls(int(doc["events"]), str(doc["mac"]), int(doc["size"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+        return head if head.events >= 0 and head.size >= 0 else None
+
+
+EMPTY = AuditHead(0, GENESIS, 0)
+
+
 class ChainReport(NamedTuple):
     """Result of verifying the chain: ``ok`` and, if not, the 1-based line where it breaks."""
 
@@ -45,29 +74,41 @@ class ChainReport(NamedTuple):
     events: int
     bad_line: int | None = None
     reason: str = ""
+    uncommitted: int = 0
+    """Bytes after the committed end: events of a change that did not commit (dropped at the next write)."""
 
 
 class AuditLog:
-    """The audit file beside the database. Call :meth:`append` while holding the database lock."""
+    """The audit file beside the database. Write only under the database lock, in a transaction."""
 
     def __init__(self, path: Path, keyring: Keyring) -> None:
         self.path = path
         self._keyring = keyring
 
-    def append(self, event: AuditEvent) -> int:
-        """Add ``event``; returns the log's size before it, for :meth:`take_back`."""
-        payload = event.payload()
+    def _open(self, flags: int, create: bool = False) -> int:
+        return open_checked(self.path, flags, "audit log", create=create, private=False)
+
+    def append(self, events: Sequence[AuditEvent], head: AuditHead) -> tuple[AuditHead, int]:
+        """Write ``events`` after the committed ``head`` and sync them; returns the new head (for
+        the database to commit) and the size to cut back to if that commit fails."""
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE)
+            fd = self._open(os.O_RDWR | os.O_APPEND, create=True)
         except OSError as exc:
             raise WriteFailed(describe_write_error(exc, self.path)) from None
         start = None
         try:
-            previous = _last_mac(fd)
-            start = os.fstat(fd).st_size
-            mac = self._keyring.audit_mac(previous, payload)
-            line = payload[:-1] + b',"mac":"' + mac.encode() + b'"}\n'
-            if os.write(fd, line) != len(line):  # a full disk may take only part of the line
+            size = os.fstat(fd).st_size
+            if size > head.size:  # a change that never committed left its events: drop them
+                os.ftruncate(fd, head.size)
+                size = head.size
+            start = size
+            previous, lines = head.mac, []
+            for event in events:
+                payload = event.payload()
+                previous = self._keyring.audit_mac(previous, payload)
+                lines.append(payload[:-1] + b',"mac":"' + previous.encode() + b'"}\n')
+            block = b"".join(lines)
+            if os.write(fd, block) != len(block):  # a full disk may take only part of it
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             os.fsync(fd)
         except OSError as exc:
@@ -76,48 +117,71 @@ class AuditLog:
             raise WriteFailed(describe_write_error(exc, self.path)) from None
         finally:
             os.close(fd)
-        return start
+        return AuditHead(head.events + len(events), previous, start + len(block)), start
 
     def take_back(self, size: int) -> None:
-        """Cut the log back to ``size`` bytes: the events of a change that was not committed.
-
-        Call under the database lock, in the same transaction that appended them.
-        """
+        """Cut the log back to ``size`` bytes: the events of a change whose commit failed."""
         try:
-            fd = os.open(self.path, os.O_WRONLY)
-        except OSError:
+            fd = self._open(os.O_WRONLY)
+        except (OSError, StorageError):
             return
         try:
             _cut(fd, size)
         finally:
             os.close(fd)
 
-    def repair(self) -> None:
-        """Drop a line a killed writer left half-written (call under the database lock)."""
+    def drop_uncommitted(self, head: AuditHead) -> int:
+        """Cut what lies past the committed ``head`` (call under the database lock); bytes dropped."""
         try:
-            fd = os.open(self.path, os.O_RDWR)
+            fd = self._open(os.O_WRONLY)
         except FileNotFoundError:
-            return
+            return 0
         except OSError as exc:
             raise StorageError(f"cannot open audit log {self.path}: {exc.strerror}") from None
         try:
-            _last_mac(fd)
+            extra = os.fstat(fd).st_size - head.size
+            if extra > 0:
+                _cut(fd, head.size)
+            return max(extra, 0)
         finally:
             os.close(fd)
 
-    def events(self) -> Iterator[AuditEvent]:
-        """Every readable event, oldest first (verification is :meth:`verify`'s job)."""
-        for _, record in self._records():
-            if record is not None:
-                try:
-                    yield AuditEvent(**{k: record[k] for k in ("time", "actor", "action", "target", "outcome")})
-                except (KeyError, TypeError):
-                    continue
+    def head_of_file(self) -> AuditHead:
+        """A head for a log written before the database recorded one: every complete line."""
+        events, mac, size = 0, GENESIS, 0
+        for _, line, end in self._lines(None):
+            events, size = events + 1, end
+            mac = _mac_of(line)
+        return AuditHead(events, mac, size)
 
-    def verify(self) -> ChainReport:
-        previous, count = GENESIS, 0
-        for number, record in self._records():
-            if record is None:
+    def events(self, head: AuditHead) -> Iterator[AuditEvent]:
+        """Every readable committed event, oldest first (verification is :meth:`verify`'s job)."""
+        import orjson  # reading the whole log: the fast decoder is worth its start-up cost
+
+        for _, line, _ in self._lines(head.size):
+            try:
+                record = orjson.loads(line)
+                yield AuditEvent(**{k: record[k] for k in FIELDS})
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                continue
+
+    def verify(self, head: AuditHead) -> ChainReport:
+        """Check every line's mac and that the log ends exactly where the database says it does."""
+        import orjson
+
+        previous, count, end = GENESIS, 0, 0
+        try:
+            total = os.stat(self.path, follow_symlinks=False).st_size
+        except FileNotFoundError:
+            if head.events:
+                return ChainReport(False, 0, None, f"the log is missing, but the database records {head.events} events")
+            return ChainReport(True, 0)
+        for number, line, stop in self._lines(head.size):
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:  # also raised for bytes that are not UTF-8
+                record = None
+            if not isinstance(record, dict):
                 return ChainReport(False, count, number, "line does not parse")
             mac = record.pop("mac", None)
             try:
@@ -127,29 +191,40 @@ class AuditLog:
             expected = self._keyring.audit_mac(previous, event.payload())
             if not isinstance(mac, str) or not _same(mac, expected):
                 return ChainReport(False, count, number, "line was edited, inserted or the one before it removed")
-            previous, count = mac, count + 1
-        return ChainReport(True, count)
+            previous, count, end = mac, count + 1, stop
+        if end < head.size or count < head.events:
+            missing = head.events - count
+            return ChainReport(
+                False, count, count + 1,
+                f"the log ends after {count} events but the database records {head.events}: "
+                f"{missing} {'event was' if missing == 1 else 'events were'} cut off the end",
+            )
+        if count != head.events or not _same(previous, head.mac):
+            return ChainReport(False, count, count, "the last event is not the one the database records")
+        return ChainReport(True, count, uncommitted=max(total - head.size, 0))
 
-    def _records(self) -> Iterator[tuple[int, dict | None]]:
+    def _lines(self, limit: int | None) -> Iterator[tuple[int, bytes, int]]:
+        """``(number, line, end offset)`` of each complete line, up to byte ``limit``."""
         try:
-            handle = open(self.path, "rb")
+            fd = self._open(os.O_RDONLY)
         except FileNotFoundError:
             return
         except OSError as exc:
             raise StorageError(f"cannot read audit log {self.path}: {exc.strerror}") from None
-        import orjson  # reading the whole log: the fast decoder is worth its start-up cost
-
-        with handle:
-            for number, line in enumerate(handle, start=1):
-                try:
-                    record = orjson.loads(line)
-                except orjson.JSONDecodeError:  # also raised for bytes that are not UTF-8
-                    record = None
-                yield number, record if isinstance(record, dict) else None
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read() if limit is None else handle.read(limit)
+        offset, number = 0, 0
+        while True:
+            stop = data.find(b"\n", offset)
+            if stop < 0:
+                return  # what follows the last newline was never finished: not part of the chain
+            number += 1
+            yield number, data[offset : stop + 1], stop + 1
+            offset = stop + 1
 
 
 def _cut(fd: int, size: int) -> None:
-    """Best effort: a line that cannot be taken back stays, and `audit verify` still passes."""
+    """Best effort: what cannot be cut stays past the committed head and is dropped later."""
     try:
         if os.fstat(fd).st_size > size:
             os.ftruncate(fd, size)
@@ -164,28 +239,12 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def _last_mac(fd: int) -> str:
-    size = os.fstat(fd).st_size
-    if size == 0:
-        return GENESIS
-    start = max(0, size - _TAIL)
-    tail = os.pread(fd, size - start, start)
-    if not tail.endswith(b"\n"):
-        # A writer died mid-line: that event was never completed, so drop the fragment.
-        cut = tail.rfind(b"\n")
-        if cut < 0 and start > 0:
-            raise StorageError("audit log's last line is damaged; run `twofold audit verify`")
-        os.ftruncate(fd, start + cut + 1)
-        tail = tail[: cut + 1]
-        if not tail:
-            return GENESIS
-    lines = tail[:-1].rsplit(b"\n", 1)
+def _mac_of(line: bytes) -> str:
     try:
-        mac = json.loads(lines[-1])["mac"]
+        mac = json.loads(line)["mac"]
         if isinstance(mac, str):
             return mac
     except (ValueError, KeyError, TypeError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         pass
-    # The last line was tampered with: keep logging (chained to that line's bytes);
-    # `twofold audit verify` still reports where the chain breaks.
-    return hashlib.sha256(lines[-1]).hexdigest()
+    # A damaged line: keep chaining to its bytes; `twofold audit verify` reports where it breaks.
+    return hashlib.sha256(line).hexdigest()

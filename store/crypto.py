@@ -9,8 +9,9 @@ import hmac
 import os
 from pathlib import Path
 
-from .errors import KeyFileError
+from .errors import KeyFileError, StorageError
 from .fileio import create_private
+from .guard import open_checked
 
 KEY_BYTES = 32
 #: AES-GCM, loaded on first use (or ahead of it, see :mod:`store.preload`).
@@ -29,16 +30,21 @@ def _unb64(text: str) -> bytes:
 def read_key(path: Path) -> bytes:
     """Read the installation key; a missing, short or unreadable file is a :class:`KeyFileError`."""
     try:
-        data = path.read_bytes()
+        fd = open_checked(path, os.O_RDONLY, "key file")
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(KEY_BYTES + 1)
     except FileNotFoundError:
         raise KeyFileError(
             f"key file {path} is missing; the database cannot be read without it "
             "(restore it from backup; a new key would not open existing secrets)"
         ) from None
+    except StorageError:
+        raise
     except OSError as exc:
         raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
     if len(data) != KEY_BYTES:
-        raise KeyFileError(f"key file {path} is damaged: expected {KEY_BYTES} bytes, found {len(data)}")
+        found = f"{len(data)}" if len(data) <= KEY_BYTES else "more"
+        raise KeyFileError(f"key file {path} is damaged: expected {KEY_BYTES} bytes, found {found}")
     return data
 
 

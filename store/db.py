@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,8 +23,9 @@ from typing import Any
 from . import docfile
 from .closer import close_later, wait_for_closes
 from .crypto import Keyring, create_key, read_key
-from .errors import CorruptDatabase, ForeignDatabase, KeyFileError, StorageError, WriteFailed
-from .fileio import PRIVATE, atomic_write, remove_leftovers
+from .errors import CorruptDatabase, ForeignDatabase, KeyFileError, LockTimeout, StorageError, WriteFailed
+from .fileio import atomic_write, remove_leftovers
+from .guard import check_folder, make_folder, open_checked
 from .paths import Paths
 
 Doc = dict[str, Any]
@@ -33,6 +35,8 @@ APP_ID = "twofold"
 SCHEMA_VERSION = 1
 META = "_meta"
 META_DOC = "schema"
+AUDIT_DOC = "audit"
+"""The audit chain's committed head (:class:`store.audit.AuditHead`), beside the schema."""
 
 
 class Transaction:
@@ -41,6 +45,10 @@ class Transaction:
     def __init__(self, db: "Database") -> None:
         self._db = db
         self.changes: dict[str, dict[str, Doc | None]] = {}
+        self.before_commit: list[Callable[["Transaction"], None]] = []
+        """Run under the lock just before the file is written (the audit log writes its lines)."""
+        self.notes: dict[str, Any] = {}
+        """What the layers above keep for the length of the transaction (the audit events)."""
 
     def get(self, table: str, doc_id: str) -> Doc | None:
         pending = self.changes.get(table, {})
@@ -58,9 +66,9 @@ class Transaction:
 
     def all(self, table: str) -> Iterator[tuple[str, Doc]]:
         pending = self.changes.get(table, {})
-        for doc in self._db.tinydb.table(table).all():
-            if doc.doc_id not in pending:
-                yield doc.doc_id, doc
+        for doc_id, item in self._db._list(table):  # lines, decoded one at a time
+            if doc_id not in pending:
+                yield doc_id, item if isinstance(item, dict) else self._db._entry_doc(item, doc_id)
         for doc_id, doc in pending.items():
             if doc is not None:
                 yield doc_id, doc
@@ -72,8 +80,12 @@ class Transaction:
 class Database:
     """One Twofold database file with its key and lock files."""
 
-    def __init__(self, paths: Paths) -> None:
+    def __init__(self, paths: Paths, lock_timeout: float = 10.0) -> None:
         self.paths = paths
+        self.lock_timeout = lock_timeout
+        """Seconds to wait for the inter-process lock before giving up with :class:`LockTimeout`."""
+        self._current: Transaction | None = None
+        self._depth = 0
         self._thread_lock = threading.RLock()
         self._lock_fd: int | None = None
         self._fd: int | None = None
@@ -97,14 +109,21 @@ class Database:
         return self._tinydb
 
     # -- opening ---------------------------------------------------------------------------
-    def open(self) -> "Database":
-        """Create the files on first use, or check an existing database; returns ``self``."""
+    def open(self, create: bool = True) -> "Database":
+        """Create the files on first use (``create``), or check an existing database; returns ``self``.
+
+        Refuses (:class:`UnsafeFile`) a folder others may write to and files that are links or
+        belong to someone else, before anything is created or read.
+        """
+        if not create and not os.path.lexists(self.paths.db):
+            raise StorageError(f"no database at {self.paths.db} (check --db or TWOFOLD_DB)")
         try:
-            self.paths.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_folder(self.paths.folder)
         except OSError as exc:
             raise WriteFailed(f"cannot create folder {self.paths.folder}: {exc.strerror}") from None
+        check_folder(self.paths.folder)
         with self._locked():
-            if not self.paths.db.exists():
+            if not os.path.lexists(self.paths.db):
                 if self.paths.audit.exists() and self.paths.audit.stat().st_size > 0:
                     raise StorageError(
                         f"database {self.paths.db} is missing but its audit log {self.paths.audit} exists; "
@@ -117,9 +136,12 @@ class Database:
         return self
 
     def _create(self) -> None:
-        key = read_key(self.paths.key) if self.paths.key.exists() else create_key(self.paths.key)
+        from .audit import EMPTY
+
+        key = read_key(self.paths.key) if os.path.lexists(self.paths.key) else create_key(self.paths.key)
         meta = {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": Keyring(key).check_value()}
-        atomic_write(self.paths.db, docfile.encode({META: {META_DOC: meta}, docfile.LAST: {}}))
+        tables = {META: {META_DOC: meta, AUDIT_DOC: EMPTY.to_doc()}, docfile.LAST: {}}
+        atomic_write(self.paths.db, docfile.encode(tables))
 
     def _check_key(self) -> None:
         keyring = Keyring(read_key(self.paths.key))
@@ -141,19 +163,33 @@ class Database:
         """The exclusive inter-process lock, for work beside the database (the audit log)."""
         return self._locked()
 
+    def lock_fd(self) -> int:
+        """A new descriptor of the lock file (checked: ours, not a link), for per-name locks."""
+        try:
+            return open_checked(self.paths.lock, os.O_RDWR, "lock file", create=True, private=False)
+        except OSError as exc:
+            raise WriteFailed(f"cannot open lock file {self.paths.lock}: {exc.strerror}") from None
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with self._thread_lock:
-            if self._lock_fd is None:
+            if self._depth:  # already held by this thread: an inner block must not release it
+                self._depth += 1
                 try:
-                    self._lock_fd = os.open(self.paths.lock, os.O_RDWR | os.O_CREAT, PRIVATE)
-                except OSError as exc:
-                    raise WriteFailed(f"cannot open lock file {self.paths.lock}: {exc.strerror}") from None
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            if self._lock_fd is None:
+                self._lock_fd = self.lock_fd()
+            fd = self._lock_fd
+            wait_for_lock(lambda: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB), self.lock_timeout, self.paths.lock)
+            self._depth = 1
             try:
                 yield
             finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                self._depth = 0
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     # -- reading ---------------------------------------------------------------------------
     def _forget(self) -> None:
@@ -166,7 +202,7 @@ class Database:
     def _refresh(self) -> None:
         """Make sure what we hold is the file now on disk (cheap when nothing changed)."""
         try:
-            fd = os.open(self.paths.db, os.O_RDONLY)
+            fd = open_checked(self.paths.db, os.O_RDONLY, "database", private=False)
         except FileNotFoundError:
             raise StorageError(f"database {self.paths.db} is missing") from None
         except OSError as exc:
@@ -235,6 +271,19 @@ class Database:
             raise ForeignDatabase(f"{where} is not a Twofold database; it was left untouched")
         return data
 
+    def _entry_doc(self, line: bytes, doc_id: str) -> Doc:
+        try:
+            return docfile.entry_doc(line, doc_id)
+        except docfile.LayoutMismatch:
+            damaged = f"the stored record {doc_id[:60]!r} in database {self.paths.db} is damaged; it was left untouched"
+            raise CorruptDatabase(damaged) from None
+
+    def decoded(self) -> Tables:
+        """Every committed table, decoded: a damaged line is a :class:`CorruptDatabase`."""
+        with self._thread_lock:
+            self._refresh()
+            return self._full()
+
     def read_entries(self, table: str) -> list[tuple[str, Doc | bytes]]:
         """Every committed document of ``table`` in id order: the decoded document when the file is
         decoded already, else its line (see :func:`docfile.entry_doc`), so that listing 10,000
@@ -280,8 +329,11 @@ class Database:
             self._refresh()
             tx = Transaction(self)
             outer, self._undo = self._undo, []
+            outer_tx, self._current = self._current, tx
             try:
                 yield tx
+                for hook in tx.before_commit:
+                    hook(tx)
                 if any(tx.changes.values()):
                     self._commit(tx.changes)
             except BaseException:
@@ -290,6 +342,13 @@ class Database:
                 raise
             finally:
                 self._undo = outer
+                self._current = outer_tx
+
+    def current(self) -> Transaction | None:
+        """The transaction this thread is inside, if any (the lock is held while it runs)."""
+        if self._current is None or not self._thread_lock._is_owned():  # type: ignore[attr-defined]
+            return None
+        return self._current
 
     def on_abort(self, undo: Callable[[], None]) -> None:
         """Run ``undo`` (still under the lock) if the current transaction ends without committing.
@@ -336,6 +395,30 @@ class Database:
                     else:
                         target[doc_id] = doc
             self._tables = tables
+
+
+def wait_for_lock(attempt: Callable[[], object], timeout: float, where: object) -> None:
+    """Call ``attempt`` (a non-blocking lock) until it succeeds or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    pause = 0.0005
+    while True:
+        try:
+            attempt()
+            return
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            import errno
+
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise StorageError(f"cannot lock {where}: {exc.strerror}") from None
+        if time.monotonic() >= deadline:
+            raise LockTimeout(
+                f"another Twofold process has held {where} for more than {timeout:g} seconds; "
+                "nothing was changed (try again; if it persists, look for a stuck twofold process)"
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
 
 
 def _read_all(fd: int) -> bytearray:

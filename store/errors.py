@@ -24,6 +24,14 @@ class KeyFileError(StorageError):
     """The installation key is missing, short, unreadable or does not match the database."""
 
 
+class UnsafeFile(StorageError):
+    """A file or folder someone else could have planted or can change; nothing was touched."""
+
+
+class LockTimeout(StorageError):
+    """Another process held the database lock for too long; nothing was changed."""
+
+
 class WriteFailed(StorageError):
     """A write could not be completed (read-only folder, full disk); nothing was changed."""
 

@@ -1,15 +1,22 @@
-"""Small file helpers: private (0600) creation and atomic replacement."""
+"""Small file helpers: private (0600) creation and atomic replacement.
+
+Temporary files get unpredictable names and are created with ``O_EXCL|O_NOFOLLOW``, so a file or
+link planted beside ours is never written through.
+"""
 
 from __future__ import annotations
 
 import errno
 import os
+import secrets
+import stat
 from pathlib import Path
 
-from .errors import WriteFailed
+from .errors import UnsafeFile, WriteFailed
+from .guard import PRIVATE, check_path
 
-PRIVATE = 0o600
 TMP_MARK = ".tmp-"
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def describe_write_error(exc: OSError, path: Path) -> str:
@@ -33,9 +40,9 @@ def atomic_write(path: Path, data: bytes) -> os.stat_result:
 
     Returns the stat of the new file. Raises :class:`WriteFailed` with nothing changed.
     """
-    tmp = path.with_name(f"{path.name}{TMP_MARK}{os.getpid()}")
+    tmp = path.with_name(f"{path.name}{TMP_MARK}{secrets.token_hex(8)}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
+        fd = os.open(tmp, _NEW, PRIVATE)
         try:
             os.fchmod(fd, PRIVATE)
             view = memoryview(data)
@@ -66,9 +73,12 @@ def remove_leftovers(path: Path) -> int:
         return 0
     for name in names:
         if name.startswith(prefix):
+            leftover = path.parent / name
             try:
-                os.unlink(path.parent / name)
-                removed += 1
+                st = os.lstat(leftover)
+                if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():  # never someone else's
+                    os.unlink(leftover)
+                    removed += 1
             except OSError:
                 pass
     return removed
@@ -77,7 +87,7 @@ def remove_leftovers(path: Path) -> int:
 def create_private(path: Path, data: bytes) -> None:
     """Create a new 0600 file holding ``data``; fails if it exists."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+        fd = os.open(path, _NEW, PRIVATE)
         try:
             os.fchmod(fd, PRIVATE)
             os.write(fd, data)
@@ -89,3 +99,23 @@ def create_private(path: Path, data: bytes) -> None:
         if exc.errno == errno.EEXIST:
             raise
         raise WriteFailed(describe_write_error(exc, path)) from None
+
+
+def save_private_text(path: Path, text: str) -> Path:
+    """Save ``text`` to a file the user chose (recovery codes): 0600, written atomically, and
+    only over a file of the user's own. Returns the absolute path written.
+
+    A file there that belongs to someone else, or a link, is refused: writing into it would leave
+    the codes readable by its owner.
+    """
+    path = Path(os.path.abspath(os.path.expanduser(path)))
+    try:
+        check_path(path, "file", private=False)
+    except UnsafeFile:
+        raise
+    except OSError as exc:
+        raise WriteFailed(describe_write_error(exc, path)) from None
+    if not path.parent.is_dir():
+        raise WriteFailed(f"cannot write {path}: folder {path.parent} does not exist; nothing was changed")
+    atomic_write(path, text.encode("utf-8"))
+    return path

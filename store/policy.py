@@ -46,6 +46,11 @@ class Policy(NamedTuple):
 
     #: How long a password-verified sign-in may wait for its second factor.
     second_factor_ticket_seconds: int = 10 * 60
+    #: How long to wait for the database lock held by another process before a clear error.
+    lock_timeout_seconds: float = 10.0
+    #: How long a sign-in waits its turn behind other attempts on the same name (each holds it
+    #: for one password check).
+    attempt_wait_seconds: float = 30.0
     #: Console idle lock; 0 disables it.
     idle_timeout_seconds: int = 15 * 60
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from . import docfile
 from .accounts import ACCOUNTS, GHOSTS, Account
-from .db import Database, Transaction
+from .audit import AuditEvent, AuditHead, AuditLog
+from .db import AUDIT_DOC, META, Database, Transaction
 from .errors import CorruptDatabase
 
 
@@ -87,6 +88,12 @@ class TinyRepository:
         with self.db.transaction() as tx:
             yield Unit(tx)
 
+    def attempt(self, tag: str, timeout: float):
+        """Hold the sign-in turn of one name (see :mod:`store.slots`) across processes."""
+        from .slots import attempt_slot
+
+        return attempt_slot(self.db, tag, timeout)
+
     def on_abort(self, undo: Callable[[], None]) -> None:
         """Inside a transaction: run ``undo`` under the lock if the transaction does not commit."""
         self.db.on_abort(undo)
@@ -98,6 +105,39 @@ class TinyRepository:
 
     def ghost(self, tag: str) -> dict[str, Any] | None:
         return self.db.read_doc(GHOSTS, tag)
+
+    # -- the audit log, committed with the changes it describes --------------------------------
+    def record(self, log: AuditLog, event: AuditEvent) -> None:
+        """Add ``event`` to the current transaction: its line is written and synced just before
+        the database, and the database commits the chain's new head with the change."""
+        tx = self.db.current()
+        if tx is None:
+            raise RuntimeError("audit events are recorded inside a transaction")
+        pending = tx.notes.get("audit")
+        if pending is None:
+            pending = tx.notes["audit"] = []
+            tx.before_commit.append(lambda t: self._write_events(t, log, pending))
+        pending.append(event)
+
+    def _write_events(self, tx: Transaction, log: AuditLog, events: list[AuditEvent]) -> None:
+        head = AuditHead.from_doc(tx.get(META, AUDIT_DOC)) or log.head_of_file()
+        new_head, start = log.append(events, head)
+        self.db.on_abort(lambda: log.take_back(start))
+        tx.put(META, AUDIT_DOC, new_head.to_doc())
+
+    def audit_head(self, log: AuditLog) -> AuditHead:
+        """The committed head (for a database from before heads were kept: the log's own end)."""
+        return AuditHead.from_doc(self.db.read_doc(META, AUDIT_DOC)) or log.head_of_file()
+
+    def settle_audit(self, log: AuditLog) -> int:
+        """On opening: drop events of changes that never committed, or record the head of a log
+        written before the database kept one. Returns the bytes dropped."""
+        with self.db.transaction() as tx:
+            head = AuditHead.from_doc(tx.get(META, AUDIT_DOC))
+            if head is None:
+                tx.put(META, AUDIT_DOC, log.head_of_file().to_doc())
+                return 0
+            return log.drop_uncommitted(head)
 
     def records(self) -> "AccountRecords":
         """Every committed account's name now, each account read when asked for."""

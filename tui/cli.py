@@ -203,10 +203,11 @@ def without_textual_developer_switches() -> None:
             os.environ.pop(name, None)
 
 
-def open_services(args: Args) -> Services:
+def open_services(args: Args, *, create: bool = False, readonly: bool = False) -> Services:
+    """The services on ``--db``; only ``create`` makes a new installation where none is."""
     from store.services import Services
 
-    return Services.open(Paths.resolve(args.db), policy_from(args))
+    return Services.open(Paths.resolve(args.db), policy_from(args), create=create, readonly=readonly)
 
 
 def open_console(args: Args) -> int:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 import sys
 from typing import TYPE_CHECKING
 
@@ -50,7 +48,7 @@ def _describe(view: AccountView) -> str:
 
 
 def user(args: Args, inp: Input) -> int:
-    services = open_services(args)
+    services = open_services(args, create=args.action == "add")
     me = SystemActor(unix_actor())
     admin = services.admin
     if args.action == "add":
@@ -89,15 +87,16 @@ def user(args: Args, inp: Input) -> int:
 
 
 def audit(args: Args, inp: Input) -> int:
-    services = open_services(args)
+    services = open_services(args, readonly=args.check == "verify")
     me = SystemActor(unix_actor())
     if args.check == "verify":
         report = services.audit.verify(me)
         if report.ok:
-            print(f"audit chain intact: {report.events} events")
+            print(f"audit chain intact: {report.events} {'event' if report.events == 1 else 'events'}")
             return EXIT_OK
         where = services.ctx.audit_log.path
-        print(f"twofold: audit chain broken at line {report.bad_line} of {where}: {report.reason}", file=sys.stderr)
+        at = f" at line {report.bad_line}" if report.bad_line else ""
+        print(f"twofold: audit chain broken{at} of {where}: {report.reason}", file=sys.stderr)
         return EXIT_REFUSED
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit must be 0 or more")
@@ -111,29 +110,10 @@ def audit(args: Args, inp: Input) -> int:
 
 
 def doctor(args: Args, inp: Input) -> int:
-    paths = Paths.resolve(args.db)
+    from store.checkup import checkup
+
     problems = 0
-
-    def report(ok: bool, text: str) -> None:
-        nonlocal problems
-        problems += not ok
-        print(f"[{'ok' if ok else 'FAIL'}] {text}")
-
-    for label, path in (("database", paths.db), ("key", paths.key), ("audit log", paths.audit)):
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-        except FileNotFoundError:
-            report(label == "audit log", f"{label} {path}: missing")
-            continue
-        report(mode & 0o077 == 0, f"{label} {path}: mode {mode:04o}" + ("" if mode & 0o077 == 0 else " (should be 0600)"))
-    if not paths.db.exists():
-        return EXIT_REFUSED  # opening would create a new installation: a check must not change anything
-    try:
-        services = Services.open(paths, policy_from(args))
-    except TwofoldError as exc:
-        report(False, str(exc))
-        return EXIT_REFUSED
-    report(True, f"schema and key match; {services.ctx.repo.count()} accounts")
-    chain = services.audit.verify(SystemActor(unix_actor()))
-    report(chain.ok, f"audit chain: {chain.events} events intact" if chain.ok else f"audit chain broken at line {chain.bad_line}")
+    for finding in checkup(Paths.resolve(args.db), policy_from(args)):
+        problems += not finding.ok
+        print(f"[{'ok' if finding.ok else 'FAIL'}] {finding.text}")
     return EXIT_OK if problems == 0 else EXIT_REFUSED

@@ -15,6 +15,7 @@ from ..paths import Paths
 from ..policy import Policy
 from ..repository import TinyRepository
 from .context import Context
+from .results import Session, SessionBook
 
 if TYPE_CHECKING:
     from .admin import UserAdmin
@@ -36,11 +37,20 @@ class Services:
         self.ctx = ctx
 
     @classmethod
-    def open(cls, paths: Paths, policy: Policy | None = None, clock: Clock | None = None) -> "Services":
-        """Open (or create) the database at ``paths``; raises a StorageError subclass if unusable."""
+    def open(
+        cls,
+        paths: Paths,
+        policy: Policy | None = None,
+        clock: Clock | None = None,
+        *,
+        create: bool = True,
+        readonly: bool = False,
+    ) -> "Services":
+        """Open the database at ``paths`` (creating it only when ``create``); raises a StorageError
+        subclass if unusable. ``readonly`` leaves every file as it is (``audit verify``, ``doctor``)."""
         policy = policy or Policy()
         check_issuer(policy.issuer)
-        db = Database(paths).open()
+        db = Database(paths, policy.lock_timeout_seconds).open(create=create and not readonly)
         assert db.keyring is not None
         ctx = Context(
             repo=TinyRepository(db),
@@ -49,9 +59,10 @@ class Services:
             passwords=Passwords(policy.argon2),
             keyring=db.keyring,
             audit_log=AuditLog(paths.audit, db.keyring),
+            sessions=SessionBook(),
         )
-        with db.locked():
-            ctx.audit_log.repair()
+        if not readonly:
+            ctx.repo.settle_audit(ctx.audit_log)
         return cls(ctx)
 
     @cached_property
@@ -83,6 +94,10 @@ class Services:
         from .auditview import AuditReader
 
         return AuditReader(self.ctx)
+
+    def sign_out(self, session: Session | None) -> None:
+        """End ``session``: every later call made with it is refused."""
+        self.ctx.sessions.revoke(session)
 
     def has_accounts(self) -> bool:
         return self.ctx.repo.count() > 0

@@ -46,6 +46,8 @@ class UserAdmin:
         self.ctx.require_manager_now(caller)  # before validating or hashing anything
         name = normalise_username(username)
         perms = normalise_permissions(permissions)
+        if self.ctx.repo.count() == 0:  # the first account must be able to manage the others
+            perms = normalise_permissions((*perms, USER_MANAGEMENT))
         check_new_password(password, name, self.ctx.policy)
         password_hash = self.ctx.passwords.hash(password)
         with self.ctx.repo.transaction() as unit:
@@ -96,7 +98,15 @@ class UserAdmin:
                 account = updated
         return AccountView.of(account, self.ctx.now())
 
+    def _not_own(self, caller: Caller, username: str) -> None:
+        """Sensitive changes to one's own account go through Account settings, which ask for the
+        current password (:class:`OwnAccount`); here they are refused, whatever the caller holds."""
+        if not isinstance(caller, SystemActor) and normalise_username(username) == getattr(caller, "username", None):
+            raise Conflict("change your own account in Account settings (it asks for your password)")
+
     def switch_two_factor(self, caller: Caller, username: str, on: bool) -> AccountView:
+        if not on:
+            self._not_own(caller, username)
         if on:
             change = lambda _u, a: a.evolve(two_factor=TwoFactor.PENDING) if a.two_factor is TwoFactor.OFF else None
             return self._change(caller, username, "2fa-on", change)
@@ -108,6 +118,7 @@ class UserAdmin:
         return self._change(caller, username, "2fa-off", off)
 
     def reset_authenticator(self, caller: Caller, username: str) -> AccountView:
+        self._not_own(caller, username)
         reset = lambda _u, a: a.evolve(two_factor=TwoFactor.PENDING, secret=None, last_step=None, code_hashes=())
         return self._change(caller, username, "2fa-reset", reset)
 
@@ -117,6 +128,7 @@ class UserAdmin:
     def set_password(self, caller: Caller, username: str, password: str) -> AccountView:
         self.ctx.require_manager_now(caller)
         name = normalise_username(username)
+        self._not_own(caller, name)
         check_new_password(password, name, self.ctx.policy)
         new_hash = self.ctx.passwords.hash(password)
         return self._change(caller, name, "password-changed", lambda _u, a: a.evolve(password_hash=new_hash))
@@ -135,6 +147,8 @@ class UserAdmin:
         return self._change(caller, username, "permissions-changed", change)
 
     def generate_codes(self, caller: Caller, username: str) -> IssuedCodes:
+        self.ctx.require_manager_now(caller)
+        self._not_own(caller, username)
         codes = new_codes(self.ctx.policy)
         hashes = tuple(self.ctx.keyring.code_hash(normalise_code(c, self.ctx.policy)) for c in codes)
 

@@ -20,15 +20,17 @@ class AuditReader:
         self.ctx.require_manager_now(caller)
         needle = text.strip().lower()
         chosen = []
-        for event in self.ctx.audit_log.events():
+        head = self.ctx.repo.audit_head(self.ctx.audit_log)
+        for event in self.ctx.audit_log.events(head):
             if user and user.lower() not in (event.actor.lower(), event.target.lower()):
                 continue
             if needle and not any(needle in f.lower() for f in (event.actor, event.action, event.target, event.outcome)):
                 continue
             chosen.append(event)
         chosen.reverse()
+        chosen.sort(key=lambda e: e.time, reverse=True)  # stable: the later of two at one time first
         return chosen if limit is None else chosen[: max(limit, 0)]
 
     def verify(self, caller: Caller) -> ChainReport:
         self.ctx.require_manager_now(caller)
-        return self.ctx.audit_log.verify()
+        return self.ctx.audit_log.verify(self.ctx.repo.audit_head(self.ctx.audit_log))

@@ -12,7 +12,7 @@ from ..errors import NotFound, PermissionDenied
 from ..passwords import Passwords
 from ..policy import Policy
 from ..repository import TinyRepository, Unit
-from .results import Caller, Session, SystemActor
+from .results import Caller, Session, SessionBook, SystemActor
 
 
 class Context(NamedTuple):
@@ -24,15 +24,15 @@ class Context(NamedTuple):
     passwords: Passwords
     keyring: Keyring
     audit_log: AuditLog
+    sessions: SessionBook
 
     def now(self) -> float:
         return self.clock.now()
 
     def audit(self, actor: str, action: str, target: str, outcome: str = "ok") -> None:
-        """Record an event. Call inside the transaction so it is ordered with the change; if the
-        change then cannot be written (full disk, read-only folder), the event is taken back."""
-        start = self.audit_log.append(AuditEvent(self.now(), actor, action, target, outcome))
-        self.repo.on_abort(lambda: self.audit_log.take_back(start))
+        """Record an event in the current transaction: it is written with the change, and if the
+        change then cannot be written (full disk, read-only folder) the event is taken back."""
+        self.repo.record(self.audit_log, AuditEvent(self.now(), actor, action, target, outcome))
 
     def require(self, unit: Unit, username: str) -> Account:
         account = unit.get(username)
@@ -40,12 +40,18 @@ class Context(NamedTuple):
             raise NotFound(f"no account named {username!r}")
         return account
 
+    def check_session(self, session: object) -> Session:
+        """``session`` if these services issued it and it is still live; else PermissionDenied."""
+        if not self.sessions.valid(session):
+            raise PermissionDenied("not signed in")
+        assert isinstance(session, Session)
+        return session
+
     def require_manager(self, unit: Unit, caller: Caller) -> None:
         """Refuse unless the caller holds UserManagement now (re-read from the store)."""
         if isinstance(caller, SystemActor):
             return
-        if not isinstance(caller, Session):
-            raise PermissionDenied("not signed in")
+        self.check_session(caller)
         account = unit.get(caller.username)
         if account is None or not account.can_manage_users:
             raise PermissionDenied("this needs the UserManagement permission")
@@ -54,13 +60,12 @@ class Context(NamedTuple):
         """The same check as :meth:`require_manager`, on the committed state without the lock."""
         if isinstance(caller, SystemActor):
             return
-        account = self.repo.get(caller.username) if isinstance(caller, Session) else None
+        account = self.repo.get(self.check_session(caller).username)
         if account is None or not account.can_manage_users:
             raise PermissionDenied("this needs the UserManagement permission")
 
     def require_self(self, unit: Unit, session: Session) -> Account:
-        if not isinstance(session, Session):
-            raise PermissionDenied("not signed in")
+        self.check_session(session)
         account = unit.get(session.username)
         if account is None:
             raise PermissionDenied("this account no longer exists")
@@ -69,26 +74,28 @@ class Context(NamedTuple):
     def recheck_password(self, session: Session, password: str) -> Account:
         """Re-check the caller's current password before a sensitive change.
 
-        Runs argon2 outside the lock; a wrong password is recorded (it counts toward the lock)
-        and committed before :class:`AuthenticationFailed` is raised.
+        Takes the name's sign-in turn as a sign-in does (:mod:`store.slots`); a wrong password is
+        recorded (it counts toward the lock) and committed before :class:`AuthenticationFailed`.
         """
         from ..errors import AccountLocked, AuthenticationFailed
         from ..throttle import after_wrong_password, current_lock
 
-        account = self.repo.get(session.username) if isinstance(session, Session) else None
-        if account is None:
-            raise PermissionDenied("not signed in")
-        lock = current_lock(account, self.now())
-        if lock is not None:
-            raise AccountLocked("this account is locked", lock.until)
-        if self.passwords.verify(account.password_hash, password if isinstance(password, str) else ""):
-            return account
-        with self.repo.transaction() as unit:
-            current = unit.get(session.username)
-            if current is not None:
-                failed = after_wrong_password(current, self.now(), self.policy)
-                unit.put(failed)
-                self.audit(session.username, "password-check", session.username, "failed")
-                if current_lock(failed, self.now()) is not None:
-                    self.audit(session.username, "sign-in", session.username, "locked")
+        name = self.check_session(session).username
+        with self.repo.attempt(self.keyring.username_tag(name), self.policy.attempt_wait_seconds):
+            account = self.repo.get(name)
+            if account is None:
+                raise PermissionDenied("this account no longer exists")
+            lock = current_lock(account, self.now())
+            if lock is not None:
+                raise AccountLocked("this account is locked", lock.until)
+            if self.passwords.verify(account.password_hash, password if isinstance(password, str) else ""):
+                return account
+            with self.repo.transaction() as unit:
+                current = unit.get(name)
+                if current is not None and current_lock(current, self.now()) is None:
+                    failed = after_wrong_password(current, self.now(), self.policy)
+                    unit.put(failed)
+                    self.audit(name, "password-check", name, "failed")
+                    if current_lock(failed, self.now()) is not None:
+                        self.audit(name, "sign-in", name, "locked")
         raise AuthenticationFailed("the current password is wrong")

@@ -26,15 +26,16 @@ class Setup:
             username = self.signin.redeem(who, Stage.SETUP)
             ticket = who
         else:
-            account = self.ctx.repo.get(getattr(who, "username", ""))
-            if account is None or not isinstance(who, Session):
+            account = self.ctx.repo.get(self.ctx.check_session(who).username)
+            if account is None:
                 raise AuthenticationFailed("not signed in")
             if account.two_factor is not TwoFactor.PENDING:
                 raise Conflict("two-factor authentication is not waiting for setup")
             username, ticket = account.username, None
         secret = new_secret(self.ctx.policy)
         uri = provisioning_uri(secret, username, self.ctx.policy.issuer)
-        return Enrolment(username, secret, uri, group_secret(secret), ticket)
+        session = who if isinstance(who, Session) else None
+        return Enrolment(username, secret, uri, group_secret(secret), ticket, session)
 
     def verify(self, enrolment: Enrolment, text: str) -> VerifiedEnrolment:
         """Check a code from the new authenticator; nothing is stored yet."""
@@ -56,6 +57,8 @@ class Setup:
         name = enrolment.username
         if enrolment.ticket is not None:
             self.signin.redeem(enrolment.ticket, Stage.SETUP)
+        else:
+            ctx.check_session(enrolment.session)
         sealed = ctx.keyring.encrypt_secret(enrolment.secret.encode("ascii"), name)
         hashes = tuple(ctx.keyring.code_hash(normalise_recovery(c, ctx.policy)) for c in verified.codes)
         with ctx.repo.transaction() as unit:
@@ -73,7 +76,7 @@ class Setup:
                 ctx.audit(name, "sign-in", name, "ok")
             unit.put(account)
         self.signin.discard(enrolment.ticket)
-        return Session(name, now)
+        return ctx.sessions.issue(name, now) if enrolment.ticket is not None else ctx.check_session(enrolment.session)
 
     def confirm(self, enrolment: Enrolment, text: str) -> tuple[Session, VerifiedEnrolment]:
         """Verify and activate in one call (for callers without a separate "saved" step)."""

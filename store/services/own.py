@@ -18,9 +18,9 @@ class OwnAccount:
         self.ctx = ctx
 
     def view(self, session: Session) -> AccountView:
-        account = self.ctx.repo.get(getattr(session, "username", ""))
-        if account is None or not isinstance(session, Session):
-            raise PermissionDenied("not signed in")
+        account = self.ctx.repo.get(self.ctx.check_session(session).username)
+        if account is None:
+            raise PermissionDenied("this account no longer exists")
         return AccountView.of(account, self.ctx.now())
 
     def switch_on(self, session: Session) -> AccountView:

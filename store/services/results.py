@@ -8,14 +8,44 @@ from typing import NamedTuple
 
 
 class Session(NamedTuple):
-    """A signed-in account. Permissions are re-read from the store on every privileged call."""
+    """A signed-in account. Permissions are re-read from the store on every privileged call.
+
+    Only a completed sign-in makes one: the services keep every live token (:class:`SessionBook`)
+    and refuse a session they did not issue, so a hand-made ``Session("root", ...)`` is worthless.
+    """
 
     username: str
     started: float
+    token: str = ""
 
     @property
     def actor(self) -> str:
         return self.username
+
+    def __repr__(self) -> str:  # the token stays out of logs and crash reports
+        return f"Session(username={self.username!r}, started={self.started})"
+
+
+class SessionBook:
+    """The sessions this process's services issued; a session is valid only while it is here."""
+
+    def __init__(self) -> None:
+        self._live: dict[str, Session] = {}
+
+    def issue(self, username: str, now: float) -> Session:
+        session = Session(username, now, os.urandom(16).hex())
+        self._live[session.token] = session
+        return session
+
+    def valid(self, session: object) -> bool:
+        if not isinstance(session, Session):
+            return False
+        live = self._live.get(session.token)
+        return live is not None and live == session
+
+    def revoke(self, session: object) -> None:
+        if isinstance(session, Session) and self.valid(session):
+            self._live.pop(session.token, None)
 
 
 class SystemActor(NamedTuple):

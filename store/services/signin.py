@@ -10,7 +10,7 @@ from ..preload import preload
 from ..recovery import normalise_code as normalise_recovery
 from ..throttle import after_sign_in, after_wrong_factor, after_wrong_password, current_lock
 from .context import Context
-from .results import Method, PasswordAccepted, Session, SignedIn, Stage, Ticket
+from .results import Method, PasswordAccepted, SignedIn, Stage, Ticket
 
 WRONG_CREDENTIALS = "Wrong username or password"
 WRONG_CODE = "That code is not valid"
@@ -23,6 +23,39 @@ def locked_message(until: float | None) -> AccountLocked:
     return AccountLocked("This account is locked for now", until)
 
 
+class _Record:
+    """The throttle record a password attempt counts against: the account, or for a name that
+    does not exist a ghost record shaped like one, so both go through the same functions."""
+
+    __slots__ = ("account", "known", "tag")
+
+    def __init__(self, account: Account, known: bool, tag: str) -> None:
+        self.account, self.known, self.tag = account, known, tag
+
+    @classmethod
+    def read(cls, source, name: str | None, tag: str) -> "_Record":
+        """From the repository (committed state) or a transaction's unit: both offer get/ghost."""
+        account = source.get(name) if name else None
+        if account is not None:
+            return cls(account, True, tag)
+        ghost = source.ghost(tag) or {}
+        pwf, until = ghost.get("pwf", 0), ghost.get("until")
+        stand_in = Account(
+            username=name or "?",
+            password_hash="",
+            created=0.0,
+            password_failures=pwf if isinstance(pwf, int) else 0,
+            locked_until=until if isinstance(until, (int, float)) else None,
+        )
+        return cls(stand_in, False, tag)
+
+    def store(self, unit, account: Account, now: float) -> None:
+        if self.known:
+            unit.put(account)
+        else:
+            unit.put_ghost(self.tag, {"pwf": account.password_failures, "until": account.locked_until, "seen": now})
+
+
 class SignIn:
     """The two steps of signing in. Tickets live in this object's memory only."""
 
@@ -32,89 +65,84 @@ class SignIn:
 
     # -- step 1 ------------------------------------------------------------------------------
     def password(self, username: str, password: str) -> PasswordAccepted:
-        """Check a username and password; unknown names cost the same time and give the same message."""
+        """Check a username and password.
+
+        Known and unknown names take one path: the same turn (:mod:`store.slots`), the same
+        argon2 work, the same counters and lock (an unknown name's live in a "ghost" record) and
+        the same messages. The lock is read again in the transaction that records the result, so
+        no attempt that commits after a lock can succeed, however many ran in parallel.
+        """
         ctx = self.ctx
         password = password if isinstance(password, str) else ""
         try:
-            name = normalise_username(username)
+            name: str | None = normalise_username(username)
         except ValidationError:
             name = None
-        account = ctx.repo.get(name) if name else None
-        if account is None:
-            return self._unknown(name, password)
-        lock = current_lock(account, ctx.now())
-        if lock is not None:
-            ctx.passwords.dummy_verify(password)
-            with ctx.repo.transaction():
-                ctx.audit(name, "sign-in", name, "locked")
-            raise locked_message(lock.until)
-        if account.two_factor is TwoFactor.ACTIVE:
+        shown = name or "?"
+        tag = ctx.keyring.username_tag(name or "")
+        with ctx.repo.attempt(tag, ctx.policy.attempt_wait_seconds):
+            record = _Record.read(ctx.repo, name, tag)
+            lock = current_lock(record.account, ctx.now())
+            if lock is None:
+                return self._check_password(name, tag, record, password)
+        ctx.passwords.dummy_verify(password)  # outside the turn: a locked name queues nobody
+        with ctx.repo.transaction():
+            ctx.audit(shown, "sign-in", shown, "locked")
+        raise locked_message(lock.until)
+
+    def _check_password(self, name: str | None, tag: str, record: "_Record", password: str) -> PasswordAccepted:
+        ctx = self.ctx
+        shown = name or "?"
+        known = record.known
+        if known and record.account.two_factor is TwoFactor.ACTIVE:
             preload(TOTP_MODULE, CIPHER_MODULE)  # while argon2 runs without the GIL
-        ok = ctx.passwords.verify(account.password_hash, password)
-        lock_now = None
-        new_hash = ctx.passwords.hash(password) if ok and ctx.passwords.needs_rehash(account.password_hash) else None
+        if known:
+            ok = ctx.passwords.verify(record.account.password_hash, password)
+        else:
+            ctx.passwords.dummy_verify(password)
+            ok = False
+        new_hash = ctx.passwords.hash(password) if ok and ctx.passwords.needs_rehash(record.account.password_hash) else None
+        refusal: Exception | None = None
         with ctx.repo.transaction() as unit:
-            current = unit.get(name)
             now = ctx.now()
-            if current is None or current.password_hash != account.password_hash:
-                ok = False  # deleted or changed while we were hashing: refuse, count nothing
-                current = None
+            current = _Record.read(unit, name, tag)
+            lock = current_lock(current.account, now)
+            if current.known != known or (known and current.account.password_hash != record.account.password_hash):
+                # created, deleted or given a new password while we were hashing: refuse, count nothing
+                refusal = AuthenticationFailed(WRONG_CREDENTIALS)
+            elif lock is not None:  # locked meanwhile (a second factor's failures): refuse, count nothing
+                ctx.audit(shown, "sign-in", shown, "locked")
+                refusal = locked_message(lock.until)
             elif not ok:
-                failed = after_wrong_password(current, now, ctx.policy)
-                unit.put(failed)
-                ctx.audit(name, "sign-in", name, "failed")
+                failed = after_wrong_password(current.account, now, ctx.policy)
+                current.store(unit, failed, now)
+                unit.prune_ghosts(now - GHOST_TTL)
+                ctx.audit(shown, "sign-in", shown, "failed")
                 newly = current_lock(failed, now)
                 if newly is not None:
-                    ctx.audit(name, "sign-in", name, "locked")
-                    lock_now = newly
+                    ctx.audit(shown, "sign-in", shown, "locked")
+                    refusal = locked_message(newly.until)
+                else:
+                    refusal = AuthenticationFailed(WRONG_CREDENTIALS)
             else:
-                changed = current
-                if new_hash is not None:
-                    changed = changed.evolve(password_hash=new_hash)
-                if current.two_factor is TwoFactor.OFF:
+                assert name is not None
+                account = current.account
+                changed = account if new_hash is None else account.evolve(password_hash=new_hash)
+                if account.two_factor is TwoFactor.OFF:
                     changed = after_sign_in(changed, now)
                     ctx.audit(name, "sign-in", name, "ok")
-                if changed is not current:
+                if changed is not account:
                     unit.put(changed)
-                current = changed
-        if lock_now is not None:
-            raise locked_message(lock_now.until)
-        if not ok:
-            raise AuthenticationFailed(WRONG_CREDENTIALS)
-        if current.two_factor is TwoFactor.OFF:
-            return PasswordAccepted(Stage.DONE, name, session=Session(name, now))
-        stage = Stage.SETUP if current.two_factor is TwoFactor.PENDING else Stage.SECOND_FACTOR
+                two_factor = account.two_factor
+        if refusal is not None:
+            raise refusal
+        if two_factor is TwoFactor.OFF:
+            return PasswordAccepted(Stage.DONE, name, session=ctx.sessions.issue(name, now))
+        stage = Stage.SETUP if two_factor is TwoFactor.PENDING else Stage.SECOND_FACTOR
         ticket = Ticket.issue(name, stage, now + ctx.policy.second_factor_ticket_seconds)
         self._tickets = {t: k for t, k in self._tickets.items() if k.expires >= now}  # drop stale ones
         self._tickets[ticket.token] = ticket
         return PasswordAccepted(stage, name, ticket=ticket)
-
-    def _unknown(self, name: str | None, password: str) -> PasswordAccepted:
-        """Same time, same message, same throttling as a real account with a wrong password."""
-        ctx = self.ctx
-        tag = ctx.keyring.username_tag(name or "")
-        ghost = ctx.repo.ghost(tag) or {}
-        now = ctx.now()
-        ctx.passwords.dummy_verify(password)
-        if ghost.get("until") and now < ghost["until"]:
-            with ctx.repo.transaction():
-                ctx.audit(name or "?", "sign-in", name or "?", "locked")
-            raise locked_message(ghost["until"])
-        with ctx.repo.transaction() as unit:
-            record = unit.ghost(tag) or {"pwf": 0, "until": None}
-            record["pwf"] = record.get("pwf", 0) + 1
-            record["seen"] = now
-            locks_now = record["pwf"] % ctx.policy.password_lock_after == 0
-            if locks_now:
-                record["until"] = now + ctx.policy.password_lock_seconds
-            unit.put_ghost(tag, record)
-            unit.prune_ghosts(now - GHOST_TTL)
-            ctx.audit(name or "?", "sign-in", name or "?", "failed")
-            if locks_now:
-                ctx.audit(name or "?", "sign-in", name or "?", "locked")
-        if locks_now:
-            raise locked_message(record["until"])
-        raise AuthenticationFailed(WRONG_CREDENTIALS)
 
     # -- tickets -----------------------------------------------------------------------------
     def redeem(self, ticket: Ticket, stage: Stage) -> str:
@@ -178,7 +206,7 @@ class SignIn:
                 self.discard(ticket)
             raise error
         self.discard(ticket)
-        return SignedIn(Session(name, now), method, done.codes_left)
+        return SignedIn(ctx.sessions.issue(name, now), method, done.codes_left)
 
     def _check(self, account: Account, text: str, method: Method, now: float) -> Account | None:
         """The account after a successful check (step recorded or code consumed), else None."""

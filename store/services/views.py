@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from ..accounts import Account, TwoFactor
 from ..repository import AccountRecords
-from .results import Ticket
+from .results import Session, Ticket
 
 
 def iso(ts: float | None) -> str | None:
@@ -92,6 +92,8 @@ class Enrolment:
     uri: str = field(repr=False)
     grouped_secret: str = field(repr=False)
     ticket: Ticket | None = field(default=None, repr=False)
+    session: Session | None = field(default=None, repr=False)
+    """The signed-in session that began it ("Set up now"); None for a sign-in's setup."""
 
 
 @dataclass(frozen=True)

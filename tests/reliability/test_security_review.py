@@ -61,6 +61,7 @@ from tui.app import TwofoldApp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from terminal import Terminal  # noqa: E402  (tests/e2e is not a package)
+from sessions import session_for
 
 WRONG_CREDENTIALS = "Wrong username or password"
 
@@ -491,8 +492,8 @@ def test_secrets_service_errors_carry_no_secret(services, paths, clock) -> None:
     add_account(services, "root", manager=True)
     add_account(services, "carol")
     secret, codes = enrol(services, "carol")
-    root = Session("root", clock.now())
-    carol = Session("carol", clock.now())
+    root = session_for(services, "root")
+    carol = session_for(services, "carol")
     services.signin.recovery_code(factor_ticket(services, "carol"), codes[0])
     enrolment_of = lambda: services.setup.begin(services.signin.password("bob", PASSWORD).ticket)  # noqa: E731
     add_account(services, "bob", two_factor=True)
@@ -695,7 +696,7 @@ async def test_screenshots_refused_wherever_secrets_show(services, tmp_path, mon
         await pilot.press("escape", "escape")  # the dialog, then the wizard
         await settle(pilot)
 
-        app.signed_in(Session("root", services.ctx.now()))
+        app.signed_in(session_for(services, "root"))
         await settle(pilot)
         await pilot.press("g")
         app.screen.query_one("#current", Input).value = PASSWORD

@@ -14,6 +14,7 @@ from store.accounts import TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed
 from store.services.results import Session, Stage
 from tui.app import TwofoldApp
+from sessions import session_for
 
 NEW_PASSWORD = "a brand new passphrase"  # fake
 
@@ -28,7 +29,7 @@ async def settle(pilot: Pilot) -> None:
 
 
 async def open_account(app: TwofoldApp, pilot: Pilot, name: str) -> AccountScreen:
-    app.signed_in(Session(name, app.services.ctx.now()))
+    app.signed_in(session_for(app.services, name))
     await settle(pilot)
     assert isinstance(app.screen, AccountScreen)
     return app.screen

@@ -11,6 +11,7 @@ from screens.audit import AuditScreen
 from store.services.results import Session
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
+from sessions import session_for
 
 
 async def settle(pilot: Pilot) -> None:
@@ -23,7 +24,7 @@ async def settle(pilot: Pilot) -> None:
 
 
 async def open_audit(app: TwofoldApp, pilot: Pilot, name: str = "root") -> AuditScreen:
-    app.signed_in(Session(name, app.services.ctx.now()))
+    app.signed_in(session_for(app.services, name))
     await settle(pilot)
     app.open_audit()
     await settle(pilot)
@@ -103,7 +104,7 @@ async def test_non_manager_gets_nothing(services) -> None:
     add_account(services, "bob")
     app = TwofoldApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.signed_in(Session("bob", services.ctx.now()))
+        app.signed_in(session_for(services, "bob"))
         await settle(pilot)
         app.open_audit()
         app.push_screen(AuditScreen())

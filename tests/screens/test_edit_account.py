@@ -16,6 +16,7 @@ from store.errors import AccountLocked, AuthenticationFailed, Conflict
 from store.services.results import Session, Stage
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
+from sessions import session_for
 
 NEW_PASSWORD = "handed over in person"  # fake
 
@@ -31,7 +32,7 @@ async def settle(pilot: Pilot) -> None:
 
 async def open_edit(app: TwofoldApp, pilot: Pilot, name: str) -> EditAccountScreen:
     """Sign in as root, open Users, select ``name`` and press Enter."""
-    app.signed_in(Session("root", app.services.ctx.now()))
+    app.signed_in(session_for(app.services, "root"))
     await settle(pilot)
     app.open_users()
     await settle(pilot)
@@ -228,7 +229,7 @@ async def test_table_is_refreshed_after_editing(team) -> None:
 async def test_editing_yourself_opens_your_account_settings(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.signed_in(Session("root", team.ctx.now()))
+        app.signed_in(session_for(team, "root"))
         await settle(pilot)
         app.open_users()
         await settle(pilot)

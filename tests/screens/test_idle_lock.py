@@ -9,6 +9,7 @@ from screens.account import AccountScreen
 from screens.login import LoginScreen
 from store.services.results import Session
 from tui.app import TwofoldApp
+from sessions import session_for
 
 
 @dataclass
@@ -30,7 +31,7 @@ async def test_idle_time_signs_out_to_the_sign_in_screen(services) -> None:
     clock = Ticking()
     app = await signed_in_app(services, 15 * 60, clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.signed_in(Session("alice", services.ctx.now()))
+        app.signed_in(session_for(services, "alice"))
         await pilot.pause()
         assert isinstance(app.screen, AccountScreen)
         clock.t += 15 * 60 - 1
@@ -49,7 +50,7 @@ async def test_a_key_press_restarts_the_idle_time(services) -> None:
     clock = Ticking()
     app = await signed_in_app(services, 60, clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.signed_in(Session("alice", services.ctx.now()))
+        app.signed_in(session_for(services, "alice"))
         await pilot.pause()
         clock.t += 50
         await pilot.press("down")
@@ -69,7 +70,7 @@ async def test_the_lock_also_ends_a_setup_in_progress(services) -> None:
     app = await signed_in_app(services, 60, clock)
     services.admin.switch_two_factor(CLI, "alice", True)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.signed_in(Session("alice", services.ctx.now()))
+        app.signed_in(session_for(services, "alice"))
         await pilot.pause()
         app.run_setup(app.session)
         for _ in range(5):
@@ -87,7 +88,7 @@ async def test_zero_means_never(services) -> None:
     clock = Ticking()
     app = await signed_in_app(services, 0, clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.signed_in(Session("alice", services.ctx.now()))
+        app.signed_in(session_for(services, "alice"))
         await pilot.pause()
         clock.t += 10**6
         app.check_idle_lock()

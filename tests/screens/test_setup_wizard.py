@@ -18,6 +18,7 @@ from screens.enrol.scan import ScanStep
 from screens.enrol.verify import VerifyStep
 from screens.login import LoginScreen
 from signin_flows import SIZE, code_now, flat_text, messages, settle, sign_in, text_of, through_wizard
+from sessions import session_for
 from store.accounts import TwoFactor
 from store.services.results import Session
 from tui.app import TwofoldApp
@@ -269,7 +270,7 @@ async def test_set_up_now_from_a_session(services, clock) -> None:
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.signed_in(Session("alice", clock.now()))
+        app.signed_in(session_for(services, "alice"))
         await pilot.pause()
         app.run_setup(app.session)
         await pilot.pause()

@@ -36,6 +36,7 @@ from tui.app import TwofoldApp
 from tui.widgets.digits import DigitFields
 from tui.widgets.qr import QRCode
 from tui.widgets.record_table import RecordTable
+from sessions import session_for
 
 SIZES = ((40, 12), (200, 60), (61, 19), (80, 24))
 """Smallest, largest, odd, and back to the size the flow continues at."""
@@ -190,7 +191,7 @@ async def test_account_settings_and_its_dialogs(services) -> None:
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.signed_in(Session("root", services.ctx.now()))
+        app.signed_in(session_for(services, "root"))
         await settle(pilot)
         account = app.screen
         assert isinstance(account, AccountScreen)
@@ -241,7 +242,7 @@ async def test_users_edit_account_and_audit(services) -> None:
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.signed_in(Session("root", services.ctx.now()))
+        app.signed_in(session_for(services, "root"))
         await settle(pilot)
         await pilot.press("m")
         await settle(pilot)

@@ -23,6 +23,7 @@ from store.repository import AccountRecords
 from store.services.views import AccountListing
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
+from sessions import session_for
 
 
 async def settle(pilot: Pilot) -> None:
@@ -35,7 +36,7 @@ async def settle(pilot: Pilot) -> None:
 
 
 async def open_users(app: TwofoldApp, pilot: Pilot, name: str = "root") -> UsersScreen:
-    app.signed_in(Session(name, app.services.ctx.now()))
+    app.signed_in(session_for(app.services, name))
     await settle(pilot)
     app.open_users()
     await settle(pilot)
@@ -330,7 +331,7 @@ async def test_deleting_the_last_manager_shows_the_refusal(team, monkeypatch) ->
 async def test_non_manager_gets_nothing(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.signed_in(Session("bob", team.ctx.now()))
+        app.signed_in(session_for(team, "bob"))
         await settle(pilot)
         app.push_screen(UsersScreen())
         await settle(pilot)

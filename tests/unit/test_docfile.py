@@ -112,21 +112,28 @@ def test_entries_refuse_what_only_a_full_decode_can_read() -> None:
         entry_doc(line_a, a)
 
 
-def test_only_one_existing_document_is_changed_in_place() -> None:
+def test_changes_to_existing_tables_are_made_in_place_exactly_as_a_splice() -> None:
     model = fresh()
     model["accounts"] = {"alice": {"n": 1}, "bob": {"n": 2}}
-    raw = bytearray(encode(model))
-    original = bytes(raw)
-    assert not replace_in_place(raw, {"accounts": {"carol": {"n": 3}}})  # a new document
-    assert not replace_in_place(raw, {"accounts": {"bob": None}})  # a deletion
-    assert not replace_in_place(raw, {"accounts": {"alice": {}, "bob": {}}})  # two documents
+    original = encode(model)
+    for changes in (
+        {"accounts": {"carol": {"n": 3}}},  # a new document
+        {"accounts": {"bob": None}},  # a deletion
+        {"accounts": {"alice": None}},
+        {"accounts": {"alice": {}, "bob": {}}},  # two documents
+        {"accounts": {"bob": {"n": 20000, "note": "longer"}}},
+        {"_meta": {"audit": {"events": "000000000001"}}, "accounts": {"aaron": {"n": 0}, "bob": None}},
+    ):
+        raw = bytearray(original)
+        assert replace_in_place(raw, changes)
+        assert bytes(raw) == splice(original, changes), changes
+    raw = bytearray(original)
+    assert not replace_in_place(raw, {"ghosts": {"x": {"pwf": 1}}})  # a table that is not there yet
     assert raw == original
-    assert replace_in_place(raw, {"accounts": {"bob": {"n": 20000, "note": "longer"}}})
-    assert read_doc(bytes(raw), "accounts", "bob") == {"n": 20000, "note": "longer"}
     pretty = bytearray(b'{\n"_meta": {\n"schema":{}\n},\n"accounts": {\n"alice":{"a":\n1},\n"bob":{"b":2}\n}\n}\n')
     kept = bytes(pretty)
     with pytest.raises(LayoutMismatch):
-        replace_in_place(pretty, {"accounts": {"alice": {"a": 2}}})
+        replace_in_place(pretty, {"accounts": {"bob": {"b": 3}, "alice": {"a": 2}}})
     assert pretty == kept  # refused before anything was changed
 
 
