@@ -39,6 +39,8 @@ class SecondFactorScreen(Screen[None]):
         super().__init__()
         self.ticket = ticket
         """The password step's proof; redeemed by the sign-in service."""
+        self.finished = False
+        """Whether the sign-in has ended here (a code typed with its Enter must not be checked twice)."""
 
     @property
     def recovery(self) -> bool:
@@ -123,6 +125,8 @@ class SecondFactorScreen(Screen[None]):
 
     @on(Button.Pressed, "#verify")
     def verify(self) -> None:
+        if self.finished or not self.is_current:
+            return  # the sixth digit verified already; its Enter arrived in the same burst
         signin = self.app.services.signin
         try:
             if self.recovery:
@@ -162,10 +166,12 @@ class SecondFactorScreen(Screen[None]):
         self.show_message(text)
 
     def back_to_sign_in(self, text: str) -> None:
+        self.finished = True
         self.app.start_sign_in(self.ticket.username)
         self.app.notify(text, title="Sign-in ended", severity="error", markup=False)
 
     def signed_in(self, signed: SignedIn) -> None:
+        self.finished = True
         self.app.signed_in(signed.session)
         if signed.method is not Method.RECOVERY:
             return

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from store.errors import TwofoldError
 from store.services import Services
 from store.services.results import Session, Ticket
+from tui.burst import FOCUS_BINDINGS, paste_events
 
 CSS_FILE = Path(__file__).with_name("app.tcss")
 
@@ -26,7 +27,7 @@ class TwofoldApp(App[None]):
     CSS_PATH = CSS_FILE
     TITLE = "Twofold"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="quit")]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"), *FOCUS_BINDINGS]
 
     def __init__(self, services: Services, *, idle_seconds: float | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
@@ -123,6 +124,12 @@ class TwofoldApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
             self._last_input = self._monotonic()
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            parts = paste_events(event.text)
+            if parts is not None:  # a pasted Tab or newline moves on as a typed one does
+                for part in parts:
+                    await super().on_event(part)
+                return
         await super().on_event(event)
 
     def check_idle_lock(self) -> None:

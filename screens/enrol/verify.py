@@ -30,6 +30,8 @@ class VerifyStep(WizardStep[Verified | Move]):
         super().__init__()
         self.enrolment = enrolment
         """The setup in progress (the same one the scan step showed)."""
+        self.finished = False
+        """Whether the code verified (a code typed with its Enter must not be checked twice)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="verify-dialog", classes="wizard-dialog"):
@@ -67,6 +69,8 @@ class VerifyStep(WizardStep[Verified | Move]):
 
     @on(Button.Pressed, "#verify")
     def verify(self) -> None:
+        if self.finished or not self.is_current:
+            return  # verified already by the sixth digit; its Enter came in the same burst
         fields = self.query_one(DigitFields)
         if not fields.is_complete:
             self.show_message("Enter all six digits")
@@ -78,6 +82,7 @@ class VerifyStep(WizardStep[Verified | Move]):
             fields.clear()
             self.show_message(str(error))
             return
+        self.finished = True
         self.dismiss(Verified(verified))
 
     def show_message(self, text: str) -> None:
