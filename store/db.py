@@ -24,8 +24,8 @@ from . import docfile
 from .closer import close_later, wait_for_closes
 from .crypto import Keyring, create_key, read_key
 from .errors import CorruptDatabase, ForeignDatabase, KeyFileError, LockTimeout, StorageError, WriteFailed
-from .fileio import atomic_write, remove_leftovers
-from .guard import check_folder, make_folder, open_checked
+from .fileio import atomic_write, describe_write_error, remove_leftovers
+from .guard import check_folder, check_path, make_folder, open_checked
 from .paths import Paths
 
 Doc = dict[str, Any]
@@ -122,6 +122,13 @@ class Database:
         except OSError as exc:
             raise WriteFailed(f"cannot create folder {self.paths.folder}: {exc.strerror}") from None
         check_folder(self.paths.folder)
+        for what, path, private in (
+            ("database", self.paths.db, False),
+            ("key file", self.paths.key, True),
+            ("audit log", self.paths.audit, False),
+            ("lock file", self.paths.lock, False),
+        ):  # before the lock file is made or anything written: a planted file changes nothing
+            check_path(path, what, private=private)
         with self._locked():
             if not os.path.lexists(self.paths.db):
                 if self.paths.audit.exists() and self.paths.audit.stat().st_size > 0:
@@ -168,7 +175,7 @@ class Database:
         try:
             return open_checked(self.paths.lock, os.O_RDWR, "lock file", create=True, private=False)
         except OSError as exc:
-            raise WriteFailed(f"cannot open lock file {self.paths.lock}: {exc.strerror}") from None
+            raise WriteFailed(describe_write_error(exc, self.paths.lock)) from None
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

@@ -20,7 +20,9 @@ _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def describe_write_error(exc: OSError, path: Path) -> str:
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno == errno.EROFS:
+        return f"cannot write {path}: the file system is read-only ({exc.strerror}); nothing was changed"
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return f"cannot write {path}: permission denied or read-only folder; nothing was changed"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"cannot write {path}: the disk is full; nothing was changed"

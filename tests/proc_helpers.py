@@ -150,3 +150,18 @@ def mixed_actions(release, db: str, policy: Policy, now: float, prefix: str, rou
         done.append(name)
     services.close()
     return done
+
+
+def try_password(release, db: str, policy: Policy, now: float, username: str, password: str) -> list[str]:
+    """One password attempt, released with the others; the outcome and the exact message shown."""
+    services = _open(db, policy, now)
+    release.wait()
+    try:
+        accepted = services.signin.password(username, password)
+        outcome = ["ok", accepted.stage.value]
+    except AccountLocked as exc:
+        outcome = ["locked", f"{exc} until={exc.until}"]
+    except AuthenticationFailed as exc:
+        outcome = ["wrong", str(exc)]
+    services.close()
+    return outcome

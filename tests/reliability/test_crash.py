@@ -36,9 +36,25 @@ def prepare(paths: Paths, clock: FastClock) -> dict:
     return {"secrets": secrets, "codes": codes}
 
 
+def claims_only_committed(services: Services) -> None:
+    """The audit log never claims a change the database does not hold (PRODUCT §3: the database
+    is the commit point). Accounts are never deleted here, so each claim can be checked."""
+    repo = services.ctx.repo
+    for event in services.audit.events(ACTOR):
+        if event.action == "account-created":
+            assert repo.get(event.target) is not None, f"the log claims {event.target} was created"
+        elif event.action == "setup-completed":
+            account = repo.get(event.target)
+            assert account is not None and account.two_factor is TwoFactor.ACTIVE, f"the log claims {event.target}'s setup"
+
+
 def check(paths: Paths, clock: FastClock, log: Path, plan: dict) -> dict:
-    """Every reported change is on disk; every recovery code is either present once or gone."""
+    """Every reported change is on disk; every recovery code is either present once or gone;
+    the audit log claims nothing that did not commit, before and after the database is reopened."""
     leftovers_before = [p for p in paths.folder.iterdir() if ".tmp-" in p.name]
+    reader = Services.open(paths, POLICY, clock, readonly=True)  # as `twofold audit` right after the kill
+    claims_only_committed(reader)
+    reader.close()
     services = Services.open(paths, POLICY, clock)  # must parse and accept the files
     assert not [p for p in paths.folder.iterdir() if ".tmp-" in p.name], "leftover temporary files not cleaned"
     repo, keyring = services.ctx.repo, services.ctx.keyring
@@ -63,6 +79,7 @@ def check(paths: Paths, clock: FastClock, log: Path, plan: dict) -> dict:
         if (name, code) in consumed:
             assert digest not in hashes, "a code reported as used still works"
     assert services.audit.verify(ACTOR).ok
+    claims_only_committed(services)
     services.close()
     return counts
 

@@ -229,6 +229,7 @@ def test_a_damaged_file_gives_one_message_and_is_left_alone(inst, case: str) -> 
     target.unlink()
     if new is not None:
         target.write_bytes(new)
+        target.chmod(0o600)  # as Twofold's own files are: the content is what is wrong
     before = snapshot(paths)
 
     with pytest.raises(error) as raised:
@@ -258,7 +259,7 @@ def test_an_edited_audit_line_is_reported_and_nothing_else_changes(inst) -> None
     services.close()
     message = one_line_error(twofold(paths, "audit", "verify"), "line 2", str(paths.audit))
     doctor = twofold(paths, "doctor")
-    assert doctor.returncode == 1 and "[FAIL] audit chain broken at line 2" in doctor.stdout
+    assert doctor.returncode == 1 and f"[FAIL] audit log {paths.audit}: chain broken at line 2" in doctor.stdout
     assert snapshot(paths) == before and not leftovers(paths)
     FAULT_LOG.append(("edited audit line", message))
 

@@ -1,0 +1,118 @@
+"""Concurrency never weakens a rule (PRODUCT §3): password locks and unknown names under real
+parallel processes, released at once against one database."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from account_flows import CLI, PASSWORD, add_account, stored
+from proc_helpers import run_together, try_password
+from store.clock import FixedClock
+from store.errors import AccountLocked, AuthenticationFailed
+from store.paths import Paths
+from store.policy import FAST_ARGON2, Policy
+from store.services import Services
+
+POLICY = Policy(argon2=FAST_ARGON2)
+WRONG = "not the password at all"
+
+
+@pytest.fixture(scope="module")
+def race(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., list[list[str]]]:
+    pycache = tmp_path_factory.mktemp("pycache")
+    return lambda body, jobs: run_together(body, jobs, pycache, timeout=240)
+
+
+@pytest.fixture
+def shared(paths: Paths, clock: FixedClock) -> Services:
+    services = Services.open(paths, POLICY, clock)
+    add_account(services, "root", manager=True)
+    add_account(services, "alice")
+    yield services
+    services.close()
+
+
+def sign_in_events(services: Services, name: str) -> list[str]:
+    """Outcomes of the password step for ``name``, oldest first."""
+    newest_first = services.audit.events(CLI, user=name)
+    return [e.outcome for e in reversed(newest_first) if e.action == "sign-in"]
+
+
+def test_fifty_parallel_wrong_passwords_evaluate_ten(shared: Services, paths: Paths, clock: FixedClock, race) -> None:
+    jobs = [(str(paths.db), POLICY, clock.now(), "alice", WRONG) for _ in range(50)]
+    outcomes = Counter(result[0] for result in race(try_password, jobs))
+    # Nine are told "wrong", the tenth's failure locks (it is told so), the other forty find the lock.
+    assert outcomes == {"wrong": 9, "locked": 41}
+    events = Counter(sign_in_events(shared, "alice"))
+    assert events["failed"] == 10, events  # exactly ten passwords were checked against the hash
+    assert events["locked"] == 41
+    assert stored(shared, "alice").password_failures == 10
+    assert shared.audit.verify(CLI).ok
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_the_right_password_in_a_burst_of_wrong_ones_never_beats_the_lock(
+    shared: Services, paths: Paths, clock: FixedClock, race, round_: int
+) -> None:
+    jobs = [(str(paths.db), POLICY, clock.now(), "alice", WRONG) for _ in range(40)]
+    jobs.insert(13 * round_ + 5, (str(paths.db), POLICY, clock.now(), "alice", PASSWORD))
+    results = race(try_password, jobs)
+    right = results[13 * round_ + 5]
+    history = sign_in_events(shared, "alice")
+    if right[0] == "ok":
+        # accepted only while fewer than ten failures had committed
+        assert history.index("ok") < 10 and history[: history.index("ok")].count("failed") < 10, history
+    else:
+        assert right[0] == "locked", right
+        assert history.count("failed") >= 10 and "ok" not in history, history
+    since_success = 0  # never more than ten checked between successes; never a success after ten
+    for outcome in history:
+        if outcome == "ok":
+            assert since_success < 10, history
+            since_success = 0
+        elif outcome == "failed":
+            since_success += 1
+            assert since_success <= 10, history
+
+
+def fail_sequentially(services: Services, name: str, times: int) -> None:
+    for _ in range(times):
+        with pytest.raises(AuthenticationFailed):
+            services.signin.password(name, WRONG)
+
+
+@pytest.mark.parametrize("parallel", [3, 12])
+def test_unknown_names_answer_exactly_as_known_ones_in_parallel(
+    shared: Services, paths: Paths, clock: FixedClock, race, parallel: int
+) -> None:
+    answers = {}
+    for name in ("alice", "nobody"):
+        fail_sequentially(shared, name, 9)
+        jobs = [(str(paths.db), POLICY, clock.now(), name, WRONG) for _ in range(parallel)]
+        answers[name] = sorted(tuple(r) for r in race(try_password, jobs))
+        with pytest.raises(AccountLocked) as later:  # and sequentially afterwards
+            shared.signin.password(name, WRONG)
+        answers[name].append(("later", str(later.value), later.value.until))
+    assert answers["alice"] == answers["nobody"]
+    assert [a[0] for a in answers["alice"][:-1]] == ["locked"] * parallel
+    assert Counter(sign_in_events(shared, "alice")) == Counter(sign_in_events(shared, "nobody"))
+
+
+def test_a_lock_from_wrong_codes_stops_a_password_already_being_checked(shared: Services, clock: FixedClock) -> None:
+    """The lock is read again in the transaction that records the password's result."""
+    real_verify = shared.ctx.passwords.verify
+
+    def verify_while_locked_elsewhere(stored_hash: str, password: str) -> bool:
+        ok = real_verify(stored_hash, password)
+        with shared.ctx.repo.transaction() as unit:  # another session's wrong codes lock alice meanwhile
+            unit.put(unit.get("alice").evolve(locked_until=clock.now() + 300))
+        return ok
+
+    shared.ctx.passwords.verify = verify_while_locked_elsewhere  # type: ignore[method-assign]
+    with pytest.raises(AccountLocked):
+        shared.signin.password("alice", PASSWORD)
+    shared.ctx.passwords.verify = real_verify  # type: ignore[method-assign]
+    assert stored(shared, "alice").last_sign_in is None
