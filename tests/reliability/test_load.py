@@ -134,7 +134,7 @@ def check(tmp_path: Path, plan: dict, records: dict[int, list[dict]]) -> Counter
 
     # The audit chain is intact and its events match the committed operations.
     assert audit.verify(ADMIN).ok, audit.verify(ADMIN)
-    events = Counter((e.actor, e.action, e.target, e.outcome) for e in services.ctx.audit_log.events())
+    events = Counter((e.actor, e.action, e.target, e.outcome) for e in services.audit.events(ADMIN))
     by_action = Counter()
     for (who, action, target, outcome), n in events.items():
         by_action[(who, action)] += n
