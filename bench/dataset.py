@@ -9,7 +9,8 @@ from pathlib import Path
 
 from store.accounts import USER_MANAGEMENT, Account, TwoFactor
 from store.crypto import Keyring, create_key
-from store.db import APP_ID, META, META_DOC, SCHEMA_VERSION
+from store.audit import EMPTY
+from store.db import APP_ID, AUDIT_DOC, META, META_DOC, SCHEMA_VERSION
 from store.docfile import encode
 from store.fileio import atomic_write
 from store.passwords import Passwords
@@ -47,7 +48,10 @@ def build(folder: Path, count: int, params: Argon2Params = Argon2Params()) -> Pa
             last_sign_in=now,
         )
         accounts[name] = account.to_doc()
-    meta = {META_DOC: {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": keyring.check_value()}}
+    meta = {
+        META_DOC: {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": keyring.check_value()},
+        AUDIT_DOC: EMPTY.to_doc(),
+    }
     atomic_write(paths.db, encode({META: meta, "accounts": accounts}))
     return paths
 

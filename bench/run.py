@@ -23,6 +23,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import cli_signin
+    import unknown_names
     import writes
 
     rows = []
@@ -34,6 +35,7 @@ def main() -> int:
         rows += cli_signin.rows(folder, counts, args.repeat)
         rows += writes.console_signin(folder, 10_000, args.repeat)
         rows.append(writes.audit_per_event(folder / "audit"))
+        rows += unknown_names.rows(folder, [10_000], 20 * args.repeat)
         for extra in _optional_modules():
             rows += extra.rows(folder, args)
     print_table(rows)

@@ -84,11 +84,12 @@ def audit_per_event(folder: Path, events: int = 200) -> Row:
     def per_event(path: Path, prefill: int) -> float:
         log = AuditLog(path, keyring)
         line_event = AuditEvent(time.time(), "bench", "sign-in", "user00001", "ok")
+        head = log.head_of_file()
         for _ in range(prefill):
-            log.append(line_event)
+            head, _ = log.append([line_event], head)
         start = time.perf_counter()
         for _ in range(events):
-            log.append(line_event)
+            head, _ = log.append([line_event], head)
         return (time.perf_counter() - start) / events
 
     folder.mkdir(parents=True, exist_ok=True)
