@@ -1,20 +1,28 @@
-"""The persistence interface the services use; TinyDB stays behind it.
+"""The embedded TinyDB file behind the storage interface (:class:`store.storage.Storage`).
 
-A server-backed store can replace :class:`TinyRepository` by offering the same methods: a
-``transaction()`` yielding a :class:`Unit` with get/put/delete, and lock-free reads.
+:class:`TinyRepository` and :class:`store.pg.repository.PgRepository` offer the same methods: a
+``transaction()`` yielding a unit with get/put/delete (what it reads stays locked until the block
+ends: here the file lock is held throughout), lock-free reads, and the audit log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from . import docfile
 from .accounts import ACCOUNTS, GHOSTS, Account
-from .audit import AuditEvent, AuditHead, AuditLog
+from .audit import AuditEvent, AuditHead, AuditLog, ChainReport
 from .db import AUDIT_DOC, META, Database, Transaction
-from .errors import CorruptDatabase
+from .errors import CorruptDatabase, StorageError
+
+SETTINGS = "settings"
+SETTINGS_DOC = "installation"
+"""The installation-wide settings document (the two-factor policy)."""
+TABLES = (ACCOUNTS, GHOSTS, SETTINGS)
+"""The tables a copy moves, besides the audit log."""
 
 
 class Unit:
@@ -51,6 +59,13 @@ class Unit:
             if doc.get("seen", 0) < older_than:
                 self._tx.delete(GHOSTS, tag)
 
+    def settings(self) -> dict[str, Any] | None:
+        """The installation-wide settings document, if one was ever stored."""
+        return self._tx.get(SETTINGS, SETTINGS_DOC)
+
+    def put_settings(self, doc: dict[str, Any]) -> None:
+        self._tx.put(SETTINGS, SETTINGS_DOC, doc)
+
 
 class AccountRecords:
     """Every account at one moment: the names in order at once, each :class:`Account` decoded when
@@ -80,8 +95,16 @@ class AccountRecords:
 class TinyRepository:
     """Accounts kept in the TinyDB :class:`Database`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, log: AuditLog) -> None:
         self.db = db
+        self.log = log
+        """The audit file beside the database; its committed end is kept in the database."""
+        assert db.keyring is not None
+        self.keyring = db.keyring
+        self.location = str(db.paths.db)
+
+    def close(self) -> None:
+        self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Unit]:
@@ -106,8 +129,12 @@ class TinyRepository:
     def ghost(self, tag: str) -> dict[str, Any] | None:
         return self.db.read_doc(GHOSTS, tag)
 
+    def settings(self) -> dict[str, Any] | None:
+        """The committed installation-wide settings document, if any."""
+        return self.db.read_doc(SETTINGS, SETTINGS_DOC)
+
     # -- the audit log, committed with the changes it describes --------------------------------
-    def record(self, log: AuditLog, event: AuditEvent) -> None:
+    def record(self, event: AuditEvent) -> None:
         """Add ``event`` to the current transaction: its line is written and synced just before
         the database, and the database commits the chain's new head with the change."""
         tx = self.db.current()
@@ -116,7 +143,7 @@ class TinyRepository:
         pending = tx.notes.get("audit")
         if pending is None:
             pending = tx.notes["audit"] = []
-            tx.before_commit.append(lambda t: self._write_events(t, log, pending))
+            tx.before_commit.append(lambda t: self._write_events(t, self.log, pending))
         pending.append(event)
 
     def _write_events(self, tx: Transaction, log: AuditLog, events: list[AuditEvent]) -> None:
@@ -125,23 +152,68 @@ class TinyRepository:
         self.db.on_abort(lambda: log.take_back(start))
         tx.put(META, AUDIT_DOC, new_head.to_doc())
 
-    def audit_head(self, log: AuditLog) -> AuditHead:
+    def audit_head(self) -> AuditHead:
         """The committed head (for a database from before heads were kept: the log's own end)."""
-        return AuditHead.from_doc(self.db.read_doc(META, AUDIT_DOC)) or log.head_of_file()
+        return AuditHead.from_doc(self.db.read_doc(META, AUDIT_DOC)) or self.log.head_of_file()
 
-    def settle_audit(self, log: AuditLog) -> int:
+    def audit_events(self) -> Iterator[AuditEvent]:
+        """Every committed event, oldest first."""
+        return self.log.events(self.audit_head())
+
+    def verify_audit(self) -> ChainReport:
+        return self.log.verify(self.audit_head())
+
+    @property
+    def audit_location(self) -> str:
+        return str(self.log.path)
+
+    def settle_audit(self) -> int:
         """On opening: drop events of changes that never committed, or record the head of a log
         written before the database kept one. Returns the bytes dropped."""
         with self.db.transaction() as tx:
             head = AuditHead.from_doc(tx.get(META, AUDIT_DOC))
             if head is None:
-                tx.put(META, AUDIT_DOC, log.head_of_file().to_doc())
+                tx.put(META, AUDIT_DOC, self.log.head_of_file().to_doc())
                 return 0
-            return log.drop_uncommitted(head)
+            return self.log.drop_uncommitted(head)
 
-    def records(self) -> "AccountRecords":
-        """Every committed account's name now, each account read when asked for."""
-        return AccountRecords(self.db.read_entries(ACCOUNTS))
+    def records(self, contains: str = "") -> "AccountRecords":
+        """Every committed account's name now (those containing ``contains``), each account read
+        when asked for."""
+        entries = self.db.read_entries(ACCOUNTS)
+        needle = contains.strip().lower()
+        return AccountRecords([e for e in entries if needle in e[0]] if needle else entries)
 
     def count(self) -> int:
         return self.db.count(ACCOUNTS)
+
+    # -- whole-database work: doctor and ``db copy`` -----------------------------------------
+    def documents(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every committed document of ``table``, decoded; a damaged file is a CorruptDatabase."""
+        docs = self.db.decoded().get(table, {})
+        return iter(sorted(docs.items()))
+
+    def audit_lines(self) -> Iterator[tuple[AuditEvent, str]]:
+        """Every committed event with its stored mac, oldest first (unreadable lines are an error:
+        verify first)."""
+        import orjson
+
+        from .audit import FIELDS, OPTIONAL
+
+        for number, line, _ in self.log._lines(self.audit_head().size):
+            try:
+                record = orjson.loads(line)
+                extra = {k: record[k] for k in OPTIONAL if isinstance(record.get(k), str)}
+                yield AuditEvent(**{k: record[k] for k in FIELDS}, **extra), str(record["mac"])
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                raise StorageError(f"audit log {self.log.path}: line {number} cannot be read") from None
+
+    def load(self, tables: dict[str, list[tuple[str, dict[str, Any]]]], events: Sequence[AuditEvent]) -> None:
+        """Fill this (empty) database in one transaction: documents, then the audit chain."""
+        with self.db.transaction() as tx:
+            for table, docs in tables.items():
+                for doc_id, doc in docs:
+                    tx.put(table, doc_id, doc)
+            if events:
+                tx.notes["audit"] = list(events)
+                tx.before_commit.append(lambda t: self._write_events(t, self.log, t.notes["audit"]))

@@ -42,11 +42,69 @@ def paths(tmp_path: Path) -> Paths:
 
 
 @pytest.fixture
-def services(paths: Paths, policy: Policy, clock: FixedClock) -> Services:
-    svc = Services.open(paths, policy, clock)
+def services(location, policy: Policy, clock: FixedClock) -> Services:
+    svc = Services.open(location, policy, clock)
     yield svc
     svc.close()
 
 
 def current_code(secret: str, clock: FixedClock, policy: Policy) -> str:
     return code_at_step(secret, time_step(clock.now(), policy), policy)
+
+
+# -- both stores (PRODUCT §8) ---------------------------------------------------------------
+# A test module runs on both stores by setting ``STORES = ("tiny", "pg")`` and using the
+# ``location`` fixture (or ``services``, built on it) instead of ``paths``. The PostgreSQL server is
+# real: started once per session from Debian's ``postgresql`` package (see ``pg_server``), each test
+# on its own empty schema. Where no server can start, the PostgreSQL variants are skipped with the
+# reason (``-rs`` shows it in the summary).
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_kind" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("stores")
+        kinds = marker.args if marker else getattr(metafunc.module, "STORES", None)
+        if kinds:
+            metafunc.parametrize("store_kind", kinds, indirect=True)
+
+
+@pytest.fixture
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """``tiny`` (the embedded file) or ``pg``; ``tiny`` unless the module asks for both."""
+    return getattr(request, "param", "tiny")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL server, or the reason none could start (a string)."""
+    from pg_server import ServerUnavailable, TestServer
+
+    try:
+        server = TestServer().start()
+    except ServerUnavailable as exc:
+        yield str(exc)
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def server(pg_server):
+    """The running PostgreSQL server (the test is skipped, with the reason, where none can start)."""
+    if isinstance(pg_server, str):
+        pytest.skip(f"no PostgreSQL server: {pg_server}")
+    return pg_server
+
+
+@pytest.fixture
+def location(store_kind: str, paths: Paths, tmp_path: Path, request: pytest.FixtureRequest):
+    """Where the test's installation lives: the file at ``paths``, or an empty PostgreSQL schema
+    with its key file in ``tmp_path``."""
+    if store_kind == "tiny":
+        return paths
+    from store.storage import ServerTarget
+
+    pg = request.getfixturevalue("server")
+    return ServerTarget(pg.new_schema(), tmp_path / "twofold.key")

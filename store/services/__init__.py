@@ -5,15 +5,14 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ..audit import AuditLog
 from ..clock import Clock, SystemClock
-from ..db import Database
 from ..errors import ValidationError
 from ..otp import provisioning_uri
 from ..passwords import Passwords, is_encodable
+from ..origin import CONSOLE, Origin
 from ..paths import Paths
 from ..policy import Policy
-from ..repository import TinyRepository
+from ..storage import Target, open_storage
 from .context import Context
 from .results import Session, SessionBook
 
@@ -39,30 +38,31 @@ class Services:
     @classmethod
     def open(
         cls,
-        paths: Paths,
+        paths: Target,
         policy: Policy | None = None,
         clock: Clock | None = None,
         *,
         create: bool = True,
         readonly: bool = False,
+        origin: Origin | None = None,
     ) -> "Services":
-        """Open the database at ``paths`` (creating it only when ``create``); raises a StorageError
-        subclass if unusable. ``readonly`` leaves every file as it is (``audit verify``, ``doctor``)."""
+        """Open the database at ``paths`` (a file's :class:`Paths`, or a PostgreSQL
+        :class:`~store.storage.ServerTarget`), creating it only when ``create``; raises a StorageError
+        subclass if unusable. ``readonly`` leaves everything as it is (``audit verify``, ``doctor``)."""
         policy = policy or Policy()
         check_issuer(policy.issuer)
-        db = Database(paths, policy.lock_timeout_seconds).open(create=create and not readonly)
-        assert db.keyring is not None
+        repo = open_storage(paths, policy.lock_timeout_seconds, create=create, readonly=readonly)
         ctx = Context(
-            repo=TinyRepository(db),
+            repo=repo,  # type: ignore[arg-type]
             policy=policy,
             clock=clock or SystemClock(),
             passwords=Passwords(policy.argon2),
-            keyring=db.keyring,
-            audit_log=AuditLog(paths.audit, db.keyring),
+            keyring=repo.keyring,
             sessions=SessionBook(),
+            origin=origin or Origin.here(CONSOLE),
         )
         if not readonly:
-            ctx.repo.settle_audit(ctx.audit_log)
+            ctx.repo.settle_audit()
         return cls(ctx)
 
     @cached_property
@@ -103,7 +103,7 @@ class Services:
         return self.ctx.repo.count() > 0
 
     def close(self) -> None:
-        self.ctx.repo.db.close()
+        self.ctx.repo.close()
 
 
 def check_issuer(issuer: str) -> None:

@@ -8,6 +8,8 @@ from store.paths import Paths
 from store.policy import Policy
 from store.services import Services
 
+STORES = ("tiny", "pg")
+
 
 def names_and_views(services: Services) -> tuple[list[str], list[str]]:
     listing = services.admin.listing(CLI)
@@ -15,7 +17,7 @@ def names_and_views(services: Services) -> tuple[list[str], list[str]]:
 
 
 def test_a_listing_shows_every_change_made_here_or_by_another_process(
-    services: Services, paths: Paths, policy: Policy, clock: FixedClock
+    services: Services, location, policy: Policy, clock: FixedClock
 ) -> None:
     add_account(services, "root", manager=True)
     add_account(services, "bob")
@@ -25,7 +27,7 @@ def test_a_listing_shows_every_change_made_here_or_by_another_process(
     services.admin.switch_two_factor(CLI, "bob", True)  # a change made here
     assert names_and_views(services) == (["bob", "root"], ["pending", "off"])
 
-    other = Services.open(paths, policy, clock)  # another session, as another process would be
+    other = Services.open(location, policy, clock)  # another session, as another process would be
     try:
         add_account(other, "alice", manager=True)
         other.admin.delete(CLI, "root")

@@ -10,6 +10,8 @@ from store.errors import AccountLocked, AuthenticationFailed
 from store.services import Services
 from store.services.results import Method, Stage
 
+STORES = ("tiny", "pg")
+
 WRONG = "not the password"
 MINUTE = 60
 

@@ -16,6 +16,8 @@ from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import Method
 
+STORES = ("tiny", "pg")
+
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode("ascii")
 #: RFC 6238 Appendix B, SHA1 column: (unix time, 8-digit TOTP).
 RFC_SHA1 = [
@@ -110,10 +112,10 @@ def test_otpauth_uri_has_issuer_label_secret_and_issuer_parameter() -> None:
 
 
 @pytest.fixture
-def lenient(paths: Paths, clock: FixedClock) -> Services:
+def lenient(location, clock: FixedClock) -> Services:
     """Services whose factor lock never trips, so each wrong code shows up as a plain refusal."""
     policy = Policy(argon2=FAST_ARGON2, factor_lock_after=1000, factor_permanent_after=10_000)
-    svc = Services.open(paths, policy, clock)
+    svc = Services.open(location, policy, clock)
     add_account(svc, "alice")
     yield svc
     svc.close()

@@ -11,8 +11,11 @@ from store.accounts import USER_MANAGEMENT
 from store.clock import FixedClock
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, PermissionDenied
 from store.paths import Paths
+from store_state import stored_state
 from store.services import Services
 from store.services.results import Caller, Session
+
+STORES = ("tiny", "pg")
 
 AdminCall = Callable[[Services, Caller], object]
 
@@ -63,6 +66,7 @@ def snapshot(services: Services, paths: Paths) -> tuple:
     return (
         file_bytes(paths.db),
         file_bytes(paths.audit),
+        stored_state(services),
         [v for v in services.admin.list(CLI)],
     )
 

@@ -16,14 +16,16 @@ from store.recovery import ALPHABET, new_codes, normalise_code
 from store.services import Services
 from store.services.results import Method
 
+STORES = ("tiny", "pg")
+
 CODE_SHAPE = re.compile(r"[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}")
 
 
 @pytest.fixture
-def lenient(paths: Paths, clock: FixedClock) -> Services:
+def lenient(location, clock: FixedClock) -> Services:
     """Services whose factor lock never trips, so every old code can be tried."""
     policy = Policy(argon2=FAST_ARGON2, factor_lock_after=1000, factor_permanent_after=10_000)
-    svc = Services.open(paths, policy, clock)
+    svc = Services.open(location, policy, clock)
     add_account(svc, "root", manager=True)
     add_account(svc, "alice")
     yield svc

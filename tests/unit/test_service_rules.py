@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from account_flows import CLI, PASSWORD, add_account, enrol, sign_in
+from account_flows import CLI, PASSWORD, add_account, enrol, file_bytes, sign_in
 from store.accounts import TwoFactor
 from store.errors import AuthenticationFailed, Conflict, PermissionDenied
 from store.services.results import Session
+from store_state import stored_state
+
+STORES = ("tiny", "pg")
 
 
 @pytest.fixture
@@ -36,11 +39,11 @@ SENSITIVE_OWN = {
 @pytest.mark.parametrize("action", sorted(SENSITIVE_OWN))
 def test_own_sensitive_changes_through_user_admin_are_refused(admin_with_2fa, paths, action: str) -> None:
     services = admin_with_2fa
-    before = (paths.db.read_bytes(), paths.audit.read_bytes())
+    before = (file_bytes(paths.db), file_bytes(paths.audit), stored_state(admin_with_2fa))
     with pytest.raises(Conflict) as caught:
         SENSITIVE_OWN[action](services, root_session(services))
     assert "Account settings" in str(caught.value)
-    assert (paths.db.read_bytes(), paths.audit.read_bytes()) == before
+    assert (file_bytes(paths.db), file_bytes(paths.audit), stored_state(admin_with_2fa)) == before
     assert services.admin.show(CLI, "root").two_factor is TwoFactor.ACTIVE
 
 
@@ -88,18 +91,18 @@ def test_a_session_the_services_did_not_issue_is_refused(services, paths, call: 
     else:
         services.sign_out(real)
         session = real
-    before = (paths.db.read_bytes(), paths.audit.read_bytes())
+    before = (file_bytes(paths.db), file_bytes(paths.audit), stored_state(services))
     with pytest.raises(PermissionDenied):
         CALLS[call](services, session)
-    assert (paths.db.read_bytes(), paths.audit.read_bytes()) == before
+    assert (file_bytes(paths.db), file_bytes(paths.audit), stored_state(services)) == before
     assert "token" not in repr(real) and real.token not in repr(real)
 
 
-def test_a_session_of_another_process_is_worthless_here(services, paths, policy, clock) -> None:
+def test_a_session_of_another_process_is_worthless_here(services, location, policy, clock) -> None:
     from store.services import Services
 
     add_account(services, "root", manager=True)
-    other = Services.open(paths, policy, clock)
+    other = Services.open(location, policy, clock)
     theirs = sign_in(other, "root")
     with pytest.raises(PermissionDenied):
         services.admin.list(theirs)

@@ -1,0 +1,8 @@
+"""The PostgreSQL store (PRODUCT §8), reached through psycopg 3, imported only for a postgresql:// URL.
+
+- :mod:`.connection`: connections, reconnection, and server failures as one-line errors.
+- :mod:`.schema`: tables, schema version, the key check value.
+- :mod:`.repository`: :class:`~.repository.PgRepository`, the storage interface on the server.
+- :mod:`.audit`: the audit chain in a table, extended under a transaction-level advisory lock.
+- :mod:`.records`: the Users listing, paged and filtered in SQL.
+"""

@@ -1,0 +1,181 @@
+"""Connections to the server, and what goes wrong there as one-line errors.
+
+A lost connection (server restarted, network gone) is a :class:`ServerUnavailable` naming the server
+and saying what happened to the change in progress; the next call connects again. Everything the
+server committed stays committed: PostgreSQL only reports a commit once it is durable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from ..errors import LockTimeout, StorageError
+
+# Advisory lock namespaces (the first of the two int4 keys): one per kind of lock.
+TURN = 0x74660001
+"""A sign-in's turn for one name (session level, held while the password is checked)."""
+ABSENT_ACCOUNT = 0x74660002
+"""A name with no row yet, so that two transactions creating it take turns."""
+ABSENT_GHOST = 0x74660003
+ROSTER = 0x74660004
+"""Taken by a transaction that reads every account (the last administrator, the first account)."""
+AUDIT = 0x74660005
+"""The audit chain's end, held from reading it to commit."""
+SCHEMA = 0x74660006
+
+
+def key_of(text: str) -> int:
+    """A stable signed 32-bit key for ``text`` (the second advisory lock key)."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big", signed=True)
+
+
+class ServerUnavailable(StorageError):
+    """The database server cannot be reached, or the connection to it was lost."""
+
+
+class Busy(StorageError):
+    """Another session changed the same records at the same moment; nothing was changed."""
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line.removeprefix("FATAL:").strip()
+    return type(exc).__name__
+
+
+def translate(exc: psycopg.Error, where: str, conn: psycopg.Connection | None, committing: bool = False) -> StorageError:
+    """The one-line error for a server error (never the statement, never a parameter)."""
+    if isinstance(exc, pg_errors.LockNotAvailable):
+        return LockTimeout(f"a lock on {where} was not granted in time; nothing was changed (try again)")
+    if isinstance(exc, (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)):
+        return Busy(f"another session changed the same accounts at the same moment; nothing was changed (try again)")
+    lost = conn is None or conn.closed or conn.broken or isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+    if lost and not isinstance(exc, pg_errors.QueryCanceled):
+        if committing:
+            return ServerUnavailable(
+                f"lost the connection to the database server {where} while committing ({first_line(exc)}): "
+                "the last change may or may not have been saved; check before repeating it"
+            )
+        return ServerUnavailable(
+            f"lost the connection to the database server {where} ({first_line(exc)}); "
+            "nothing of the change in progress was saved (try again)"
+        )
+    return StorageError(f"the database server {where} refused a request: {first_line(exc)}")
+
+
+class Connections:
+    """The main connection (short statements and transactions, one thread at a time) and spare
+    ones for sign-in turns, which are held while a password is hashed."""
+
+    def __init__(self, url: str, where: str) -> None:
+        self.url = url
+        self.where = where
+        self.lock = threading.RLock()
+        """Held while the main connection is in use."""
+        self._main: psycopg.Connection | None = None
+        self._spare: list[psycopg.Connection] = []
+        self._spare_lock = threading.Lock()
+
+    def connect(self) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=10, application_name="twofold")
+        except psycopg.Error as exc:
+            raise ServerUnavailable(f"cannot reach the database server {self.where}: {first_line(exc)}") from None
+
+    def main(self, fresh: bool = False) -> psycopg.Connection:
+        """The main connection (call with :attr:`lock` held); a new one if it was lost or ``fresh``."""
+        conn = self._main
+        if conn is None or conn.closed or conn.broken or fresh:
+            if conn is not None:
+                _close(conn)
+            self._main = None
+            self._main = conn = self.connect()
+        return conn
+
+    @contextmanager
+    def talking(self, conn: psycopg.Connection | None = None) -> Iterator[None]:
+        """Turn server errors raised in the block into one-line :class:`StorageError` s."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise translate(exc, self.where, conn) from None
+
+    def read(self, query: str, params: tuple = ()) -> list[tuple]:
+        """A read outside any transaction; once more on a new connection if the old one was lost
+        (a read changes nothing, so repeating it is safe)."""
+        with self.lock:
+            for again in (False, True):
+                conn = self.main(fresh=again)
+                try:
+                    return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+                except psycopg.Error as exc:
+                    if again or not (conn.broken or conn.closed):
+                        raise translate(exc, self.where, conn) from None
+        raise AssertionError("unreachable")
+
+    # -- spare connections for sign-in turns -------------------------------------------------
+    def borrow(self) -> psycopg.Connection:
+        with self._spare_lock:
+            while self._spare:
+                conn = self._spare.pop()
+                if not (conn.closed or conn.broken):
+                    return conn
+        return self.connect()
+
+    def give_back(self, conn: psycopg.Connection) -> None:
+        if conn.closed or conn.broken:
+            _close(conn)
+            return
+        with self._spare_lock:
+            self._spare.append(conn)
+
+    def close(self) -> None:
+        with self.lock:
+            if self._main is not None:
+                _close(self._main)
+                self._main = None
+        with self._spare_lock:
+            for conn in self._spare:
+                _close(conn)
+            self._spare.clear()
+
+
+def _close(conn: psycopg.Connection) -> None:
+    try:
+        conn.close()
+    except psycopg.Error:
+        pass
+
+
+def hold_turn(conns: Connections, conn: psycopg.Connection, tag: str, timeout: float) -> None:
+    """Take the session-level turn of ``tag`` on ``conn``, waiting at most ``timeout`` seconds."""
+    try:  # the spare connection is used for turns only: its lock_timeout can stay set
+        conn.execute(
+            "SELECT set_config('lock_timeout', %s, false), pg_advisory_lock(%s, %s)",
+            (f"{max(int(timeout * 1000), 1)}ms", TURN, key_of(tag)),
+        )
+    except pg_errors.LockNotAvailable:
+        raise LockTimeout(
+            f"another sign-in of this name has held its turn on {conns.where} for more than {timeout:g} seconds; "
+            "nothing was changed (try again)"
+        ) from None
+    except psycopg.Error as exc:
+        raise translate(exc, conns.where, conn) from None
+
+
+def release_turn(conns: Connections, conn: psycopg.Connection, tag: str) -> None:
+    """Give the turn back; a connection that was lost has lost its locks with it."""
+    try:
+        conn.execute("SELECT pg_advisory_unlock(%s, %s)", (TURN, key_of(tag)))
+    except psycopg.Error:
+        _close(conn)
+    conns.give_back(conn)

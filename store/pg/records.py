@@ -1,0 +1,64 @@
+"""The Users listing on the server: names at once (filtered in SQL), accounts a page at a time.
+
+Opening the table at 100,000 accounts reads 100,000 short names in one statement and the first
+page of documents; a row further down reads its page (one range scan of the primary key) when it
+is first drawn. A page read later shows the account as it is then; an account deleted meanwhile
+reads as damaged until the table is reloaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..accounts import Account
+from ..errors import CorruptDatabase
+from .connection import Connections
+
+PAGE = 100
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for LIKE, with LIKE's own characters taken literally (names may contain ``_``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class PgRecords:
+    """Every account's name at one moment, in name order; accounts read a page at a time."""
+
+    __slots__ = ("names", "_conns", "_pages")
+
+    def __init__(self, conns: Connections, contains: str = "") -> None:
+        self._conns = conns
+        needle = contains.strip().lower()
+        if needle:
+            rows = conns.read(
+                "SELECT username FROM twofold_accounts WHERE username LIKE %s ORDER BY username", (like_pattern(needle),)
+            )
+        else:
+            rows = conns.read("SELECT username FROM twofold_accounts ORDER BY username")
+        self.names: list[str] = [row[0] for row in rows]
+        self._pages: dict[int, dict[str, Any]] = {}
+        if self.names:
+            self._page(0)  # the rows a table shows first describe the moment the names were read
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def _page(self, number: int) -> dict[str, Any]:
+        page = self._pages.get(number)
+        if page is None:
+            first = self.names[number * PAGE]
+            last = self.names[min((number + 1) * PAGE, len(self.names)) - 1]
+            rows = self._conns.read(
+                "SELECT username, doc FROM twofold_accounts WHERE username BETWEEN %s AND %s", (first, last)
+            )
+            page = self._pages[number] = dict(rows)
+        return page
+
+    def account(self, index: int) -> Account:
+        name = self.names[index]
+        doc = self._page(index // PAGE).get(name)
+        if doc is None:
+            raise CorruptDatabase(f"account {name[:60]!r} was deleted meanwhile; reload the list")
+        return Account.from_doc(name, doc)

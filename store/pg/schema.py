@@ -1,0 +1,114 @@
+"""The tables, created and versioned by Twofold, and the installation key's check value.
+
+Accounts are kept as ``username → doc`` (the same document the file store keeps, as jsonb), so a
+new field of :class:`store.accounts.Account` needs no migration; the columns beside ``doc`` are
+generated from it for listing and filtering in SQL. ``twofold_meta`` holds the schema version, the
+key check value and the audit chain's committed head.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from ..crypto import Keyring, create_key, read_key
+from ..errors import ForeignDatabase, KeyFileError, StorageError
+from .connection import SCHEMA
+
+APP_ID = "twofold"
+SCHEMA_VERSION = 1
+GENESIS = "0" * 64
+
+TABLES = ("twofold_meta", "twofold_accounts", "twofold_ghosts", "twofold_settings", "twofold_audit")
+
+CREATE = (
+    "CREATE TABLE twofold_meta (key text PRIMARY KEY, doc jsonb NOT NULL)",
+    """CREATE TABLE twofold_accounts (
+        username text COLLATE "C" PRIMARY KEY,
+        doc jsonb NOT NULL,
+        two_factor text GENERATED ALWAYS AS (coalesce(doc->>'tf', 'off')) STORED
+    )""",
+    """CREATE TABLE twofold_ghosts (
+        tag text COLLATE "C" PRIMARY KEY,
+        doc jsonb NOT NULL,
+        seen double precision GENERATED ALWAYS AS (
+            CASE WHEN jsonb_typeof(doc->'seen') = 'number' THEN (doc->>'seen')::double precision ELSE 0 END
+        ) STORED
+    )""",
+    "CREATE INDEX twofold_ghosts_seen ON twofold_ghosts (seen)",
+    "CREATE TABLE twofold_settings (key text PRIMARY KEY, doc jsonb NOT NULL)",
+    """CREATE TABLE twofold_audit (
+        seq bigint PRIMARY KEY CHECK (seq > 0),
+        time double precision NOT NULL,
+        actor text NOT NULL,
+        target text NOT NULL,
+        line text NOT NULL,
+        mac text NOT NULL
+    )""",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {}
+"""Statements that bring schema ``n - 1`` to ``n`` (none yet: version 1 is the first)."""
+
+
+def prepare(conn: psycopg.Connection, where: str, key_path: Path, create: bool) -> Keyring:
+    """Check (or create, or migrate) the schema and check the key; returns the keyring."""
+    with conn.transaction():
+        if not _exists(conn):
+            if not create:
+                raise StorageError(f"no Twofold database at {where} (check --db or TWOFOLD_DB)")
+            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (SCHEMA,))  # two first starts take turns
+            if not _exists(conn):
+                _create(conn, where, key_path)
+        meta = _meta(conn, where)
+        schema = meta.get("schema")
+        if meta.get("app") != APP_ID or not isinstance(schema, int):
+            raise ForeignDatabase(f"{where} is not a Twofold database; it was left untouched")
+        if schema > SCHEMA_VERSION:
+            raise ForeignDatabase(
+                f"{where} was written by a newer Twofold (schema {schema}); this version reads schema "
+                f"{SCHEMA_VERSION}; it was left untouched"
+            )
+        if schema < SCHEMA_VERSION and create:
+            _migrate(conn, schema)
+    keyring = Keyring(read_key(key_path))
+    if meta.get("key_check") != keyring.check_value():
+        raise KeyFileError(f"key file {key_path} does not belong to database {where}")
+    return keyring
+
+
+def _exists(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT to_regclass('twofold_meta') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
+def _create(conn: psycopg.Connection, where: str, key_path: Path) -> None:
+    present = [t for t in TABLES if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (t,)).fetchone()[0]]
+    if present:
+        raise ForeignDatabase(f"{where} already has a table {present[0]} that Twofold did not make; it was left untouched")
+    key = read_key(key_path) if key_path.exists() or key_path.is_symlink() else create_key(key_path)
+    for statement in CREATE:
+        conn.execute(statement)  # type: ignore[arg-type]
+    meta = {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": Keyring(key).check_value()}
+    conn.execute("INSERT INTO twofold_meta (key, doc) VALUES ('schema', %s), ('audit', %s)", (Jsonb(meta), Jsonb(empty_head())))
+
+
+def _meta(conn: psycopg.Connection, where: str) -> dict:
+    row = conn.execute("SELECT doc FROM twofold_meta WHERE key = 'schema'").fetchone()
+    if row is None or not isinstance(row[0], dict):
+        raise ForeignDatabase(f"{where} is not a Twofold database; it was left untouched")
+    return row[0]
+
+
+def _migrate(conn: psycopg.Connection, schema: int) -> None:
+    conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (SCHEMA,))
+    for version in range(schema + 1, SCHEMA_VERSION + 1):
+        for statement in MIGRATIONS[version]:
+            conn.execute(statement)  # type: ignore[arg-type]
+    conn.execute("UPDATE twofold_meta SET doc = jsonb_set(doc, '{schema}', %s) WHERE key = 'schema'", (Jsonb(SCHEMA_VERSION),))
+
+
+def empty_head() -> dict:
+    return {"events": 0, "mac": GENESIS}

@@ -1,0 +1,163 @@
+"""The one persistence interface the services use, and how a ``--db`` value picks its store (PRODUCT §4, §8).
+
+Two implementations: :class:`store.repository.TinyRepository` (the embedded TinyDB file, the default)
+and :class:`store.pg.repository.PgRepository` (PostgreSQL, for more than one host). Services and
+screens only ever see :class:`Storage`; neither knows which one it runs on.
+
+Every rule is decided inside :meth:`Storage.transaction`: what a :class:`StorageUnit` reads there is
+locked until the block ends (the file lock; ``SELECT … FOR UPDATE`` on the server), and everything
+written in the block, audit events included, commits at once or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from .accounts import Account
+from .audit import AuditEvent, AuditHead, ChainReport
+from .crypto import Keyring
+from .errors import StorageError
+from .paths import ENV_DB, Paths
+
+ENV_KEY = "TWOFOLD_KEY"
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+Doc = dict[str, Any]
+
+
+class StorageUnit(Protocol):
+    """One transaction's view: reads lock what they read until the transaction ends."""
+
+    def get(self, username: str) -> Account | None: ...
+    def put(self, account: Account) -> None: ...
+    def delete(self, username: str) -> None: ...
+    def all(self) -> Iterator[Account]: ...
+    def count(self) -> int: ...
+    def ghost(self, tag: str) -> Doc | None: ...
+    def put_ghost(self, tag: str, record: Doc) -> None: ...
+    def prune_ghosts(self, older_than: float) -> None: ...
+    def settings(self) -> Doc | None: ...
+    def put_settings(self, doc: Doc) -> None: ...
+
+
+class Records(Protocol):
+    """Every account's name at one moment, in name order; each account read when asked for."""
+
+    names: Sequence[str]
+
+    def __len__(self) -> int: ...
+    def account(self, index: int) -> Account: ...
+
+
+class Storage(Protocol):
+    """What the services need from a store."""
+
+    keyring: Keyring
+    location: str
+    """The database as shown in messages (a path, or a URL without its password)."""
+
+    def transaction(self) -> AbstractContextManager[StorageUnit]: ...
+    def attempt(self, tag: str, timeout: float) -> AbstractContextManager[None]:
+        """One password check at a time per name, across processes and hosts."""
+        ...
+    def on_abort(self, undo: Callable[[], None]) -> None: ...
+    def get(self, username: str) -> Account | None: ...
+    def ghost(self, tag: str) -> Doc | None: ...
+    def settings(self) -> Doc | None: ...
+    def records(self, contains: str = "") -> Records: ...
+    def count(self) -> int: ...
+    # -- the audit log, committed with the change it describes -----------------------------
+    def record(self, event: AuditEvent) -> None: ...
+    def audit_events(self) -> Iterator[AuditEvent]: ...
+    def audit_head(self) -> AuditHead: ...
+    def verify_audit(self) -> ChainReport: ...
+    @property
+    def audit_location(self) -> str: ...
+    def settle_audit(self) -> int: ...
+    # -- whole-database work: doctor and ``db copy`` -----------------------------------------
+    def documents(self, table: str) -> Iterator[tuple[str, Doc]]:
+        """Every committed document of ``accounts``, ``ghosts`` or ``settings`` (raw, undecoded)."""
+        ...
+    def audit_lines(self) -> Iterator[tuple[AuditEvent, str]]:
+        """Every committed event with its stored mac, oldest first."""
+        ...
+    def load(self, tables: dict[str, list[tuple[str, Doc]]], events: Sequence[AuditEvent]) -> None:
+        """Fill an empty database in one transaction (``db copy``)."""
+        ...
+    def close(self) -> None: ...
+
+
+class ServerTarget(NamedTuple):
+    """A PostgreSQL database and the installation key file that goes with it."""
+
+    url: str
+    key: Path | None
+
+    @property
+    def shown(self) -> str:
+        return redact(self.url)
+
+    def __str__(self) -> str:
+        return self.shown
+
+
+Target = Paths | ServerTarget
+
+
+def is_server_url(text: str | os.PathLike[str] | None) -> bool:
+    return isinstance(text, str) and text.lower().startswith(SERVER_SCHEMES)
+
+
+def locate(db: str | os.PathLike[str] | None = None, key: str | os.PathLike[str] | None = None) -> Target:
+    """``--db`` (then ``TWOFOLD_DB``): a PostgreSQL URL or a file path; ``--key`` (then
+    ``TWOFOLD_KEY``) names the key file of a PostgreSQL database (a file's key lies beside it)."""
+    chosen = db or os.environ.get(ENV_DB)
+    if is_server_url(chosen):
+        key_file = key or os.environ.get(ENV_KEY)
+        return ServerTarget(str(chosen), Path(key_file).expanduser().absolute() if key_file else None)
+    return Paths.resolve(chosen)
+
+
+def shown(target: Target) -> str:
+    return target.shown if isinstance(target, ServerTarget) else str(target.db)
+
+
+def redact(url: str) -> str:
+    """``url`` without a password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the PostgreSQL database"
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def open_storage(target: Target, lock_timeout: float, *, create: bool, readonly: bool = False) -> Storage:
+    """The store at ``target``; raises a :class:`StorageError` subclass when it cannot be used.
+
+    psycopg is imported only here, and only for a PostgreSQL URL: the file store's start-up
+    stays as fast as before.
+    """
+    if isinstance(target, ServerTarget):
+        if target.key is None:
+            raise StorageError(
+                f"a PostgreSQL database needs the installation key: give --key PATH or set {ENV_KEY}"
+            )
+        from .pg.repository import PgRepository
+
+        return PgRepository.open(target, lock_timeout, create=create and not readonly)
+    from .audit import AuditLog
+    from .db import Database
+    from .repository import TinyRepository
+
+    db = Database(target, lock_timeout).open(create=create and not readonly)
+    assert db.keyring is not None
+    return TinyRepository(db, AuditLog(target.audit, db.keyring))

@@ -1,0 +1,188 @@
+"""A throw-away PostgreSQL server for the tests and benchmarks (PRODUCT §8).
+
+Debian's ``postgresql`` package puts ``initdb``, ``pg_ctl`` and ``postgres`` under
+``/usr/lib/postgresql/<version>/bin``. The server runs as the ``postgres`` system user when we are
+root (PostgreSQL refuses to run as root), otherwise as ourselves, on a temporary data folder and a
+temporary Unix socket folder, with no TCP port. :meth:`TestServer.stop` stops it by its pid and
+removes both folders.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+SERVER_USER = "postgres"
+
+
+class ServerUnavailable(Exception):
+    """No server can be started here; the message says why."""
+
+
+def binaries() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parent.parent.name))
+    if not found:
+        on_path = shutil.which("pg_ctl")
+        if on_path is None:
+            raise ServerUnavailable("PostgreSQL is not installed (apt-get install -y postgresql)")
+        return Path(on_path).parent
+    return Path(found[-1]).parent
+
+
+class TestServer:
+    """One server: :meth:`start`, then :meth:`new_database` per test, :meth:`stop` at the end."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self) -> None:
+        self.bin = binaries()
+        self.root = Path(tempfile.mkdtemp(prefix="twofold-pg-"))
+        self.data = self.root / "data"
+        self.socket = self.root / "socket"
+        self.log = self.root / "server.log"
+        self.pid: int | None = None
+        self._counter = 0
+        self._shared = False
+        self._user: str | None = None
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam(SERVER_USER)
+            except KeyError:
+                raise ServerUnavailable(f"running as root and there is no {SERVER_USER!r} system user") from None
+            self._user = SERVER_USER
+
+    # -- running the server's programs as its own user ------------------------------------
+    def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.bin / argv[0]), *argv[1:]], user=self._user, capture_output=True, text=True, check=check,
+            cwd="/", timeout=120,
+        )
+
+    def start(self) -> "TestServer":
+        self.root.chmod(0o755)
+        for folder in (self.data, self.socket):
+            folder.mkdir(mode=0o700)
+            if self._user is not None:
+                shutil.chown(folder, self._user, self._user)
+        try:
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C")
+        except subprocess.CalledProcessError as exc:
+            raise ServerUnavailable(f"initdb failed: {(exc.stderr or exc.stdout).strip().splitlines()[-1:]}") from None
+        self._launch()
+        return self
+
+    def _launch(self) -> None:
+        options = (
+            f"-c listen_addresses='' -c unix_socket_directories='{self.socket}' -c max_connections=300 "
+            "-c fsync=off -c full_page_writes=off -c shared_buffers=64MB -c log_min_messages=fatal"
+        )
+        log = self.root / "pg_ctl.log"
+        if self._user is not None and not log.exists():
+            log.touch()
+            shutil.chown(log, self._user)
+        result = self._run("pg_ctl", "-D", str(self.data), "-l", str(log), "-o", options, "-w", "-t", "60", "start", check=False)
+        if result.returncode != 0:
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+            raise ServerUnavailable(f"the server did not start: {result.stderr.strip()} {' / '.join(tail)}")
+        self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@/{database}?host={quote(str(self.socket), safe='')}"
+
+    def new_database(self) -> str:
+        """A new, empty database's URL (a whole database: about 0.3 s)."""
+        import psycopg
+
+        self._counter += 1
+        name = f"t{os.getpid()}_{self._counter}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        return self.url(name)
+
+    def new_schema(self) -> str:
+        """The URL of a new, empty schema of one shared database (what a test needs: a few ms).
+
+        The schema is chosen by ``search_path`` in the URL, as an installation sharing a database
+        with other software would choose its own."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            if self._counter == 0 or not self._shared:
+                conn.execute("CREATE DATABASE twofold_tests TEMPLATE template0")
+                self._shared = True
+            self._counter += 1
+        name = f"s{self._counter}"
+        with psycopg.connect(self.url("twofold_tests"), autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {name}")
+        return self.url("twofold_tests") + f"&options=-csearch_path%3D{name}"
+
+    # -- faults ----------------------------------------------------------------------------
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL to the postmaster), as a crash would."""
+        assert self.pid is not None
+        doomed = [self.pid, *_children(self.pid)]
+        for pid in doomed:  # the postmaster and every backend, as a machine crash would
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in doomed) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.pid = None
+
+    def restart(self) -> None:
+        """Start again on the same data (after :meth:`kill`: with crash recovery)."""
+        if self.pid is None:  # what a killed server left behind
+            for leftover in (self.data / "postmaster.pid", *self.socket.glob(".s.PGSQL.*")):
+                leftover.unlink(missing_ok=True)
+        self._launch()
+
+    def stop(self) -> None:
+        """Stop the server by its pid and remove its folders."""
+        if self.pid is not None:
+            pid, self.pid = self.pid, None
+            try:
+                os.kill(pid, signal.SIGQUIT)  # immediate shutdown: nothing here needs to be kept
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + 20
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as handle:
+                fields = handle.read().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.split("/")[2]))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is gone for our purposes
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return False
+    return True
