@@ -38,7 +38,13 @@ class UsageError(Exception):
 
 #: Each subcommand's handler, as "module:function" under ``tui``, imported when it runs: a
 #: ``twofold auth`` loads only what a sign-in needs.
-HANDLERS = {"user": "commands:user", "auth": "auth:auth", "audit": "commands:audit", "doctor": "commands:doctor"}
+HANDLERS = {
+    "user": "commands:user",
+    "auth": "auth:auth",
+    "audit": "commands:audit",
+    "doctor": "commands:doctor",
+    "pam": "pam:pam",
+}
 GLOBAL_OPTIONS = {"--db": "db", "--issuer": "issuer", "--idle-timeout": "idle_timeout"}
 DEFAULTS = {"db": None, "issuer": "Twofold", "idle_timeout": 15.0}
 

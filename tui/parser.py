@@ -79,11 +79,21 @@ def _audit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("check", nargs="?", choices=["verify"], help="verify the HMAC chain")
 
 
+def _pam_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action", nargs="?", choices=["python-module"], help="print the path of the libpam-python module"
+    )
+    parser.add_argument(
+        "--conversation", action="store_true", help="speak the pam_twofold module's protocol (set by the module)"
+    )
+
+
 #: Each subcommand's help line and arguments (its handler is in ``cli.HANDLERS``).
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "user": ("manage accounts", _user_arguments),
     "auth": ("check a sign-in: password on line 1, code on line 2 of stdin", _auth_arguments),
     "audit": ("show the audit log, newest first", _audit_arguments),
     "doctor": ("check files, permissions, key, schema and audit chain", lambda parser: None),
+    "pam": ("SSH logins through PAM: run from pam_exec or the pam_twofold module (docs/SSH.md)", _pam_arguments),
 }
 assert set(COMMANDS) == set(HANDLERS)

@@ -1,0 +1,179 @@
+"""``twofold pam`` and the pam_twofold module without sshd: how the one-prompt authtok splits, what
+the command refuses to read, and the module's conversation driven through a stand-in PAM handle
+against the real command. (The real sshd runs in test_ssh_pam.py.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from account_flows import OTHER_PASSWORD, PASSWORD, add_account, enrol
+from ssh_server import TWOFOLD
+from store.otp import code_at_step, time_step
+from store.paths import Paths
+from store.policy import FAST_ARGON2, Policy
+from store.services import Services
+from tui.pam import PENDING_MESSAGE, module_path, split_authtok
+
+FAST = Policy(argon2=FAST_ARGON2)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    folder = tmp_path / "db"
+    folder.mkdir(mode=0o700)
+    path = folder / "twofold.json"
+    services = Services.open(Paths(path), FAST)
+    add_account(services, "admin1", two_factor=True)
+    add_account(services, "plain", password="fake password 123456")
+    add_account(services, "pending", two_factor=True)
+    services.close()
+    return path
+
+
+def run_pam(db: Path | None, stdin: bytes, user: str = "plain", pam_type: str = "auth", **env: str):
+    environ = {"PATH": os.environ["PATH"], "PAM_TYPE": pam_type, "PAM_USER": user, "PAM_RHOST": "192.0.2.7", **env}
+    command = [str(TWOFOLD), *(["--db", str(db)] if db else []), "pam"]
+    return subprocess.run(command, input=stdin, capture_output=True, env=environ, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("authtok", "parts"),
+    [
+        ("fake password123456", ("fake password", "123456")),
+        ("fake passwordabcd-efgh-2345", ("fake password", "abcd-efgh-2345")),
+        ("fake passwordABCD-EFGH-2345", ("fake password", "ABCD-EFGH-2345")),
+        ("fake password12345", None),  # five digits: no code
+        ("fake password", None),
+        ("123456", ("", "123456")),
+    ],
+)
+def test_a_one_prompt_authtok_ends_with_the_code(authtok: str, parts: tuple[str, str] | None) -> None:
+    assert split_authtok(authtok) == parts
+
+
+def test_only_the_auth_stack_is_handled(db: Path) -> None:
+    done = run_pam(db, b"fake password 123456\0", pam_type="account")
+    assert done.returncode == 2 and b"PAM_TYPE=auth" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_the_database_comes_only_from_the_pam_line(db: Path) -> None:
+    ignored = run_pam(None, b"fake password 123456\0", TWOFOLD_DB=str(db))
+    assert ignored.returncode == 2 and b"--db PATH" in ignored.stderr
+    assert run_pam(db, b"fake password 123456\0").returncode == 0
+
+
+def test_an_account_without_two_factor_types_the_password_alone(db: Path) -> None:
+    assert run_pam(db, b"fake password 123456\0").returncode == 0
+    assert run_pam(db, b"fake password 123456").returncode == 0  # a missing NUL is the end all the same
+    assert run_pam(db, b"fake password\0").returncode == 1
+
+
+def test_a_pending_account_is_refused_with_the_message_on_stdout(db: Path) -> None:
+    done = run_pam(db, PASSWORD.encode() + b"\0", user="pending")
+    assert done.returncode == 3
+    assert done.stdout.decode().strip() == PENDING_MESSAGE
+
+
+def test_a_missing_database_is_for_the_system_log_not_the_client(tmp_path: Path) -> None:
+    done = run_pam(tmp_path / "none.json", b"fake password 123456\0")
+    assert done.returncode == 1
+    assert str(tmp_path).encode() not in done.stdout + done.stderr
+    assert b"cannot check sign-ins" in done.stdout
+
+
+def test_wrong_inputs_print_nothing_that_tells_them_apart(db: Path) -> None:
+    services = Services.open(Paths(db), FAST)
+    secret, _ = enrol(services, "admin1")
+    services.close()
+    wrong_code = run_pam(db, PASSWORD.encode() + b"000000\0", user="admin1")
+    wrong_password = run_pam(db, OTHER_PASSWORD.encode() + b"000000\0", user="admin1")
+    unknown = run_pam(db, PASSWORD.encode() + b"000000\0", user="nobody-here")
+    no_code = run_pam(db, PASSWORD.encode() + b"\0", user="admin1")
+    for done in (wrong_code, wrong_password, unknown, no_code):
+        assert (done.returncode, done.stdout, done.stderr) == (1, b"", b"")
+
+
+def test_the_python_module_is_printed_and_ships_in_the_package() -> None:
+    done = subprocess.run([str(TWOFOLD), "pam", "python-module"], capture_output=True, text=True)
+    assert done.returncode == 0 and Path(done.stdout.strip()) == module_path() and module_path().is_file()
+
+
+# -- the pam_twofold module through a stand-in for libpam-python's handle -------------------------
+
+
+class PamError(Exception):
+    def __init__(self, result: int) -> None:
+        self.pam_result = result
+
+
+class FakePamHandle:
+    """The parts of libpam-python's ``pamh`` the module uses; answers prompts from a list."""
+
+    PAM_SUCCESS, PAM_AUTH_ERR, PAM_SERVICE_ERR, PAM_USER_UNKNOWN, PAM_AUTHINFO_UNAVAIL = 0, 7, 3, 10, 9
+    PAM_PROMPT_ECHO_OFF, PAM_PROMPT_ECHO_ON, PAM_ERROR_MSG, PAM_TEXT_INFO = 1, 2, 3, 4
+    exception = PamError
+
+    def __init__(self, user: str, answers: list[str]) -> None:
+        self.user, self.rhost, self.tty, self.service = user, "198.51.100.4", "ssh", "sshd-test"
+        self.answers = list(answers)
+        self.shown: list[tuple[int, str]] = []
+
+    class Message:
+        def __init__(self, style: int, text: str) -> None:
+            self.msg_style, self.msg = style, text
+
+    class Response:
+        def __init__(self, resp: str | None) -> None:
+            self.resp = resp
+
+    def get_user(self, prompt: str | None) -> str:
+        return self.user
+
+    def conversation(self, message: "FakePamHandle.Message") -> "FakePamHandle.Response":
+        self.shown.append((message.msg_style, message.msg))
+        if message.msg_style in (self.PAM_PROMPT_ECHO_OFF, self.PAM_PROMPT_ECHO_ON):
+            return self.Response(self.answers.pop(0) if self.answers else "")
+        return self.Response(None)
+
+    @property
+    def prompts(self) -> list[str]:
+        return [text for style, text in self.shown if style == self.PAM_PROMPT_ECHO_OFF]
+
+
+def load_module():
+    spec = importlib.util.spec_from_file_location("pam_twofold_under_test", module_path())
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_module_asks_for_the_code_when_the_account_needs_one(db: Path) -> None:
+    services = Services.open(Paths(db), FAST)
+    secret, _ = enrol(services, "admin1")
+    step = time_step(services.ctx.now(), FAST) + 1
+    services.close()
+    module = load_module()
+    argv = ["pam_twofold.py", str(TWOFOLD), "--db", str(db), "pam"]
+    good = FakePamHandle("admin1", [PASSWORD, code_at_step(secret, step, FAST)])
+    assert module.pam_sm_authenticate(good, 0, argv) == good.PAM_SUCCESS
+    assert good.prompts == ["Password: ", "Verification code: "]
+    wrong = FakePamHandle("admin1", [OTHER_PASSWORD, "000000"])
+    assert module.pam_sm_authenticate(wrong, 0, argv) == wrong.PAM_AUTH_ERR
+    assert wrong.prompts == ["Password: ", "Verification code: "]  # asked after a wrong password too
+    plain = FakePamHandle("plain", ["fake password 123456"])
+    assert module.pam_sm_authenticate(plain, 0, argv[:-1]) == plain.PAM_SUCCESS  # "pam" is added
+    assert plain.prompts == ["Password: "]
+    pending = FakePamHandle("pending", [PASSWORD])
+    assert module.pam_sm_authenticate(pending, 0, argv) == pending.PAM_AUTH_ERR
+    assert (pending.PAM_ERROR_MSG, PENDING_MESSAGE) in pending.shown
+    assert module.pam_sm_authenticate(FakePamHandle("plain", []), 0, ["pam_twofold.py"]) == 3  # no command
+    events = json.loads(
+        subprocess.run([str(TWOFOLD), "--db", str(db), "audit", "--json", "--user", "admin1"], capture_output=True).stdout
+    )
+    assert {e.get("addr") for e in events if e.get("via") == "pam"} == {"198.51.100.4"}

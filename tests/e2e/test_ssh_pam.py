@@ -1,0 +1,227 @@
+"""SSH logins guarded by Twofold through PAM (PRODUCT §7), end to end: a real OpenSSH sshd started
+here with its own PAM service, the real ``ssh`` client, the real ``twofold`` command on the PAM line
+with the default argon2 profile, and real unix users made for the run.
+
+Both styles run every test: ``exec`` (pam_exec, one prompt: the password immediately followed by
+the code) and ``python`` (the pam_twofold module for libpam-python: "Password:" then
+"Verification code:"). Each style has its own database, so TOTP steps and counters do not mix.
+
+Needs root (a PAM service file, unix users, sshd); elsewhere the tests are skipped with the reason.
+CI sets TWOFOLD_SSH_TESTS=required, which turns a skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from account_flows import OTHER_PASSWORD, PASSWORD, add_account, enrol
+from ssh_server import OK_WORD, PAM_PYTHON, TWOFOLD, Login, SshServer, add_user, remove_user, ssh_login, why_not
+from store.otp import code_at_step, time_step
+from store.paths import Paths
+from store.policy import Policy
+from store.services import Services
+from tui.pam import PENDING_MESSAGE, module_path
+
+REASON = why_not()
+if REASON is not None and os.environ.get("TWOFOLD_SSH_TESTS") == "required":
+    pytest.fail(f"the SSH tests must run here but cannot: {REASON}", pytrace=False)
+pytestmark = pytest.mark.skipif(REASON is not None, reason=f"real sshd not possible: {REASON}")
+
+OFF_PASSWORD = "fake password 123456"
+"""Ends in six digits: a two-factor-off account's one-prompt authtok is the password alone."""
+ROLES = ("active", "pending", "locked", "off")
+POLICY = Policy()
+
+
+@pytest.fixture(scope="module")
+def unix_users() -> dict[str, str]:
+    """One unix user per role, removed (with their homes) when the module ends."""
+    tag = f"tf{os.getpid() % 1_000_000}"
+    users = {role: f"{tag}{role[0]}" for role in ROLES}
+    made = []
+    try:
+        for name in users.values():
+            add_user(name)
+            made.append(name)
+        yield users
+    finally:
+        for name in made:
+            remove_user(name)
+
+
+@dataclass
+class Site:
+    """One sshd whose PAM service asks Twofold, in one style, with its database and accounts."""
+
+    style: str
+    server: SshServer
+    db: Path
+    users: dict[str, str]
+    secrets: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    last_step: dict[str, int] = field(default_factory=dict)
+
+    def answers(self, password: str, code: str | None) -> list[str]:
+        if self.style == "exec":
+            return [password + (code or "")]
+        return [password] if code is None else [password, code]
+
+    def login(self, role: str, password: str, code: str | None = None) -> Login:
+        return ssh_login(self.server.port, self.users[role], self.answers(password, code))
+
+    def prompts(self, *, code: bool) -> list[str]:
+        return ["Password:", "Verification code:"] if self.style == "python" and code else ["Password:"]
+
+    def fresh_code(self, role: str) -> str:
+        """A code of a step later than any this account used, within the ±1 step accepted."""
+        now = time_step(time.time(), POLICY)
+        step = max(self.last_step[role] + 1, now)
+        while step > time_step(time.time(), POLICY) + 1:  # only when codes were spent ahead
+            time.sleep(0.5)
+        self.last_step[role] = step
+        return code_at_step(self.secrets[role], step, POLICY)
+
+    def current_code(self, role: str) -> str:
+        """The code of this step, as an attacker with the authenticator but not the password has."""
+        return code_at_step(self.secrets[role], time_step(time.time(), POLICY), POLICY)
+
+    def wrong_code(self, role: str) -> str:
+        now = time_step(time.time(), POLICY)
+        taken = {code_at_step(self.secrets[role], now + d, POLICY) for d in range(-2, 4)}
+        return next(c for c in (f"{n:06d}" for n in range(1_000_000)) if c not in taken)
+
+    def twofold(self, *words: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(TWOFOLD), "--db", str(self.db), *words], capture_output=True, text=True)
+
+    def events(self, role: str) -> list[dict]:
+        listed = self.twofold("audit", "--json", "--user", self.users[role])
+        assert listed.returncode == 0, listed.stderr
+        return json.loads(listed.stdout)
+
+
+def pam_auth_lines(style: str, db: Path) -> str:
+    command = f"{TWOFOLD} --db {db} pam"
+    if style == "exec":
+        return f"auth requisite pam_exec.so quiet expose_authtok stdout {command}\nauth required pam_permit.so"
+    return f"auth requisite pam_python.so {module_path()} {command}"
+
+
+@pytest.fixture(scope="module", params=["exec", "python"])
+def site(request: pytest.FixtureRequest, unix_users: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Site:
+    style = request.param
+    if style == "python" and PAM_PYTHON is None:
+        if os.environ.get("TWOFOLD_SSH_TESTS") == "required":
+            pytest.fail("libpam-python is not installed (apt-get install libpam-python)", pytrace=False)
+        pytest.skip("libpam-python is not installed (apt-get install libpam-python)")
+    work = tmp_path_factory.mktemp(f"ssh-{style}")
+    (work / "db").mkdir(mode=0o700)
+    db = work / "db" / "twofold.json"
+    server = SshServer(work / "sshd", f"sshd-twofold-test-{style}-{os.getpid()}", pam_auth_lines(style, db))
+    site = Site(style, server, db, unix_users)
+    services = Services.open(Paths(db), POLICY)
+    try:
+        for role in ROLES:
+            password = OFF_PASSWORD if role == "off" else PASSWORD
+            add_account(services, unix_users[role], two_factor=role != "off", password=password)
+        for role in ("active", "locked"):
+            site.secrets[role], site.codes[role] = enrol(services, unix_users[role])
+            site.last_step[role] = time_step(time.time(), POLICY)  # the setup used this step
+    finally:
+        services.close()
+    server.start()
+    try:
+        yield site
+    finally:
+        server.stop()
+        assert not server.pam_file.exists()
+
+
+def test_right_password_and_code_run_a_command_and_the_code_works_once(site: Site) -> None:
+    code = site.fresh_code("active")
+    first = site.login("active", PASSWORD, code)
+    assert first.ran, first
+    assert first.prompts == site.prompts(code=True)
+    replayed = site.login("active", PASSWORD, code)
+    assert not replayed.ran, replayed
+    assert "Permission denied" in replayed.output
+
+
+def test_a_wrong_code_is_refused(site: Site) -> None:
+    login = site.login("active", PASSWORD, site.wrong_code("active"))
+    assert not login.ran and "Permission denied" in login.output, login
+
+
+def test_a_wrong_password_is_refused_and_the_prompts_do_not_tell(site: Site) -> None:
+    login = site.login("active", OTHER_PASSWORD, site.current_code("active"))
+    assert not login.ran, login
+    assert login.prompts == site.prompts(code=True)  # the code is asked for all the same
+
+
+def test_a_recovery_code_works_once(site: Site) -> None:
+    code = site.codes["active"][0]
+    first = site.login("active", PASSWORD, code)
+    assert first.ran, first
+    again = site.login("active", PASSWORD, code)
+    assert not again.ran, again
+    used = [e for e in site.events("active") if e["action"] == "recovery-code-used"]
+    assert len(used) == 1 and used[0]["outcome"] == "9 left"
+
+
+def test_a_pending_account_is_refused_with_the_message(site: Site) -> None:
+    login = site.login("pending", PASSWORD)
+    assert not login.ran, login
+    assert "open the Twofold console to set up your authenticator" in login.output
+    assert PENDING_MESSAGE.split(":")[0] in login.output
+    assert login.prompts == ["Password:"]
+
+
+def test_an_account_without_two_factor_signs_in_with_the_password_alone(site: Site) -> None:
+    login = site.login("off", OFF_PASSWORD)
+    assert login.ran, login
+    assert login.prompts == ["Password:"]
+
+
+def test_the_lock_after_ten_wrong_passwords_holds_across_parallel_logins(site: Site) -> None:
+    with ThreadPoolExecutor(12) as pool:
+        logins = list(pool.map(lambda n: site.login("locked", f"wrong fake password {n}", "123456"), range(12)))
+    assert not any(login.ran for login in logins)
+    right = site.login("locked", PASSWORD, site.fresh_code("locked"))
+    assert not right.ran, right
+    assert "This account is locked for now; try again after" in right.output
+    events = [e for e in site.events("locked") if e["action"] == "sign-in"]
+    assert sum(e["outcome"] == "failed" for e in events) == 10  # the 11th and later met the lock
+    assert sum(e["outcome"] == "locked" for e in events) >= 3
+    shown = json.loads(site.twofold("user", "show", site.users["locked"], "--json").stdout)
+    assert shown["locked"] is True
+
+
+def test_the_audit_shows_pam_and_the_client_address(site: Site) -> None:
+    assert site.login("off", OFF_PASSWORD).ran
+    assert not site.login("off", OTHER_PASSWORD).ran
+    events = site.events("off")
+    signins = [e for e in events if e["action"] == "sign-in"]
+    assert [e["outcome"] for e in signins[:2]] == ["failed", "ok"]  # newest first
+    for event in signins[:2]:
+        assert event["via"] == "pam" and event["addr"] == "127.0.0.1", event
+        assert event["target"] == site.users["off"]
+    verify = site.twofold("audit", "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_nothing_reaches_the_client_that_tells_a_wrong_code_from_a_wrong_password(site: Site) -> None:
+    wrong_code = site.login("active", PASSWORD, site.wrong_code("active"))
+    wrong_password = site.login("active", OTHER_PASSWORD, site.wrong_code("active"))
+    assert not wrong_code.ran and not wrong_password.ran
+    strip = lambda login: login.output.replace(site.users["active"], "USER").split("Password:", 1)[1]  # noqa: E731
+    assert strip(wrong_code).replace("Verification code:", "") == strip(wrong_password).replace(
+        "Verification code:", ""
+    )
+    assert OK_WORD not in wrong_code.output

@@ -1,0 +1,245 @@
+"""``twofold pam``: the second factor (and password) of SSH logins through PAM (PRODUCT §7).
+
+Two callers, one sign-in:
+
+- ``pam_exec`` (one prompt): PAM's authtok arrives on stdin, NUL-terminated: the password
+  immediately followed by the 6-digit code or a recovery code as shown (``xxxx-xxxx-xxxx``).
+  Lines this command prints on stdout reach the client as PAM text messages when the PAM line
+  has pam_exec's ``stdout`` option.
+- the ``pam_twofold`` libpam-python module (two prompts), with ``--conversation``: it sends the
+  password NUL-terminated, and this command answers with lines: ``ask`` (send the verification
+  code, NUL-terminated), ``info TEXT`` and ``error TEXT`` (messages for the client). The code is
+  asked for after a wrong password too, so the prompts never tell whether a password was right.
+
+``PAM_USER``, ``PAM_RHOST``, ``PAM_TTY`` and ``PAM_TYPE`` come from the environment; the database
+only from ``--db`` on the PAM line, never from ``TWOFOLD_DB``: the environment belongs to the user
+here. Exit 0 accepts; anything else refuses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from store.errors import AccountLocked, AuthenticationFailed, TwofoldError, ValidationError
+
+from .cli import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_USAGE, Input, UsageError, policy_from, retry_after
+
+if TYPE_CHECKING:
+    from store.services import Services
+
+    from .cli import Args
+
+PENDING_MESSAGE = "Two-factor setup is pending: open the Twofold console to set up your authenticator"
+UNAVAILABLE_MESSAGE = "Twofold cannot check sign-ins right now; the system log says why"
+MODULE_FILE = "pam_twofold.py"
+MAX_FIELD = 1024
+"""Longest password or code read (PAM's own limit for a reply is 512 bytes)."""
+
+RECOVERY_TAIL = re.compile(r"[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}\Z")
+TOTP_TAIL = re.compile(r"[0-9]{6}\Z")
+
+
+def module_path() -> Path:
+    """The libpam-python module shipped in this package."""
+    return Path(__file__).resolve().with_name(MODULE_FILE)
+
+
+def split_authtok(authtok: str) -> tuple[str, str] | None:
+    """(password, code) of a one-prompt authtok of an account with an authenticator: a recovery
+    code with its dashes or six digits at the end; None when neither ends it."""
+    for tail in (RECOVERY_TAIL, TOTP_TAIL):
+        found = tail.search(authtok)
+        if found:
+            return authtok[: found.start()], found.group()
+    return None
+
+
+class Fields:
+    """NUL-terminated text fields from a byte stream (PAM's authtok, the module's replies)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def read(self) -> str:
+        data = bytearray()
+        while len(data) <= MAX_FIELD:
+            byte = self.stream.read(1)
+            if not byte or byte == b"\0":
+                break
+            data += byte
+        else:
+            raise ValidationError("the password or code is too long")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError("the password or code is not valid UTF-8") from None
+
+
+class ExecTalk:
+    """pam_exec: messages are plain lines on stdout (shown with pam_exec's ``stdout`` option)."""
+
+    asks = False
+
+    def __init__(self, fields: Fields) -> None:
+        self.fields = fields
+
+    def info(self, text: str) -> None:
+        print(one_line(text), flush=True)
+
+    error = info
+
+    def ask_code(self) -> str:  # pragma: no cover - one prompt: the code came with the password
+        raise AssertionError("pam_exec sends the code with the password")
+
+
+class ModuleTalk(ExecTalk):
+    """The pam_twofold module's line protocol (see the module docstring)."""
+
+    asks = True
+
+    def info(self, text: str) -> None:
+        print(f"info {one_line(text)}", flush=True)
+
+    def error(self, text: str) -> None:
+        print(f"error {one_line(text)}", flush=True)
+
+    def ask_code(self) -> str:
+        print("ask", flush=True)
+        return self.fields.read()
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def pam(args: Args, inp: Input) -> int:
+    if getattr(args, "action", None) == "python-module":
+        print(module_path())
+        return EXIT_OK
+    if os.environ.get("PAM_TYPE") != "auth":
+        # the account, session and password stacks are not Twofold's: refuse, quietly
+        print("twofold: pam handles PAM_TYPE=auth only (run it from pam_exec or pam_twofold)", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.db:
+        raise UsageError("pam needs --db PATH on its PAM line (the environment is not read for pam)")
+    fields = Fields(sys.stdin.buffer)
+    talk = ModuleTalk(fields) if args.conversation else ExecTalk(fields)
+    # pam_exec's ``stdout`` hands stderr to the client too: during a sign-in nothing but the
+    # messages below is printed, so a wrong code reads like a wrong password (the audit tells them apart)
+    try:
+        return sign_in(args, fields, talk)
+    except AccountLocked as exc:
+        talk.error(f"{exc}{retry_after(exc)}")
+        return EXIT_REFUSED
+    except (AuthenticationFailed, ValidationError):
+        return EXIT_REFUSED
+    except UsageError as exc:  # the PAM line
+        report(str(exc))
+        talk.error(UNAVAILABLE_MESSAGE)
+        return EXIT_USAGE
+    except TwofoldError as exc:  # the installation, not the user: for the admin's log
+        report(str(exc))
+        talk.error(UNAVAILABLE_MESSAGE)
+        return EXIT_REFUSED
+    except Exception as exc:  # never a traceback, nothing about the host for the client (nor TWOFOLD_DEBUG)
+        report(f"unexpected error ({type(exc).__name__})")
+        talk.error(UNAVAILABLE_MESSAGE)
+        return EXIT_REFUSED
+
+
+def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
+    from store.origin import Origin
+    from store.services import Services
+    from store.services.results import Method, Stage
+
+    env = os.environ
+    user = env.get("PAM_USER", "")
+    secret = fields.read()
+    services = Services.open(
+        target_of(args),
+        policy_from(args),
+        create=False,
+        origin=Origin.pam(rhost=env.get("PAM_RHOST", ""), tty=env.get("PAM_TTY", "")),
+    )
+    code: str | None = None
+    if talk.asks:
+        password = secret
+    else:
+        password, code = one_prompt_parts(services, user, secret)
+    try:
+        accepted = services.signin.password(user, password)
+    except AuthenticationFailed:
+        if talk.asks:
+            talk.ask_code()  # asked all the same: the prompts never tell a wrong password
+        raise
+    if accepted.stage is Stage.DONE:
+        return EXIT_OK
+    if accepted.stage is Stage.SETUP:
+        services.signin.discard(accepted.ticket)
+        talk.error(PENDING_MESSAGE)
+        return EXIT_PENDING
+    if talk.asks:
+        code = talk.ask_code()
+    if not code or not code.strip():
+        services.signin.discard(accepted.ticket)
+        raise AuthenticationFailed("a verification code is required for this account")
+    signed = services.signin.second_factor(accepted.ticket, code)
+    if signed.method is Method.RECOVERY:
+        left = signed.codes_left
+        plural = "code" if left == 1 else "codes"
+        warning = ": generate new ones in the Twofold console" if left <= 3 else ""
+        talk.info(f"Recovery code accepted; {left} recovery {plural} left{warning}")
+    return EXIT_OK
+
+
+def target_of(args: Args):
+    """The database the PAM line names: a file, or a PostgreSQL URL with its ``--key`` file. Never
+    ``TWOFOLD_DB`` or ``TWOFOLD_KEY`` (nor :meth:`Paths.resolve`, which reads them)."""
+    from store.paths import Paths
+    from store.storage import ServerTarget, is_server_url
+
+    if is_server_url(args.db):
+        key = getattr(args, "key", None)
+        if not key:
+            raise UsageError("pam on a PostgreSQL database needs --key PATH on its PAM line")
+        return ServerTarget(args.db, Path(key).absolute())
+    return Paths(Path(args.db).absolute())
+
+
+def one_prompt_parts(services: Services, user: str, authtok: str) -> tuple[str, str | None]:
+    """The password and the code of a one-prompt authtok. An account whose two-factor is off (or
+    pending) types the password alone; any other name, known or not, password then code. Which
+    one it is never shows: one prompt either way, and one password check."""
+    from store.accounts import TwoFactor
+
+    if two_factor_of(services, user) in (TwoFactor.OFF, TwoFactor.PENDING):
+        return authtok, None
+    parts = split_authtok(authtok)
+    return parts if parts is not None else (authtok, None)
+
+
+def two_factor_of(services: Services, user: str):
+    """The account's two-factor state on the committed store; None for a name it does not know."""
+    from store.accounts import normalise_username
+
+    try:
+        name = normalise_username(user)
+    except ValidationError:
+        return None
+    account = services.ctx.repo.get(name)
+    return None if account is None else account.two_factor
+
+
+def report(text: str) -> None:
+    """A problem of the installation, for the admin: the system log (auth facility)."""
+    try:
+        import syslog
+
+        syslog.openlog("twofold-pam", 0, syslog.LOG_AUTHPRIV)
+        syslog.syslog(syslog.LOG_ERR, one_line(text))
+    except OSError:  # pragma: no cover - no system log here
+        pass
