@@ -51,6 +51,10 @@ def unix_users() -> dict[str, str]:
         for name in users.values():
             add_user(name)
             made.append(name)
+            # no unix password: a login that goes through was let in by our PAM service, not by
+            # /etc/pam.d/sshd (pam_unix), so sshd did take its program name as the service name
+            status = subprocess.run(["passwd", "-S", name], capture_output=True, text=True).stdout.split()
+            assert status[1] == "L", status
         yield users
     finally:
         for name in made:
@@ -210,7 +214,7 @@ def test_the_audit_shows_pam_and_the_client_address(site: Site) -> None:
     signins = [e for e in events if e["action"] == "sign-in"]
     assert [e["outcome"] for e in signins[:2]] == ["failed", "ok"]  # newest first
     for event in signins[:2]:
-        assert event["via"] == "pam" and event["addr"] == "127.0.0.1", event
+        assert event["via"] == "pam" and event["addr"] == "127.0.0.1" and event["tty"] == "ssh", event
         assert event["target"] == site.users["off"]
     verify = site.twofold("audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
@@ -225,3 +229,26 @@ def test_nothing_reaches_the_client_that_tells_a_wrong_code_from_a_wrong_passwor
         "Verification code:", ""
     )
     assert OK_WORD not in wrong_code.output
+
+
+def test_pam_exec_alone_fails_in_setcred_and_pam_permit_is_what_it_needs(
+    unix_users: dict[str, str], tmp_path: Path
+) -> None:
+    """What docs/SSH.md says about the pam_permit line: without it sshd accepts the login, then
+    drops it ("pam_setcred(): Permission denied"): pam_exec answers setcred with PAM_IGNORE."""
+    (tmp_path / "db").mkdir(mode=0o700)
+    db = tmp_path / "db" / "twofold.json"
+    services = Services.open(Paths(db), POLICY)
+    try:
+        add_account(services, unix_users["off"], password=OFF_PASSWORD)
+    finally:
+        services.close()
+    line = f"auth requisite pam_exec.so quiet expose_authtok stdout {TWOFOLD} --db {db} pam"
+    server = SshServer(tmp_path / "sshd", f"sshd-twofold-test-setcred-{os.getpid()}", line).start()
+    try:
+        login = ssh_login(server.port, unix_users["off"], [OFF_PASSWORD])
+    finally:
+        server.stop()
+    assert not login.ran, login
+    log = server.log.read_text()
+    assert "Accepted keyboard-interactive/pam" in log and "pam_setcred(): Permission denied" in log

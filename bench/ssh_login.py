@@ -1,0 +1,151 @@
+"""What Twofold adds to an SSH login (issue 13; goal: no more than one argon2 verify plus 60 ms).
+
+Three sshd instances on 127.0.0.1, started here with their own PAM services (as the tests do): a
+plain password login through pam_unix, Twofold through pam_exec (one prompt: password then code)
+and Twofold through the pam_twofold module (two prompts). The same unix users log in through all
+three, in turn, with the real ``ssh`` client running ``echo``; each Twofold login uses a fresh
+TOTP code (every user has an account per database, so no step is used twice). Also measured in
+the same run: one argon2 verify with the default profile, in this process.
+
+Run as root: ``.venv/bin/python bench/ssh_login.py [--users N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests" / "e2e"), str(ROOT / "tests")]
+
+from ssh_server import PAM_PYTHON, TWOFOLD, SshServer, add_user, remove_user, ssh_login, why_not  # noqa: E402
+
+from store.otp import code_at_step, time_step  # noqa: E402
+from store.passwords import Passwords  # noqa: E402
+from store.paths import Paths  # noqa: E402
+from store.policy import Policy  # noqa: E402
+from store.services import Services  # noqa: E402
+from tui.pam import module_path  # noqa: E402
+
+PASSWORD = "fake bench password"  # fake, for the benchmark only
+POLICY = Policy()
+
+
+def enrolled_database(folder: Path, users: list[str]) -> dict[str, tuple[str, int]]:
+    """A database where every user's authenticator is set up: {user: (secret, step used)}."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from account_flows import add_account, enrol
+
+    folder.mkdir(mode=0o700)
+    services = Services.open(Paths(folder / "twofold.json"), POLICY)
+    found = {}
+    try:
+        for user in users:
+            add_account(services, user, two_factor=True, password=PASSWORD)
+            secret, _ = enrol(services, user, PASSWORD)
+            found[user] = (secret, time_step(time.time(), POLICY))
+    finally:
+        services.close()
+    return found
+
+
+def fresh_code(secret: str, used: int) -> str:
+    step = max(used + 1, time_step(time.time(), POLICY))
+    while step > time_step(time.time(), POLICY) + 1:
+        time.sleep(0.2)
+    return code_at_step(secret, step, POLICY)
+
+
+def timed(port: int, user: str, answers: list[str]) -> float:
+    start = time.perf_counter()
+    login = ssh_login(port, user, answers)
+    took = time.perf_counter() - start
+    if not login.ran:
+        raise RuntimeError(f"login of {user} on port {port} failed: {login.output[-500:]}")
+    return took
+
+
+def argon2_verify_seconds(repeat: int = 7) -> float:
+    passwords = Passwords(POLICY.argon2)
+    stored = passwords.hash(PASSWORD)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        passwords.verify(stored, PASSWORD)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=8, help="unix users, one login each per style")
+    options = parser.parse_args()
+    reason = why_not()
+    if reason is not None:
+        print(f"cannot run: {reason}", file=sys.stderr)
+        return 2
+    styles = ["exec", "python"] if PAM_PYTHON is not None else ["exec"]
+    tag = f"tfb{os.getpid() % 1_000_000}"
+    users = [f"{tag}u{n}" for n in range(options.users)]
+    servers: dict[str, SshServer] = {}
+    made: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="twofold-ssh-bench-") as tmp:
+        work = Path(tmp)
+        try:
+            for user in users:
+                add_user(user, PASSWORD)  # a unix password too, for the plain pam_unix login
+                made.append(user)
+            secrets = {style: enrolled_database(work / f"db-{style}", users) for style in styles}
+            lines = {
+                "plain": "auth required pam_unix.so",
+                "exec": f"auth requisite pam_exec.so quiet expose_authtok stdout {TWOFOLD} "
+                f"--db {work / 'db-exec' / 'twofold.json'} pam\nauth required pam_permit.so",
+                "python": f"auth requisite pam_python.so {module_path()} {TWOFOLD} "
+                f"--db {work / 'db-python' / 'twofold.json'} pam",
+            }
+            for name in ["plain", *styles]:
+                servers[name] = SshServer(work / f"sshd-{name}", f"sshd-twofold-bench-{name}-{os.getpid()}", lines[name])
+                servers[name].start()
+            times: dict[str, list[float]] = {name: [] for name in servers}
+            timed(servers["plain"].port, users[0], [PASSWORD])  # warm caches (sshd, ssh, shell)
+            for turn, user in enumerate(users):
+                order = list(servers)
+                order = order[turn % len(order) :] + order[: turn % len(order)]
+                for name in order:
+                    if name == "plain":
+                        answers = [PASSWORD]
+                    else:
+                        secret, used = secrets[name][user]
+                        code = fresh_code(secret, used)
+                        answers = [PASSWORD + code] if name == "exec" else [PASSWORD, code]
+                    times[name].append(timed(servers[name].port, user, answers))
+            argon2 = argon2_verify_seconds()
+        finally:
+            for server in servers.values():
+                server.stop()
+            for user in made:
+                remove_user(user)
+    plain = statistics.median(times["plain"])
+    print(f"ssh login with echo, median of {options.users} logins each (127.0.0.1, keyboard-interactive)")
+    print(f"  plain password (pam_unix):        {plain * 1000:7.1f} ms")
+    print(f"  one argon2 verify (default):      {argon2 * 1000:7.1f} ms   goal for the added time: <= {argon2 * 1000 + 60:.1f} ms")
+    worst = 0.0
+    for style in styles:
+        median = statistics.median(times[style])
+        added = median - plain
+        worst = max(worst, added)
+        label = "Twofold, pam_exec (one prompt):" if style == "exec" else "Twofold, pam_twofold (two prompts):"
+        print(
+            f"  {label:<34}{median * 1000:7.1f} ms   added {added * 1000:+6.1f} ms   "
+            f"ratio {median / plain:.2f}x   {'ok' if added <= argon2 + 0.060 else 'OVER GOAL'}"
+        )
+    return 0 if worst <= argon2 + 0.060 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
