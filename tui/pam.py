@@ -157,7 +157,7 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
     from store.services.results import Method, Stage
 
     env = os.environ
-    user = env.get("PAM_USER", "")
+    user = account_name(env.get("PAM_USER", ""))
     secret = fields.read()
     services = Services.open(
         target_of(args),
@@ -194,6 +194,18 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
         warning = ": generate new ones in the Twofold console" if left <= 3 else ""
         talk.info(f"Recovery code accepted; {left} recovery {plural} left{warning}")
     return EXIT_OK
+
+
+def account_name(login: str) -> str:
+    """The Twofold account a unix login name stands for: the same name, exactly. Twofold lower-cases
+    the names it is given, but unix ``Bob`` and ``bob`` are two users: a login name that is not
+    already in Twofold's form is sent on as no name at all, which signs in like an unknown name."""
+    from store.accounts import normalise_username
+
+    try:
+        return login if normalise_username(login) == login else ""
+    except ValidationError:
+        return ""
 
 
 def target_of(args: Args):

@@ -74,6 +74,12 @@ def test_an_account_without_two_factor_types_the_password_alone(db: Path) -> Non
     assert run_pam(db, b"fake password\0").returncode == 1
 
 
+def test_a_login_name_is_the_account_name_exactly(db: Path) -> None:
+    assert run_pam(db, b"fake password 123456\0", user="PLAIN").returncode == 1  # unix Bob is not bob
+    assert run_pam(db, b"fake password 123456\0", user=" plain").returncode == 1
+    assert run_pam(db, b"fake password 123456\0", user="plain").returncode == 0
+
+
 def test_a_pending_account_is_refused_with_the_message_on_stdout(db: Path) -> None:
     done = run_pam(db, PASSWORD.encode() + b"\0", user="pending")
     assert done.returncode == 3
