@@ -8,8 +8,8 @@ ends: here the file lock is held throughout), lock-free reads, and the audit log
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from collections.abc import Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from . import docfile
@@ -19,8 +19,7 @@ from .db import AUDIT_DOC, META, Database, Transaction
 from .errors import CorruptDatabase, StorageError
 
 SETTINGS = "settings"
-SETTINGS_DOC = "installation"
-"""The installation-wide settings document (the two-factor policy)."""
+"""Installation-wide settings documents by name (the two-factor requirement)."""
 TABLES = (ACCOUNTS, GHOSTS, SETTINGS)
 """The tables a copy moves, besides the audit log."""
 
@@ -54,17 +53,17 @@ class Unit:
     def put_ghost(self, tag: str, record: dict[str, Any]) -> None:
         self._tx.put(GHOSTS, tag, record)
 
+    def settings(self, name: str) -> dict[str, Any] | None:
+        """An installation-wide settings document (the two-factor requirement)."""
+        return self._tx.get(SETTINGS, name)
+
+    def put_settings(self, name: str, doc: dict[str, Any]) -> None:
+        self._tx.put(SETTINGS, name, doc)
+
     def prune_ghosts(self, older_than: float) -> None:
         for tag, doc in list(self._tx.all(GHOSTS)):
             if doc.get("seen", 0) < older_than:
                 self._tx.delete(GHOSTS, tag)
-
-    def settings(self) -> dict[str, Any] | None:
-        """The installation-wide settings document, if one was ever stored."""
-        return self._tx.get(SETTINGS, SETTINGS_DOC)
-
-    def put_settings(self, doc: dict[str, Any]) -> None:
-        self._tx.put(SETTINGS, SETTINGS_DOC, doc)
 
 
 class AccountRecords:
@@ -129,9 +128,9 @@ class TinyRepository:
     def ghost(self, tag: str) -> dict[str, Any] | None:
         return self.db.read_doc(GHOSTS, tag)
 
-    def settings(self) -> dict[str, Any] | None:
-        """The committed installation-wide settings document, if any."""
-        return self.db.read_doc(SETTINGS, SETTINGS_DOC)
+    def settings(self, name: str) -> dict[str, Any] | None:
+        """The committed settings document ``name``, read without the lock."""
+        return self.db.read_doc(SETTINGS, name)
 
     # -- the audit log, committed with the changes it describes --------------------------------
     def record(self, event: AuditEvent) -> None:

@@ -94,8 +94,9 @@ def child_main() -> None:
     print(json.dumps(outcome), flush=True)
 
 
-def _open(db: str, policy: Policy, now: float) -> Services:
-    return Services.open(Paths(Path(db)), policy, FixedClock(now))
+def _open(db, policy: Policy, now: float) -> Services:
+    """``db``: a database file's path, or any store's location (``Paths``, ``ServerTarget``)."""
+    return Services.open(Paths(Path(db)) if isinstance(db, str) else db, policy, FixedClock(now))
 
 
 def add_accounts(release, db: str, policy: Policy, now: float, prefix: str, count: int) -> list[str]:

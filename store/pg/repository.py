@@ -22,7 +22,7 @@ from ..accounts import ACCOUNTS, GHOSTS, Account
 from ..audit import AuditEvent, AuditHead, ChainReport
 from ..crypto import Keyring
 from ..errors import StorageError
-from ..repository import SETTINGS, SETTINGS_DOC
+from ..repository import SETTINGS
 from . import audit
 from .connection import ABSENT_ACCOUNT, ABSENT_GHOST, ROSTER, Connections, hold_turn, key_of, release_turn, translate
 from .records import PgRecords
@@ -90,13 +90,17 @@ class PgUnit:
             (older_than,),
         )
 
-    def settings(self) -> dict[str, Any] | None:
-        return self._locked_doc("twofold_settings", "key", SETTINGS_DOC, ABSENT_GHOST)
+    def settings(self, name: str) -> dict[str, Any] | None:
+        """Read without a row lock: every sign-in reads the two-factor requirement, and locking
+        it would make sign-ins on every host queue behind each other. A document is replaced
+        whole, so two changes at one moment leave the later one (both are audited)."""
+        row = self._conn.execute("SELECT doc FROM twofold_settings WHERE key = %s", (name,)).fetchone()
+        return None if row is None else row[0]
 
-    def put_settings(self, doc: dict[str, Any]) -> None:
+    def put_settings(self, name: str, doc: dict[str, Any]) -> None:
         self._conn.execute(
             "INSERT INTO twofold_settings (key, doc) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET doc = EXCLUDED.doc",
-            (SETTINGS_DOC, Jsonb(doc)),
+            (name, Jsonb(doc)),
         )
 
 
@@ -214,8 +218,8 @@ class PgRepository:
     def ghost(self, tag: str) -> dict[str, Any] | None:
         return self._doc("SELECT doc FROM twofold_ghosts WHERE tag = %s", tag)
 
-    def settings(self) -> dict[str, Any] | None:
-        return self._doc("SELECT doc FROM twofold_settings WHERE key = %s", SETTINGS_DOC)
+    def settings(self, name: str) -> dict[str, Any] | None:
+        return self._doc("SELECT doc FROM twofold_settings WHERE key = %s", name)
 
     def records(self, contains: str = "") -> PgRecords:
         return PgRecords(self._conns, contains)

@@ -16,6 +16,7 @@ from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 
+STORES = ("tiny", "pg")
 POLICY = Policy(argon2=FAST_ARGON2)
 WRONG = "not the password at all"
 
@@ -27,8 +28,8 @@ def race(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., list[list[st
 
 
 @pytest.fixture
-def shared(paths: Paths, clock: FixedClock) -> Services:
-    services = Services.open(paths, POLICY, clock)
+def shared(location, clock: FixedClock) -> Services:
+    services = Services.open(location, POLICY, clock)
     add_account(services, "root", manager=True)
     add_account(services, "alice")
     yield services
@@ -41,8 +42,8 @@ def sign_in_events(services: Services, name: str) -> list[str]:
     return [e.outcome for e in reversed(newest_first) if e.action == "sign-in"]
 
 
-def test_fifty_parallel_wrong_passwords_evaluate_ten(shared: Services, paths: Paths, clock: FixedClock, race) -> None:
-    jobs = [(str(paths.db), POLICY, clock.now(), "alice", WRONG) for _ in range(50)]
+def test_fifty_parallel_wrong_passwords_evaluate_ten(shared: Services, location, clock: FixedClock, race) -> None:
+    jobs = [(location, POLICY, clock.now(), "alice", WRONG) for _ in range(50)]
     outcomes = Counter(result[0] for result in race(try_password, jobs))
     # Nine are told "wrong", the tenth's failure locks (it is told so), the other forty find the lock.
     assert outcomes == {"wrong": 9, "locked": 41}
@@ -55,10 +56,10 @@ def test_fifty_parallel_wrong_passwords_evaluate_ten(shared: Services, paths: Pa
 
 @pytest.mark.parametrize("round_", range(3))
 def test_the_right_password_in_a_burst_of_wrong_ones_never_beats_the_lock(
-    shared: Services, paths: Paths, clock: FixedClock, race, round_: int
+    shared: Services, location, clock: FixedClock, race, round_: int
 ) -> None:
-    jobs = [(str(paths.db), POLICY, clock.now(), "alice", WRONG) for _ in range(40)]
-    jobs.insert(13 * round_ + 5, (str(paths.db), POLICY, clock.now(), "alice", PASSWORD))
+    jobs = [(location, POLICY, clock.now(), "alice", WRONG) for _ in range(40)]
+    jobs.insert(13 * round_ + 5, (location, POLICY, clock.now(), "alice", PASSWORD))
     results = race(try_password, jobs)
     right = results[13 * round_ + 5]
     history = sign_in_events(shared, "alice")
@@ -86,12 +87,12 @@ def fail_sequentially(services: Services, name: str, times: int) -> None:
 
 @pytest.mark.parametrize("parallel", [3, 12])
 def test_unknown_names_answer_exactly_as_known_ones_in_parallel(
-    shared: Services, paths: Paths, clock: FixedClock, race, parallel: int
+    shared: Services, location, clock: FixedClock, race, parallel: int
 ) -> None:
     answers = {}
     for name in ("alice", "nobody"):
         fail_sequentially(shared, name, 9)
-        jobs = [(str(paths.db), POLICY, clock.now(), name, WRONG) for _ in range(parallel)]
+        jobs = [(location, POLICY, clock.now(), name, WRONG) for _ in range(parallel)]
         answers[name] = sorted(tuple(r) for r in race(try_password, jobs))
         with pytest.raises(AccountLocked) as later:  # and sequentially afterwards
             shared.signin.password(name, WRONG)
