@@ -61,6 +61,10 @@ class Account(NamedTuple):
     locked_until: float | None = None
     locked_for_good: bool = False
     last_sign_in: float | None = None
+    due_since: float | None = None
+    """When the grace clock of a required 2FA setup started (PRODUCT §6); None when not counting."""
+    notices_seen: int = 0
+    """Audit events up to this number were acknowledged by the account's owner (notices)."""
 
     def __repr__(self) -> str:  # never print hashes or secrets
         return f"Account({self.username!r}, two_factor={self.two_factor.value})"
@@ -95,6 +99,8 @@ class Account(NamedTuple):
             "until": self.locked_until,
             "perm_lock": self.locked_for_good,
             "last": self.last_sign_in,
+            "due": self.due_since,
+            "ack": self.notices_seen,
         }
         return {k: v for k, v in doc.items() if k in _ALWAYS or v not in (None, 0, False, [])}
 
@@ -126,4 +132,6 @@ class Account(NamedTuple):
             locked_until=doc.get("until"),
             locked_for_good=doc.get("perm_lock", False),
             last_sign_in=doc.get("last"),
+            due_since=doc.get("due"),
+            notices_seen=doc.get("ack", 0),
         )

@@ -29,19 +29,30 @@ from .guard import open_checked
 GENESIS = "0" * 64
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True, allow_nan=False)
 FIELDS = ("time", "actor", "action", "target", "outcome")
+OPTIONAL = ("via", "unix", "addr", "tty", "reason")
 
 
 class AuditEvent(NamedTuple):
-    """One security event."""
+    """One security event, and where it came from (see :class:`store.origin.Origin`)."""
 
     time: float
     actor: str
     action: str
     target: str
     outcome: str
+    via: str = ""
+    """``console``, ``cli`` or ``pam``."""
+    unix: str = ""
+    addr: str = ""
+    """The SSH client's address, when there is one."""
+    tty: str = ""
+    reason: str = ""
+    """What an administrator gave as the reason for a change to someone else's account."""
 
     def payload(self) -> bytes:
-        return _ENCODER.encode(self._asdict()).encode("ascii")
+        # Empty optional fields are left out, so lines written before they existed verify as before.
+        data = {k: v for k, v in self._asdict().items() if k in FIELDS or v}
+        return _ENCODER.encode(data).encode("ascii")
 
 
 class AuditHead(NamedTuple):
@@ -161,7 +172,8 @@ class AuditLog:
         for _, line, _ in self._lines(head.size):
             try:
                 record = orjson.loads(line)
-                yield AuditEvent(**{k: record[k] for k in FIELDS})
+                extra = {k: record[k] for k in OPTIONAL if isinstance(record.get(k), str)}
+                yield AuditEvent(**{k: record[k] for k in FIELDS}, **extra)
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 continue
 

@@ -11,6 +11,7 @@ from .errors import StorageError, TwofoldError
 from .guard import check_folder, check_path
 from .paths import Paths
 from .policy import Policy
+from .storage import ServerTarget
 
 
 class Finding(NamedTuple):
@@ -18,8 +19,11 @@ class Finding(NamedTuple):
     text: str
 
 
-def checkup(paths: Paths, policy: Policy) -> Iterator[Finding]:
+def checkup(paths: "Paths | ServerTarget", policy: Policy) -> Iterator[Finding]:
     """Each finding as it is made; nothing is created, repaired or changed."""
+    if isinstance(paths, ServerTarget):
+        yield from _server(paths, policy)
+        return
     try:
         check_folder(paths.folder)
         yield Finding(True, f"folder {paths.folder}: yours, closed to other users' writes (and every folder above it)")
@@ -47,6 +51,27 @@ def checkup(paths: Paths, policy: Policy) -> Iterator[Finding]:
             yield Finding(False, f"{what} {path}: missing")
     if not present["database"]:
         return
+    yield from _opened(paths, policy)
+
+
+def _server(target: ServerTarget, policy: Policy) -> Iterator[Finding]:
+    if target.key is None:
+        yield Finding(False, f"database {target.shown}: no key file given (--key PATH or TWOFOLD_KEY)")
+        return
+    try:
+        if not check_path(target.key, "key file", private=True):
+            yield Finding(False, f"key file {target.key}: missing")
+            return
+        mode = stat.S_IMODE(os.lstat(target.key).st_mode)
+        closed = mode & 0o077 == 0
+        yield Finding(closed, f"key file {target.key}: yours, mode {mode:04o}" + ("" if closed else f" (should be 0600: run `chmod 600 {target.key}`)"))
+    except StorageError as exc:
+        yield Finding(False, str(exc))
+        return
+    yield from _opened(target, policy)
+
+
+def _opened(paths, policy: Policy) -> Iterator[Finding]:
     from .services import Services
 
     try:
@@ -63,32 +88,32 @@ def checkup(paths: Paths, policy: Policy) -> Iterator[Finding]:
 def _contents(services) -> Iterator[Finding]:
     from .accounts import ACCOUNTS, GHOSTS, Account
 
-    db = services.ctx.repo.db
+    repo = services.ctx.repo
     try:
-        tables = db.decoded()
+        accounts = list(repo.documents(ACCOUNTS))
+        ghosts = [doc for _, doc in repo.documents(GHOSTS)]
     except StorageError as exc:
         yield Finding(False, str(exc))
         return
     damaged = []
-    for name, doc in tables.get(ACCOUNTS, {}).items():
+    for name, doc in accounts:
         try:
             Account.from_doc(name, doc)
         except StorageError:
             damaged.append(name)
     if damaged:
         listed = ", ".join(repr(n[:40]) for n in damaged[:5]) + (" ..." if len(damaged) > 5 else "")
-        yield Finding(False, f"database {db.paths.db}: {len(damaged)} damaged account records ({listed})")
+        yield Finding(False, f"database {repo.location}: {len(damaged)} damaged account records ({listed})")
     else:
-        accounts = len(tables.get(ACCOUNTS, {}))
-        yield Finding(True, f"database {db.paths.db}: schema and key match; every line parses; {accounts} {'account' if accounts == 1 else 'accounts'}")
-    ghosts = tables.get(GHOSTS, {})
-    if any(not isinstance(g.get("pwf", 0), int) for g in ghosts.values()):
-        yield Finding(False, f"database {db.paths.db}: damaged throttle records of unknown names")
-    log = services.ctx.audit_log
-    report = log.verify(services.ctx.repo.audit_head(log))
+        count = len(accounts)
+        yield Finding(True, f"database {repo.location}: schema and key match; every record parses; {count} {'account' if count == 1 else 'accounts'}")
+    if any(not isinstance(g.get("pwf", 0), int) for g in ghosts):
+        yield Finding(False, f"database {repo.location}: damaged throttle records of unknown names")
+    where = services.ctx.repo.audit_location
+    report = services.ctx.repo.verify_audit()
     if report.ok:
         extra = f"; {report.uncommitted} bytes of a change that never committed follow (dropped at the next write)" if report.uncommitted else ""
-        yield Finding(True, f"audit log {log.path}: chain intact, {report.events} events, ends where the database says{extra}")
+        yield Finding(True, f"audit log {where}: chain intact, {report.events} events, ends where the database says{extra}")
     else:
-        where = f" at line {report.bad_line}" if report.bad_line else ""
-        yield Finding(False, f"audit log {log.path}: chain broken{where}: {report.reason}")
+        at = f" at line {report.bad_line}" if report.bad_line else ""
+        yield Finding(False, f"audit log {where}: chain broken{at}: {report.reason}")

@@ -20,16 +20,31 @@ def auth(args: Args, inp: Input) -> int:
     services = open_services(args)
     result = services.signin.password(args.name, inp.line("Password: "))
     if result.stage is Stage.DONE:
+        if getattr(args, "notices", False):
+            print_notices(services, result.session, result.setup_deadline)
         print("accepted")
         return EXIT_OK
     if result.stage is Stage.SETUP:
         services.signin.discard(result.ticket)
-        print("two-factor setup pending: sign in to the console to set up the authenticator", file=sys.stderr)
+        print("two-factor setup pending: open the Twofold console to set up your authenticator", file=sys.stderr)
         return EXIT_PENDING
     code = inp.line("Code (authenticator or recovery code): ")
     if not code.strip():
         raise AuthenticationFailed("a code is required for this account")
     signed = services.signin.second_factor(result.ticket, code)
+    if getattr(args, "notices", False):
+        print_notices(services, signed.session, None)
     note = f" ({signed.codes_left} recovery codes left)" if signed.method.value == "recovery" else ""
     print(f"accepted{note}")
     return EXIT_OK
+
+
+def print_notices(services, session, deadline: float | None) -> None:
+    """Security notices (PRODUCT §6) on stderr, one per line; printing them does not acknowledge."""
+    from store.requirement import time_left
+
+    if deadline is not None:
+        left = time_left(deadline - services.ctx.now())
+        print(f"notice: two-factor authentication is required: set it up in the console within {left}", file=sys.stderr)
+    for notice in services.notices.for_session(session):
+        print(f"notice: {notice.text}", file=sys.stderr)

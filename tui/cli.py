@@ -18,7 +18,6 @@ from store.errors import (
     TwofoldError,
     ValidationError,
 )
-from store.paths import Paths
 from store.policy import Policy
 
 if TYPE_CHECKING:
@@ -43,10 +42,14 @@ HANDLERS = {
     "auth": "auth:auth",
     "audit": "commands:audit",
     "doctor": "commands:doctor",
+    "policy": "commands:policy",
     "pam": "pam:pam",
+    "db": "dbcopy:db",
 }
-GLOBAL_OPTIONS = {"--db": "db", "--issuer": "issuer", "--idle-timeout": "idle_timeout"}
-DEFAULTS = {"db": None, "issuer": "Twofold", "idle_timeout": 15.0}
+GLOBAL_OPTIONS = {"--db": "db", "--key": "key", "--issuer": "issuer", "--idle-timeout": "idle_timeout"}
+DEFAULTS = {"db": None, "key": None, "issuer": "Twofold", "idle_timeout": 15.0}
+AFTER_COMMAND = ("--db", "--key")
+"""Options a subcommand accepts after its name too (``twofold auth NAME --db X``)."""
 
 
 def handler_of(command: str) -> Callable[..., int]:
@@ -59,6 +62,12 @@ def parse(argv: list[str]) -> Args:
     quick = quick_reading(argv)
     if quick is not None:
         return quick
+    if "pam" in argv:  # the PAM line runs at every SSH login: read without argparse too
+        from .pam import pam_reading
+
+        quick = pam_reading(argv)
+        if quick is not None:
+            return quick
     from .parser import build_parser  # argparse: about 8 ms to load and build
 
     return build_parser(argv).parse_args(argv)
@@ -75,7 +84,7 @@ def quick_reading(argv: list[str]) -> SimpleNamespace | None:
     seen_auth = False
     for word in words:
         option, equals, value = word.partition("=")
-        if option in GLOBAL_OPTIONS and (not seen_auth or option == "--db"):
+        if option in GLOBAL_OPTIONS and (not seen_auth or option in AFTER_COMMAND):
             if not equals:
                 value = next(words, None)
                 if value is None or value.startswith("-"):
@@ -98,7 +107,7 @@ def quick_reading(argv: list[str]) -> SimpleNamespace | None:
         return SimpleNamespace(command=None, **values)
     if name is None:
         return None
-    return SimpleNamespace(command="auth", name=name, **values)
+    return SimpleNamespace(command="auth", name=name, notices=False, **values)
 
 
 class Input:
@@ -117,6 +126,14 @@ class Input:
         except UnicodeDecodeError:
             raise ValidationError("standard input is not valid text in the terminal's encoding") from None
         return text.removesuffix("\n").removesuffix("\r")  # LF or CRLF line endings
+
+    def confirm(self, prompt: str) -> bool:
+        """A yes/no question on the terminal; anything but y/yes is no."""
+        try:
+            answer = input(prompt)
+        except EOFError:
+            return False
+        return answer.strip().lower() in ("y", "yes")
 
     def new_password(self) -> str:
         first = self.line("New password: ")
@@ -141,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command is None:
             return open_console(args)
+        if args.command in ("user", "audit", "policy"):
+            import signal
+
+            # A reader that goes away (`twofold user list | head -1`) ends the output quietly, as
+            # with other tools, instead of an error about a broken pipe.
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return handler_of(args.command)(args, Input())
     except UsageError as exc:
         print(f"twofold: {exc}", file=sys.stderr)
@@ -209,11 +232,22 @@ def without_textual_developer_switches() -> None:
             os.environ.pop(name, None)
 
 
+def where(args: Args):
+    """The installation ``--db`` (or ``TWOFOLD_DB``) names: a file, or a PostgreSQL URL with the
+    key file from ``--key`` (or ``TWOFOLD_KEY``)."""
+    from store.storage import locate
+
+    return locate(args.db, getattr(args, "key", None))
+
+
 def open_services(args: Args, *, create: bool = False, readonly: bool = False) -> Services:
     """The services on ``--db``; only ``create`` makes a new installation where none is."""
+    from store.origin import CLI, Origin
     from store.services import Services
 
-    return Services.open(Paths.resolve(args.db), policy_from(args), create=create, readonly=readonly)
+    return Services.open(
+        where(args), policy_from(args), create=create, readonly=readonly, origin=Origin.here(CLI)
+    )
 
 
 def open_console(args: Args) -> int:
@@ -221,7 +255,7 @@ def open_console(args: Args) -> int:
 
     without_textual_developer_switches()
 
-    services = Services.open(Paths.resolve(args.db), policy_from(args))
+    services = Services.open(where(args), policy_from(args))
     from .app import TwofoldApp
 
     app = TwofoldApp(services)

@@ -19,6 +19,7 @@ from .cli import (
     UsageError,
     open_services,
     policy_from,
+    where,
     unix_actor,
 )
 
@@ -69,20 +70,24 @@ def user(args: Args, inp: Input) -> int:
         view = admin.show(me, args.name)
         _print_json(view.to_json()) if args.json else print(_describe(view))
     elif args.action == "passwd":
-        admin.set_password(me, args.name, inp.new_password())
+        admin.set_password(me, args.name, inp.new_password(), reason=args.reason)
         print(f"password of {args.name.lower()} changed")
     elif args.action == "2fa":
         if args.state == "reset":
-            view = admin.reset_authenticator(me, args.name)
+            view = admin.reset_authenticator(me, args.name, reason=args.reason)
         else:
-            view = admin.switch_two_factor(me, args.name, args.state == "on")
+            view = admin.switch_two_factor(me, args.name, args.state == "on", reason=args.reason)
         print(f"two-factor of {view.username}: {view.two_factor.value}")
     elif args.action == "unlock":
-        view = admin.unlock(me, args.name)
+        view = admin.unlock(me, args.name, reason=args.reason)
         print(f"unlocked {view.username}")
     elif args.action == "delete":
-        admin.delete(me, args.name)
-        print(f"deleted {args.name.lower()}")
+        view = admin.show(me, args.name)
+        if inp.interactive and not args.yes and not inp.confirm(f"Delete account {view.username}? [y/N] "):
+            print("nothing deleted", file=sys.stderr)
+            return EXIT_REFUSED
+        admin.delete(me, view.username)
+        print(f"deleted {view.username}")
     return EXIT_OK
 
 
@@ -94,7 +99,7 @@ def audit(args: Args, inp: Input) -> int:
         if report.ok:
             print(f"audit chain intact: {report.events} {'event' if report.events == 1 else 'events'}")
             return EXIT_OK
-        where = services.ctx.audit_log.path
+        where = services.ctx.repo.audit_location
         at = f" at line {report.bad_line}" if report.bad_line else ""
         print(f"twofold: audit chain broken{at} of {where}: {report.reason}", file=sys.stderr)
         return EXIT_REFUSED
@@ -102,18 +107,48 @@ def audit(args: Args, inp: Input) -> int:
         raise UsageError("--limit must be 0 or more")
     events = services.audit.events(me, user=args.user, limit=args.limit)
     if args.json:
-        _print_json([{"time": iso(e.time), "actor": e.actor, "action": e.action, "target": e.target, "outcome": e.outcome} for e in events])
+        _print_json([_event_json(e) for e in events])
     else:
         for e in events:
             print(f"{iso(e.time)}  {e.actor:<20} {e.action:<20} {e.target:<20} {e.outcome}")
     return EXIT_OK
 
 
+def policy(args: Args, inp: Input) -> int:
+    """``policy show`` and ``policy require WHO --grace HOURS`` (PRODUCT §6)."""
+    services = open_services(args)
+    me = SystemActor(unix_actor())
+    if args.action == "require":
+        view = services.compliance.require(me, args.who, args.grace)
+    else:
+        view = services.compliance.show(me)
+    if getattr(args, "json", False):
+        _print_json(view.to_json())
+    else:
+        print(view.requirement.describe())
+        print(f"due: {_accounts(view.due)} within the grace period; overdue: {_accounts(view.overdue)}")
+    return EXIT_OK
+
+
+def _accounts(n: int) -> str:
+    return "1 account" if n == 1 else f"{n} accounts"
+
+
+def _event_json(event) -> dict[str, object]:
+    """time, actor, action, target, outcome, then where it came from and any reason (when known)."""
+    data: dict[str, object] = {"time": iso(event.time)}
+    for key in ("actor", "action", "target", "outcome", "via", "unix", "addr", "tty", "reason"):
+        value = getattr(event, key)
+        if value or key in ("actor", "action", "target", "outcome"):
+            data[key] = value
+    return data
+
+
 def doctor(args: Args, inp: Input) -> int:
     from store.checkup import checkup
 
     problems = 0
-    for finding in checkup(Paths.resolve(args.db), policy_from(args)):
+    for finding in checkup(where(args), policy_from(args)):
         problems += not finding.ok
         print(f"[{'ok' if finding.ok else 'FAIL'}] {finding.text}")
     return EXIT_OK if problems == 0 else EXIT_REFUSED

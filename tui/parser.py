@@ -23,6 +23,7 @@ class _SubParser(Parser):
         super().__init__(*args, **kwargs)
         if kwargs.get("add_help", True) and "--db" not in self._option_string_actions:
             self.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+            self.add_argument("--key", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -30,7 +31,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     costs about 0.3 ms per argument. Every subcommand is there by name, for help and for a
     mistyped one (which argparse answers with the list)."""
     parser = Parser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
-    parser.add_argument("--db", metavar="PATH", help="database file (default: per-user data folder; or $TWOFOLD_DB)")
+    parser.add_argument(
+        "--db", metavar="PATH", help="database file or postgresql:// URL (default: per-user data folder; or $TWOFOLD_DB)"
+    )
+    parser.add_argument("--key", metavar="PATH", help="key file of a PostgreSQL database (or $TWOFOLD_KEY)")
     parser.add_argument(
         "--issuer", metavar="NAME", default=DEFAULTS["issuer"], help="issuer shown in authenticator apps"
     )
@@ -60,16 +64,41 @@ def _user_arguments(parser: argparse.ArgumentParser) -> None:
     show = user.add_parser("show", help="show one account")
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
-    user.add_parser("passwd", help="set an account's password").add_argument("name")
+    passwd = user.add_parser("passwd", help="set an account's password")
+    passwd.add_argument("name")
     tfa = user.add_parser("2fa", help="switch two-factor on, off, or reset the authenticator")
     tfa.add_argument("name")
     tfa.add_argument("state", choices=["on", "off", "reset"])
-    user.add_parser("unlock", help="clear an account's lock").add_argument("name")
-    user.add_parser("delete", help="delete an account").add_argument("name")
+    unlock = user.add_parser("unlock", help="clear an account's lock")
+    unlock.add_argument("name")
+    for changing in (passwd, tfa, unlock):
+        changing.add_argument("--reason", metavar="TEXT", help="why (recorded, and shown to the account's owner)")
+    delete = user.add_parser("delete", help="delete an account (asks first on a terminal)")
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="do not ask")
 
 
 def _auth_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name")
+    parser.add_argument("--notices", action="store_true", help="print security notices to stderr")
+
+
+def _policy_arguments(parser: argparse.ArgumentParser) -> None:
+    policy = parser.add_subparsers(dest="action", metavar="ACTION", required=True, prog="twofold policy")
+    show = policy.add_parser("show", help="who must use 2FA, the grace period, and who is due")
+    show.add_argument("--json", action="store_true")
+    require = policy.add_parser("require", help="require 2FA of nobody, admins (UserManagement) or everyone")
+    require.add_argument("who", choices=["nobody", "admins", "everyone"])
+    require.add_argument("--grace", metavar="HOURS", type=int, default=0, help="hours to set it up (0 = at the next sign-in)")
+
+
+def _db_arguments(parser: argparse.ArgumentParser) -> None:
+    db = parser.add_subparsers(dest="action", metavar="ACTION", required=True, prog="twofold db")
+    copy = db.add_parser("copy", help="copy everything to a new database (file or postgresql:// URL) and verify it")
+    copy.add_argument("--to", metavar="PATH|URL", required=True, help="where the copy goes (must not exist yet)")
+    copy.add_argument(
+        "--to-key", metavar="PATH", help="key file of the copy (default: beside a file; the source's for a server)"
+    )
 
 
 def _audit_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +123,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "auth": ("check a sign-in: password on line 1, code on line 2 of stdin", _auth_arguments),
     "audit": ("show the audit log, newest first", _audit_arguments),
     "doctor": ("check files, permissions, key, schema and audit chain", lambda parser: None),
+    "policy": ("the two-factor requirement: show, or require it of nobody, admins or everyone", _policy_arguments),
+    "db": ("copy the installation to another store (file or PostgreSQL), verified", _db_arguments),
     "pam": ("SSH logins through PAM: run from pam_exec or the pam_twofold module (docs/SSH.md)", _pam_arguments),
 }
 assert set(COMMANDS) == set(HANDLERS)

@@ -19,6 +19,8 @@ from .results import Session, SessionBook
 if TYPE_CHECKING:
     from .admin import UserAdmin
     from .auditview import AuditReader
+    from .compliance import Compliance
+    from .notices import Notices
     from .enrolment import Setup
     from .own import OwnAccount
     from .signin import SignIn
@@ -88,6 +90,18 @@ class Services:
         from .admin import UserAdmin
 
         return UserAdmin(self.ctx)
+
+    @cached_property
+    def compliance(self) -> "Compliance":
+        from .compliance import Compliance
+
+        return Compliance(self.ctx)
+
+    @cached_property
+    def notices(self) -> "Notices":
+        from .notices import Notices
+
+        return Notices(self.ctx)
 
     @cached_property
     def audit(self) -> "AuditReader":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from ..accounts import USER_MANAGEMENT, Account, TwoFactor, normalise_permissions, normalise_username
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotFound, ValidationError
 from ..passwords import check_new_password
 from ..recovery import new_codes, normalise_code
 from ..repository import Unit
@@ -30,7 +31,7 @@ class UserAdmin:
     def listing(self, caller: Caller) -> AccountListing:
         """Every account's name now, with each view made when it is asked for (a table's rows)."""
         self.ctx.require_manager_now(caller)
-        return AccountListing(self.ctx.repo.records(), self.ctx.now())
+        return AccountListing(self.ctx.repo.records(), self.ctx.now(), self.ctx.requirement())
 
     def show(self, caller: Caller, username: str) -> AccountView:
         self.ctx.require_manager_now(caller)
@@ -38,7 +39,7 @@ class UserAdmin:
         account = self.ctx.repo.get(name)
         if account is None:
             raise NotFound(f"no account named {name!r}")
-        return AccountView.of(account, self.ctx.now())
+        return self.ctx.view(account)
 
     def create(
         self, caller: Caller, username: str, password: str, permissions: Iterable[str] = (), two_factor: bool = False
@@ -53,7 +54,7 @@ class UserAdmin:
         with self.ctx.repo.transaction() as unit:
             self.ctx.require_manager(unit, caller)
             account = self._insert(unit, caller.actor, name, password_hash, perms, two_factor)
-        return AccountView.of(account, self.ctx.now())
+        return self.ctx.view(account)
 
     def create_first(self, username: str, password: str) -> AccountView:
         """First run: the very first account, holding UserManagement. Refused once any account exists."""
@@ -64,7 +65,7 @@ class UserAdmin:
             if unit.count():
                 raise Conflict("an administrator already exists; sign in instead")
             account = self._insert(unit, "first-run", name, password_hash, (USER_MANAGEMENT,), False)
-        return AccountView.of(account, self.ctx.now())
+        return self.ctx.view(account)
 
     def _insert(self, unit: Unit, actor: str, name: str, pw_hash: str, perms: tuple[str, ...], tf: bool) -> Account:
         if unit.get(name) is not None:
@@ -76,6 +77,8 @@ class UserAdmin:
             permissions=perms,
             two_factor=TwoFactor.PENDING if tf else TwoFactor.OFF,
         )
+        if not tf and self.ctx.requirement(unit).applies_to(account):
+            account = account.evolve(due_since=account.created)  # the grace clock starts at creation
         unit.put(account)
         self.ctx.audit(actor, "account-created", name)
         if perms:
@@ -84,19 +87,28 @@ class UserAdmin:
             self.ctx.audit(actor, "2fa-on", name)
         return account
 
-    def _change(self, caller: Caller, username: str, action: str, change) -> AccountView:
+    def _change(self, caller: Caller, username: str, action: str, change, reason: str | None = None) -> AccountView:
         self.ctx.require_manager_now(caller)
         name = normalise_username(username)
+        why = check_reason(reason)
         with self.ctx.repo.transaction() as unit:
             self.ctx.require_manager(unit, caller)
             account = self.ctx.require(unit, name)
             updated = change(unit, account)
             if updated is not None:
+                updated = self._due_clock(unit, updated)
                 unit.put(updated)
                 outcome = ",".join(updated.permissions) or "none" if action == "permissions-changed" else "ok"
-                self.ctx.audit(caller.actor, action, name, outcome)
+                self.ctx.audit(caller.actor, action, name, outcome, reason=why)
                 account = updated
-        return AccountView.of(account, self.ctx.now())
+            return self.ctx.view(account, unit)
+
+    def _due_clock(self, unit: Unit, account: Account) -> Account:
+        """A change that makes 2FA required of an account (a permission) does not start its grace
+        clock (the next sign-in does); one that makes it no longer required stops it."""
+        if account.due_since is not None and not self.ctx.requirement(unit).applies_to(account):
+            return account.evolve(due_since=None)
+        return account
 
     def _not_own(self, caller: Caller, username: str) -> None:
         """Sensitive changes to one's own account go through Account settings, which ask for the
@@ -104,34 +116,28 @@ class UserAdmin:
         if not isinstance(caller, SystemActor) and normalise_username(username) == getattr(caller, "username", None):
             raise Conflict("change your own account in Account settings (it asks for your password)")
 
-    def switch_two_factor(self, caller: Caller, username: str, on: bool) -> AccountView:
-        if not on:
-            self._not_own(caller, username)
+    def switch_two_factor(self, caller: Caller, username: str, on: bool, reason: str | None = None) -> AccountView:
+        """2FA on (``pending``: setup at the next sign-in) or off. Switching someone's 2FA off
+        takes a ``reason``, recorded and shown to the owner at their next sign-in."""
         if on:
-            change = lambda _u, a: a.evolve(two_factor=TwoFactor.PENDING) if a.two_factor is TwoFactor.OFF else None
-            return self._change(caller, username, "2fa-on", change)
-        off = lambda _u, a: (
-            a.evolve(two_factor=TwoFactor.OFF, secret=None, last_step=None, code_hashes=())
-            if a.two_factor is not TwoFactor.OFF
-            else None
-        )
-        return self._change(caller, username, "2fa-off", off)
-
-    def reset_authenticator(self, caller: Caller, username: str) -> AccountView:
+            return self._change(caller, username, "2fa-on", _switched_on)
         self._not_own(caller, username)
-        reset = lambda _u, a: a.evolve(two_factor=TwoFactor.PENDING, secret=None, last_step=None, code_hashes=())
-        return self._change(caller, username, "2fa-reset", reset)
+        return self._change(caller, username, "2fa-off", _switched_off, reason)
 
-    def unlock(self, caller: Caller, username: str) -> AccountView:
-        return self._change(caller, username, "account-unlocked", lambda _u, a: unlocked(a))
+    def reset_authenticator(self, caller: Caller, username: str, reason: str | None = None) -> AccountView:
+        self._not_own(caller, username)
+        return self._change(caller, username, "2fa-reset", _reset, reason)
 
-    def set_password(self, caller: Caller, username: str, password: str) -> AccountView:
+    def unlock(self, caller: Caller, username: str, reason: str | None = None) -> AccountView:
+        return self._change(caller, username, "account-unlocked", lambda _u, a: unlocked(a), reason)
+
+    def set_password(self, caller: Caller, username: str, password: str, reason: str | None = None) -> AccountView:
         self.ctx.require_manager_now(caller)
         name = normalise_username(username)
         self._not_own(caller, name)
         check_new_password(password, name, self.ctx.policy)
         new_hash = self.ctx.passwords.hash(password)
-        return self._change(caller, name, "password-changed", lambda _u, a: a.evolve(password_hash=new_hash))
+        return self._change(caller, name, "password-changed", lambda _u, a: a.evolve(password_hash=new_hash), reason)
 
     def set_permissions(self, caller: Caller, username: str, permissions: Iterable[str]) -> AccountView:
         self.ctx.require_manager_now(caller)
@@ -146,7 +152,7 @@ class UserAdmin:
 
         return self._change(caller, username, "permissions-changed", change)
 
-    def generate_codes(self, caller: Caller, username: str) -> IssuedCodes:
+    def generate_codes(self, caller: Caller, username: str, reason: str | None = None) -> IssuedCodes:
         self.ctx.require_manager_now(caller)
         self._not_own(caller, username)
         codes = new_codes(self.ctx.policy)
@@ -157,7 +163,7 @@ class UserAdmin:
                 raise Conflict(f"{account.username} has no active authenticator; recovery codes need one")
             return account.evolve(code_hashes=hashes)
 
-        view = self._change(caller, username, "codes-generated", change)
+        view = self._change(caller, username, "codes-generated", change, reason)
         return IssuedCodes(view.username, tuple(codes))
 
     def delete(self, caller: Caller, username: str) -> None:
@@ -178,4 +184,33 @@ class UserAdmin:
             raise Conflict(f"{leaving} is the last account with UserManagement; give it to someone else first")
 
 
-__all__ = ["UserAdmin", "NotFound"]
+def _switched_on(_unit: Unit, account: Account) -> Account | None:
+    return account.evolve(two_factor=TwoFactor.PENDING) if account.two_factor is TwoFactor.OFF else None
+
+
+def _switched_off(_unit: Unit, account: Account) -> Account | None:
+    if account.two_factor is TwoFactor.OFF:
+        return None
+    return account.evolve(two_factor=TwoFactor.OFF, secret=None, last_step=None, code_hashes=())
+
+
+def _reset(_unit: Unit, account: Account) -> Account:
+    return account.evolve(two_factor=TwoFactor.PENDING, secret=None, last_step=None, code_hashes=())
+
+
+REASON_MAX = 200
+
+
+def check_reason(reason: str | None) -> str:
+    """An administrator's reason, as recorded: trimmed, one line of printable text."""
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise ValidationError("the reason must be text")
+    text = " ".join(reason.split())
+    if len(text) > REASON_MAX or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in text):
+        raise ValidationError(f"the reason must be at most {REASON_MAX} characters of printable text")
+    return text
+
+
+__all__ = ["UserAdmin", "NotFound", "check_reason"]

@@ -20,11 +20,10 @@ class AuditReader:
         self.ctx.require_manager_now(caller)
         needle = text.strip().lower()
         chosen = []
-        head = self.ctx.repo.audit_head(self.ctx.audit_log)
-        for event in self.ctx.audit_log.events(head):
+        for event in self.ctx.repo.audit_events():
             if user and user.lower() not in (event.actor.lower(), event.target.lower()):
                 continue
-            if needle and not any(needle in f.lower() for f in (event.actor, event.action, event.target, event.outcome)):
+            if needle and not any(needle in f.lower() for f in (event.actor, event.action, event.target, event.outcome, event.via, event.addr)):
                 continue
             chosen.append(event)
         chosen.reverse()
@@ -33,4 +32,4 @@ class AuditReader:
 
     def verify(self, caller: Caller) -> ChainReport:
         self.ctx.require_manager_now(caller)
-        return self.ctx.audit_log.verify(self.ctx.repo.audit_head(self.ctx.audit_log))
+        return self.ctx.repo.verify_audit()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..accounts import Account
-from ..audit import AuditEvent, AuditLog
+from ..audit import AuditEvent
 from ..clock import Clock
 from ..crypto import Keyring
 from ..errors import NotFound, PermissionDenied
 from ..passwords import Passwords
+from ..origin import Origin
 from ..policy import Policy
+from ..requirement import SETTINGS_DOC, Requirement
 from ..repository import TinyRepository, Unit
 from .results import Caller, Session, SessionBook, SystemActor
+
+if TYPE_CHECKING:
+    from .views import AccountView
 
 
 class Context(NamedTuple):
@@ -23,16 +28,27 @@ class Context(NamedTuple):
     clock: Clock
     passwords: Passwords
     keyring: Keyring
-    audit_log: AuditLog
     sessions: SessionBook
+    origin: Origin
+    """Where requests come from: recorded with every audit event."""
 
     def now(self) -> float:
         return self.clock.now()
 
-    def audit(self, actor: str, action: str, target: str, outcome: str = "ok") -> None:
+    def requirement(self, unit: Unit | None = None) -> Requirement:
+        """The installation's two-factor requirement (committed, or as ``unit`` sees it)."""
+        doc = unit.settings(SETTINGS_DOC) if unit is not None else self.repo.settings(SETTINGS_DOC)
+        return Requirement.from_doc(doc)
+
+    def view(self, account: Account, unit: Unit | None = None) -> "AccountView":
+        from .views import AccountView
+
+        return AccountView.of(account, self.now(), self.requirement(unit))
+
+    def audit(self, actor: str, action: str, target: str, outcome: str = "ok", reason: str = "") -> None:
         """Record an event in the current transaction: it is written with the change, and if the
         change then cannot be written (full disk, read-only folder) the event is taken back."""
-        self.repo.record(self.audit_log, AuditEvent(self.now(), actor, action, target, outcome))
+        self.repo.record(AuditEvent(self.now(), actor, action, target, outcome, reason=reason, **self.origin.fields()))
 
     def require(self, unit: Unit, username: str) -> Account:
         account = unit.get(username)

@@ -11,6 +11,9 @@ from .results import Session
 from .views import AccountView, IssuedCodes
 
 
+REQUIRED = "two-factor authentication is required for your account by this installation's policy"
+
+
 class OwnAccount:
     """Changes a session makes to its own account; the sensitive ones re-check the password."""
 
@@ -21,7 +24,7 @@ class OwnAccount:
         account = self.ctx.repo.get(self.ctx.check_session(session).username)
         if account is None:
             raise PermissionDenied("this account no longer exists")
-        return AccountView.of(account, self.ctx.now())
+        return self.ctx.view(account)
 
     def switch_on(self, session: Session) -> AccountView:
         """2FA on: the state becomes ``pending`` and setup runs at the next sign-in (or now)."""
@@ -31,17 +34,26 @@ class OwnAccount:
                 account = account.evolve(two_factor=TwoFactor.PENDING)
                 unit.put(account)
                 self.ctx.audit(session.actor, "2fa-on", account.username)
-        return AccountView.of(account, self.ctx.now())
+        return self.ctx.view(account)
 
     def switch_off(self, session: Session, password: str) -> AccountView:
+        """2FA off, also while ``pending``; refused when the installation requires it of this account."""
+        self._not_required(session)
         self.ctx.recheck_password(session, password)
         with self.ctx.repo.transaction() as unit:
             account = self.ctx.require_self(unit, session)
+            if self.ctx.requirement(unit).applies_to(account):
+                raise Conflict(REQUIRED)
             if account.two_factor is not TwoFactor.OFF:
                 account = account.evolve(two_factor=TwoFactor.OFF, secret=None, last_step=None, code_hashes=())
                 unit.put(account)
                 self.ctx.audit(session.actor, "2fa-off", account.username)
-        return AccountView.of(account, self.ctx.now())
+        return self.ctx.view(account)
+
+    def _not_required(self, session: Session) -> None:
+        account = self.ctx.repo.get(self.ctx.check_session(session).username)
+        if account is not None and self.ctx.requirement().applies_to(account):
+            raise Conflict(REQUIRED)
 
     def reset_authenticator(self, session: Session, password: str) -> AccountView:
         """Off and on in one step: the old secret and codes are gone, setup runs again."""
@@ -51,7 +63,7 @@ class OwnAccount:
             account = account.evolve(two_factor=TwoFactor.PENDING, secret=None, last_step=None, code_hashes=())
             unit.put(account)
             self.ctx.audit(session.actor, "2fa-reset", account.username)
-        return AccountView.of(account, self.ctx.now())
+        return self.ctx.view(account)
 
     def regenerate_codes(self, session: Session, password: str) -> IssuedCodes:
         """A new set of codes; every old one stops working."""

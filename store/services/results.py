@@ -92,6 +92,8 @@ class PasswordAccepted(NamedTuple):
     username: str
     session: Session | None = None
     ticket: Ticket | None = None
+    setup_deadline: float | None = None
+    """Signed in within a required setup's grace period: by when 2FA must be set up."""
 
 
 class Method(str, Enum):

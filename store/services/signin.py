@@ -128,21 +128,39 @@ class SignIn:
                 assert name is not None
                 account = current.account
                 changed = account if new_hash is None else account.evolve(password_hash=new_hash)
-                if account.two_factor is TwoFactor.OFF:
+                changed, deadline = self._requirement(unit, changed, now)
+                if changed.two_factor is TwoFactor.OFF:
                     changed = after_sign_in(changed, now)
                     ctx.audit(name, "sign-in", name, "ok")
                 if changed is not account:
                     unit.put(changed)
-                two_factor = account.two_factor
+                two_factor = changed.two_factor
         if refusal is not None:
             raise refusal
         if two_factor is TwoFactor.OFF:
-            return PasswordAccepted(Stage.DONE, name, session=ctx.sessions.issue(name, now))
+            return PasswordAccepted(Stage.DONE, name, session=ctx.sessions.issue(name, now), setup_deadline=deadline)
         stage = Stage.SETUP if two_factor is TwoFactor.PENDING else Stage.SECOND_FACTOR
         ticket = Ticket.issue(name, stage, now + ctx.policy.second_factor_ticket_seconds)
         self._tickets = {t: k for t, k in self._tickets.items() if k.expires >= now}  # drop stale ones
         self._tickets[ticket.token] = ticket
         return PasswordAccepted(stage, name, ticket=ticket)
+
+    def _requirement(self, unit, account: Account, now: float) -> tuple[Account, float | None]:
+        """Apply the two-factor requirement at a right password (PRODUCT §6): a required account
+        that is ``off`` starts its grace clock now (if it has not), is told its deadline while
+        within it, and past it must set up now: its state becomes ``pending`` and the setup
+        cannot be skipped. An account no longer required stops counting."""
+        requirement = self.ctx.requirement(unit)
+        if account.two_factor is not TwoFactor.OFF or not requirement.applies_to(account):
+            return (account.evolve(due_since=None) if account.due_since is not None else account), None
+        if account.due_since is None:
+            account = account.evolve(due_since=now)
+        deadline = requirement.deadline(account)
+        assert deadline is not None
+        if now < deadline:
+            return account, deadline
+        self.ctx.audit("policy", "2fa-on", account.username, "required; grace period over")
+        return account.evolve(two_factor=TwoFactor.PENDING), None
 
     # -- tickets -----------------------------------------------------------------------------
     def redeem(self, ticket: Ticket, stage: Stage) -> str:

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from ..accounts import Account, TwoFactor
 from ..repository import AccountRecords
+from ..requirement import Requirement
 from .results import Session, Ticket
 
 
@@ -29,9 +30,15 @@ class AccountView(NamedTuple):
     locked_for_good: bool
     last_sign_in: float | None
     created: float
+    required: bool = False
+    """Whether the installation's policy requires two-factor authentication of this account."""
+    setup_deadline: float | None = None
+    """For a required account that is ``off``: when its grace period ends (None until it starts)."""
+    standing: str = "off"
+    """``off``, ``pending``, ``active``, ``due`` or ``overdue`` (the compliance view's filter)."""
 
     @classmethod
-    def of(cls, account: Account, now: float) -> "AccountView":
+    def of(cls, account: Account, now: float, requirement: Requirement = Requirement()) -> "AccountView":
         locked = account.is_locked(now)
         return cls(
             username=account.username,
@@ -43,6 +50,9 @@ class AccountView(NamedTuple):
             locked_for_good=account.locked_for_good,
             last_sign_in=account.last_sign_in,
             created=account.created,
+            required=requirement.applies_to(account),
+            setup_deadline=requirement.deadline(account),
+            standing=requirement.standing(account, now),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -55,6 +65,8 @@ class AccountView(NamedTuple):
             "locked_until": iso(self.locked_until),
             "last_sign_in": iso(self.last_sign_in),
             "created": iso(self.created),
+            "required": self.required,
+            "setup_deadline": iso(self.setup_deadline),
         }
 
 
@@ -65,19 +77,20 @@ class AccountListing:
     the rest of opening the Users screen. Views describe the moment the names were read.
     """
 
-    __slots__ = ("names", "_records", "_now")
+    __slots__ = ("names", "_records", "_now", "_requirement")
 
-    def __init__(self, records: AccountRecords, now: float) -> None:
+    def __init__(self, records: AccountRecords, now: float, requirement: Requirement = Requirement()) -> None:
         self.names = records.names
         self._records = records
         self._now = now
+        self._requirement = requirement
 
     def __len__(self) -> int:
         return len(self._records)
 
     def view(self, index: int) -> AccountView:
         """The ``index``-th account's view; a damaged record is a :class:`CorruptDatabase`."""
-        return AccountView.of(self._records.account(index), self._now)
+        return AccountView.of(self._records.account(index), self._now, self._requirement)
 
     def views(self) -> list[AccountView]:
         return [self.view(i) for i in range(len(self._records))]

@@ -94,13 +94,13 @@ def test_events_of_a_change_that_did_not_commit_are_never_shown(installation: Pa
     """The lines are written and synced, then the database write fails (as a kill before the rename)."""
     paths = installation
     services = Services.open(paths, POLICY, clock)
-    head_before = services.ctx.repo.audit_head(services.ctx.audit_log)
+    head_before = services.ctx.repo.audit_head()
     import store.db
 
     def crash(path, data):
         raise WriteFailed("simulated crash before the rename")
 
-    monkeypatch.setattr(services.ctx.audit_log, "take_back", lambda size: None)  # a killed process cuts nothing
+    monkeypatch.setattr(services.ctx.repo.log, "take_back", lambda size: None)  # a killed process cuts nothing
     monkeypatch.setattr(store.db, "atomic_write", crash)
     with pytest.raises(WriteFailed):
         services.admin.create(CLI, "mallory", PASSWORD)
@@ -127,7 +127,7 @@ def test_a_log_from_before_the_head_was_kept_gets_one_on_open(installation: Path
     raw = paths.db.read_bytes()
     paths.db.write_bytes(docfile.splice(raw, {META: {AUDIT_DOC: None}}))
     services = Services.open(paths, POLICY, clock)
-    head = services.ctx.repo.audit_head(services.ctx.audit_log)
+    head = services.ctx.repo.audit_head()
     assert head == AuditHead.from_doc(services.ctx.repo.db.read_doc(META, AUDIT_DOC))
     assert head.events == len(paths.audit.read_bytes().splitlines())
     assert services.audit.verify(CLI).ok

@@ -1,0 +1,104 @@
+"""Security notices at sign-in (PRODUCT §6), built from the audit log since the account's
+previous sign-in: that sign-in, failed attempts since, recovery codes used, and changes someone
+else made to the account (which stay until the owner acknowledges them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from ..audit import AuditEvent
+from .context import Context
+from .results import Session
+from .views import iso
+
+FAILED_ACTIONS = frozenset({"sign-in", "sign-in-totp", "sign-in-recovery", "password-check"})
+BY_SOMEONE_ELSE = {
+    "2fa-off": "switched two-factor authentication off",
+    "2fa-reset": "reset your authenticator",
+    "codes-generated": "generated new recovery codes",
+    "password-changed": "set a new password",
+    "account-unlocked": "unlocked your account",
+    "2fa-on": "switched two-factor authentication on",
+    "permissions-changed": "changed your permissions",
+}
+
+
+class Notice(NamedTuple):
+    """One thing to tell the account's owner."""
+
+    kind: str
+    """``previous``, ``failures``, ``recovery`` or ``changed``."""
+    text: str
+    time: float
+    needs_ack: bool = False
+    """Stays at every sign-in until acknowledged (changes made by someone else)."""
+    seq: int = -1
+    """The audit event's number, for :meth:`Notices.acknowledge`."""
+
+
+def _source(event: AuditEvent) -> str:
+    where = event.via or "console"
+    if event.addr:
+        where += f" from {event.addr}"
+    return where
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def build(name: str, events: Sequence[AuditEvent], seen: int) -> list[Notice]:
+    """The notices for ``name`` from every committed event (oldest first), the last of its
+    successful sign-ins being the current one; ``seen`` events were acknowledged."""
+    mine = [(i, e) for i, e in enumerate(events) if e.target == name]
+    sign_ins = [i for i, e in mine if e.action == "sign-in" and e.outcome == "ok"]
+    current = sign_ins[-1] if sign_ins else len(events)
+    previous = sign_ins[-2] if len(sign_ins) > 1 else -1
+    notices: list[Notice] = []
+    if previous >= 0:
+        before = events[previous]
+        notices.append(Notice("previous", f"Previous sign-in: {iso(before.time)} ({_source(before)})", before.time))
+    between = [e for i, e in mine if previous < i < current]
+    failures = [e for e in between if e.action in FAILED_ACTIONS and e.outcome == "failed"]
+    if failures:
+        sources = sorted({_source(e) for e in failures})
+        notices.append(Notice(
+            "failures",
+            f"{_plural(len(failures), 'failed attempt')} since then, the last at {iso(failures[-1].time)} "
+            f"({', '.join(sources)})",
+            failures[-1].time,
+        ))
+    for event in [e for i, e in mine if previous < i <= current]:  # the current sign-in's own use too
+        if event.action == "recovery-code-used":
+            notices.append(Notice("recovery", f"A recovery code was used at {iso(event.time)} ({_source(event)}); "
+                                  f"{event.outcome.replace('left', 'are left')}", event.time))
+    for i, event in mine:
+        if i >= seen and i < current and event.actor != name and event.action in BY_SOMEONE_ELSE:
+            who = "The installation's policy" if event.actor == "policy" else event.actor
+            reason = f" Reason: {event.reason}" if event.reason else ""
+            notices.append(Notice("changed", f"{who} {BY_SOMEONE_ELSE[event.action]} at {iso(event.time)}.{reason}",
+                                  event.time, needs_ack=True, seq=i))
+    return notices
+
+
+class Notices:
+    """The signed-in account's notices, and acknowledging them."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def for_session(self, session: Session) -> list[Notice]:
+        name = self.ctx.check_session(session).username
+        account = self.ctx.repo.get(name)
+        if account is None:
+            return []
+        return build(name, list(self.ctx.repo.audit_events()), account.notices_seen)
+
+    def acknowledge(self, session: Session, shown: Sequence[Notice]) -> None:
+        """The changes by someone else among ``shown`` are no longer shown (later ones still are)."""
+        upto = max((n.seq + 1 for n in shown if n.needs_ack), default=0)
+        with self.ctx.repo.transaction() as unit:
+            account = self.ctx.require_self(unit, session)
+            if account.notices_seen < upto:
+                unit.put(account.evolve(notices_seen=upto))

@@ -1,0 +1,125 @@
+"""Security notices at sign-in and the sources of audit events (PRODUCT §3, §6)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from account_flows import CLI, PASSWORD, add_account, code_now, enrol, sign_in
+from store.origin import Origin
+from store.paths import Paths
+from store.services import Services
+
+TWOFOLD = Path(sys.executable).with_name("twofold")
+SSH = "203.0.113.7 52022 10.0.0.1 22"  # a documentation address
+
+
+def twofold(paths: Paths, *args: str, stdin: str = "", ssh: str | None = SSH) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSH_")}
+    if ssh:
+        env["SSH_CONNECTION"] = ssh
+    return subprocess.run([str(TWOFOLD), "--db", str(paths.db), *args], input=stdin, capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+@pytest.fixture
+def team(paths, policy, clock):
+    services = Services.open(paths, policy, clock, origin=Origin("console", "tester"))
+    add_account(services, "root", manager=True)
+    add_account(services, "alice")
+    yield services
+    services.close()
+
+
+def kinds(notices) -> list[str]:
+    return [n.kind for n in notices]
+
+
+def test_failures_from_the_command_line_show_once_with_count_time_and_source(team, paths) -> None:
+    sign_in(team, "alice")  # the previous sign-in
+    for _ in range(3):
+        assert twofold(paths, "auth", "alice", stdin="a wrong password\n").returncode == 1
+    events = team.audit.events(CLI, user="alice")
+    assert events[0].via == "cli" and events[0].addr == "203.0.113.7"  # sources recorded from SSH_CONNECTION
+    now = sign_in(team, "alice")
+    notices = team.notices.for_session(now)
+    assert kinds(notices) == ["previous", "failures"]
+    assert "console" in notices[0].text
+    assert notices[1].text.startswith("3 failed attempts since then") and "cli from 203.0.113.7" in notices[1].text
+    assert kinds(team.notices.for_session(sign_in(team, "alice"))) == ["previous"]  # once
+
+
+def test_a_recovery_code_use_is_told_once_with_the_codes_left(team, clock) -> None:
+    secret, codes = enrol(team, "alice")
+    used = team.signin.recovery_code(team.signin.password("alice", PASSWORD).ticket, codes[0])
+    recovery = [n for n in team.notices.for_session(used.session) if n.kind == "recovery"]
+    assert len(recovery) == 1 and "9 are left" in recovery[0].text
+    clock.advance(60)
+    signed = team.signin.totp(team.signin.password("alice", PASSWORD).ticket, code_now(team, secret))
+    assert "recovery" not in kinds(team.notices.for_session(signed.session))
+
+
+def test_an_admin_reset_with_a_reason_stays_until_acknowledged(team, clock) -> None:
+    enrol(team, "alice")  # switched on by cli:test: acknowledged here
+    signed_in = team.signin.password("alice", PASSWORD)
+    assert signed_in.ticket is not None
+    team.signin.discard(signed_in.ticket)
+    from sessions import session_for
+
+    team.notices.acknowledge(session_for(team, "alice"), team.notices.for_session(session_for(team, "alice")))
+    root = sign_in(team, "root")
+    team.admin.reset_authenticator(root, "alice", reason="phone lost, ticket 4711")
+    team.admin.switch_two_factor(CLI, "alice", False)
+    first = team.signin.password("alice", PASSWORD).session
+    changed = [n for n in team.notices.for_session(first) if n.kind == "changed"]
+    assert len(changed) == 2 and all(n.needs_ack for n in changed)
+    assert changed[0].text.startswith("root reset your authenticator") and "Reason: phone lost, ticket 4711" in changed[0].text
+    later = team.signin.password("alice", PASSWORD).session
+    assert [n.text for n in team.notices.for_session(later) if n.kind == "changed"] == [n.text for n in changed]
+    team.notices.acknowledge(later, team.notices.for_session(later))
+    after = team.signin.password("alice", PASSWORD).session
+    assert "changed" not in kinds(team.notices.for_session(after))
+    team.admin.unlock(CLI, "alice", reason="asked by phone")
+    newest = team.signin.password("alice", PASSWORD).session
+    assert [n.text.split(" at ")[0] for n in team.notices.for_session(newest) if n.kind == "changed"] == [
+        "cli:test unlocked your account"
+    ]
+
+
+def test_auth_prints_notices_to_stderr_only_when_asked(team, paths) -> None:
+    sign_in(team, "alice")
+    twofold(paths, "auth", "alice", stdin="a wrong password\n")
+    plain = twofold(paths, "auth", "alice", stdin=PASSWORD + "\n")
+    assert plain.returncode == 0 and "notice" not in plain.stderr
+    twofold(paths, "auth", "alice", stdin="a wrong password\n")
+    told = twofold(paths, "auth", "alice", "--notices", stdin=PASSWORD + "\n")
+    assert told.returncode == 0 and told.stdout.strip() == "accepted"
+    assert "notice: Previous sign-in" in told.stderr and "notice: 1 failed attempt since then" in told.stderr
+    assert PASSWORD not in told.stderr + told.stdout
+
+
+def test_the_requirement_from_the_command_line(team, paths) -> None:
+    done = twofold(paths, "policy", "require", "everyone", "--grace", "48")
+    assert done.returncode == 0 and "within 48 hours" in done.stdout
+    told = twofold(paths, "auth", "alice", "--notices", stdin=PASSWORD + "\n")
+    assert told.returncode == 0 and "required: set it up in the console within 47 hours" in told.stderr
+    listed = twofold(paths, "user", "list", "--json")
+    import json
+
+    alice = {v["username"]: v for v in json.loads(listed.stdout)}["alice"]
+    assert alice["required"] is True and alice["setup_deadline"]
+    twofold(paths, "policy", "require", "everyone", "--grace", "0")
+    assert twofold(paths, "auth", "alice", stdin=PASSWORD + "\n").returncode == 3  # overdue
+    assert twofold(paths, "policy", "require", "sometimes").returncode == 2
+    event = team.audit.events(CLI)[0]
+    assert (event.action, event.via, event.addr) == ("2fa-on", "cli", "203.0.113.7")
+
+
+def test_origin_of_a_terminal_session(monkeypatch) -> None:
+    origin = Origin.here("console", {"SSH_CLIENT": "198.51.100.2 4000 22", "SSH_TTY": "/dev/pts/3\x1b[2J"})
+    assert origin.address == "198.51.100.2" and origin.tty == "/dev/pts/3[2J" and origin.via == "console"
+    assert Origin.here("cli", {}).address == ""
