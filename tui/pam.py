@@ -22,11 +22,23 @@ import os
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, BinaryIO
 
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError, ValidationError
 
-from .cli import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_USAGE, Input, UsageError, policy_from, retry_after
+from .cli import (
+    EXIT_OK,
+    EXIT_PENDING,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    GLOBAL_OPTIONS,
+    Input,
+    UsageError,
+    policy_from,
+    quick_reading,
+    retry_after,
+)
 
 if TYPE_CHECKING:
     from store.services import Services
@@ -41,6 +53,36 @@ MAX_FIELD = 1024
 
 RECOVERY_TAIL = re.compile(r"[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}\Z")
 TOTP_TAIL = re.compile(r"[0-9]{6}\Z")
+
+
+AFTER_PAM = tuple(option for option in ("--db", "--key") if option in GLOBAL_OPTIONS)
+"""The options ``pam`` takes after its name too: where the database is (and its key)."""
+
+
+def pam_reading(argv: list[str]) -> SimpleNamespace | None:
+    """The PAM line, ``[options] pam [--conversation] [--db PATH]``, read without argparse as the
+    console's and ``auth``'s lines are (it runs at every SSH login); None for anything else."""
+    if argv.count("pam") != 1:
+        return None
+    at = argv.index("pam")
+    head = quick_reading(argv[:at])
+    if head is None or head.command is not None:
+        return None
+    values = vars(head) | {"command": "pam", "action": None, "conversation": False}
+    words = iter(argv[at + 1 :])
+    for word in words:
+        option, equals, value = word.partition("=")
+        if word == "--conversation":
+            values["conversation"] = True
+        elif option in AFTER_PAM:
+            if not equals:
+                value = next(words, None)
+                if value is None or value.startswith("-"):
+                    return None
+            values[GLOBAL_OPTIONS[option]] = value
+        else:
+            return None
+    return SimpleNamespace(**values)
 
 
 def module_path() -> Path:

@@ -183,3 +183,52 @@ def test_the_module_asks_for_the_code_when_the_account_needs_one(db: Path) -> No
         subprocess.run([str(TWOFOLD), "--db", str(db), "audit", "--json", "--user", "admin1"], capture_output=True).stdout
     )
     assert {e.get("addr") for e in events if e.get("via") == "pam"} == {"198.51.100.4"}
+
+
+# -- the PAM line is read without argparse: it must mean what argparse says ---------------------
+
+PAM_WORDS = ["pam", "--db", "--db=/var/lib/t.json", "/var/lib/t.json", "--conversation", "--issuer", "Acme",
+             "--idle-timeout", "2", "python-module", "--conv", "-h", "auth", "x", "", "--db=", "--key", "--key=/k"]  # fmt: skip
+
+
+def argparse_reading(argv: list[str]) -> dict | None:
+    from tui.parser import build_parser
+
+    try:
+        return vars(build_parser(argv).parse_args(argv))
+    except SystemExit:
+        return None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--db", "/var/lib/twofold/twofold.json", "pam"],
+        ["--db=/var/lib/twofold/twofold.json", "pam", "--conversation"],
+        ["pam", "--db", "/var/lib/twofold/twofold.json"],
+        ["--issuer", "Acme", "--idle-timeout", "2", "pam", "--conversation", "--db=x.json"],
+        ["pam"],
+    ],
+)
+def test_the_pam_line_is_read_quickly(argv: list[str]) -> None:
+    from tui.pam import pam_reading
+
+    quick = pam_reading(argv)
+    assert quick is not None and vars(quick) == argparse_reading(argv)
+
+
+def test_the_quick_pam_reading_agrees_with_argparse() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tui.pam import pam_reading
+
+    @settings(max_examples=800, deadline=None)
+    @given(st.lists(st.sampled_from(PAM_WORDS), max_size=6))
+    def agree(argv: list[str]) -> None:
+        quick = pam_reading(argv)
+        if quick is not None:
+            assert vars(quick) == argparse_reading(argv)
+
+    agree()
+    assert pam_reading(["pam", "python-module"]) is None and pam_reading(["pam", "--conv"]) is None
