@@ -35,7 +35,17 @@ class Setup:
         secret = new_secret(self.ctx.policy)
         uri = provisioning_uri(secret, username, self.ctx.policy.issuer)
         session = who if isinstance(who, Session) else None
+        with self.ctx.repo.transaction():
+            self.ctx.audit(username, "setup-started", username)
         return Enrolment(username, secret, uri, group_secret(secret), ticket, session)
+
+    def cancel(self, enrolment: Enrolment, verified: bool = False) -> None:
+        """The setup was left before it was stored: the new secret is forgotten, the state stays
+        ``pending`` (a new key at the next sign-in). Recorded in the audit log."""
+        name = enrolment.username
+        with self.ctx.repo.transaction():
+            self.ctx.audit(name, "setup-cancelled", name, "after the code verified" if verified else "ok")
+        self.signin.discard(enrolment.ticket)
 
     def verify(self, enrolment: Enrolment, text: str) -> VerifiedEnrolment:
         """Check a code from the new authenticator; nothing is stored yet."""
@@ -44,6 +54,8 @@ class Setup:
         code = normalise_code(text)
         step = None if code is None else matching_step(enrolment.secret, code, self.ctx.now(), None, self.ctx.policy)
         if step is None:
+            with self.ctx.repo.transaction():
+                self.ctx.audit(enrolment.username, "setup-code", enrolment.username, "failed")
             raise AuthenticationFailed("That code is not valid; check the authenticator's clock and try again")
         return VerifiedEnrolment(enrolment, step, tuple(new_codes(self.ctx.policy)))
 

@@ -104,6 +104,7 @@ def test_second_factor_events_are_recorded(services: Services, clock: FixedClock
     services.signin.recovery_code(factor_ticket(services, "alice"), codes[3])
     assert since(services, start) == [
         ("cli:test", "2fa-on", "alice", "ok"),
+        ("alice", "setup-started", "alice", "ok"),
         ("alice", "setup-completed", "alice", "ok"),
         ("alice", "codes-generated", "alice", "ok"),
         ("alice", "sign-in", "alice", "ok"),
@@ -187,7 +188,8 @@ def test_the_chain_verifies_and_every_line_has_the_fields_and_a_mac(busy, paths:
     assert report.ok and report.events == len(lines(paths)) > 10
     for line in lines(paths):
         record = orjson.loads(line)
-        assert set(record) == {*FIELDS, "mac"} and len(record["mac"]) == 64
+        assert {*FIELDS, "mac"} <= set(record) <= {*FIELDS, "mac", "via", "unix", "addr", "tty", "reason"}
+        assert len(record["mac"]) == 64 and record["via"] == "console"
 
 
 def tampered(paths: Paths, how: str) -> int:
@@ -262,3 +264,17 @@ def test_nothing_secret_reaches_the_audit_log(busy, paths: Paths) -> None:
         for spelling in code_spellings(code):
             assert spelling.lower() not in folded
     assert b"argon2" not in raw
+
+
+def test_wrong_setup_codes_and_cancelled_setups_are_recorded(services) -> None:
+    from account_flows import add_account
+
+    add_account(services, "erin", two_factor=True)
+    ticket = services.signin.password("erin", PASSWORD).ticket
+    enrolment = services.setup.begin(ticket)
+    with pytest.raises(AuthenticationFailed):
+        services.setup.verify(enrolment, "000000" if code_now(services, enrolment.secret) != "000000" else "111111")
+    services.setup.cancel(enrolment)
+    newest_first = [(e.action, e.outcome) for e in services.audit.events(CLI, user="erin")][:3]
+    assert newest_first == [("setup-cancelled", "ok"), ("setup-code", "failed"), ("setup-started", "ok")]
+    assert enrolment.secret not in (e.outcome for e in services.audit.events(CLI))
