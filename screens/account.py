@@ -30,17 +30,21 @@ class AccountScreen(ServiceScreen):
     """Two-factor switch + Save, recovery codes, reset, password, sign out (and admin links)."""
 
     AUTO_FOCUS = "#two-factor"
+    HELP_TITLE = "Account settings"
     BINDINGS = [
-        Binding("s", "save", "Save", id="account-save"),
-        Binding("t", "toggle", "Toggle 2FA", id="account-toggle", show=False),
-        Binding("u", "set_up", "Set up", id="account-set-up"),
-        Binding("g", "generate_codes", "New codes", id="account-codes"),
-        Binding("r", "reset", "Reset", id="account-reset"),
-        Binding("p", "change_password", "Password", id="account-password"),
-        Binding("o", "sign_out", "Sign out", id="account-sign-out"),
-        Binding("m", "users", "Users", id="account-users"),
-        Binding("a", "audit", "Audit", id="account-audit"),
+        Binding("t", "toggle", "2FA", id="account-toggle", key_display="t/␣",
+                tooltip="Switch two-factor on or off (Space on the focused switch); s saves"),
+        Binding("s", "save", "Save", id="account-save", tooltip="Save the two-factor switch"),
+        Binding("u", "set_up", "Set up", id="account-set-up", tooltip="Set up two-factor now"),
+        Binding("g", "generate_codes", "Codes", id="account-codes", tooltip="Generate new recovery codes"),
+        Binding("r", "reset", "Reset", id="account-reset", tooltip="Reset the authenticator"),
+        Binding("p", "change_password", "Password", id="account-password", tooltip="Change your password"),
+        Binding("o", "sign_out", "Sign out", id="account-sign-out", tooltip="Sign out"),
+        Binding("m", "users", "Users", id="account-users", tooltip="Users (with UserManagement)"),
+        Binding("a", "audit", "Audit", id="account-audit", tooltip="Audit log (with UserManagement)"),
     ]
+    FOOTER_OPTIONAL = (("users", "audit"),)
+    """Shown in the footer when they fit; their buttons show the keys too."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,7 +71,7 @@ class AccountScreen(ServiceScreen):
             yield setting("Password", Static("", classes="setting-value"), Button("Change password", id="password", compact=True))
             yield setting("Session", Static("", id="session", classes="setting-value"), Button("Sign out", id="sign-out", compact=True))
             yield Horizontal(id="admin-slot")
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.refresh_view()
@@ -112,7 +116,7 @@ class AccountScreen(ServiceScreen):
         present = bool(slot.children)
         if self.manager and not present:
             slot.mount(Label("Administration", classes="setting-label"), Static("", classes="setting-value"))
-            slot.mount(Button("Users", id="users", compact=True), Button("Audit log", id="audit", compact=True))
+            slot.mount(Button("Users (m)", id="users", compact=True), Button("Audit log (a)", id="audit", compact=True))
         elif not self.manager and present:
             slot.remove_children()
         slot.set_class(self.manager, "setting")

@@ -8,8 +8,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
+from tui.widgets.footer import KeyFooter
 from screens.calls import ServiceScreen, local_time
 from store.audit import AuditEvent
 from tui.widgets.record_table import Column, Record, RecordTable
@@ -41,6 +42,7 @@ class AuditScreen(ServiceScreen):
 
     BUSY_WIDGET = "#audit-table"
     AUTO_FOCUS = "#audit-table"
+    HELP_TITLE = "Audit log"
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="audit-filter"),
         Binding("ctrl+r", "reload", "Reload", id="audit-reload"),
@@ -63,7 +65,7 @@ class AuditScreen(ServiceScreen):
                     yield Input(placeholder="Filter: actor, action, target or outcome  ( / )", id="audit-filter", compact=True)
                     yield Static("", id="audit-count")
                 yield RecordTable(COLUMNS, empty="No events match the filter", id="audit-table")
-        yield Footer()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         if not self.allowed:

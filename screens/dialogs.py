@@ -7,11 +7,13 @@ from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from tui.widgets.footer import KeyFooter
 from store.services.views import IssuedCodes
 
 T = TypeVar("T")
@@ -40,13 +42,22 @@ class Dialog(ModalScreen[T]):
         self.title_text = title
         self.note = note
 
+    @property
+    def HELP_TITLE(self) -> str:  # noqa: N802 - read like the screens' class attribute
+        return self.title_text
+
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             if self.note:
                 yield Static(self.note, classes="dialog-note", markup=False)
             yield from self.compose_body()
-        yield Footer()
+        yield KeyFooter(compact=True)
+
+    def on_mount(self) -> None:
+        # Over a QR code or recovery codes the dialog hides them whole rather than covering part.
+        below = self.app.screen_stack[:-1] if self.app.screen_stack[-1:] == [self] else self.app.screen_stack
+        self.set_class(any(getattr(s, "SHOWS_SECRETS", False) for s in below), "-opaque")
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -64,15 +75,16 @@ class ConfirmModal(Dialog[bool]):
         Binding("escape", "cancel", "Cancel", id="confirm-cancel"),
     ]
 
-    def __init__(self, question: str, *, title: str = "Please confirm", yes: str = "Yes", danger: bool = False) -> None:
+    def __init__(self, question: str, *, title: str = "Please confirm", yes: str = "Yes", no: str = "No", danger: bool = False) -> None:
         super().__init__(title, question)
         self.yes_label = yes
+        self.no_label = no
         self.danger = danger
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="dialog-buttons"):
             yield Button(self.yes_label, id="yes", variant="error" if self.danger else "primary", compact=True)
-            yield Button("No", id="no", compact=True)
+            yield Button(self.no_label, id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#no" if self.danger else "#yes", Button).focus()
@@ -189,12 +201,16 @@ class NewPasswordModal(Dialog[NewPassword]):
 
 
 class CodesModal(Dialog[None]):
-    """Recovery codes, shown once. Screenshots are refused while this is on screen."""
+    """Recovery codes, shown once: copy, save to a 0600 file, and "I have saved these codes" before
+    closing, as in the setup wizard's last step. Screenshots are refused while this is on screen."""
 
     SHOWS_SECRETS = True
     BINDINGS = [
-        Binding("c", "copy", "Copy codes", id="codes-copy"),
-        Binding("escape", "done", "Done", id="codes-done"),
+        Binding("enter", "submit", "Done", id="codes-done", priority=True, tooltip="Close (once the codes are saved)"),
+        Binding("space", "tick", "Saved", id="codes-tick", key_display="␣", priority=True, tooltip='Tick "I have saved these codes"'),
+        Binding("c", "copy", "Copy", id="codes-copy", tooltip="Copy the codes to the clipboard (OSC 52)"),
+        Binding("s", "save", "Save…", id="codes-save", tooltip="Save the codes to a file only you can read (0600)"),
+        Binding("escape", "close", "Close", id="codes-close", tooltip="Close (asks first when not ticked as saved)"),
     ]
 
     def __init__(self, issued: IssuedCodes, *, note: str = "") -> None:
@@ -206,24 +222,79 @@ class CodesModal(Dialog[None]):
         with Grid(id="codes"):
             for number, code in enumerate(self.issued.codes, start=1):
                 yield Label(f"{number:>2}. {code}", classes="code", markup=False)
+        yield Checkbox("I have saved these codes", id="saved", compact=True)
+        yield Static("", id="codes-message", classes="dialog-status", markup=False)
         with Horizontal(classes="dialog-buttons"):
-            yield Button("Copy", id="copy", compact=True)
-            yield Button("Done", id="done", variant="primary", compact=True)
+            yield Button("Copy (c)", id="copy", compact=True)
+            yield Button("Save… (s)", id="save", compact=True)
+            yield Button("Done", id="done", variant="primary", compact=True, disabled=True)
 
     def on_mount(self) -> None:
-        self.query_one("#done", Button).focus()
+        self.app.clear_notifications()  # nothing may sit on the codes
+        self.query_one("#saved", Checkbox).focus()
+        if self._status is not None:
+            self.show_status(*self._status)
 
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard("\n".join(self.issued.codes) + "\n")
-        self.notify("Copied the codes to the clipboard (if your terminal allows it)")
+    _status: tuple[str, str] | None = None
+    """A message that arrived before the dialog was drawn."""
 
-    def action_done(self) -> None:
-        self.dismiss(None)
+    def show_status(self, text: str, severity: str = "information") -> None:
+        """A message for this dialog (the App sends its toasts here while the codes show)."""
+        lines = self.query("#codes-message")
+        if not lines:
+            self._status = (text, severity)
+            return
+        line = lines.first(Static)
+        line.update(text)
+        line.set_class(severity != "information", "-error")
+
+    @on(Checkbox.Changed, "#saved")
+    def saved_changed(self, event: Checkbox.Changed) -> None:
+        self.query_one("#done", Button).disabled = not event.value
+        self.show_status("")
+
+    def action_tick(self) -> None:
+        """Space ticks "I have saved these codes" wherever the focus is, but on a button it presses it."""
+        if isinstance(self.focused, Button):
+            raise SkipAction()
+        self.query_one("#saved", Checkbox).toggle()
 
     @on(Button.Pressed, "#copy")
-    def copy_pressed(self) -> None:
-        self.action_copy()
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard("\n".join(self.issued.codes) + "\n")
+        self.show_status("Copied the codes to the clipboard (if your terminal allows it)")
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        from screens.enrol.done import SaveCodesModal, codes_file_text
+
+        name = self.issued.username
+        modal = SaveCodesModal(f"~/twofold-recovery-codes-{name}.txt", codes_file_text(name, self.issued.codes))
+        self.app.push_screen(modal, self.saved_to)
+
+    def saved_to(self, path: object) -> None:
+        if path is not None:
+            self.show_status(f"Saved to {path}")
+            self.query_one("#saved", Checkbox).focus()
+
+    async def action_submit(self) -> None:
+        """Enter: press the focused button, or close once the codes are ticked as saved."""
+        if isinstance(self.focused, Button):
+            self.focused.press()
+        else:
+            self.done()
 
     @on(Button.Pressed, "#done")
-    def done_pressed(self) -> None:
+    def done(self) -> None:
+        if not self.query_one("#saved", Checkbox).value:
+            self.show_status('Tick "I have saved these codes" first (Space)', "error")
+            return
         self.dismiss(None)
+
+    def action_close(self) -> None:
+        if self.query_one("#saved", Checkbox).value:
+            self.dismiss(None)
+            return
+        question = "Close without saving the codes? They are not shown again (you can generate a new set)."
+        modal = ConfirmModal(question, title="Codes not saved", yes="Close", no="Back to the codes", danger=True)
+        self.app.push_screen(modal, lambda yes: self.dismiss(None) if yes else None)

@@ -29,14 +29,17 @@ class EditAccountScreen(ServiceScreen):
     """Every change is saved at once and confirmed with a toast; the Users table reloads after."""
 
     AUTO_FOCUS = "#manager"
+    HELP_TITLE = "Edit account"
+    HELP_NOTES = (("␣", "Tick or untick the focused switch or checkbox"),)
     BINDINGS = [
-        Binding("s", "save", "Save", id="edit-save"),
-        Binding("t", "toggle", "Toggle 2FA", id="edit-toggle", show=False),
-        Binding("g", "generate_codes", "New codes", id="edit-codes"),
-        Binding("r", "reset", "Reset", id="edit-reset"),
-        Binding("u", "unlock", "Unlock", id="edit-unlock"),
-        Binding("p", "set_password", "Password", id="edit-password"),
-        Binding("escape", "back", "Back", id="edit-back"),
+        Binding("t", "toggle", "2FA", id="edit-toggle", key_display="t/␣",
+                tooltip="Switch two-factor on or off (Space on the focused switch); s saves"),
+        Binding("s", "save", "Save", id="edit-save", tooltip="Save the two-factor switch and the permissions"),
+        Binding("g", "generate_codes", "Codes", id="edit-codes", tooltip="Generate new recovery codes to hand over"),
+        Binding("r", "reset", "Reset", id="edit-reset", tooltip="Reset the authenticator"),
+        Binding("u", "unlock", "Unlock", id="edit-unlock", tooltip="Unlock the account"),
+        Binding("p", "set_password", "Password", id="edit-password", tooltip="Set the password"),
+        Binding("escape", "back", "Back", id="edit-back", tooltip="Back to Users (asks first when not saved)"),
     ]
 
     def __init__(self, username: str) -> None:
@@ -58,7 +61,7 @@ class EditAccountScreen(ServiceScreen):
             yield setting("Locked", Static("", id="locked", classes="setting-value"), Button("Unlock", id="unlock", compact=True))
             yield setting("Password", Static("", classes="setting-value"), Button("Set password", id="password", compact=True))
             yield setting("Last sign-in", Static("", id="last-sign-in", classes="setting-value", markup=False))
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         if not self.app.can_manage():

@@ -22,6 +22,8 @@ FIELDS = ("#new-username", "#new-password", "#repeat-password")
 class FirstRunScreen(Screen[None]):
     """Username and password twice; the account created holds UserManagement."""
 
+    HELP_TITLE = "First run"
+
     BINDINGS = [
         Binding("enter", "submit", "Next / Create", priority=True, id="create"),
     ]
@@ -47,7 +49,7 @@ class FirstRunScreen(Screen[None]):
             yield Input(id="repeat-password", password=True, max_length=256)
             yield Static("", id="first-run-message", classes="signin-feedback", markup=False)
             yield Button("Create administrator", id="create", variant="primary")
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#new-username", Input).focus()

@@ -28,6 +28,8 @@ def locked_text(error: AccountLocked) -> str:
 class LoginScreen(Screen[None]):
     """Username + password. Every refusal reads the same, whether or not the account exists."""
 
+    HELP_TITLE = "Sign in"
+
     BINDINGS = [
         Binding("enter", "submit", "Sign in", priority=True, id="sign-in"),
     ]
@@ -49,7 +51,7 @@ class LoginScreen(Screen[None]):
             yield Input(id="password", password=True, max_length=256)
             yield Static("", id="signin-message", classes="signin-feedback", markup=False)
             yield Button("Sign in", id="sign-in", variant="primary")
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#password" if self.username else "#username", Input).focus()

@@ -28,6 +28,9 @@ WARNING_SECONDS = 15
 class SecondFactorScreen(Screen[None]):
     """Six digit fields (verified as soon as they are full), or a recovery-code field."""
 
+    HELP_TITLE = "Two-factor sign-in"
+    HELP_NOTES = (("0-9", "Fill the six fields (a pasted code fills all six); ← → move, Backspace erases"),)
+
     BINDINGS = [
         Binding("enter", "submit", "Verify now", priority=True, id="verify"),
         Binding("r", "recovery_mode", "Recovery code", id="use-recovery"),
@@ -59,7 +62,7 @@ class SecondFactorScreen(Screen[None]):
             with Horizontal(classes="signin-buttons"):
                 yield Button("Verify now", id="verify", variant="primary")
                 yield Button("Use a recovery code", id="switch")
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     def _prompt(self, recovery: bool) -> str:
         who = self.ticket.username

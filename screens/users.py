@@ -109,6 +109,10 @@ class UsersScreen(ServiceScreen):
 
     BUSY_WIDGET = "#users-table"
     AUTO_FOCUS = "#users-table"
+    HELP_TITLE = "Users"
+    TYPES_LETTERS = True
+    """Letters typed at the table go into the filter (so q does not quit here)."""
+    HELP_NOTES = (("↑ ↓ PgUp PgDn", "Move in the table; Enter edits"), ("a-z 0-9", "Typed at the table: filter by username"))
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="users-filter"),
         Binding("n", "new", "New", id="users-new"),
@@ -139,7 +143,7 @@ class UsersScreen(ServiceScreen):
                     yield Input(placeholder="Filter by username  ( / )", id="users-filter", compact=True, select_on_focus=False)
                     yield Static("", id="users-count")
                 yield RecordTable(COLUMNS, empty="No accounts match the filter", id="users-table")
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         if not self.allowed:

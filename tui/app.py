@@ -10,24 +10,30 @@ from pathlib import Path
 from textual import events, work
 from textual.app import App, SystemCommand
 from rich.text import Text
-from textual.binding import Binding
 from textual.screen import Screen
 
 from store.errors import TwofoldError
 from store.services import Services
 from store.services.results import Session, Ticket
-from tui.burst import FOCUS_BINDINGS, paste_events
+from tui.app_keys import APP_BINDINGS, AppKeys
+from tui.burst import paste_events
+from tui.toasts import SecretSafeToasts
+from tui.wording import failure_reason
 
 CSS_FILE = Path(__file__).with_name("app.tcss")
 
+SETUP_AGAIN = ("Two-factor setup is still pending: your next sign-in shows a new key "
+               "(remove any Twofold entry you already added to your authenticator app).")
+"""What happens after a cancelled setup."""
 
-class TwofoldApp(App[None]):
+
+class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
     """Keyboard-driven console over the service layer; it never touches the store directly."""
 
     CSS_PATH = CSS_FILE
     TITLE = "Twofold"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"), *FOCUS_BINDINGS]
+    BINDINGS = APP_BINDINGS
 
     def __init__(self, services: Services, *, idle_seconds: float | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
@@ -58,12 +64,18 @@ class TwofoldApp(App[None]):
             self.pop_screen()
         self.push_screen(screen)
 
+    def pop_screen(self):  # type: ignore[override]
+        popped = super().pop_screen()
+        self.call_later(self.release_toasts)  # messages held while a QR code or codes were shown
+        return popped
+
     def start_sign_in(self, username: str = "") -> None:
         from screens.first_run import FirstRunScreen
         from screens.login import LoginScreen
 
         self.session = None
         self.sub_title = ""
+        self.forget_toasts()  # the next person must not read the last one's messages
         try:
             first_run = not self.services.has_accounts()
         except TwofoldError as exc:
@@ -76,6 +88,7 @@ class TwofoldApp(App[None]):
 
         self.session = session
         self.sub_title = f"signed in as {session.username}"
+        self.forget_toasts()
         self._reset_to(AccountScreen())
 
     def sign_out(self, message: str = "Signed out") -> None:
@@ -111,9 +124,9 @@ class TwofoldApp(App[None]):
         session = await run_wizard(self, who)
         if session is None and isinstance(who, Session):
             # "Set up now" from the account settings: stay signed in, the setup stays pending.
-            self.notify("Setup cancelled: two-factor setup is still pending and runs at your next sign-in", title="Setup")
+            self.notify(f"Setup cancelled, nothing was saved. {SETUP_AGAIN}", title="Setup", timeout=12)
         elif session is None:
-            self.sign_out("Setup cancelled: two-factor setup is still pending; you were signed out")
+            self.sign_out(f"Setup cancelled, nothing was saved, and you were signed out. {SETUP_AGAIN}")
         elif isinstance(who, Ticket):
             self.signed_in(session)
             self.notify("Two-factor authentication is active", title="Setup complete")
@@ -190,6 +203,13 @@ class TwofoldApp(App[None]):
     def save_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str:
         """Textual's own screenshot to a file (e.g. its TEXTUAL_SCREENSHOT timer); "" when refused."""
         return "" if self.screenshot_refused() else super().save_screenshot(filename, path, time_format)
+
+    def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
+        """Textual says only "Failed to save screenshot"; this says why (e.g. no ~/Downloads)."""
+        if event.name != "screenshot":
+            return
+        event.prevent_default()
+        self.notify(f"Screenshot not saved: {failure_reason(event.exception)}", title="Screenshot", severity="error", markup=False)
 
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str | None:
         return None if self.screenshot_refused() else super().deliver_screenshot(filename, path, time_format)

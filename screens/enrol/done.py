@@ -7,15 +7,18 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from tui.widgets.footer import KeyFooter
 from screens.enrol.step import Activated, WizardStep
 from screens.typeahead import keys_handled
 from store.errors import TwofoldError
 from store.services.views import VerifiedEnrolment
+from tui.wording import failure_reason
 
 
 def codes_file_text(username: str, codes: tuple[str, ...]) -> str:
@@ -59,7 +62,7 @@ class SaveCodesModal(ModalScreen[Path | None]):
             with Horizontal(classes="wizard-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
-        yield Footer()
+        yield KeyFooter(compact=True)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -87,9 +90,7 @@ class SaveCodesModal(ModalScreen[Path | None]):
             self.show_message("That file exists. Press Enter again to replace it, or change the name.")
             return
         except OSError as error:
-            reason = error.strerror or type(error).__name__
-            self.show_message(f"Not saved: {reason}")
-            self.notify(f"Could not save to {path}: {reason}", title="Not saved", severity="error", markup=False)
+            self.show_message(f"Not saved: {failure_reason(error)}")
             return
         self.dismiss(path)
 
@@ -103,11 +104,14 @@ class DoneStep(WizardStep[Activated]):
     SHOWS_SECRETS = True
     NUMBER = 3
     HEADLINE = "Save your recovery codes"
+    VERIFIED = True
+    STATUS = "#done-message"
 
     BINDINGS = [
-        Binding("enter", "submit", "Continue", priority=True, id="continue"),
-        Binding("c", "copy_codes", "Copy codes", id="copy-codes"),
-        Binding("s", "save_codes", "Save to file", id="save-codes"),
+        Binding("enter", "submit", "Continue", priority=True, id="continue", tooltip="Continue (once the codes are saved)"),
+        Binding("space", "tick", "Saved", id="tick", key_display="␣", priority=True, tooltip='Tick "I have saved these codes"'),
+        Binding("c", "copy_codes", "Copy", id="copy-codes", tooltip="Copy the codes to the clipboard (OSC 52)"),
+        Binding("s", "save_codes", "Save…", id="save-codes", tooltip="Save the codes to a file only you can read (0600)"),
     ]
 
     def __init__(self, verified: VerifiedEnrolment) -> None:
@@ -137,7 +141,7 @@ class DoneStep(WizardStep[Activated]):
                 yield Button("Continue", id="continue", variant="primary", disabled=True)
                 yield Button("Copy", id="copy")
                 yield Button("Save…", id="save")
-        yield Footer()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#saved", Checkbox).focus()
@@ -147,10 +151,16 @@ class DoneStep(WizardStep[Activated]):
         self.query_one("#continue", Button).disabled = not event.value
         self.show_message("")
 
+    def action_tick(self) -> None:
+        """Space ticks "I have saved these codes" wherever the focus is, but on a button it presses it."""
+        if isinstance(self.focused, Button):
+            raise SkipAction()
+        self.query_one("#saved", Checkbox).toggle()
+
     @on(Button.Pressed, "#copy")
     def action_copy_codes(self) -> None:
         self.app.copy_to_clipboard("\n".join(self.codes))
-        self.notify(f"Copied {len(self.codes)} recovery codes to the clipboard", title="Copied")
+        self.show_status(f"Copied the {len(self.codes)} recovery codes to the clipboard")
 
     @on(Button.Pressed, "#save")
     def action_save_codes(self) -> None:
@@ -160,8 +170,7 @@ class DoneStep(WizardStep[Activated]):
 
     def saved_to(self, path: Path | None) -> None:
         if path is not None:
-            self.show_message("")
-            self.notify(f"Saved to {path}", title="Recovery codes saved", markup=False)
+            self.show_status(f"Saved to {path}")
             self.query_one("#saved", Checkbox).focus()
 
     async def action_submit(self) -> None:
@@ -180,10 +189,9 @@ class DoneStep(WizardStep[Activated]):
         try:
             session = self.app.services.setup.activate(self.verified)
         except TwofoldError as error:
-            self.show_message(str(error))
-            self.notify(str(error), title="Setup not completed", severity="error", markup=False)
+            self.show_message(f"Setup not completed: {error}")
             return
         self.dismiss(Activated(session))
 
     def show_message(self, text: str) -> None:
-        self.query_one("#done-message", Static).update(text)
+        self.show_status(text, "error")

@@ -6,8 +6,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
+from tui.widgets.footer import KeyFooter
 from screens.enrol.step import Move, WizardStep
 from store.services.views import Enrolment
 from tui.widgets.qr import QRCode
@@ -22,11 +23,12 @@ class ScanStep(WizardStep[Move]):
     SHOWS_SECRETS = True
     NUMBER = 1
     HEADLINE = "Scan the code"
+    STATUS = "#scan-message"
 
     BINDINGS = [
-        Binding("enter,n", "next", "Next", priority=True, id="next", key_display="⏎/n"),
-        Binding("c", "copy_key", "Copy key", id="copy-key"),
-        Binding("u", "copy_uri", "Copy URI", id="copy-uri"),
+        Binding("enter,n", "next", "Next", priority=True, id="next", key_display="⏎/n", tooltip="Next: type a code"),
+        Binding("c", "copy_key", "Copy key", id="copy-key", tooltip="Copy the key to the clipboard (OSC 52)"),
+        Binding("u", "copy_uri", "Copy URI", id="copy-uri", tooltip="Copy the otpauth:// link to the clipboard (OSC 52)"),
     ]
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (78, "-wide")]
@@ -54,8 +56,9 @@ class ScanStep(WizardStep[Move]):
                 yield Static("Can't scan it? Type this key:", classes="step-text")
                 yield Static("\n".join(key_lines), id="scan-key", markup=False)
                 yield Static("Time-based, 6 digits, every 30 s.", classes="step-note")
+                yield Static("", id="scan-message", classes="wizard-feedback", markup=False)
                 yield Button("Next", id="next", variant="primary")
-        yield Footer()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#next", Button).focus()
@@ -66,8 +69,8 @@ class ScanStep(WizardStep[Move]):
 
     def action_copy_key(self) -> None:
         self.app.copy_to_clipboard(self.enrolment.secret)
-        self.notify("Copied the key to the clipboard", title="Copied")
+        self.show_status("Copied the key to the clipboard")
 
     def action_copy_uri(self) -> None:
         self.app.copy_to_clipboard(self.enrolment.uri)
-        self.notify("Copied the otpauth:// link to the clipboard", title="Copied")
+        self.show_status("Copied the otpauth:// link to the clipboard")

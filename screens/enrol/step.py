@@ -8,7 +8,7 @@ from typing import ClassVar, TypeVar
 
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
 from store.services.results import Session
 from store.services.views import VerifiedEnrolment
@@ -47,8 +47,12 @@ class WizardStep(ModalScreen[ResultT]):
     """This step's position in the wizard."""
     HEADLINE: ClassVar[str] = ""
     """What this step asks for, after "Step n of 3"."""
+    VERIFIED: ClassVar[bool] = False
+    """Whether the code has verified by this step: Esc then asks before throwing the setup away."""
+    STATUS: ClassVar[str] = ""
+    """Selector of the step's status line: messages go there, never into a toast over the secrets."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel setup", id="cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel setup", id="cancel", tooltip="Cancel the setup (nothing is saved)")]
 
     VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
     """Below 24 rows the steps drop their blank lines."""
@@ -57,12 +61,40 @@ class WizardStep(ModalScreen[ResultT]):
     def title_text(self) -> str:
         return f"Step {self.NUMBER} of {STEPS} · {self.HEADLINE}"
 
+    @property
+    def HELP_TITLE(self) -> str:  # noqa: N802 - read like the other screens' class attribute
+        return f"Setup step {self.NUMBER} of {STEPS}"
+
+    _status: tuple[str, str] | None = None
+    """A message that arrived before the step was drawn."""
+
     def on_mount(self) -> None:
         # Nothing may sit on top of the QR code, the key or the recovery codes.
         self.app.clear_notifications()
+        if self._status is not None:
+            self.show_status(*self._status)
 
     def step_title(self) -> Label:
         return Label(self.title_text, classes="step-title")
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Esc: cancel the setup; once the code has verified, only after asking."""
+        from screens.dialogs import ConfirmModal
+
+        if not self.VERIFIED:
+            self.dismiss(None)
+            return
+        question = ("Throw this setup away? Nothing is saved: the entry you added to your authenticator app "
+                    "will not work, and your next sign-in shows a new key.")
+        modal = ConfirmModal(question, title="Cancel the setup?", yes="Throw away", no="Keep going", danger=True)
+        self.app.push_screen(modal, lambda yes: self.dismiss(None) if yes else None)
+
+    def show_status(self, text: str, severity: str = "information") -> None:
+        """A message for this step, on its status line (the App sends its toasts here too)."""
+        lines = self.query(self.STATUS) if self.STATUS else None
+        if not lines:
+            self._status = (text, severity) if self.STATUS else None
+            return
+        line = lines.first(Static)
+        line.update(text)
+        line.set_class(severity == "information", "-info")

@@ -6,8 +6,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
+from tui.widgets.footer import KeyFooter
 from screens.enrol.step import Move, Verified, WizardStep
 from screens.typeahead import keys_handled
 from store.errors import TwofoldError
@@ -20,10 +21,12 @@ class VerifyStep(WizardStep[Verified | Move]):
 
     NUMBER = 2
     HEADLINE = "Enter a code"
+    STATUS = "#verify-message"
+    HELP_NOTES = (("0-9", "Fill the six fields (a pasted code fills all six); ← → move, Backspace erases"),)
 
     BINDINGS = [
-        Binding("enter", "submit", "Verify now", priority=True, id="verify"),
-        Binding("b", "back", "Back to QR code", id="back"),
+        Binding("enter", "submit", "Verify now", priority=True, id="verify", tooltip="Check the code"),
+        Binding("b", "back", "Back to QR code", id="back", tooltip="Back to the QR code and key"),
     ]
 
     def __init__(self, enrolment: Enrolment) -> None:
@@ -47,7 +50,7 @@ class VerifyStep(WizardStep[Verified | Move]):
             with Horizontal(classes="wizard-buttons"):
                 yield Button("Verify now", id="verify", variant="primary")
                 yield Button("Back", id="back")
-        yield Footer()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DigitFields).focus_first()
@@ -86,4 +89,4 @@ class VerifyStep(WizardStep[Verified | Move]):
         self.dismiss(Verified(verified))
 
     def show_message(self, text: str) -> None:
-        self.query_one("#verify-message", Static).update(text)
+        self.show_status(text, "error")

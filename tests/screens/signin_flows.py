@@ -32,6 +32,22 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def resize(pilot: Pilot, width: int, height: int) -> None:
+    """Resize the terminal and wait until the screen has handled it (the Resize is debounced by a
+    timer, so one pause is not always enough under load) and laid itself out at the new size."""
+    await pilot.resize_terminal(width, height)
+    app = pilot.app
+    for _ in range(500):
+        if tuple(app.size) == (width, height) and tuple(app.screen.size) == (width, height):
+            break
+        await pilot.pause(0.01)
+    else:
+        raise AssertionError(f"the resize to {width}x{height} was never handled: {app.size}, {app.screen.size}")
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
 def messages(app: TwofoldApp) -> list[str]:
     return [n.message for n in app._notifications]
 

@@ -56,6 +56,7 @@ def use_codes(services, name: str, codes: tuple[str, ...], count: int) -> None:
 
 
 async def test_shows_name_permissions_state_and_codes(services) -> None:
+    add_account(services, "root", manager=True)  # the first account holds UserManagement
     add_account(services, "bob")
     _, codes = enrol(services, "bob")
     use_codes(services, "bob", codes, 6)
@@ -151,7 +152,11 @@ async def test_generate_codes_shows_ten_and_old_ones_stop_working(services) -> N
         assert isinstance(modal, CodesModal)
         shown = [str(label.render()).split(". ", 1)[1] for label in modal.query(".code").results(Label)]
         assert len(shown) == 10 and len(set(shown)) == 10
-        await pilot.press("escape")
+        await pilot.press("escape")  # not ticked as saved: asks first
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        assert app.screen is modal
+        await pilot.press("space", "enter")  # "I have saved these codes", then Done
         await pilot.pause()
         assert isinstance(app.screen, AccountScreen)
         assert str(app.screen.query_one("#codes-left", Static).render()) == "10 of 10 left"
@@ -314,7 +319,8 @@ async def test_codes_on_screen_refuse_screenshots(services, tmp_path) -> None:
         assert app.deliver_screenshot(path=str(shots)) is None
         await pilot.pause()
         assert list(shots.iterdir()) == []
-        assert any("Screenshots are disabled" in m for m in messages(app))
+        assert "Screenshots are disabled" in text_of(app.screen, "#codes-message")  # not in a toast over the codes
+        assert not messages(app)
 
 
 async def test_sign_out(services) -> None:
@@ -351,7 +357,7 @@ async def test_small_terminal_and_resize_mid_flow(services) -> None:
         await type_password(pilot, PASSWORD)
         assert isinstance(app.screen, CodesModal)
         await pilot.resize_terminal(100, 30)
-        await pilot.press("escape", "p")
+        await pilot.press("space", "enter", "p")
         await pilot.resize_terminal(60, 20)
         await pilot.press("escape", "tab", "tab", "tab", "shift+tab")
         await settle(pilot)

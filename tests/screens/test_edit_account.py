@@ -104,7 +104,7 @@ async def test_generate_codes_to_hand_over(team) -> None:
         assert "Hand these to bob" in str(modal.query_one(".dialog-note", Static).render())
         codes = [str(label.render()).split(". ", 1)[1] for label in modal.query(".code").results(Label)]
         assert len(codes) == 10
-        await pilot.press("escape")
+        await pilot.press("space", "enter")  # "I have saved these codes", then Done
         await pilot.pause()
         assert app.screen is screen
     with pytest.raises(AuthenticationFailed):
@@ -265,7 +265,7 @@ async def test_small_terminal_and_resize(team) -> None:
         await settle(pilot)
         assert isinstance(app.screen, CodesModal)
         await pilot.resize_terminal(120, 40)
-        await pilot.press("escape", "p")
+        await pilot.press("space", "enter", "p")
         await pilot.resize_terminal(60, 20)
         await pilot.press("escape")
         await settle(pilot)

@@ -13,11 +13,12 @@ from textual.widgets import Button, Checkbox, Input
 from account_flows import CLI, PASSWORD, add_account, stored, wrong_code
 from qr_decode import HALF_BLOCKS, assert_black_on_white, decode, rasterise, screen_cells
 from screens.account import AccountScreen
+from screens.dialogs import ConfirmModal
 from screens.enrol.done import DoneStep, SaveCodesModal
 from screens.enrol.scan import ScanStep
 from screens.enrol.verify import VerifyStep
 from screens.login import LoginScreen
-from signin_flows import SIZE, code_now, flat_text, messages, settle, sign_in, text_of, through_wizard
+from signin_flows import SIZE, code_now, flat_text, messages, resize, settle, sign_in, text_of, through_wizard
 from sessions import session_for
 from store.accounts import TwoFactor
 from store.services.results import Session
@@ -59,7 +60,8 @@ async def test_full_wizard(services, pending) -> None:
         assert app.clipboard == enrolment.secret
         await pilot.press("u")
         assert app.clipboard == enrolment.uri
-        assert messages(app)[-1] == "Copied the otpauth:// link to the clipboard"
+        assert text_of(app.screen, "#scan-message") == "Copied the otpauth:// link to the clipboard"
+        assert not messages(app)  # on the step's own line: no toast over the QR code
 
         await pilot.press("enter")
         verify = app.screen
@@ -146,7 +148,8 @@ async def test_saved_codes_file_is_private_and_complete(services, pending, tmp_p
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         lines = path.read_text().splitlines()
         assert [line for line in lines if line in codes] == list(codes)
-        assert f"Saved to {path}" in messages(app)
+        assert text_of(app.screen, "#done-message") == f"Saved to {path}"
+        assert not messages(app)  # no toast over the codes
 
         # Saving again to the same name asks before replacing; the file stays 0600.
         os.chmod(path, 0o644)
@@ -167,8 +170,8 @@ async def test_saved_codes_file_is_private_and_complete(services, pending, tmp_p
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, SaveCodesModal)
-        assert text_of(app.screen, "#save-message") == "Not saved: Not a directory"
-        assert list(app._notifications)[-1].severity == "error"
+        assert text_of(app.screen, "#save-message").startswith("Not saved: Not a directory")
+        assert not messages(app)
         await pilot.press("escape")
         assert isinstance(app.screen, DoneStep)
         assert state(services) is TwoFactor.PENDING
@@ -186,9 +189,9 @@ async def test_unwritable_path_gives_an_error_toast(services, pending, tmp_path)
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, SaveCodesModal)
-        assert text_of(modal, "#save-message") == "Not saved: No such file or directory"
-        note = list(app._notifications)[-1]
-        assert note.severity == "error" and "Could not save" in note.message
+        folder = tmp_path / "no-such-folder"
+        assert text_of(modal, "#save-message") == f"Not saved: the folder {folder} does not exist"
+        assert not messages(app)  # the reason is in the dialog, not in a toast over the codes
         await pilot.press("escape")
         assert isinstance(app.screen, DoneStep)
 
@@ -206,6 +209,9 @@ async def test_cancel_at_any_step_signs_out_and_stays_pending(services, pending,
             assert isinstance(app.screen, DoneStep)
             await pilot.press("space")
         await pilot.press("escape")
+        if step == 3:  # the code has verified: asks before throwing the setup away
+            assert isinstance(app.screen, ConfirmModal)
+            await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
         assert app.session is None
@@ -223,11 +229,12 @@ async def test_screenshots_are_refused_while_secrets_show(services, pending, tmp
         shots.mkdir()
         for expected in (ScanStep, DoneStep):
             assert isinstance(app.screen, expected)
-            before = len(app._notifications)
             app.action_screenshot(path=str(shots))
             await pilot.pause()
             assert list(shots.iterdir()) == []
-            assert messages(app)[before:] == ["Screenshots are disabled while secrets are on screen"]
+            line = "#scan-message" if expected is ScanStep else "#done-message"
+            assert text_of(app.screen, line) == "Screenshots are disabled while secrets are on screen"
+            assert not messages(app)
             titles = [command.title.lower() for command in app.get_system_commands(app.screen)]
             assert titles and not any("screenshot" in title for title in titles)
             if expected is ScanStep:
@@ -243,20 +250,20 @@ async def test_small_terminal_and_resizing_during_each_step(services, pending) -
         assert "Terminal too small for the QR code" in text
         assert not HALF_BLOCKS & set(text)
         assert scan.enrolment.grouped_secret.split()[0] in text  # the key stays readable
-        await pilot.resize_terminal(80, 24)
+        await resize(pilot, 80, 24)
         await pilot.pause()
         qr = scan.query_one(QRCode)
         assert qr.fits
         assert decode(rasterise(screen_cells(app), qr.region)) == [scan.enrolment.uri]
-        await pilot.resize_terminal(60, 20)
+        await resize(pilot, 60, 20)
         await pilot.press("n")
-        await pilot.resize_terminal(80, 24)
-        await pilot.resize_terminal(60, 20)
+        await resize(pilot, 80, 24)
+        await resize(pilot, 60, 20)
         await pilot.press(*code_now(app, scan.enrolment.secret))
         await pilot.pause()
         assert isinstance(app.screen, DoneStep)
-        await pilot.resize_terminal(80, 24)
-        await pilot.resize_terminal(60, 20)
+        await resize(pilot, 80, 24)
+        await resize(pilot, 60, 20)
         await pilot.pause()
         await pilot.press("space", "enter")
         await settle(pilot)

@@ -29,7 +29,7 @@ from screens.login import LoginScreen
 from screens.new_account import NewAccountModal
 from screens.second_factor import SecondFactorScreen
 from screens.users import UsersScreen
-from signin_flows import SIZE, code_now, settle, type_into
+from signin_flows import SIZE, code_now, resize, settle, type_into
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.services.results import Session, Stage
 from tui.app import TwofoldApp
@@ -49,9 +49,9 @@ async def wobble(pilot: Pilot, where: str) -> None:
     app = pilot.app
     screen, focused = app.screen, app.focused
     for width, height in SIZES:
-        await pilot.resize_terminal(width, height)  # waits until the app is idle again
-        strips = app.screen._compositor.render_strips()  # every cell: a rendering error surfaces here
-        assert [strip.cell_length for strip in strips] == [width] * height, (where, width, height)
+        await resize(pilot, width, height)  # waits until the screen has handled the Resize
+        assert tuple(app.screen.size) == (width, height), (where, width, height)
+        assert app.export_screenshot()  # every cell: a rendering error surfaces here
         assert app.is_running and app._exception is None and not app._exit, (where, width, height)
         assert app.screen is screen, (where, width, height, app.screen_stack)
     assert tuple(app.size) == SIZE
@@ -205,7 +205,7 @@ async def test_account_settings_and_its_dialogs(services) -> None:
         await settle(pilot)
         assert isinstance(app.screen, CodesModal)
         await wobble(pilot, "recovery codes dialog")
-        await pilot.press("escape")
+        await pilot.press("space", "enter")
         assert app.screen is account
 
         await pilot.press("p")
@@ -280,7 +280,7 @@ async def test_users_edit_account_and_audit(services) -> None:
         await settle(pilot)
         assert isinstance(app.screen, CodesModal)
         codes = app.screen.issued.codes
-        await pilot.press("escape")
+        await pilot.press("space", "enter")
         assert app.screen is edit
         assert old_codes == 10 and services.signin.recovery_code(factor_ticket(services, "bob"), codes[0]).codes_left == 9
         await pilot.press("escape")

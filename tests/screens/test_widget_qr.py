@@ -10,6 +10,7 @@ from textual.geometry import Region
 from textual.widgets import Label
 
 from qr_decode import HALF_BLOCKS, assert_black_on_white, decode, rasterise, screen_cells, screen_text
+from signin_flows import resize
 from tui.widgets.qr import QRCode, qr_matrix
 
 URI = "otpauth://totp/Twofold:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Twofold"
@@ -99,7 +100,7 @@ async def test_too_small_shows_notice_then_redraws_on_resize() -> None:
     app = QRApp(LONG_URI)
     async with app.run_test(size=(80, 24)) as pilot:
         qr = app.query_one(QRCode)
-        await pilot.resize_terminal(40, 12)
+        await resize(pilot, 40, 12)
         await pilot.pause()
         assert not qr.fits
         text = screen_text(app)
@@ -107,7 +108,7 @@ async def test_too_small_shows_notice_then_redraws_on_resize() -> None:
         assert "43x22" in text
         assert not HALF_BLOCKS & set(text)
 
-        await pilot.resize_terminal(80, 24)
+        await resize(pilot, 80, 24)
         await pilot.pause()
         assert qr.fits
         assert not HALF_BLOCKS.isdisjoint(screen_text(app))
@@ -122,7 +123,7 @@ async def test_one_cell_short_is_too_small(size: tuple[int, int]) -> None:
         text = screen_text(app)
         assert "Terminal too small" in text
         assert not HALF_BLOCKS & set(text)
-        await pilot.resize_terminal(80, 24)
+        await resize(pilot, 80, 24)
         await pilot.pause()
         qr = app.query_one(QRCode)
         assert decode(rasterise(screen_cells(app), qr.region)) == [LONG_URI]

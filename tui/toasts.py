@@ -1,0 +1,78 @@
+"""Toasts that never cover a QR code or recovery codes (PRODUCT §2, console conduct).
+
+A toast sits top-right, which is where the QR code's finder pattern and the second column of codes
+are at 80x24: a capture taken with "Copied" showing did not decode. While secrets are on screen a
+message goes to the screen's own status line instead (``show_status``), or, on a screen without
+one, waits until the secrets are gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.notifications import Notify, SeverityLevel
+
+
+@dataclass(frozen=True)
+class HeldToast:
+    """A message that arrived while secrets were shown, for when they are gone."""
+
+    message: str
+    title: str
+    severity: SeverityLevel
+    timeout: float
+    markup: bool
+
+
+def plain(message: str, markup: bool) -> str:
+    """The text of ``message`` without its markup (a status line shows it as it is)."""
+    if not markup:
+        return message
+    try:
+        return Text.from_markup(message).plain
+    except Exception:  # noqa: BLE001 - a message that is not valid markup is shown as typed
+        return message
+
+
+class SecretSafeToasts:
+    """Mixin for the App (needs ``secrets_on_screen``)."""
+
+    _held_toasts: list[HeldToast]
+
+    def _on_notify(self: App, event: Notify) -> None:
+        """Textual's handler adds the toast; while secrets show, route it instead.
+
+        Decided when the message is handled, not when ``notify`` is called: a screen that says
+        "New codes generated" and then shows the codes posts the message before the codes show.
+        (Textual private API: ``App._on_notify`` is the one place every toast passes through.)
+        """
+        if not self.secrets_on_screen():  # type: ignore[attr-defined]
+            return  # Textual's own handler, next in the MRO, shows the toast
+        event.prevent_default()
+        note = event.notification
+        show_status = getattr(self.screen, "show_status", None)
+        if callable(show_status):
+            show_status(plain(note.message, note.markup), note.severity)
+            return
+        if not hasattr(self, "_held_toasts"):
+            self._held_toasts = []
+        self._held_toasts.append(HeldToast(note.message, note.title, note.severity, note.timeout, note.markup))
+
+    def release_toasts(self: App) -> None:
+        """Show the messages held back while secrets were shown, once none are."""
+        held = getattr(self, "_held_toasts", [])
+        if not held or self.secrets_on_screen():  # type: ignore[attr-defined]
+            return
+        self._held_toasts = []
+        for toast in held:
+            self.notify(toast.message, title=toast.title, severity=toast.severity, timeout=toast.timeout, markup=toast.markup)
+
+    def forget_toasts(self: App) -> None:
+        """Clear every toast, shown or held (a new person at the console must not read them)."""
+        self._held_toasts = []
+        self.clear_notifications()
