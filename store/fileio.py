@@ -121,3 +121,36 @@ def save_private_text(path: Path, text: str) -> Path:
         raise WriteFailed(f"cannot write {path}: folder {path.parent} does not exist; nothing was changed")
     atomic_write(path, text.encode("utf-8"))
     return path
+
+
+def installation_files(paths) -> set[Path]:
+    """The files and folders of the installation at ``paths`` (a :class:`~store.paths.Paths`) that exist now."""
+    found = {p for p in (paths.db, paths.key, paths.audit, paths.lock) if os.path.lexists(p)}
+    folder = paths.folder
+    while True:
+        if os.path.lexists(folder):
+            found.add(folder)
+        if folder == folder.parent:
+            return found
+        folder = folder.parent
+
+
+def remove_created(paths, before: set[Path]) -> None:
+    """Remove what an installation made since ``before`` (its files, then its empty folders): a
+    console quit at the first-run screen, before any account existed, leaves nothing behind."""
+    for path in (paths.lock, paths.audit, paths.key, paths.db):
+        if path in before:
+            continue
+        try:
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
+                os.unlink(path)
+        except OSError:
+            pass
+    folder = paths.folder
+    while folder not in before and folder != folder.parent:
+        try:
+            os.rmdir(folder)  # only when empty
+        except OSError:
+            return
+        folder = folder.parent

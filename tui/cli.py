@@ -255,12 +255,29 @@ def open_console(args: Args) -> int:
 
     without_textual_developer_switches()
 
-    services = Services.open(where(args), policy_from(args))
+    target = where(args)
+    from store.fileio import installation_files, remove_created
+    from store.paths import Paths
+
+    before = installation_files(target) if isinstance(target, Paths) else None
+    services = Services.open(target, policy_from(args))
     from .app import TwofoldApp
 
     app = TwofoldApp(services)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if before is not None and not _has_accounts(services):
+            services.close()
+            remove_created(target, before)  # quit at the first-run screen: nothing is left behind
     return EXIT_REFUSED if getattr(app, "return_code", None) else EXIT_OK  # Textual sets 1 after an unexpected error
+
+
+def _has_accounts(services: Services) -> bool:
+    try:
+        return services.has_accounts()
+    except TwofoldError:
+        return True  # when in doubt, remove nothing
 
 
 if __name__ == "__main__":  # pragma: no cover
