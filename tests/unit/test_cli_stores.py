@@ -1,0 +1,204 @@
+"""The command line on both stores (PRODUCT §5, §8): the same commands, answers and exit codes on
+the embedded file and on PostgreSQL, the key given by ``--key``/``TWOFOLD_KEY``, one-line errors
+for a wrong or missing key or an unusable server, and ``db copy`` both ways, verified.
+
+Real ``twofold`` processes with the default argon2 profile, as an installation would run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from account_flows import PASSWORD
+from store.accounts import USER_MANAGEMENT
+from store.clock import SystemClock
+from store.otp import code_at_step, time_step
+from store.paths import Paths
+from store.policy import Policy
+from store.services import Services
+from store.storage import ServerTarget
+from test_cli import TWOFOLD, one_line_error
+
+STORES = ("tiny", "pg")
+
+
+class Run:
+    """``twofold`` with ``TWOFOLD_DB`` (and ``TWOFOLD_KEY`` for a server) naming one installation."""
+
+    def __init__(self, location, pycache: Path) -> None:
+        self.location = location
+        self.pycache = pycache
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in {"TWOFOLD_DEBUG", "PYTHONDONTWRITEBYTECODE", "TWOFOLD_KEY"}}
+        if isinstance(self.location, ServerTarget):
+            env["TWOFOLD_DB"] = self.location.url
+            env["TWOFOLD_KEY"] = str(self.location.key)
+        else:
+            env["TWOFOLD_DB"] = str(self.location.db)
+        env["PYTHONPYCACHEPREFIX"] = str(self.pycache)
+        return env
+
+    def __call__(self, *args: str, stdin: str = "", expect: int | None = None, env: dict | None = None):
+        done = subprocess.run(
+            [str(TWOFOLD), *args], input=stdin, capture_output=True, text=True, env=env or self.env(), timeout=120
+        )
+        assert "Traceback" not in done.stderr + done.stdout, done.stderr
+        if expect is not None:
+            assert done.returncode == expect, (args, done.returncode, done.stdout, done.stderr)
+        return done
+
+
+@pytest.fixture(scope="module")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pycache")
+
+
+@pytest.fixture
+def run(location, pycache: Path) -> Run:
+    return Run(location, pycache)
+
+
+def set_up_carol(location) -> tuple[str, tuple[str, ...]]:
+    """carol's authenticator, set up in-process; returns (secret, recovery codes)."""
+    services = Services.open(location, Policy(), SystemClock())
+    try:
+        ticket = services.signin.password("carol", PASSWORD).ticket
+        enrolment = services.setup.begin(ticket)
+        code = code_at_step(enrolment.secret, time_step(time.time(), Policy()), Policy())
+        verified = services.setup.verify(enrolment, code)
+        services.setup.activate(verified)
+    finally:
+        services.close()
+    return enrolment.secret, verified.codes
+
+
+def next_code(secret: str) -> str:
+    return code_at_step(secret, time_step(time.time(), Policy()) + 1, Policy())
+
+
+def test_the_commands_answer_alike_on_each_store(run: Run, location) -> None:
+    run("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
+    run("user", "add", "carol", stdin=f"{PASSWORD}\n", expect=0)
+    run("user", "2fa", "carol", "on", expect=0)
+    secret, codes = set_up_carol(location)
+
+    run("auth", "alice", stdin=f"{PASSWORD}\n", expect=0)
+    wrong = run("auth", "alice", stdin="not the password\n", expect=1)
+    unknown = run("auth", "nobody", stdin="not the password\n", expect=1)
+    assert wrong.stderr == unknown.stderr
+    code = next_code(secret)
+    run("auth", "carol", stdin=f"{PASSWORD}\n{code}\n", expect=0)
+    run("auth", "carol", stdin=f"{PASSWORD}\n{code}\n", expect=1)  # the same step again
+    run("auth", "carol", stdin=f"{PASSWORD}\n{codes[0]}\n", expect=0)
+    run("auth", "carol", stdin=f"{PASSWORD}\n{codes[0]}\n", expect=1)  # a used code
+
+    listed = json.loads(run("user", "list", "--json", expect=0).stdout)
+    assert [v["username"] for v in listed] == ["alice", "carol"]
+    carol = json.loads(run("user", "show", "carol", "--json", expect=0).stdout)
+    assert carol["two_factor"] == "active" and carol["recovery_codes_left"] == 9
+    events = json.loads(run("audit", "--json", expect=0).stdout)
+    assert events[0]["action"].startswith("sign-in") and events[0]["target"] == "carol"
+    assert [e["time"] for e in events] == sorted((e["time"] for e in events), reverse=True)
+    assert "intact" in run("audit", "verify", expect=0).stdout
+    doctor = run("doctor", expect=0).stdout
+    assert "[FAIL]" not in doctor and "chain intact" in doctor
+
+    run("user", "2fa", "carol", "reset", "--reason", "lost phone", expect=0)
+    run("auth", "carol", stdin=f"{PASSWORD}\n", expect=3)
+    run("user", "delete", "carol", "--yes", expect=0)
+    assert [v["username"] for v in json.loads(run("user", "list", "--json", expect=0).stdout)] == ["alice"]
+
+
+@pytest.mark.stores("pg")
+def test_a_server_installation_needs_its_own_key(run: Run, location, tmp_path: Path) -> None:
+    run("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
+    assert location.key.stat().st_mode & 0o777 == 0o600
+
+    other = tmp_path / "other.key"
+    other.write_bytes(os.urandom(32))
+    other.chmod(0o600)
+    env = run.env()
+    env["TWOFOLD_KEY"] = str(other)
+    one_line_error(run("user", "list", env=env), str(other), "does not belong")
+    assert run("user", "list", "--key", str(location.key), env=env).returncode == 0  # --key wins
+
+    env["TWOFOLD_KEY"] = str(tmp_path / "missing.key")
+    one_line_error(run("user", "list", env=env), "missing.key", "missing")
+    assert not (tmp_path / "missing.key").exists()
+
+    del env["TWOFOLD_KEY"]
+    one_line_error(run("user", "list", env=env), "--key", "TWOFOLD_KEY")
+
+
+@pytest.mark.stores("pg")
+def test_a_server_without_an_installation_or_unreachable_is_one_line(server, run: Run, tmp_path: Path) -> None:
+    env = run.env()
+    env["TWOFOLD_DB"] = server.new_schema()
+    one_line_error(run("user", "list", env=env), "no Twofold database")
+    env["TWOFOLD_DB"] = server.url("no_such_database")
+    one_line_error(run("user", "list", env=env), "cannot reach", "no_such_database")
+    env["TWOFOLD_DB"] = "postgresql://nobody@/x?host=" + str(tmp_path)  # no server listens there
+    one_line_error(run("auth", "alice", env=env, stdin=f"{PASSWORD}\n"), "cannot reach")
+
+
+def test_db_copy_there_and_back_keeps_everything(server, pycache: Path, tmp_path: Path) -> None:
+    """file → PostgreSQL → file: accounts, secrets, codes, counters, settings and the audit chain."""
+    source = Run(Paths(tmp_path / "a" / "twofold.json"), pycache)
+    source("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
+    source("user", "add", "carol", stdin=f"{PASSWORD}\n", expect=0)
+    source("user", "2fa", "carol", "on", expect=0)
+    secret, codes = set_up_carol(source.location)
+    source("auth", "carol", stdin=f"{PASSWORD}\n{codes[1]}\n", expect=0)
+    source("auth", "alice", stdin="a wrong password\n", expect=1)  # a counter to carry over
+    source("auth", "nobody", stdin="a wrong password\n", expect=1)  # a throttle record of an unknown name
+    source("policy", "require", "admins", "--grace", "48", expect=0)
+
+    url = server.new_schema()
+    copied = source("db", "copy", "--to", url, expect=0).stdout
+    assert "2 accounts" in copied and "verified" in copied
+    on_server = Run(ServerTarget(url, source.location.key), pycache)
+    back = Run(Paths(tmp_path / "b" / "copy.json"), pycache)
+    on_server("db", "copy", "--to", str(back.location.db), expect=0)
+    assert back.location.key.read_bytes() == source.location.key.read_bytes()
+
+    def state(run: Run) -> tuple:
+        return (
+            json.loads(run("user", "list", "--json", expect=0).stdout),
+            json.loads(run("audit", "--json", expect=0).stdout),
+            run("policy", "show", "--json", expect=0).stdout,
+        )
+
+    before = state(source)
+    assert state(on_server) == before and state(back) == before
+    for copy in (on_server, back):
+        assert "[FAIL]" not in copy("doctor", expect=0).stdout
+        alice = Services.open(copy.location, Policy(), SystemClock(), create=False)
+        try:
+            assert alice.ctx.repo.get("alice").password_failures == 1
+            assert len(list(alice.ctx.repo.documents("ghosts"))) == 1
+        finally:
+            alice.close()
+    # the copies are their own installations now: a code used on one still works on another
+    on_server("auth", "carol", stdin=f"{PASSWORD}\n{codes[2]}\n", expect=0)
+    back("auth", "carol", stdin=f"{PASSWORD}\n{codes[2]}\n", expect=0)
+    on_server("auth", "carol", stdin=f"{PASSWORD}\n{next_code(secret)}\n", expect=0)
+
+
+def test_db_copy_refuses_a_target_that_holds_a_database(server, pycache: Path, tmp_path: Path) -> None:
+    source = Run(Paths(tmp_path / "a" / "twofold.json"), pycache)
+    source("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
+    url = server.new_schema()
+    source("db", "copy", "--to", url, expect=0)
+    one_line_error(source("db", "copy", "--to", url), "already", "nothing was copied")
+    one_line_error(source("db", "copy", "--to", str(source.location.db)), "another database")
+    other = tmp_path / "c" / "twofold.json"
+    other.parent.mkdir(mode=0o700)
+    other.write_text("{}")
+    one_line_error(source("db", "copy", "--to", str(other)), "already a database", "nothing was copied")

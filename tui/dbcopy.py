@@ -1,0 +1,31 @@
+"""``twofold db copy --to PATH|URL``: the installation moved between stores, verified (PRODUCT §8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cli import EXIT_OK, Input, UsageError, policy_from, where
+
+if TYPE_CHECKING:
+    from .cli import Args
+
+
+def db(args: Args, inp: Input) -> int:
+    from store.copy import copy_installation
+    from store.paths import Paths
+    from store.storage import ServerTarget, is_server_url
+
+    if args.action != "copy":  # pragma: no cover - argparse allows only copy
+        raise UsageError(f"unknown action {args.action!r}")
+    source = where(args)
+    to_key = Path(args.to_key).expanduser().absolute() if args.to_key else None
+    if is_server_url(args.to):
+        target = ServerTarget(args.to, to_key)
+    else:
+        if to_key is not None:
+            raise UsageError("--to-key is for a PostgreSQL copy: a file's key lies beside it")
+        target = Paths(Path(args.to).expanduser().absolute())
+    report = copy_installation(source, target, policy_from(args).lock_timeout_seconds)
+    print(report.describe())
+    return EXIT_OK
