@@ -219,6 +219,7 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
             talk.ask_code()  # asked all the same: the prompts never tell a wrong password
         raise
     if accepted.stage is Stage.DONE:
+        tell_notices(services, talk, accepted.session, accepted.setup_deadline)
         return EXIT_OK
     if accepted.stage is Stage.SETUP:
         services.signin.discard(accepted.ticket)
@@ -230,12 +231,27 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
         services.signin.discard(accepted.ticket)
         raise AuthenticationFailed("a verification code is required for this account")
     signed = services.signin.second_factor(accepted.ticket, code)
-    if signed.method is Method.RECOVERY:
+    if signed.method is Method.RECOVERY and signed.codes_left <= 3:
         left = signed.codes_left
-        plural = "code" if left == 1 else "codes"
-        warning = ": generate new ones in the Twofold console" if left <= 3 else ""
-        talk.info(f"Recovery code accepted; {left} recovery {plural} left{warning}")
+        talk.error(f"Only {left} recovery code{'' if left == 1 else 's'} left: generate new ones in the Twofold console")
+    tell_notices(services, talk, signed.session, None)
     return EXIT_OK
+
+
+def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | None) -> None:
+    """The security notices of a sign-in (PRODUCT §6) as PAM text messages: sshd shows them
+    before the shell of a login with a terminal. Told, not acknowledged (the console does that).
+    The sign-in has already counted: a failure here is for the system log, not a refusal."""
+    try:
+        if deadline is not None:
+            from store.requirement import time_left
+
+            left = time_left(deadline - services.ctx.now())
+            talk.info(f"Two-factor authentication is required: set it up in the Twofold console within {left}")
+        for notice in services.notices.for_session(session):
+            talk.info(notice.text)
+    except Exception as exc:  # noqa: BLE001 - the login stands
+        report(f"security notices not shown ({type(exc).__name__})")
 
 
 def account_name(login: str) -> str:

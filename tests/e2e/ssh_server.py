@@ -171,9 +171,14 @@ class Login:
 PROMPTS = ["Password: ", "Verification code: "]
 
 
-def ssh_login(port: int, user: str, answers: list[str], timeout: float = 60) -> Login:
+SHELL_PROMPT = "$ "
+
+
+def ssh_login(port: int, user: str, answers: list[str], timeout: float = 60, *, shell: bool = False) -> Login:
     """Run ``ssh user@127.0.0.1 echo OK_WORD`` with keyboard-interactive only, answering the
-    prompts in order; a prompt beyond the answers ends the run (a refusal asking again)."""
+    prompts in order; a prompt beyond the answers ends the run (a refusal asking again). With
+    ``shell``, a login shell on a terminal instead (where sshd shows PAM's messages before the
+    prompt), which is then told to echo OK_WORD and exit."""
     args = [
         "-F", "/dev/null",
         "-p", str(port),
@@ -184,18 +189,22 @@ def ssh_login(port: int, user: str, answers: list[str], timeout: float = 60) -> 
         "-o", "PubkeyAuthentication=no",
         "-o", "NumberOfPasswordPrompts=1",
         "-o", "ConnectTimeout=20",
-        "-T",
-        f"{user}@127.0.0.1",
-        "echo", OK_WORD,
+        *(["-tt", f"{user}@127.0.0.1"] if shell else ["-T", f"{user}@127.0.0.1", "echo", OK_WORD]),
     ]  # fmt: skip
     child = pexpect.spawn(SSH, args, timeout=timeout, encoding="utf-8", codec_errors="replace")
     pending = list(answers)
     prompts: list[str] = []
     output: list[str] = []
+    patterns = [*PROMPTS, pexpect.EOF, *([SHELL_PROMPT] if shell else [])]
     try:
         while True:
-            index = child.expect([*PROMPTS, pexpect.EOF])
+            index = child.expect_exact(patterns)
             output.append(child.before or "")
+            if index == len(PROMPTS) + 1:  # the shell: logged in
+                output.append(SHELL_PROMPT)
+                child.sendline(f"echo {OK_WORD}; exit")
+                patterns = patterns[:-1]
+                continue
             if index == len(PROMPTS):
                 break
             prompts.append(PROMPTS[index].strip())

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=f"real sshd not possi
 
 OFF_PASSWORD = "fake password 123456"
 """Ends in six digits: a two-factor-off account's one-prompt authtok is the password alone."""
-ROLES = ("active", "pending", "locked", "off")
+ROLES = ("active", "pending", "locked", "off", "due")
 POLICY = Policy()
 
 
@@ -78,8 +78,8 @@ class Site:
             return [password + (code or "")]
         return [password] if code is None else [password, code]
 
-    def login(self, role: str, password: str, code: str | None = None) -> Login:
-        return ssh_login(self.server.port, self.users[role], self.answers(password, code))
+    def login(self, role: str, password: str, code: str | None = None, *, shell: bool = False) -> Login:
+        return ssh_login(self.server.port, self.users[role], self.answers(password, code), shell=shell)
 
     def prompts(self, *, code: bool) -> list[str]:
         return ["Password:", "Verification code:"] if self.style == "python" and code else ["Password:"]
@@ -133,8 +133,8 @@ def site(request: pytest.FixtureRequest, unix_users: dict[str, str], tmp_path_fa
     services = Services.open(Paths(db), POLICY)
     try:
         for role in ROLES:
-            password = OFF_PASSWORD if role == "off" else PASSWORD
-            add_account(services, unix_users[role], two_factor=role != "off", password=password)
+            password = OFF_PASSWORD if role in ("off", "due") else PASSWORD
+            add_account(services, unix_users[role], two_factor=role not in ("off", "due"), password=password)
         for role in ("active", "locked"):
             site.secrets[role], site.codes[role] = enrol(services, unix_users[role])
             site.last_step[role] = time_step(time.time(), POLICY)  # the setup used this step
@@ -229,6 +229,25 @@ def test_nothing_reaches_the_client_that_tells_a_wrong_code_from_a_wrong_passwor
         "Verification code:", ""
     )
     assert OK_WORD not in wrong_code.output
+
+
+def test_notices_reach_a_terminal_login_and_an_overdue_setup_is_refused(site: Site) -> None:
+    """PRODUCT §6 over SSH: within the grace period the login goes through and says by when;
+    the next login tells the previous one; past the deadline the login is refused."""
+    assert site.twofold("policy", "require", "everyone", "--grace", "24").returncode == 0
+    try:
+        first = site.login("due", OFF_PASSWORD, shell=True)
+        assert first.ran, first
+        assert "Two-factor authentication is required: set it up in the Twofold console within 23 hours" in first.output
+        second = site.login("due", OFF_PASSWORD, shell=True)
+        assert second.ran, second
+        assert "Previous sign-in:" in second.output and "(pam from 127.0.0.1)" in second.output
+        assert site.twofold("policy", "require", "everyone", "--grace", "0").returncode == 0
+        overdue = site.login("due", OFF_PASSWORD)
+        assert not overdue.ran, overdue
+        assert PENDING_MESSAGE in overdue.output
+    finally:
+        assert site.twofold("policy", "require", "nobody").returncode == 0
 
 
 def test_pam_exec_alone_fails_in_setcred_and_pam_permit_is_what_it_needs(
