@@ -166,3 +166,34 @@ def try_password(release, db: str, policy: Policy, now: float, username: str, pa
         outcome = ["wrong", str(exc)]
     services.close()
     return outcome
+
+
+def create_through_outages(release, db, policy: Policy, now: float, prefix: str, seconds: float) -> list[list[str]]:
+    """Create accounts for ``seconds`` while the server may go away and come back; each attempt's
+    name and what the caller was told: ``ok``, ``lost`` (nothing saved) or ``unknown`` (lost
+    while committing), with the message of every failure."""
+    import time
+
+    services = _open(db, policy, now)
+    actor = SystemActor(f"cli:{prefix}")
+    release.wait()
+    told: list[list[str]] = []
+    deadline = time.monotonic() + seconds
+    number = 0
+    while time.monotonic() < deadline:
+        name = f"{prefix}-{number}"
+        number += 1
+        try:
+            services.admin.create(actor, name, "a fine long password")
+            told.append([name, "ok", ""])
+        except TwofoldError as exc:
+            told.append([name, "unknown" if "may or may not" in str(exc) else "lost", str(exc)])
+            time.sleep(0.05)
+        try:
+            services.signin.password(name, "a wrong password")
+        except AuthenticationFailed:
+            pass
+        except TwofoldError as exc:
+            told.append([name, "sign-in-failed", str(exc)])
+    services.close()
+    return told
