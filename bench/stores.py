@@ -1,0 +1,225 @@
+"""Both stores side by side (issue 14): the embedded file and PostgreSQL, in one run.
+
+    python bench/stores.py [--repeat N] [--counts 10000,100000]
+
+Each PostgreSQL installation is the file installation copied with ``twofold db copy``'s code, on a
+server this script starts (Debian's ``postgresql``, as the tests do) and stops.
+
+Figures, each for the file and the server:
+- ``twofold auth`` (password + TOTP, a whole process) against a bare Python process verifying one
+  argon2 hash, at each count (goal ≤ 1.25×, flat as accounts grow);
+- a console sign-in's cost above argon2 (services open; goal ≤ 10 ms);
+- 8 ``twofold auth`` at once against 8 bare argon2 processes at once (throughput, goal ≥ 0.9×);
+- the Users listing at the largest count, through the services (open: names and the first rows;
+  filter: one keystroke's new listing, in SQL on the server) (goals 200 ms / 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
+
+from cli_signin import BARE, bytecode_env  # noqa: E402
+from common import BIN, PYTHON, Row, interleaved, print_table, run_quiet  # noqa: E402
+from dataset import PASSWORD, SECRET, build  # noqa: E402
+
+from store.clock import FixedClock  # noqa: E402
+from store.copy import copy_installation  # noqa: E402
+from store.otp import code_at_step, time_step  # noqa: E402
+from store.policy import Policy  # noqa: E402
+from store.services import Services  # noqa: E402
+from store.services.results import SystemActor  # noqa: E402
+from store.storage import ServerTarget  # noqa: E402
+
+ADMIN = SystemActor("cli:bench")
+_USERS: dict[int, itertools.cycle] = {}
+
+
+def next_users(count: int) -> itertools.cycle:
+    """One walk through the accounts per count, shared by every figure: no account signs in twice
+    in one time step (its code would be a replay)."""
+    return _USERS.setdefault(count, itertools.cycle(range(1, count)))
+
+
+def installations(folder: Path, server, count: int) -> dict[str, object]:
+    paths = build(folder / f"n{count}", count)
+    target = ServerTarget(server.new_database(), paths.key)
+    copy_installation(paths, target)
+    return {"file": paths, "pg": target}
+
+
+def db_args(where) -> list[str]:
+    if isinstance(where, ServerTarget):
+        return ["--db", where.url, "--key", str(where.key)]
+    return ["--db", str(where.db)]
+
+
+def auth_command(where, users, env):
+    policy = Policy()
+
+    def auth() -> None:
+        code = code_at_step(SECRET, time_step(time.time(), policy), policy)
+        user = f"user{next(users):05d}"
+        result = run_quiet([str(BIN / "twofold"), *db_args(where), "auth", user], f"{PASSWORD}\n{code}\n".encode(), env)
+        if result.returncode != 0:
+            raise RuntimeError(f"auth failed: {result.stderr.decode().strip()}")
+
+    return auth
+
+
+def cli_rows(folder: Path, sets: dict[int, dict], repeat: int) -> list[Row]:
+    env = bytecode_env(folder)
+    rows = []
+    for count, stores in sets.items():
+        users = next_users(count)
+        runs = {kind: auth_command(where, users, env) for kind, where in stores.items()}
+        runs["bare"] = lambda: run_quiet([PYTHON, "-c", BARE], env=env)
+        for fn in runs.values():
+            fn()  # warm caches
+        times = interleaved(runs, repeat)
+        for kind in stores:
+            rows.append(Row(f"CLI sign-in, {count:,} accounts, {kind}", times[kind], "s", times["bare"], 1.25, "ratio"))
+    return rows
+
+
+def parallel_rows(folder: Path, stores: dict, count: int, rounds: int) -> list[Row]:
+    """8 sign-ins at once, against 8 bare argon2 processes at once: wall time of a batch."""
+    env = bytecode_env(folder)
+    users = next_users(count)
+    policy = Policy()
+
+    def batch(kind: str) -> float:
+        start = time.perf_counter()
+        running = []
+        for _ in range(8):
+            if kind == "bare":
+                argv, stdin = [PYTHON, "-c", BARE], b""
+            else:
+                code = code_at_step(SECRET, time_step(time.time(), policy), policy)
+                argv = [str(BIN / "twofold"), *db_args(stores[kind]), "auth", f"user{next(users):05d}"]
+                stdin = f"{PASSWORD}\n{code}\n".encode()
+            process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+            running.append((process, stdin))
+        for process, stdin in running:
+            _, err = process.communicate(stdin)
+            if process.returncode != 0:
+                raise RuntimeError(f"auth failed: {err.decode().strip()}")
+        return time.perf_counter() - start
+
+    times: dict[str, list[float]] = {k: [] for k in (*stores, "bare")}
+    for _ in range(rounds):
+        for kind in times:
+            times[kind].append(batch(kind))
+    bare = statistics.median(times["bare"])
+    # throughput ratio = bare batch time / our batch time; shown as our time against bare's (goal: ≤ 1/0.9)
+    return [
+        Row(f"8 sign-ins at once, {count:,} accts, {kind}", statistics.median(times[kind]), "s", bare, round(1 / 0.9, 3), "ratio")
+        for kind in stores
+    ]
+
+
+def console_rows(stores: dict, count: int, repeat: int) -> list[Row]:
+    """A whole sign-in (password + TOTP) with the services open, minus argon2's own time."""
+    rows = []
+    for kind, where in stores.items():
+        policy = Policy()
+        clock = FixedClock(time.time() + 3600 * (1 if kind == "file" else 2))  # steps no CLI run used
+        services = Services.open(where, policy, clock)
+        verify = services.ctx.passwords.verify
+        spent: list[float] = []
+
+        def timed(stored: str, password: str, verify=verify, spent=spent) -> bool:
+            start = time.perf_counter()
+            try:
+                return verify(stored, password)
+            finally:
+                spent.append(time.perf_counter() - start)
+
+        services.ctx.passwords.verify = timed  # type: ignore[method-assign]
+        overheads, argon = [], []
+        for i in range(repeat + 1):
+            clock.advance(30)
+            spent.clear()
+            start = time.perf_counter()
+            accepted = services.signin.password(f"user{count - 1 - i:05d}", PASSWORD)
+            services.signin.totp(accepted.ticket, code_at_step(SECRET, time_step(clock.now(), policy), policy))
+            if i:
+                overheads.append(time.perf_counter() - start - sum(spent))
+                argon.append(sum(spent))
+        services.close()
+        rows.append(Row(f"console sign-in above argon2, {count:,}, {kind}", statistics.median(overheads), "s", statistics.median(argon), 0.010, "max"))
+    return rows
+
+
+def listing_rows(stores: dict, count: int, repeat: int) -> list[Row]:
+    """The Users table's data through the services: open (every name and the first 25 rows) and a
+    filter keystroke (the rows matching a longer filter: in SQL on the server, in memory on the file)."""
+    rows = []
+    for kind, where in stores.items():
+        services = Services.open(where, Policy(), FixedClock(time.time()))
+        repo = services.ctx.repo
+
+        def open_table() -> None:
+            listing = services.admin.listing(ADMIN)
+            for i in range(min(25, len(listing))):
+                listing.view(i)
+
+        def keystroke(text=iter(itertools.cycle(["user0", "user01", "user012", "user0123", "user01234"]))) -> None:
+            records = repo.records(next(text))
+            for i in range(min(25, len(records))):
+                records.account(i)
+
+        opened = statistics.median(_times(open_table, repeat))
+        typed = statistics.median(_times(keystroke, repeat * 3))
+        services.close()
+        rows.append(Row(f"Users open, {count:,} accounts, {kind}", opened, "s", None, 0.200, "max"))
+        rows.append(Row(f"Users filter keystroke, {count:,}, {kind}", typed, "s", None, 0.050, "max"))
+    return rows
+
+
+def _times(fn, repeat: int) -> list[float]:
+    fn()
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--counts", default="10000,100000")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.counts.split(",")]
+
+    from pg_server import TestServer
+
+    server = TestServer().start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="twofold-bench-") as tmp:
+            folder = Path(tmp)
+            sets = {count: installations(folder, server, count) for count in counts}
+            largest = max(counts)
+            rows = cli_rows(folder, sets, args.repeat)
+            rows += console_rows(sets[largest], largest, args.repeat)
+            rows += parallel_rows(folder, sets[largest], largest, max(3, args.repeat // 2))
+            rows += listing_rows(sets[largest], largest, args.repeat)
+            print_table(rows)
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
