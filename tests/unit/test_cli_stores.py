@@ -202,3 +202,18 @@ def test_db_copy_refuses_a_target_that_holds_a_database(server, pycache: Path, t
     other.parent.mkdir(mode=0o700)
     other.write_text("{}")
     one_line_error(source("db", "copy", "--to", str(other)), "already a database", "nothing was copied")
+
+
+@pytest.mark.stores("tiny")
+def test_the_file_store_never_loads_psycopg(run: Run) -> None:
+    """psycopg costs a quarter of a second to import: only a postgresql:// URL loads it."""
+    import sys
+
+    run("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
+    probe = (
+        "import sys; from tui.cli import main; "
+        "code = main(['auth', 'alice']); "
+        "print(code, 'psycopg' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], input=f"{PASSWORD}\n", capture_output=True, text=True, env=run.env(), timeout=60)
+    assert done.stdout.split()[-2:] == ["0", "False"], (done.stdout, done.stderr)
