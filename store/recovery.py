@@ -33,3 +33,11 @@ def normalise_code(raw: str, policy: Policy) -> str | None:
     if len(text) != policy.recovery_length or any(c not in ALPHABET for c in text):
         return None
     return text
+
+
+def normalise_issued(code: str, policy: Policy) -> str:
+    """A code this installation just made, normalised for hashing (it always has the right shape)."""
+    normal = normalise_code(code, policy)
+    if normal is None:  # pragma: no cover - new_codes makes only well-formed codes
+        raise ValueError("a generated recovery code is malformed")
+    return normal

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from ..accounts import USER_MANAGEMENT, Account, TwoFactor, normalise_permissions, normalise_username
 from ..errors import Conflict, NotFound, ValidationError
 from ..passwords import check_new_password
-from ..recovery import new_codes, normalise_code
+from ..recovery import new_codes, normalise_issued
 from ..repository import Unit
 from ..throttle import unlocked
 from .context import Context
@@ -156,7 +156,7 @@ class UserAdmin:
         self.ctx.require_manager_now(caller)
         self._not_own(caller, username)
         codes = new_codes(self.ctx.policy)
-        hashes = tuple(self.ctx.keyring.code_hash(normalise_code(c, self.ctx.policy)) for c in codes)
+        hashes = tuple(self.ctx.keyring.code_hash(normalise_issued(c, self.ctx.policy)) for c in codes)
 
         def change(_unit: Unit, account: Account) -> Account:
             if account.two_factor is not TwoFactor.ACTIVE:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..accounts import TwoFactor
 from ..errors import AuthenticationFailed, Conflict
 from ..otp import group_secret, matching_step, new_secret, normalise_code, provisioning_uri
-from ..recovery import new_codes, normalise_code as normalise_recovery
+from ..recovery import new_codes, normalise_issued
 from ..throttle import after_sign_in
 from .context import Context
 from .results import Session, Stage, Ticket
@@ -72,7 +72,7 @@ class Setup:
         else:
             ctx.check_session(enrolment.session)
         sealed = ctx.keyring.encrypt_secret(enrolment.secret.encode("ascii"), name)
-        hashes = tuple(ctx.keyring.code_hash(normalise_recovery(c, ctx.policy)) for c in verified.codes)
+        hashes = tuple(ctx.keyring.code_hash(normalise_issued(c, ctx.policy)) for c in verified.codes)
         with ctx.repo.transaction() as unit:
             account = ctx.require(unit, name)
             if account.two_factor is not TwoFactor.PENDING:

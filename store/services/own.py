@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..accounts import TwoFactor
 from ..errors import Conflict, PermissionDenied
 from ..passwords import check_new_password
-from ..recovery import new_codes, normalise_code
+from ..recovery import new_codes, normalise_issued
 from .context import Context
 from .results import Session
 from .views import AccountView, IssuedCodes
@@ -69,7 +69,7 @@ class OwnAccount:
         """A new set of codes; every old one stops working."""
         self.ctx.recheck_password(session, password)
         codes = new_codes(self.ctx.policy)
-        hashes = tuple(self.ctx.keyring.code_hash(normalise_code(c, self.ctx.policy)) for c in codes)
+        hashes = tuple(self.ctx.keyring.code_hash(normalise_issued(c, self.ctx.policy)) for c in codes)
         with self.ctx.repo.transaction() as unit:
             account = self.ctx.require_self(unit, session)
             if account.two_factor is not TwoFactor.ACTIVE:

@@ -137,6 +137,7 @@ class SignIn:
                 two_factor = changed.two_factor
         if refusal is not None:
             raise refusal
+        assert name is not None  # only a known name gets this far
         if two_factor is TwoFactor.OFF:
             return PasswordAccepted(Stage.DONE, name, session=ctx.sessions.issue(name, now), setup_deadline=deadline)
         stage = Stage.SETUP if two_factor is TwoFactor.PENDING else Stage.SECOND_FACTOR
@@ -165,7 +166,8 @@ class SignIn:
     # -- tickets -----------------------------------------------------------------------------
     def redeem(self, ticket: Ticket, stage: Stage) -> str:
         """The username a live ticket of ``stage`` stands for; refuses forged or stale tickets."""
-        live = self._tickets.get(getattr(ticket, "token", None))
+        token = getattr(ticket, "token", None)
+        live = self._tickets.get(token) if isinstance(token, str) else None
         if live is None or live != ticket or live.stage is not stage or self.ctx.now() > live.expires:
             raise AuthenticationFailed("This sign-in has expired; start again")
         return live.username
