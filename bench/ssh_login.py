@@ -109,7 +109,9 @@ def main() -> int:
                 f"--db {work / 'db-python' / 'twofold.json'} pam",
             }
             for name in ["plain", *styles]:
-                servers[name] = SshServer(work / f"sshd-{name}", f"sshd-twofold-bench-{name}-{os.getpid()}", lines[name])
+                servers[name] = SshServer(
+                    work / f"sshd-{name}", f"sshd-twofold-bench-{name}-{os.getpid()}", lines[name]
+                )
                 servers[name].start()
             times: dict[str, list[float]] = {name: [] for name in servers}
             timed(servers["plain"].port, users[0], [PASSWORD])  # warm caches (sshd, ssh, shell)
@@ -133,7 +135,9 @@ def main() -> int:
     plain = statistics.median(times["plain"])
     print(f"ssh login with echo, median of {options.users} logins each (127.0.0.1, keyboard-interactive)")
     print(f"  plain password (pam_unix):        {plain * 1000:7.1f} ms")
-    print(f"  one argon2 verify (default):      {argon2 * 1000:7.1f} ms   goal for the added time: <= {argon2 * 1000 + 60:.1f} ms")
+    print(
+        f"  one argon2 verify (default):      {argon2 * 1000:7.1f} ms   goal for the added time: <= {argon2 * 1000 + 60:.1f} ms"
+    )
     worst = 0.0
     for style in styles:
         median = statistics.median(times[style])

@@ -233,7 +233,9 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
     signed = services.signin.second_factor(accepted.ticket, code)
     if signed.method is Method.RECOVERY and signed.codes_left <= 3:
         left = signed.codes_left
-        talk.error(f"Only {left} recovery code{'' if left == 1 else 's'} left: generate new ones in the Twofold console")
+        talk.error(
+            f"Only {left} recovery code{'' if left == 1 else 's'} left: generate new ones in the Twofold console"
+        )
     tell_notices(services, talk, signed.session, None)
     return EXIT_OK
 

@@ -24,7 +24,11 @@ SSHD = Path("/usr/sbin/sshd")
 SSH = shutil.which("ssh") or "/usr/bin/ssh"
 PAM_DIR = Path("/etc/pam.d")
 PAM_PYTHON = next(
-    (p for p in (Path("/lib/security/pam_python.so"), Path("/lib/x86_64-linux-gnu/security/pam_python.so")) if p.exists()),
+    (
+        p
+        for p in (Path("/lib/security/pam_python.so"), Path("/lib/x86_64-linux-gnu/security/pam_python.so"))
+        if p.exists()
+    ),
     None,
 )
 TWOFOLD = Path(sys.executable).parent / "twofold"
@@ -124,7 +128,9 @@ class SshServer:
             )
         )
         with self.log.open("wb") as log:
-            self.process = subprocess.Popen([str(link), "-D", "-e", "-f", str(config)], stderr=log, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                [str(link), "-D", "-e", "-f", str(config)], stderr=log, stdin=subprocess.DEVNULL
+            )
         self._wait_ready()
         return self
 

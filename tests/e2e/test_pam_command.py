@@ -180,7 +180,9 @@ def test_the_module_asks_for_the_code_when_the_account_needs_one(db: Path) -> No
     assert (pending.PAM_ERROR_MSG, PENDING_MESSAGE) in pending.shown
     assert module.pam_sm_authenticate(FakePamHandle("plain", []), 0, ["pam_twofold.py"]) == 3  # no command
     events = json.loads(
-        subprocess.run([str(TWOFOLD), "--db", str(db), "audit", "--json", "--user", "admin1"], capture_output=True).stdout
+        subprocess.run(
+            [str(TWOFOLD), "--db", str(db), "audit", "--json", "--user", "admin1"], capture_output=True
+        ).stdout
     )
     assert {e.get("addr") for e in events if e.get("via") == "pam"} == {"198.51.100.4"}
 
@@ -232,3 +234,16 @@ def test_the_quick_pam_reading_agrees_with_argparse() -> None:
 
     agree()
     assert pam_reading(["pam", "python-module"]) is None and pam_reading(["pam", "--conv"]) is None
+
+
+def test_three_recovery_codes_left_is_said_after_the_sign_in(db: Path) -> None:
+    services = Services.open(Paths(db), FAST)
+    _, codes = enrol(services, "admin1")
+    services.close()
+    said = []
+    for code in codes[:7]:
+        done = run_pam(db, PASSWORD.encode() + code.encode() + b"\0", user="admin1")
+        assert done.returncode == 0, done
+        said.append(done.stdout.decode())
+    assert "Only" not in said[5] and "Only 3 recovery codes left: generate new ones" in said[6]
+    assert "A recovery code was used" in said[6]  # the notice of this sign-in's own use
