@@ -211,11 +211,16 @@ def main() -> int:
             folder = Path(tmp)
             sets = {count: installations(folder, server, count) for count in counts}
             largest = max(counts)
-            rows = cli_rows(folder, sets, args.repeat)
-            rows += console_rows(sets[largest], largest, args.repeat)
-            rows += parallel_rows(folder, sets[largest], largest, max(3, args.repeat // 2))
-            rows += listing_rows(sets[largest], largest, args.repeat)
-            print_table(rows)
+            rows: list[Row] = []
+            for section in (
+                lambda: cli_rows(folder, sets, args.repeat),
+                lambda: console_rows(sets[largest], largest, args.repeat),
+                lambda: parallel_rows(folder, sets[largest], largest, max(3, args.repeat // 2)),
+                lambda: listing_rows(sets[largest], largest, args.repeat),
+            ):
+                rows += section()
+                print_table(rows)  # as it grows: a late failure keeps the figures already made
+                print()
     finally:
         server.stop()
     return 0
