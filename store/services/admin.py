@@ -28,10 +28,12 @@ class UserAdmin:
         needle = text.strip().lower()
         return [v for v in views if needle in v.username] if needle else views
 
-    def listing(self, caller: Caller) -> AccountListing:
-        """Every account's name now, with each view made when it is asked for (a table's rows)."""
+    def listing(self, caller: Caller, text: str = "") -> AccountListing:
+        """Every account's name now (whose name contains ``text``), with each view made when it is
+        asked for (a table's rows). The filter runs in the store: in SQL on a server."""
         self.ctx.require_manager_now(caller)
-        return AccountListing(self.ctx.repo.records(), self.ctx.now(), self.ctx.requirement())
+        needle = text.strip().lower() if isinstance(text, str) else ""
+        return AccountListing(self.ctx.repo.records(contains=needle), self.ctx.now(), self.ctx.requirement())
 
     def show(self, caller: Caller, username: str) -> AccountView:
         self.ctx.require_manager_now(caller)

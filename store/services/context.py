@@ -13,7 +13,7 @@ from ..passwords import Passwords
 from ..origin import Origin
 from ..policy import Policy
 from ..requirement import SETTINGS_DOC, Requirement
-from ..repository import TinyRepository, Unit
+from ..storage import Storage, StorageUnit as Unit
 from .results import Caller, Session, SessionBook, SystemActor
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class Context(NamedTuple):
     """The parts every service is built from; fixed for the life of a :class:`Services`."""
 
-    repo: TinyRepository
+    repo: Storage
     policy: Policy
     clock: Clock
     passwords: Passwords
@@ -68,7 +68,9 @@ class Context(NamedTuple):
         if isinstance(caller, SystemActor):
             return
         self.check_session(caller)
-        account = unit.get(caller.username)
+        # The caller's permission as committed now, read without a row lock: two admins editing
+        # each other at once would otherwise lock the two rows in opposite orders on a server.
+        account = self.repo.get(caller.username)
         if account is None or not account.can_manage_users:
             raise PermissionDenied("this needs the UserManagement permission")
 
