@@ -81,6 +81,35 @@ def argon2_verify_seconds(repeat: int = 7) -> float:
     return statistics.median(times)
 
 
+def process_breakdown(folder: Path, repeat: int = 15) -> dict[str, float]:
+    """Without sshd: the ``twofold pam`` process (one prompt, password and TOTP code) against a
+    bare Python process verifying one argon2 hash, run in turn (wall-clock medians)."""
+    import itertools
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from common import DUMMY_HASH, DUMMY_PASSWORD, interleaved, run_quiet
+    from dataset import PASSWORD as DATASET_PASSWORD
+    from dataset import SECRET, build
+
+    folder.mkdir(mode=0o700)
+    paths = build(folder / "db", repeat + 2)
+    (folder / "db").chmod(0o700)
+    names = (f"user{n:05d}" for n in itertools.count(1))  # one sign-in each: no step used twice
+    bare = f"import argon2; argon2.PasswordHasher().verify({DUMMY_HASH!r}, {DUMMY_PASSWORD!r})"
+
+    def pam() -> None:
+        code = code_at_step(SECRET, time_step(time.time(), POLICY), POLICY)
+        env = {"PATH": "/usr/bin:/bin", "PAM_TYPE": "auth", "PAM_USER": next(names), "PAM_RHOST": "127.0.0.1"}
+        done = run_quiet([str(TWOFOLD), "--db", str(paths.db), "pam"], f"{DATASET_PASSWORD}{code}\0".encode(), env)
+        if done.returncode != 0:
+            raise RuntimeError(f"twofold pam refused: {done.stdout!r}")
+
+    def argon2_process() -> None:
+        run_quiet([sys.executable, "-c", bare], env={"PATH": "/usr/bin:/bin"})
+
+    return interleaved({"pam": pam, "bare": argon2_process}, repeat)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=8, help="unix users, one login each per style")
@@ -127,6 +156,7 @@ def main() -> int:
                         answers = [PASSWORD + code] if name == "exec" else [PASSWORD, code]
                     times[name].append(timed(servers[name].port, user, answers))
             argon2 = argon2_verify_seconds()
+            alone = process_breakdown(work / "alone")
         finally:
             for server in servers.values():
                 server.stop()
@@ -148,6 +178,13 @@ def main() -> int:
             f"  {label:<34}{median * 1000:7.1f} ms   added {added * 1000:+6.1f} ms   "
             f"ratio {median / plain:.2f}x   {'ok' if added <= argon2 + 0.060 else 'OVER GOAL'}"
         )
+    print("where the time goes, without sshd (medians, run in turn):")
+    print(f"  twofold pam process (password + TOTP): {alone['pam'] * 1000:7.1f} ms")
+    print(
+        f"  bare Python process, one argon2 verify: {alone['bare'] * 1000:7.1f} ms   "
+        f"Twofold's own share: {(alone['pam'] - alone['bare']) * 1000:+.1f} ms"
+    )
+    print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     return 0 if worst <= argon2 + 0.060 else 1
 
 

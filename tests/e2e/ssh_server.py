@@ -198,6 +198,7 @@ def ssh_login(port: int, user: str, answers: list[str], timeout: float = 60, *, 
         *(["-tt", f"{user}@127.0.0.1"] if shell else ["-T", f"{user}@127.0.0.1", "echo", OK_WORD]),
     ]  # fmt: skip
     child = pexpect.spawn(SSH, args, timeout=timeout, encoding="utf-8", codec_errors="replace")
+    child.delaybeforesend = None  # pexpect waits 50 ms before each answer by default: not for timing logins
     pending = list(answers)
     prompts: list[str] = []
     output: list[str] = []
