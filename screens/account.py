@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Header, Label, Static, Switch
+from textual.widgets import Button, Label, Static, Switch
 
 from screens.calls import UNSAVED, ServiceScreen, clock_time, describe_error, setting
 from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
@@ -16,6 +16,7 @@ from store.accounts import TwoFactor
 from store.errors import AuthenticationFailed, TwofoldError
 from store.services.views import AccountView, IssuedCodes
 from tui.widgets.footer import KeyFooter
+from tui.widgets.header import ConsoleHeader
 
 WARN_CODES_LEFT = 3
 STATE_NOTES = {
@@ -54,7 +55,7 @@ class AccountScreen(ServiceScreen):
         """Whether the account held UserManagement at the last refresh."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         with VerticalScroll(id="body"):
             yield Label("", id="account-name", classes="page-title", markup=False)
             yield setting("Permissions", Static("", id="permissions", classes="setting-value", markup=False))
@@ -80,22 +81,40 @@ class AccountScreen(ServiceScreen):
         self.refresh_view()
 
     # -- showing the account -------------------------------------------------------------------
-    def refresh_view(self) -> None:
-        """Re-read the account and show it; a vanished account signs out."""
+    def read_view(self) -> AccountView | None:
+        """The account as stored now; None (and signed out) when it is gone."""
         session = self.app.session
         if session is None:
-            return
+            return None
         try:
-            view = self.app.services.own.view(session)
+            return self.app.services.own.view(session)
         except TwofoldError as exc:
             self.app.sign_out(f"Signed out: {exc}")
+            return None
+
+    def follow(self) -> None:
+        """Another session changed the account (permissions, 2FA, codes): show it now."""
+        view = self.read_view()
+        if view is not None and view != self.view:
+            self.refresh_view(view, keep_switch=True)
+
+    def refresh_view(self, view: AccountView | None = None, *, keep_switch: bool = False) -> None:
+        """Show the account (re-read unless given); a vanished account signs out.
+
+        ``keep_switch`` keeps a toggled, unsaved switch, unless the stored state changed under it.
+        """
+        view = view or self.read_view()
+        if view is None:
             return
+        before = self.view
         self.view = view
         self.manager = "UserManagement" in view.permissions
         state = view.two_factor
         self.query_one("#account-name", Label).update(view.username)
         self.query_one("#permissions", Static).update(", ".join(view.permissions) or "none")
-        self.query_one("#two-factor", Switch).value = state is not TwoFactor.OFF
+        switch = self.query_one("#two-factor", Switch)
+        if not (keep_switch and before is not None and before.two_factor is state):
+            switch.value = state is not TwoFactor.OFF
         self.query_one("#state", Static).update(STATE_NOTES[state])
         self.show_unsaved()
         codes = self.query_one("#codes-left", Static)
@@ -104,7 +123,8 @@ class AccountScreen(ServiceScreen):
         codes.set_class(active and view.codes_left <= WARN_CODES_LEFT, "-warn")
         authenticator = {TwoFactor.ACTIVE: "set up", TwoFactor.PENDING: "waiting for setup", TwoFactor.OFF: "none"}[state]
         self.query_one("#authenticator", Static).update(authenticator)
-        self.query_one("#session", Static).update(f"signed in since {clock_time(session.started)}")
+        if self.app.session is not None:
+            self.query_one("#session", Static).update(f"signed in since {clock_time(self.app.session.started)}")
         self.query_one("#set-up").display = state is TwoFactor.PENDING
         self.query_one("#codes").disabled = not active
         self.query_one("#reset").disabled = not active

@@ -8,11 +8,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 
 from tui.widgets.footer import KeyFooter
+from tui.widgets.header import ConsoleHeader
+from tui.wording import plural
 from screens.calls import ServiceScreen, local_time
-from store.audit import AuditEvent
+from store.services.auditview import AuditEvent
 from tui.widgets.record_table import Column, Record, RecordTable
 
 COLUMNS = (
@@ -58,7 +60,7 @@ class AuditScreen(ServiceScreen):
 
     def compose(self) -> ComposeResult:
         self.allowed = self.app.can_manage()
-        yield Header()
+        yield ConsoleHeader()
         if self.allowed:
             with Vertical(id="audit-body"):
                 with Horizontal(id="audit-bar"):
@@ -74,6 +76,12 @@ class AuditScreen(ServiceScreen):
             return
         self.query_one(RecordTable).focus()
         self.reload()
+
+    def follow(self) -> None:
+        """A revoked UserManagement closes the log at once."""
+        if not self.app.can_manage():
+            self.notify("You no longer hold UserManagement: the audit log is closed", severity="warning")
+            self.app.open_account()
 
     def reload(self) -> None:
         session = self.app.session
@@ -94,7 +102,7 @@ class AuditScreen(ServiceScreen):
         shown = matching(self.records, text)
         self.query_one(RecordTable).set_records(shown)
         total = len(self.records)
-        self.query_one("#audit-count", Static).update(f"{len(shown):,} of {total:,}" if text.strip() else f"{total:,} events")
+        self.query_one("#audit-count", Static).update(f"{len(shown):,} of {total:,}" if text.strip() else plural(total, "event"))
 
     def action_focus_filter(self) -> None:
         self.query_one("#audit-filter", Input).focus()

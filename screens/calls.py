@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -20,6 +21,13 @@ T = TypeVar("T")
 
 UNSAVED = "not saved yet: press s to save"
 """Shown beside a switch or checkbox that no longer matches what is stored."""
+
+FOLLOW_SECONDS = 1.5
+"""How often a screen re-reads what it shows: a change made by another session (permissions,
+2FA state, lock, deletion) shows within 2 s, or at the next key press (PRODUCT §2)."""
+
+FOLLOW_ON_KEY_SECONDS = 0.3
+"""A key re-reads first unless the screen was re-read this recently (fast typing reads once)."""
 
 
 def setting(label: str, *widgets: Widget, tall: bool = False) -> Horizontal:
@@ -127,7 +135,27 @@ class ServiceCalls:
 
 
 class ServiceScreen(ServiceCalls, Screen):
-    """A full screen that calls the services."""
+    """A full screen that calls the services, and follows changes made by other sessions."""
+
+    _followed = 0.0
+    """When the screen last re-read what it shows (``time.monotonic``)."""
+
+    def on_mount(self) -> None:  # runs as well as a subclass's own on_mount (Textual walks the MRO)
+        self.set_interval(FOLLOW_SECONDS, self.follow_tick, name="follow")
+
+    def follow_tick(self) -> None:
+        """Re-read, unless covered, busy or signed out (a dialog on top keeps what it was about)."""
+        if self.is_current and not self.busy and self.app.session is not None:
+            self._followed = time.monotonic()
+            self.follow()
+
+    def follow_on_key(self) -> None:
+        """Before a key is handled: what it acts on must be what is true now."""
+        if time.monotonic() - self._followed >= FOLLOW_ON_KEY_SECONDS:
+            self.follow_tick()
+
+    def follow(self) -> None:
+        """Show what changed elsewhere since the screen last read it (nothing by default)."""
 
     def with_password(
         self, title: str, note: str, call: Callable[[str], T], done: Callable[[T], None], error: str = ""

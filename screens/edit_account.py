@@ -8,15 +8,16 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Checkbox, Header, Label, Static, Switch
+from textual.widgets import Button, Checkbox, Label, Static, Switch
 
 from screens.calls import UNSAVED, ServiceScreen, describe_error, local_time, setting
 from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
-from screens.users import locked_text
+from screens.user_rows import locked_text
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import Conflict, NotFound, TwofoldError, ValidationError
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
+from tui.widgets.header import ConsoleHeader
 
 STATE_NOTES = {
     TwoFactor.OFF: "off: signs in with the password only",
@@ -49,11 +50,12 @@ class EditAccountScreen(ServiceScreen):
         """The account as last read from the store."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         with VerticalScroll(id="body"):
             yield Label(f"Account {self.username}", classes="page-title", markup=False)
-            yield setting("Permissions", Checkbox(USER_MANAGEMENT, id="manager", compact=True), Static("", classes="setting-value"))
-            yield setting("Two-factor", Switch(id="two-factor"), Static("", id="unsaved", classes="setting-value"),
+            yield setting("Permissions", Checkbox(USER_MANAGEMENT, id="manager", compact=True),
+                          Static("", id="manager-unsaved", classes="setting-value unsaved"))
+            yield setting("Two-factor", Switch(id="two-factor"), Static("", id="unsaved", classes="setting-value unsaved"),
                           Button("Save", id="save", variant="primary", compact=True), tall=True)
             yield setting("", Static("", id="state", classes="setting-value"))
             yield setting("Recovery codes", Static("", id="codes-left", classes="setting-value"), Button("Generate recovery codes", id="codes", compact=True))
@@ -72,15 +74,30 @@ class EditAccountScreen(ServiceScreen):
         self.query_one("#manager", Checkbox).focus()
 
     # -- showing the account ---------------------------------------------------------------
-    def refresh_view(self) -> None:
+    def follow(self) -> None:
+        """Another session changed the account (setup finished, locked, deleted, ...): show it.
+
+        A revoked UserManagement leaves for Account settings, a deleted account back to Users.
+        """
         view = self.call(lambda: self.app.services.admin.show(self.app.session, self.username))
+        if view is not None and view != self.view:
+            self.refresh_view(view, keep_unsaved=True)
+
+    def refresh_view(self, view: AccountView | None = None, *, keep_unsaved: bool = False) -> None:
+        """Show the account (re-read unless given). ``keep_unsaved`` keeps a changed switch or
+        checkbox whose stored value did not change meanwhile."""
+        view = view or self.call(lambda: self.app.services.admin.show(self.app.session, self.username))
         if view is None:
             return
+        before = self.view
         self.view = view
         state = view.two_factor
         active = state is TwoFactor.ACTIVE
-        self.query_one("#manager", Checkbox).value = USER_MANAGEMENT in view.permissions
-        self.query_one("#two-factor", Switch).value = state is not TwoFactor.OFF
+        keep = keep_unsaved and before is not None
+        if not (keep and (USER_MANAGEMENT in before.permissions) == (USER_MANAGEMENT in view.permissions)):
+            self.query_one("#manager", Checkbox).value = USER_MANAGEMENT in view.permissions
+        if not (keep and before.two_factor is state):
+            self.query_one("#two-factor", Switch).value = state is not TwoFactor.OFF
         self.query_one("#state", Static).update(STATE_NOTES[state])
         self.show_unsaved()
         codes = self.query_one("#codes-left", Static)
@@ -96,18 +113,24 @@ class EditAccountScreen(ServiceScreen):
         self.query_one("#unlock").disabled = not view.locked
         self.refresh_bindings()
 
+    def switch_unsaved(self) -> bool:
+        view = self.view
+        return view is not None and self.query_one("#two-factor", Switch).value != (view.two_factor is not TwoFactor.OFF)
+
+    def manager_unsaved(self) -> bool:
+        view = self.view
+        return view is not None and self.query_one("#manager", Checkbox).value != (USER_MANAGEMENT in view.permissions)
+
     def unsaved(self) -> bool:
         """Whether the switch or the checkbox no longer match what is stored."""
-        view = self.view
-        if view is None:
-            return False
-        return (self.query_one("#two-factor", Switch).value != (view.two_factor is not TwoFactor.OFF)
-                or self.query_one("#manager", Checkbox).value != (USER_MANAGEMENT in view.permissions))
+        return self.switch_unsaved() or self.manager_unsaved()
 
     @on(Switch.Changed, "#two-factor")
     @on(Checkbox.Changed, "#manager")
     def show_unsaved(self) -> None:
-        self.query_one("#unsaved", Static).update(UNSAVED if self.unsaved() else "")
+        """Each says "not saved yet" beside itself only."""
+        self.query_one("#unsaved", Static).update(UNSAVED if self.switch_unsaved() else "")
+        self.query_one("#manager-unsaved", Static).update(UNSAVED if self.manager_unsaved() else "")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         view = self.view

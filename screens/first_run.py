@@ -7,13 +7,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Header, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from screens.typeahead import keys_handled
 from store.errors import Conflict, TwofoldError, ValidationError
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
+from tui.widgets.header import ConsoleHeader
 
 FIELDS = ("#new-username", "#new-password", "#repeat-password")
 """The form's inputs in the order Enter walks through them."""
@@ -34,7 +35,7 @@ class FirstRunScreen(Screen[None]):
         """Whether the account is being created (argon2 runs in a thread)."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         with Vertical(id="first-run-form", classes="signin-box"):
             yield Label("Welcome to Twofold", classes="signin-title")
             yield Static(

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Header, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from screens.typeahead import keys_handled
 from store.errors import AccountLocked, TwofoldError
 from store.services.results import PasswordAccepted, Stage
 from tui.widgets.footer import KeyFooter
+from tui.widgets.header import ConsoleHeader
 
 
 def locked_text(error: AccountLocked) -> str:
@@ -42,7 +43,7 @@ class LoginScreen(Screen[None]):
         """Whether a password check is running."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         with Vertical(id="signin-form", classes="signin-box"):
             yield Label("Sign in", classes="signin-title")
             yield Label("Username", classes="signin-label")

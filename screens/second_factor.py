@@ -9,7 +9,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Header, Input, Label, Static
+from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 
 from screens.login import locked_text
 from screens.typeahead import keys_handled
@@ -17,6 +17,8 @@ from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
 from store.services.results import Method, SignedIn, Stage, Ticket
 from tui.widgets.digits import DigitFields
 from tui.widgets.footer import KeyFooter
+from tui.widgets.header import ConsoleHeader
+from tui.wording import plural
 
 CODES_LOW = 3
 """At this many recovery codes left, or fewer, the console warns prominently."""
@@ -51,7 +53,7 @@ class SecondFactorScreen(Screen[None]):
         return self.query_one(ContentSwitcher).current == "recovery-mode"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         with Vertical(id="factor-form", classes="signin-box"):
             yield Label("Two-factor sign-in", classes="signin-title")
             yield Static(self._prompt(False), id="factor-prompt", markup=False)
@@ -179,7 +181,6 @@ class SecondFactorScreen(Screen[None]):
         if signed.method is not Method.RECOVERY:
             return
         left = signed.codes_left
-        plural = "code" if left == 1 else "codes"
         if left == 0:
             self.app.notify(
                 "No recovery codes left. Generate new codes in Account settings now.",
@@ -187,11 +188,11 @@ class SecondFactorScreen(Screen[None]):
             )
         elif left <= CODES_LOW:
             self.app.notify(
-                f"Only {left} recovery {plural} left. Generate new codes in Account settings.",
+                f"Only {plural(left, 'recovery code')} left. Generate new codes in Account settings.",
                 title="Recovery codes running out", severity="warning", timeout=WARNING_SECONDS,
             )
         else:
-            self.app.notify(f"{left} recovery {plural} left", title="Signed in with a recovery code")
+            self.app.notify(f"{plural(left, 'recovery code')} left", title="Signed in with a recovery code")
 
     def show_message(self, text: str) -> None:
         self.query_one("#factor-message", Static).update(text)

@@ -2,107 +2,27 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Iterable
 
-from rich.text import Text
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 
-from screens.calls import ServiceScreen, clock_time, local_time
+from screens.calls import FOLLOW_SECONDS, ServiceScreen
 from screens.dialogs import ConfirmModal
+from screens.user_rows import COLUMNS, AccountRow, account_cells, collector_paused, locked_text, matching
 from store.accounts import TwoFactor
-from store.errors import CorruptDatabase
-from store.services.views import AccountListing, AccountView
+from store.errors import TwofoldError
+from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
-from tui.widgets.record_table import Cell, Column, RecordTable, Row
+from tui.widgets.header import ConsoleHeader
+from tui.wording import plural
+from tui.widgets.record_table import RecordTable, Row
 
-COLUMNS = (
-    Column("Username", minimum=12),
-    Column("Permissions", 14),
-    Column("2FA", 7),
-    Column("Codes", 5),
-    Column("Locked", 11),
-    Column("Last sign-in", 16),
-)
-WARN_CODES_LEFT = 3
-
-
-def locked_text(view: AccountView) -> str:
-    if view.locked_for_good:
-        return "admin"
-    if view.locked:
-        return f"until {clock_time(view.locked_until)}" if view.locked_until else "yes"
-    return "no"
-
-
-def account_cells(view: AccountView, warn: str = "bold") -> tuple[Cell, ...]:
-    """The table cells of one account; low codes and locks stand out in the ``warn`` style."""
-    active = view.two_factor is TwoFactor.ACTIVE
-    codes: str | Text = str(view.codes_left) if active else "-"
-    if active and view.codes_left <= WARN_CODES_LEFT:
-        codes = Text(str(view.codes_left), style=warn)
-    locked: str | Text = locked_text(view)
-    if view.locked:
-        locked = Text(locked, style=warn)
-    return (view.username, ", ".join(view.permissions) or "-", view.two_factor.value, codes, locked, local_time(view.last_sign_in))
-
-
-def damaged_cells(username: str, warn: str) -> tuple[Cell, ...]:
-    """The row of an account whose stored record cannot be read: the others still show."""
-    return (username, "-", Text("damaged", style=warn), "-", "-", "unreadable")
-
-
-class AccountRow:
-    """One account as a table row. Its view and cells are made when the row is first drawn: making
-    10,000 of them up front, to show twenty, cost more than everything else in opening the screen."""
-
-    __slots__ = ("key", "listing", "index", "warn", "_cells")
-
-    def __init__(self, listing: AccountListing, index: int, warn: str) -> None:
-        self.key = listing.names[index]
-        self.listing = listing
-        self.index = index
-        self.warn = warn
-        self._cells: tuple[Cell, ...] | None = None
-
-    @property
-    def cells(self) -> tuple[Cell, ...]:
-        if self._cells is None:
-            try:
-                self._cells = account_cells(self.listing.view(self.index), self.warn)
-            except CorruptDatabase:
-                self._cells = damaged_cells(self.key, self.warn)
-        return self._cells
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while the account rows are built.
-
-    Each account becomes a few objects that all stay alive, so at 10,000 accounts the collector
-    ran dozens of times during one fetch, each time walking the growing heap to free nothing
-    (tens of milliseconds per open, often a full collection of 0.1 s). Nothing built here forms
-    a cycle: reference counting still frees it all, and collection resumes afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def matching(records: Sequence[Row], text: str) -> list[Row]:
-    """Records whose username contains ``text`` (case-insensitive); all of them for empty text."""
-    needle = text.strip().lower()
-    return [r for r in records if needle in r.key] if needle else list(records)
-
+__all__ = ["COLUMNS", "AccountRow", "UsersScreen", "account_cells", "collector_paused", "locked_text", "matching"]
 
 class UsersScreen(ServiceScreen):
     """The account table. Keeps every account in memory and filters locally on each keystroke."""
@@ -136,7 +56,7 @@ class UsersScreen(ServiceScreen):
 
     def compose(self) -> ComposeResult:
         self.allowed = self.app.can_manage()
-        yield Header()
+        yield ConsoleHeader()
         if self.allowed:
             with Vertical(id="users-body"):
                 with Horizontal(id="users-bar"):
@@ -160,12 +80,40 @@ class UsersScreen(ServiceScreen):
         if self.allowed and self.stale and not self.busy:
             self.reload()
 
+    # -- following other sessions ----------------------------------------------------------
+    def follow(self) -> None:
+        """A revoked UserManagement leaves at once; the table re-reads quietly every tick."""
+        if not self.app.can_manage():
+            self.notify("You no longer hold UserManagement: Users is closed", severity="warning")
+            self.app.open_account()
+            return
+        if time.monotonic() - self._fetched >= FOLLOW_SECONDS:
+            self.quiet_reload(self.selected)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="follow")
+    def quiet_reload(self, keep: str | None) -> None:
+        """Fetch every account again without the busy state (what others changed shows)."""
+        session, warn = self.app.session, self._warn
+        try:
+            with collector_paused():
+                listing = self.app.services.admin.listing(session)
+                records: list[Row] = [AccountRow(listing, i, warn) for i in range(len(listing))]
+        except TwofoldError:
+            return  # the next tick (or the permission check) says what is wrong
+        self.app.call_from_thread(self._followed_records, records, keep)
+
+    def _followed_records(self, records: list[Row], keep: str | None) -> None:
+        self._fetched = time.monotonic()
+        if self.is_attached and not self.busy:
+            self.show_records(records, keep if keep == self.selected else self.selected)
+
     # -- data ------------------------------------------------------------------------------
     def reload(self, keep: str | None = None) -> None:
         """Fetch every account again (in a thread: 10,000 accounts take a moment)."""
         session = self.app.session
-        warn = f"bold {self.app.theme_variables.get('warning', '')}".strip()
+        warn = self._warn
         self.stale = False
+        self._fetched = time.monotonic()
 
         def fetch() -> list[Row]:
             with collector_paused():
@@ -173,6 +121,13 @@ class UsersScreen(ServiceScreen):
                 return [AccountRow(listing, i, warn) for i in range(len(listing))]
 
         self.in_thread(fetch, lambda records: self.show_records(records, keep))
+
+    @property
+    def _warn(self) -> str:
+        return f"bold {self.app.theme_variables.get('warning', '')}".strip()
+
+    _fetched = 0.0
+    """When the accounts were last fetched (``time.monotonic``)."""
 
     def show_records(self, records: list[Row], keep: str | None = None) -> None:
         self.records = records
@@ -187,7 +142,7 @@ class UsersScreen(ServiceScreen):
         shown = matching(self.records, text)
         self.query_one(RecordTable).set_records(shown, keep=keep)
         total = len(self.records)
-        count = f"{len(shown):,} of {total:,}" if text.strip() else f"{total:,} accounts"
+        count = f"{len(shown):,} of {total:,}" if text.strip() else plural(total, "account")
         if count != self.count_text:  # a layout only when the count's width changes
             self.query_one("#users-count", Static).update(count, layout=len(count) != len(self.count_text))
             self.count_text = count
@@ -199,6 +154,9 @@ class UsersScreen(ServiceScreen):
         return tables.first().cursor_key if tables else None
 
     # -- actions ---------------------------------------------------------------------------
+    def is_self(self, name: str | None) -> bool:
+        return name is not None and self.app.session is not None and name == self.app.session.username
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "delete"):
             return None if self.allowed and self.selected is None else self.allowed
@@ -208,7 +166,8 @@ class UsersScreen(ServiceScreen):
         yield SystemCommand("New account", "Create an account", self.action_new)
         if self.selected is not None:
             yield SystemCommand(f"Edit {self.selected}", "Two-factor, codes, unlock, permissions, password", self.action_edit)
-            yield SystemCommand(f"Delete {self.selected}", "Remove the account (asks first)", self.action_delete)
+            if not self.is_self(self.selected):  # refused up front, not after "y"
+                yield SystemCommand(f"Delete {self.selected}", "Remove the account (asks first)", self.action_delete)
 
     def action_focus_filter(self) -> None:
         """To the filter with its text selected, so typing replaces it."""
@@ -283,6 +242,9 @@ class UsersScreen(ServiceScreen):
     def action_delete(self) -> None:
         name = self.selected
         if name is None:
+            return
+        if self.is_self(name):
+            self.notify("You cannot delete your own account; another administrator can", severity="warning")
             return
 
         def confirmed(yes: bool | None) -> None:

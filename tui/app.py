@@ -18,7 +18,7 @@ from store.services.results import Session, Ticket
 from tui.app_keys import APP_BINDINGS, AppKeys
 from tui.burst import paste_events
 from tui.toasts import SecretSafeToasts
-from tui.wording import failure_reason
+from tui.wording import failure_reason, plural
 
 CSS_FILE = Path(__file__).with_name("app.tcss")
 
@@ -137,6 +137,10 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
             self._last_input = self._monotonic()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            follow = getattr(self.screen, "follow_on_key", None)
+            if callable(follow):  # changes made by other sessions show before the key acts
+                follow()
         if isinstance(event, events.Paste) and not event.is_forwarded:
             parts = paste_events(event.text)
             if parts is not None:  # a pasted Tab or newline moves on as a typed one does
@@ -156,7 +160,7 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
 
         if self.idle_seconds <= 0 or self._monotonic() - self._last_input < self.idle_seconds:
             return
-        minutes = f"{self.idle_seconds / 60:g} minutes"
+        minutes = plural(self.idle_seconds / 60, "minute")
         if self.session is not None:
             self.sign_out(f"Locked after {minutes} without input")
         elif not isinstance(self.screen, (LoginScreen, FirstRunScreen)):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 account``, ``2 accounts``, ``1,024 accounts`` (``nouns`` for an irregular plural)."""
-    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
+def plural(count: float, noun: str, nouns: str | None = None) -> str:
+    """``1 account``, ``2 accounts``, ``1,024 accounts``, ``0.5 minutes`` (``nouns`` when irregular)."""
+    number = f"{int(count):,}" if float(count).is_integer() else f"{count:g}"
+    return f"{number} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 def failure_reason(error: BaseException) -> str:

@@ -6,6 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.widgets import Button, Static
 
 from tui.widgets.footer import KeyFooter
@@ -15,6 +16,12 @@ from tui.widgets.qr import QRCode
 
 GROUPS_PER_LINE = 4
 """Groups of four characters per line of the key, so it stays readable in a narrow column."""
+
+WIDE_FROM = 78
+"""From this many columns the key goes beside the QR code (below it in narrower terminals)."""
+
+SIDE_WIDTH = 34
+"""Columns of the text beside the QR code (``#scan-side`` in app.tcss)."""
 
 
 class ScanStep(WizardStep[Move]):
@@ -31,7 +38,7 @@ class ScanStep(WizardStep[Move]):
         Binding("u", "copy_uri", "Copy URI", id="copy-uri", tooltip="Copy the otpauth:// link to the clipboard (OSC 52)"),
     ]
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (78, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]
     """Below 78 columns the key goes under the QR code instead of beside it."""
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     """Stacked, the QR code is drawn only with room left for the key below it."""
@@ -62,6 +69,11 @@ class ScanStep(WizardStep[Move]):
 
     def on_mount(self) -> None:
         self.query_one("#next", Button).focus()
+        qr = self.query_one(QRCode)
+        cols, rows = qr.needed_size
+        # Beside the key (the wide layout): the code, the dialog's padding and the 34-column side,
+        # above the footer. Narrower terminals draw it only when tall enough to stack the key below.
+        qr.terminal_needed = Size(max(WIDE_FROM, cols + 2 + SIDE_WIDTH), rows + 1)
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:

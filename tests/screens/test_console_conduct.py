@@ -14,7 +14,7 @@ from screens.enrol.scan import ScanStep
 from screens.help import KeysHelp
 from screens.login import LoginScreen
 from sessions import session_for
-from signin_flows import SIZE, code_now, flat_text, messages, settle, sign_in, text_of
+from signin_flows import SIZE, code_now, flat_text, messages, resize, settle, sign_in, text_of
 from tui.app import TwofoldApp
 from tui.widgets.qr import QRCode
 
@@ -177,3 +177,30 @@ async def test_q_quits_unless_typing_and_ctrl_c_quits(services) -> None:
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert app._exit and not messages(app)
+
+
+async def test_the_size_message_names_a_size_that_draws_the_code(services) -> None:
+    add_account(services, "alice", two_factor=True)
+    app = TwofoldApp(services)
+    async with app.run_test(size=(80, 20)) as pilot:
+        scan = await scan_step(pilot)
+        qr = scan.query_one(QRCode)
+        assert not qr.fits
+        said = flat_text(app)
+        assert "needs 78x21" in said, said  # not the code's own 39x20, which 80x20 already exceeds
+        await resize(pilot, 60, 20)
+        assert "needs 78x21" in flat_text(app)
+        await resize(pilot, 78, 21)
+        assert qr_decodes(app, scan)
+
+
+async def test_at_80x21_and_80x22_the_qr_code_draws_over_no_title(services) -> None:
+    add_account(services, "alice", two_factor=True)
+    app = TwofoldApp(services)
+    async with app.run_test(size=(80, 21)) as pilot:
+        scan = await scan_step(pilot)
+        for height in (21, 22):
+            await resize(pilot, 80, height)
+            assert qr_decodes(app, scan), height
+            for row in screen_text(app).splitlines():
+                assert not ("Twofold" in row and set(row) & set("▀▄█")), (height, row)

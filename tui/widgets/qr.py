@@ -78,6 +78,10 @@ class QRCode(Widget):
     )
     """Notice shown instead of the code; formatted with the needed `cols` and `rows`."""
 
+    terminal_needed: Size | None = None
+    """The terminal size the screen around the code needs to draw it, when the screen knows it
+    (the code itself, plus the text beside it and the footer); the notice names this size."""
+
     data: reactive[str] = reactive("", layout=True)
     """The text encoded in the QR code (an otpauth:// URI)."""
 
@@ -141,7 +145,7 @@ class QRCode(Widget):
             return Strip.blank(width, base)
         if not self.data or width <= 0:
             return Strip.blank(width, base)
-        cols, rows = self.needed_size
+        cols, rows = self.terminal_needed or self.needed_size
         notice = textwrap.wrap(self.TOO_SMALL.format(cols=cols, rows=rows), width)
         if y < len(notice):
             text = notice[y]
