@@ -73,6 +73,7 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         from screens.first_run import FirstRunScreen
         from screens.login import LoginScreen
 
+        self.services.sign_out(self.session)
         self.session = None
         self.sub_title = ""
         self.forget_toasts()  # the next person must not read the last one's messages
