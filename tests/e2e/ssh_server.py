@@ -67,6 +67,14 @@ def remove_user(name: str) -> None:
     subprocess.run(["userdel", "-r", name], capture_output=True)
 
 
+def remove_stale_services() -> None:
+    """PAM service files left by a run that was killed (named ``sshd-twofold-...-<pid>``, that pid gone)."""
+    for leftover in PAM_DIR.glob("sshd-twofold-*-*"):
+        pid = leftover.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            leftover.unlink(missing_ok=True)
+
+
 @dataclass
 class SshServer:
     """One sshd on 127.0.0.1 with PAM service ``service`` whose auth lines are ``pam_auth``."""
@@ -87,6 +95,7 @@ class SshServer:
         return self.work / "sshd.log"
 
     def start(self) -> "SshServer":
+        remove_stale_services()
         self.work.mkdir(parents=True, exist_ok=True)
         key = self.work / "host_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
