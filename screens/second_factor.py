@@ -35,7 +35,8 @@ class SecondFactorScreen(Screen[None]):
 
     BINDINGS = [
         Binding("enter", "submit", "Verify now", priority=True, id="verify"),
-        Binding("r", "recovery_mode", "Recovery code", id="use-recovery"),
+        # At dispatch (priority), so a code typed right after r already goes to the code field.
+        Binding("r", "recovery_mode", "Recovery code", priority=True, id="use-recovery"),
         Binding("escape", "code_mode", "Authenticator code", id="use-code"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
@@ -98,8 +99,8 @@ class SecondFactorScreen(Screen[None]):
         self.query_one("#factor-prompt", Static).update(self._prompt(recovery))
         self.query_one("#switch", Button).label = "Use authenticator" if recovery else "Use a recovery code"
         self.show_message("")
-        if recovery:
-            self.query_one("#recovery-mode", Input).focus()
+        if recovery:  # focused now, not later: keys already queued after the r go to the code field
+            self.set_focus(self.query_one("#recovery-mode", Input))
         else:
             self.query_one(DigitFields).focus_first()
         self.refresh_bindings()

@@ -135,6 +135,21 @@ async def test_second_factor_code_and_enter_in_one_burst(services, clock) -> Non
         assert not [n for n in app._notifications if n.severity == "error"]
 
 
+async def test_r_then_a_recovery_code_and_enter_in_one_burst(services, clock) -> None:
+    add_account(services, "alice")
+    _secret, codes = enrol(services, "alice")
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await login_screen(pilot)
+        burst(app, f"alice\t{PASSWORD}\r")
+        await settle(pilot)
+        assert isinstance(app.screen, SecondFactorScreen)
+        burst(app, "r" + codes[0] + "\r")  # the switch to a recovery code, the code, Enter
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen), (app.screen_stack, messages(app))
+    assert services.admin.show(CLI, "alice").codes_left == 9
+
+
 async def test_setup_code_pasted_with_its_newline(services) -> None:
     add_account(services, "alice", two_factor=True)
     app = TwofoldApp(services)
