@@ -296,14 +296,7 @@ def one_prompt_parts(services: Services, user: str, authtok: str) -> tuple[str, 
 
 def two_factor_of(services: Services, user: str):
     """The account's two-factor state on the committed store; None for a name it does not know."""
-    from store.accounts import normalise_username
-
-    try:
-        name = normalise_username(user)
-    except ValidationError:
-        return None
-    account = services.ctx.repo.get(name)
-    return None if account is None else account.two_factor
+    return services.signin.two_factor_of(user)
 
 
 def report(text: str) -> None:

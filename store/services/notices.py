@@ -52,6 +52,7 @@ def build(name: str, events: Sequence[AuditEvent], seen: int) -> list[Notice]:
     """The notices for ``name`` from every committed event (oldest first), the last of its
     successful sign-ins being the current one; ``seen`` events were acknowledged."""
     mine = [(i, e) for i, e in enumerate(events) if e.target == name]
+    born = _made_with_the_account(events, mine)
     sign_ins = [i for i, e in mine if e.action == "sign-in" and e.outcome == "ok"]
     current = sign_ins[-1] if sign_ins else len(events)
     previous = sign_ins[-2] if len(sign_ins) > 1 else -1
@@ -63,9 +64,10 @@ def build(name: str, events: Sequence[AuditEvent], seen: int) -> list[Notice]:
     failures = [e for e in between if e.action in FAILED_ACTIONS and e.outcome == "failed"]
     if failures:
         sources = sorted({_source(e) for e in failures})
+        since = "since then" if previous >= 0 else "before this sign-in"
         notices.append(Notice(
             "failures",
-            f"{_plural(len(failures), 'failed attempt')} since then, the last at {iso(failures[-1].time)} "
+            f"{_plural(len(failures), 'failed attempt')} {since}, the last at {iso(failures[-1].time)} "
             f"({', '.join(sources)})",
             failures[-1].time,
         ))
@@ -74,12 +76,28 @@ def build(name: str, events: Sequence[AuditEvent], seen: int) -> list[Notice]:
             notices.append(Notice("recovery", f"A recovery code was used at {iso(event.time)} ({_source(event)}); "
                                   f"{event.outcome.replace('left', 'are left')}", event.time))
     for i, event in mine:
-        if i >= seen and i < current and event.actor != name and event.action in BY_SOMEONE_ELSE:
+        if i >= seen and i < current and event.actor != name and event.action in BY_SOMEONE_ELSE and i not in born:
             who = "The installation's policy" if event.actor == "policy" else event.actor
             reason = f" Reason: {event.reason}" if event.reason else ""
             notices.append(Notice("changed", f"{who} {BY_SOMEONE_ELSE[event.action]} at {iso(event.time)}.{reason}",
                                   event.time, needs_ack=True, seq=i))
     return notices
+
+
+def _made_with_the_account(events: Sequence[AuditEvent], mine: list[tuple[int, AuditEvent]]) -> set[int]:
+    """The events written with the account's creation (its first permissions, 2FA switched on):
+    not news to its owner."""
+    created = [i for i, e in mine if e.action == "account-created"]
+    if not created:
+        return set()
+    first, actor = created[-1], events[created[-1]].actor
+    along = set()
+    for i in range(first + 1, len(events)):
+        e = events[i]
+        if e.actor != actor or e.target != events[first].target or e.action not in ("permissions-changed", "2fa-on"):
+            break
+        along.add(i)
+    return along
 
 
 class Notices:

@@ -163,6 +163,17 @@ class SignIn:
         self.ctx.audit("policy", "2fa-on", account.username, "required; grace period over")
         return account.evolve(two_factor=TwoFactor.PENDING), None
 
+    def two_factor_of(self, username: str) -> TwoFactor | None:
+        """The 2FA state of ``username`` as committed, for a caller that must decide how to read a
+        single answer before the password is checked (PAM's one prompt); None for a name that is
+        not an account. Nothing of it may reach the person signing in."""
+        try:
+            name = normalise_username(username)
+        except ValidationError:
+            return None
+        account = self.ctx.repo.get(name)
+        return None if account is None else account.two_factor
+
     # -- tickets -----------------------------------------------------------------------------
     def redeem(self, ticket: Ticket, stage: Stage) -> str:
         """The username a live ticket of ``stage`` stands for; refuses forged or stale tickets."""

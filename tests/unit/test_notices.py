@@ -123,3 +123,15 @@ def test_origin_of_a_terminal_session(monkeypatch) -> None:
     origin = Origin.here("console", {"SSH_CLIENT": "198.51.100.2 4000 22", "SSH_TTY": "/dev/pts/3\x1b[2J"})
     assert origin.address == "198.51.100.2" and origin.tty == "/dev/pts/3[2J" and origin.via == "console"
     assert Origin.here("cli", {}).address == ""
+
+
+def test_what_came_with_the_account_is_not_news_and_first_failures_read_right(team, paths) -> None:
+    add_account(team, "carol", manager=True, two_factor=True)
+    team.admin.switch_two_factor(CLI, "carol", False)
+    twofold(paths, "auth", "carol", stdin="a wrong password\n")
+    first = sign_in(team, "carol")
+    notices = team.notices.for_session(first)
+    assert [n.text.split(" at ")[0] for n in notices if n.kind == "changed"] == [
+        "cli:test switched two-factor authentication off"
+    ]
+    assert [n.text.split(",")[0] for n in notices if n.kind == "failures"] == ["1 failed attempt before this sign-in"]
