@@ -226,10 +226,12 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         Textual's own report is a traceback with every frame's local variables, which would print
         the password or code being checked. It is kept for ``TWOFOLD_DEBUG=1``.
         """
+        from .textual_private import default_fatal_error, end_with, pending_exception
+
         if os.environ.get("TWOFOLD_DEBUG"):
-            super()._fatal_error()
+            default_fatal_error(self)
             return
-        name = type(self._exception).__name__ if self._exception is not None else "Exception"
+        exception = pending_exception(self)
+        name = type(exception).__name__ if exception is not None else "Exception"
         self.bell()
-        self._exit_renderables.append(Text(f"twofold: unexpected error ({name}); set TWOFOLD_DEBUG=1 for details"))
-        self._close_messages_no_wait()
+        end_with(self, Text(f"twofold: unexpected error ({name}); set TWOFOLD_DEBUG=1 for details"))

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from tui.textual_private import FooterKey, bound_reactives, footer_bindings_ready, footer_key_disabled, set_footer_key_disabled
 
 PALETTE_WIDTH = 11
 """Cells of the command palette key on the right of a compact footer: a border and "^p palette"."""
@@ -93,7 +93,7 @@ class KeyFooter(Footer):
         return [b for b in (*optional, *always) if b.action not in own and b.action not in self._left_out]
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._bindings_ready and self.is_attached and self.left_out(self.screen) != self._left_out:
+        if footer_bindings_ready(self) and self.is_attached and self.left_out(self.screen) != self._left_out:
             self.bindings_changed(self.screen)
 
     def shown_keys(self, screen: Screen) -> Hashable:
@@ -110,15 +110,15 @@ class KeyFooter(Footer):
         for _key, action, *_rest, on, _tooltip in keys[1:]:
             enabled.setdefault(action, on)  # the Footer shows an action's first binding
         for key in self.query(FooterKey):
-            on = enabled.get(key.action, not key._disabled)
-            key._disabled = not on  # what FooterKey checks on a click
+            on = enabled.get(key.action, not footer_key_disabled(key))
+            set_footer_key_disabled(key, not on)  # what FooterKey checks on a click
             key.set_class(not on, "-disabled")
         self._shown = keys
 
     def compose(self) -> ComposeResult:
         self._pending = False
         extra: list[Binding] = []
-        if self._bindings_ready:
+        if footer_bindings_ready(self):
             self._shown = self.shown_keys(self.screen)
             self._left_out = self._shown[0]  # type: ignore[index]
             extra = self.extra_keys(self.screen)
@@ -130,14 +130,14 @@ class KeyFooter(Footer):
                 palette = True
             elif isinstance(widget, FooterKey) and widget.action in self._left_out:
                 continue
-            elif isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+            elif isinstance(widget, FooterKey) and "compact" in bound_reactives(widget):
                 # A key starts out compact and is then bound to the footer's setting: each change
                 # restyles it (and its two parts). Starting it in the footer's style skips both.
                 widget.set_reactive(FooterKey.compact, self.compact)
                 widget.set_class(self.compact, "-compact", update=False)
             yield widget
         yield from (self._app_key(b) for b in extra)
-        if self._bindings_ready and not palette and self.app_keys()[0] and self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+        if footer_bindings_ready(self) and not palette and self.app_keys()[0] and self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             # A modal screen hides the App's bindings, but Ctrl+P (a priority key) still works there.
             binding = Binding(self.app.COMMAND_PALETTE_BINDING, "app.command_palette", "palette")
             yield FooterKey(binding.key, self.app.get_key_display(binding), "palette", binding.action, classes="-command-palette")
@@ -150,9 +150,9 @@ class KeyFooter(Footer):
         return key
 
     def bindings_changed(self, screen: Screen) -> None:
-        if self._pending or (self._bindings_ready and screen is not self.app.screen):
+        if self._pending or (footer_bindings_ready(self) and screen is not self.app.screen):
             return  # a covered screen's keys: its resume refreshes the bindings again
-        if self._bindings_ready and self.is_attached and self._shown is not None:
+        if footer_bindings_ready(self) and self.is_attached and self._shown is not None:
             keys = self.shown_keys(screen)
             if keys == self._shown:
                 return
@@ -160,4 +160,4 @@ class KeyFooter(Footer):
                 self._restyle(keys)  # e.g. Edit and Delete once a table has rows: no new widgets
                 return
         super().bindings_changed(screen)
-        self._pending = self._bindings_ready and screen.app.app_focus and self.is_attached and screen is self.screen
+        self._pending = footer_bindings_ready(self) and screen.app.app_focus and self.is_attached and screen is self.screen

@@ -10,9 +10,8 @@ lookup raised NoMatches and ended the console. Textual private API (``Header._on
 from __future__ import annotations
 
 from textual.events import Mount
-from textual.widget import Widget
 from textual.widgets import Header
-from textual.widgets._header import HeaderTitle
+from tui.textual_private import HeaderTitle, widget_on_mount
 
 
 class ConsoleHeader(Header):
@@ -20,7 +19,7 @@ class ConsoleHeader(Header):
 
     def _on_mount(self, event: Mount) -> None:
         event.prevent_default()  # replaces Header._on_mount (and so runs Widget's by hand)
-        Widget._on_mount(self, event)
+        widget_on_mount(self, event)
 
         async def set_title() -> None:
             titles = self.query(HeaderTitle)
