@@ -90,7 +90,7 @@ class Database:
         self._lock_fd: int | None = None
         self._fd: int | None = None
         self._sig: tuple[int, int, int, int] | None = None
-        self._raw = b""
+        self._raw = bytearray()
         self._tables: Tables | None = None
         self._entries: dict[str, list[tuple[str, Doc | bytes]]] = {}
         """Tables listed by :meth:`read_entries` from the file version held (immutable lists)."""
@@ -202,7 +202,7 @@ class Database:
     def _forget(self) -> None:
         if self._fd is not None:
             close_later(self._fd)
-        self._fd, self._sig, self._raw, self._tables = None, None, b"", None
+        self._fd, self._sig, self._raw, self._tables = None, None, bytearray(), None
         self._entries = {}
         self._spliceable = True
 
@@ -389,19 +389,19 @@ class Database:
             raise
         fd = os.open(self.paths.db, os.O_RDONLY)
         st = os.fstat(fd)
-        tables = self._tables
+        decoded = self._tables
         self._forget()
         held = raw if isinstance(raw, bytearray) else bytearray(raw)  # changed in place next time
         self._fd, self._sig, self._raw = fd, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), held
-        if tables is not None:  # keep the decoded tables current instead of decoding again
+        if decoded is not None:  # keep the decoded tables current instead of decoding again
             for table, docs in changes.items():
-                target = tables.setdefault(table, {})
+                target = decoded.setdefault(table, {})
                 for doc_id, doc in docs.items():
                     if doc is None:
                         target.pop(doc_id, None)
                     else:
                         target[doc_id] = doc
-            self._tables = tables
+            self._tables = decoded
 
 
 def wait_for_lock(attempt: Callable[[], object], timeout: float, where: object) -> None:

@@ -1,7 +1,8 @@
 """The one persistence interface the services use, and how a ``--db`` value picks its store (PRODUCT §4, §8).
 
 Two implementations: :class:`store.repository.TinyRepository` (the embedded TinyDB file, the default)
-and :class:`store.pg.repository.PgRepository` (PostgreSQL, for more than one host). Services and
+and :class:`store.pg.repository.PgRepository` (PostgreSQL, for more than one host; opened through
+:class:`store.pg.front.PgStore`, which loads psycopg while a sign-in hashes). Services and
 screens only ever see :class:`Storage`; neither knows which one it runs on.
 
 Every rule is decided inside :meth:`Storage.transaction`: what a :class:`StorageUnit` reads there is
@@ -47,8 +48,8 @@ class StorageUnit(Protocol):
 class Records(Protocol):
     """Every account's name at one moment, in name order; each account read when asked for."""
 
-    names: Sequence[str]
-
+    @property
+    def names(self) -> Sequence[str]: ...
     def __len__(self) -> int: ...
     def account(self, index: int) -> Account: ...
 
@@ -143,17 +144,18 @@ def redact(url: str) -> str:
 def open_storage(target: Target, lock_timeout: float, *, create: bool, readonly: bool = False) -> Storage:
     """The store at ``target``; raises a :class:`StorageError` subclass when it cannot be used.
 
-    psycopg is imported only here, and only for a PostgreSQL URL: the file store's start-up
-    stays as fast as before.
+    The PostgreSQL store is imported only here, and only for a PostgreSQL URL: the file store's
+    start-up stays as fast as before. psycopg itself loads when the work needs it
+    (:mod:`store.pg.front`).
     """
     if isinstance(target, ServerTarget):
         if target.key is None:
             raise StorageError(
                 f"a PostgreSQL database needs the installation key: give --key PATH or set {ENV_KEY}"
             )
-        from .pg.repository import PgRepository
+        from .pg.front import open_server
 
-        return PgRepository.open(target, lock_timeout, create=create and not readonly)
+        return open_server(target, lock_timeout, create=create and not readonly)
     from .audit import AuditLog
     from .db import Database
     from .repository import TinyRepository

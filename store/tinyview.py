@@ -23,7 +23,7 @@ def tinydb_over(tables: Callable[[], Tables]) -> Any:
     class NamedTable(Table):
         """A table whose document ids are strings (usernames), with no query cache."""
 
-        document_id_class = str
+        document_id_class = str  # type: ignore[assignment]  # TinyDB's ids are ints; ours are names
         default_query_cache_capacity = 0
 
     class Committed(Storage):

@@ -9,7 +9,7 @@ from ..accounts import USER_MANAGEMENT, Account, TwoFactor, normalise_permission
 from ..errors import Conflict, NotFound, ValidationError
 from ..passwords import check_new_password
 from ..recovery import new_codes, normalise_issued
-from ..repository import Unit
+from ..storage import StorageUnit as Unit
 from ..throttle import unlocked
 from .context import Context
 from .results import Caller, SystemActor

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from ..accounts import Account, TwoFactor
-from ..repository import AccountRecords
+from ..storage import Records as AccountRecords
 from ..requirement import Requirement
 from .results import Session, Ticket
 
