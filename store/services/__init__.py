@@ -55,7 +55,7 @@ class Services:
         check_issuer(policy.issuer)
         repo = open_storage(paths, policy.lock_timeout_seconds, create=create, readonly=readonly)
         ctx = Context(
-            repo=repo,  # type: ignore[arg-type]
+            repo=repo,
             policy=policy,
             clock=clock or SystemClock(),
             passwords=Passwords(policy.argon2),
