@@ -6,9 +6,6 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from store.errors import TwofoldError
-from store.paths import Paths
-from store.services import Services
 from store.services.results import SystemActor
 from store.services.views import AccountView, iso
 

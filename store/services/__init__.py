@@ -10,7 +10,6 @@ from ..errors import ValidationError
 from ..otp import provisioning_uri
 from ..passwords import Passwords, is_encodable
 from ..origin import CONSOLE, Origin
-from ..paths import Paths
 from ..policy import Policy
 from ..storage import Target, open_storage
 from .context import Context

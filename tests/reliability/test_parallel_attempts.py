@@ -12,7 +12,6 @@ from account_flows import CLI, PASSWORD, add_account, stored
 from proc_helpers import run_together, try_password
 from store.clock import FixedClock
 from store.errors import AccountLocked, AuthenticationFailed
-from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 

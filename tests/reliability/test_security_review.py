@@ -394,7 +394,7 @@ async def test_users_and_audit_stay_out_of_reach_without_the_permission(services
             assert isinstance(app.screen, AccountScreen) and len(app.screen_stack) == 2
         assert sum("needs the UserManagement permission" in m for m in messages(app)) == 3
         session = app.session
-        for name, call in ADMIN_CALLS.items():
+        for call in ADMIN_CALLS.values():
             with pytest.raises(PermissionDenied):
                 call(services, session)
         assert (paths.db.read_bytes(), services.admin.list(CLI)) == before

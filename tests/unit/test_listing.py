@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from account_flows import CLI, add_account
 from store.clock import FixedClock
-from store.paths import Paths
 from store.policy import Policy
 from store.services import Services
 

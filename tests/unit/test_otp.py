@@ -11,7 +11,6 @@ from account_flows import add_account, code_now, enrol, factor_ticket, stored
 from store.clock import FixedClock
 from store.errors import AuthenticationFailed
 from store.otp import code_at_step, matching_step, new_secret, normalise_code, provisioning_uri, time_step
-from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import Method

@@ -10,7 +10,6 @@ import pytest
 from account_flows import CLI, PASSWORD, add_account, code_now, enrol, factor_ticket, sign_in, stored
 from store.clock import FixedClock
 from store.errors import AuthenticationFailed, Conflict
-from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.recovery import ALPHABET, new_codes, normalise_code
 from store.services import Services
