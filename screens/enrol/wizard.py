@@ -27,17 +27,30 @@ async def run_wizard(app: TwofoldApp, who: Ticket | Session) -> Session | None:
         app.notify(str(error), title="Setup not started", severity="error", markup=False)
         return None
     session: Session | None = None
-    while True:
-        if await app.push_screen_wait(ScanStep(enrolment)) is not Move.NEXT:
+    verified = False
+    try:
+        while True:
+            if await app.push_screen_wait(ScanStep(enrolment)) is not Move.NEXT:
+                break
+            outcome = await app.push_screen_wait(VerifyStep(enrolment))
+            if outcome is Move.BACK:
+                continue
+            if isinstance(outcome, Verified):
+                verified = True
+                finished = await app.push_screen_wait(DoneStep(outcome.verified))
+                if isinstance(finished, Activated):
+                    session = finished.session
             break
-        outcome = await app.push_screen_wait(VerifyStep(enrolment))
-        if outcome is Move.BACK:
-            continue
-        if isinstance(outcome, Verified):
-            finished = await app.push_screen_wait(DoneStep(outcome.verified))
-            if isinstance(finished, Activated):
-                session = finished.session
-        break
+    finally:  # left by a key, the idle lock or a sign-out: the audit log says so
+        if session is None:
+            _cancelled(app, enrolment, verified)
     if session is None and isinstance(who, Ticket):
         app.services.signin.discard(who)
     return session
+
+
+def _cancelled(app: TwofoldApp, enrolment, verified: bool) -> None:
+    try:
+        app.services.setup.cancel(enrolment, verified)
+    except TwofoldError:
+        pass  # recording the cancellation must not stop leaving the wizard

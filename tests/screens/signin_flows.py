@@ -48,6 +48,16 @@ async def resize(pilot: Pilot, width: int, height: int) -> None:
     await pilot.pause()
 
 
+async def eventually(pilot: Pilot, shown, what: str = "the expected state", tries: int = 300) -> None:
+    """Pause until ``shown()`` is true: for what a worker posts after the screen changed (a toast
+    after a setup), which one pause does not always reach under load."""
+    for _ in range(tries):
+        if shown():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"{what} never happened")
+
+
 def messages(app: TwofoldApp) -> list[str]:
     return [n.message for n in app._notifications]
 

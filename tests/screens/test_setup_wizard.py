@@ -18,7 +18,7 @@ from screens.enrol.done import DoneStep, SaveCodesModal
 from screens.enrol.scan import ScanStep
 from screens.enrol.verify import VerifyStep
 from screens.login import LoginScreen
-from signin_flows import SIZE, code_now, flat_text, messages, resize, settle, sign_in, text_of, through_wizard
+from signin_flows import SIZE, code_now, eventually, flat_text, messages, resize, settle, sign_in, text_of, through_wizard
 from sessions import session_for
 from store.accounts import TwoFactor
 from store.services.results import Session
@@ -109,7 +109,7 @@ async def test_full_wizard(services, pending) -> None:
         assert app.session is not None and app.session.username == "alice"
         view = services.admin.show(CLI, "alice")
         assert view.two_factor is TwoFactor.ACTIVE and view.codes_left == 10
-        assert "Two-factor authentication is active" in messages(app)
+        await eventually(pilot, lambda: "Two-factor authentication is active" in messages(app), "the toast")
 
 
 async def test_scan_step_qr_decodes_to_the_uri_at_80x24(services) -> None:
@@ -297,3 +297,17 @@ async def test_a_stale_sign_in_cannot_start_the_wizard(services, pending, clock)
         assert isinstance(app.screen, LoginScreen) and app.session is None
         assert "This sign-in has expired; start again" in messages(app)
         assert state(services) is TwoFactor.PENDING
+
+
+async def test_a_cancelled_setup_is_recorded_in_the_audit_log(services) -> None:
+    add_account(services, "alice", two_factor=True)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await sign_in(pilot, "alice", PASSWORD)
+        await settle(pilot)
+        assert isinstance(app.screen, ScanStep)
+        await pilot.press("escape")
+        await settle(pilot)
+    actions = [e.action for e in services.audit.events(CLI, user="alice")]
+    assert actions[:2] == ["setup-cancelled", "setup-started"], actions
