@@ -13,12 +13,11 @@ import hmac
 import json
 from collections.abc import Iterator, Sequence
 
-import psycopg
-from psycopg.types.json import Jsonb
+from typing import Any
 
 from ..audit import FIELDS, OPTIONAL, AuditEvent, AuditHead, ChainReport
 from ..crypto import Keyring
-from .connection import AUDIT
+from .base import AUDIT
 from .schema import GENESIS
 
 
@@ -28,13 +27,14 @@ def head_of(doc: object) -> AuditHead:
     return AuditHead(0, GENESIS, 0)
 
 
-def read_head(conn: psycopg.Connection) -> AuditHead:
+def read_head(conn: Any) -> AuditHead:
     row = conn.execute("SELECT doc FROM twofold_meta WHERE key = 'audit'").fetchone()
     return head_of(row[0] if row else None)
 
 
-def append(conn: psycopg.Connection, keyring: Keyring, events: Sequence[AuditEvent]) -> None:
-    """Chain ``events`` onto the committed end (inside the caller's transaction)."""
+def append(conn: Any, keyring: Keyring, events: Sequence[AuditEvent]) -> None:
+    """Chain ``events`` onto the committed end (inside the caller's transaction, on a psycopg or a
+    :mod:`.lean` connection)."""
     conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (AUDIT,))
     head = read_head(conn)
     count, mac, rows = head.events, head.mac, []
@@ -44,9 +44,15 @@ def append(conn: psycopg.Connection, keyring: Keyring, events: Sequence[AuditEve
         count += 1
         line = payload[:-1].decode("ascii") + f',"mac":"{mac}"}}'
         rows.append((count, event.time, event.actor, event.target, line, mac))
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO twofold_audit (seq, time, actor, target, line, mac) VALUES (%s, %s, %s, %s, %s, %s)", rows)
-    conn.execute("UPDATE twofold_meta SET doc = %s WHERE key = 'audit'", (Jsonb({"events": count, "mac": mac}),))
+    insert = "INSERT INTO twofold_audit (seq, time, actor, target, line, mac) VALUES (%s, %s, %s, %s, %s, %s)"
+    if hasattr(conn, "cursor"):  # psycopg: one batch (``db copy`` appends the whole chain)
+        with conn.cursor() as cur:
+            cur.executemany(insert, rows)
+    else:
+        for row in rows:
+            conn.execute(insert, row)
+    head = json.dumps({"events": count, "mac": mac})
+    conn.execute("UPDATE twofold_meta SET doc = %s::jsonb WHERE key = 'audit'", (head,))
 
 
 def event_of(line: str) -> tuple[AuditEvent, str]:

@@ -7,7 +7,6 @@ server committed stays committed: PostgreSQL only reports a commit once it is du
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,40 +15,21 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from ..errors import LockTimeout, StorageError
-
-# Advisory lock namespaces (the first of the two int4 keys): one per kind of lock.
-TURN = 0x74660001
-"""A sign-in's turn for one name (session level, held while the password is checked)."""
-ABSENT_ACCOUNT = 0x74660002
-"""A name with no row yet, so that two transactions creating it take turns."""
-ABSENT_GHOST = 0x74660003
-ROSTER = 0x74660004
-"""Taken by a transaction that reads every account (the last administrator, the first account)."""
-AUDIT = 0x74660005
-"""The audit chain's end, held from reading it to commit."""
-SCHEMA = 0x74660006
-
-
-def key_of(text: str) -> int:
-    """A stable signed 32-bit key for ``text`` (the second advisory lock key)."""
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big", signed=True)
-
-
-class ServerUnavailable(StorageError):
-    """The database server cannot be reached, or the connection to it was lost."""
-
-
-class Busy(StorageError):
-    """Another session changed the same records at the same moment; nothing was changed."""
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            return line.removeprefix("FATAL:").strip()
-    return type(exc).__name__
+from .base import (  # noqa: F401 - the names this module has always offered
+    ABSENT_ACCOUNT,
+    ABSENT_GHOST,
+    AUDIT,
+    ROSTER,
+    SCHEMA,
+    TURN,
+    Busy,
+    ServerUnavailable,
+    first_line,
+    key_of,
+    lost as lost_connection,
+    turn_timeout,
+    unreachable,
+)
 
 
 def translate(exc: psycopg.Error, where: str, conn: psycopg.Connection | None, committing: bool = False) -> StorageError:
@@ -57,7 +37,7 @@ def translate(exc: psycopg.Error, where: str, conn: psycopg.Connection | None, c
     if isinstance(exc, pg_errors.LockNotAvailable):
         return LockTimeout(f"a lock on {where} was not granted in time; nothing was changed (try again)")
     if isinstance(exc, (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)):
-        return Busy(f"another session changed the same accounts at the same moment; nothing was changed (try again)")
+        return Busy("another session changed the same accounts at the same moment; nothing was changed (try again)")
     lost = conn is None or conn.closed or conn.broken or isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
     if lost and not isinstance(exc, pg_errors.QueryCanceled):
         if committing:
@@ -65,10 +45,7 @@ def translate(exc: psycopg.Error, where: str, conn: psycopg.Connection | None, c
                 f"lost the connection to the database server {where} while committing ({first_line(exc)}): "
                 "the last change may or may not have been saved; check before repeating it"
             )
-        return ServerUnavailable(
-            f"lost the connection to the database server {where} ({first_line(exc)}); "
-            "nothing of the change in progress was saved (try again)"
-        )
+        return lost_connection(where, first_line(exc))
     return StorageError(f"the database server {where} refused a request: {first_line(exc)}")
 
 
@@ -89,7 +66,7 @@ class Connections:
         try:
             return psycopg.connect(self.url, autocommit=True, connect_timeout=10, application_name="twofold")
         except psycopg.Error as exc:
-            raise ServerUnavailable(f"cannot reach the database server {self.where}: {first_line(exc)}") from None
+            raise unreachable(self.where, first_line(exc)) from None
 
     def main(self, fresh: bool = False) -> psycopg.Connection:
         """The main connection (call with :attr:`lock` held); a new one if it was lost or ``fresh``."""
@@ -164,10 +141,7 @@ def hold_turn(conns: Connections, conn: psycopg.Connection, tag: str, timeout: f
             (f"{max(int(timeout * 1000), 1)}ms", TURN, key_of(tag)),
         )
     except pg_errors.LockNotAvailable:
-        raise LockTimeout(
-            f"another sign-in of this name has held its turn on {conns.where} for more than {timeout:g} seconds; "
-            "nothing was changed (try again)"
-        ) from None
+        raise LockTimeout(turn_timeout(conns.where, timeout)) from None
     except psycopg.Error as exc:
         raise translate(exc, conns.where, conn) from None
 

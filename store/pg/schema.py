@@ -9,13 +9,14 @@ key check value and the audit chain's committed head.
 from __future__ import annotations
 
 from pathlib import Path
-
-import psycopg
-from psycopg.types.json import Jsonb
+from typing import TYPE_CHECKING
 
 from ..crypto import Keyring, create_key, read_key
 from ..errors import ForeignDatabase, KeyFileError, StorageError
-from .connection import SCHEMA
+from .base import SCHEMA
+
+if TYPE_CHECKING:  # psycopg is imported by the code that talks through it, not by this module
+    import psycopg
 
 APP_ID = "twofold"
 SCHEMA_VERSION = 1
@@ -55,6 +56,14 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {}
 
 def prepare(conn: psycopg.Connection, where: str, key_path: Path, create: bool) -> Keyring:
     """Check (or create, or migrate) the schema and check the key; returns the keyring."""
+    from psycopg import errors as pg_errors
+
+    try:  # the usual case in one statement: the tables are there, at this version
+        row = conn.execute("SELECT doc FROM twofold_meta WHERE key = 'schema'").fetchone()
+    except pg_errors.UndefinedTable:
+        row = None
+    if row is not None and current(row[0]):
+        return checked_key(row[0], where, key_path)
     with conn.transaction():
         if not _exists(conn):
             if not create:
@@ -73,6 +82,16 @@ def prepare(conn: psycopg.Connection, where: str, key_path: Path, create: bool) 
             )
         if schema < SCHEMA_VERSION and create:
             _migrate(conn, schema)
+    return checked_key(meta, where, key_path)
+
+
+def current(meta: object) -> bool:
+    """Whether ``meta`` (the ``schema`` document) is this version's: nothing to create or migrate."""
+    return isinstance(meta, dict) and meta.get("app") == APP_ID and meta.get("schema") == SCHEMA_VERSION
+
+
+def checked_key(meta: dict, where: str, key_path: Path) -> Keyring:
+    """The keyring of ``key_path``, if it is the key the database's check value belongs to."""
     keyring = Keyring(read_key(key_path))
     if meta.get("key_check") != keyring.check_value():
         raise KeyFileError(f"key file {key_path} does not belong to database {where}")
@@ -85,6 +104,8 @@ def _exists(conn: psycopg.Connection) -> bool:
 
 
 def _create(conn: psycopg.Connection, where: str, key_path: Path) -> None:
+    from psycopg.types.json import Jsonb
+
     present = [t for t in TABLES if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (t,)).fetchone()[0]]
     if present:
         raise ForeignDatabase(f"{where} already has a table {present[0]} that Twofold did not make; it was left untouched")
@@ -103,6 +124,8 @@ def _meta(conn: psycopg.Connection, where: str) -> dict:
 
 
 def _migrate(conn: psycopg.Connection, schema: int) -> None:
+    from psycopg.types.json import Jsonb
+
     conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (SCHEMA,))
     for version in range(schema + 1, SCHEMA_VERSION + 1):
         for statement in MIGRATIONS[version]:

@@ -46,7 +46,12 @@ def one_line(exc: BaseException) -> str:
     return text
 
 
-def test_the_same_services_carry_on_after_a_restart(own_server, target: ServerTarget, clock: FixedClock) -> None:
+@pytest.mark.parametrize("opened", ["created", "reopened"])
+def test_the_same_services_carry_on_after_a_restart(own_server, target: ServerTarget, clock: FixedClock, opened: str) -> None:
+    """``created``: psycopg from the start; ``reopened``: as an installation is opened, through
+    libpq until something needs psycopg (store/pg/front.py)."""
+    if opened == "reopened":
+        Services.open(target, POLICY, clock).close()
     services = Services.open(target, POLICY, clock)
     try:
         add_account(services, "root", manager=True)
@@ -68,7 +73,12 @@ def test_the_same_services_carry_on_after_a_restart(own_server, target: ServerTa
         services.close()
 
 
-def test_a_transaction_cut_by_the_crash_is_a_clear_error_and_saves_nothing(own_server, target: ServerTarget, clock: FixedClock) -> None:
+@pytest.mark.parametrize("opened", ["created", "reopened"])
+def test_a_transaction_cut_by_the_crash_is_a_clear_error_and_saves_nothing(
+    own_server, target: ServerTarget, clock: FixedClock, opened: str
+) -> None:
+    if opened == "reopened":
+        Services.open(target, POLICY, clock).close()
     services = Services.open(target, POLICY, clock)
     try:
         add_account(services, "root", manager=True)

@@ -15,7 +15,7 @@ from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import Method
 
-STORES = ("tiny", "pg")
+STORES = ("tiny", "pg", "pg-psycopg")  # both ways of talking to the server
 
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode("ascii")
 #: RFC 6238 Appendix B, SHA1 column: (unix time, 8-digit TOTP).

@@ -1,0 +1,259 @@
+"""The PostgreSQL store as the services see it: :class:`PgStore`, which loads psycopg only when the
+work needs it (see :mod:`.lean` for why).
+
+Opening checks the schema version and the key's check value in one statement through libpq. Until
+something needs psycopg (the Users listing, the audit log's reading, ``db copy``, or a second thread
+wanting a turn or a transaction while the first holds one), the lock-free reads, the sign-in turns
+and the transactions go through that one libpq connection, with the same :class:`~.unit.PgUnit`
+statements and the same audit chaining as the psycopg side (:class:`~.repository.PgRepository`).
+Once the psycopg side exists it does everything but the turns already held: a ``twofold auth`` or
+``twofold pam`` never loads psycopg; the console does at its first listing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any
+
+from ..accounts import Account
+from ..audit import AuditEvent, AuditHead, ChainReport
+from ..crypto import Keyring
+from ..errors import StorageError
+from . import audit
+from .base import ServerUnavailable
+from .lean import LeanTalk, Statements, library
+from .schema import checked_key, current
+from .unit import PgUnit
+
+if TYPE_CHECKING:
+    from ..storage import ServerTarget
+    from .records import PgRecords
+    from .repository import PgRepository
+
+
+def open_server(target: ServerTarget, lock_timeout: float, *, create: bool):
+    """The store at ``target``: a :class:`PgStore` when the database is there at this version and
+    libpq can be loaded, else the psycopg store, which creates, migrates or says what is wrong."""
+    if library() is not None:
+        talk = LeanTalk(target.url, target.shown)  # a server that cannot be reached says so here
+        try:
+            rows = talk.read("SELECT doc FROM twofold_meta WHERE key = 'schema'")
+        except ServerUnavailable:
+            talk.close()
+            raise
+        except Exception:  # no table (no database yet, or a foreign one): the full check says which
+            rows = []
+        meta = rows[0][0] if rows else None
+        if current(meta):
+            try:
+                keyring = checked_key(meta, target.shown, target.key)
+            except BaseException:
+                talk.close()
+                raise
+            return PgStore(target, keyring, talk)
+        talk.close()
+    from .repository import PgRepository
+
+    return PgRepository.open(target, lock_timeout, create=create)
+
+
+class PgStore:
+    """The storage interface on PostgreSQL; psycopg's side built on first need."""
+
+    def __init__(self, target: ServerTarget, keyring: Keyring, talk: LeanTalk) -> None:
+        self._target = target
+        self.keyring = keyring
+        self.location = target.shown
+        self._talk: LeanTalk | None = talk
+        self._talk_turns = threading.Lock()
+        """Held while a sign-in turn is held on the libpq connection (one turn there at a time)."""
+        self._repo: PgRepository | None = None
+        self._building = threading.Lock()
+        self._open: _LeanOpen | None = None
+        """The transaction open on the libpq connection."""
+
+    # -- the psycopg side ----------------------------------------------------------------------
+    def _full(self) -> PgRepository:
+        repo = self._repo
+        if repo is None:
+            with self._building:
+                if self._repo is None:
+                    from .connection import Connections
+                    from .repository import PgRepository
+
+                    self._repo = PgRepository(Connections(self._target.url, self._target.shown), self.keyring)
+                repo = self._repo
+        return repo
+
+    def _reading(self) -> LeanTalk | None:
+        """The libpq connection, while the psycopg side is not there yet."""
+        return self._talk if self._repo is None else None
+
+    def _mine(self) -> _LeanOpen | None:
+        """The libpq transaction this thread has open, if any."""
+        talk = self._talk
+        if self._open is not None and talk is not None and talk.lock._is_owned():  # type: ignore[attr-defined]
+            return self._open
+        return None
+
+    # -- transactions --------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[PgUnit]:
+        talk = self._talk
+        if self._mine() is not None:
+            return self._lean_transaction(talk)  # type: ignore[arg-type]
+        if talk is not None and self._repo is None and talk.lock.acquire(blocking=False):
+            try:
+                return self._lean_transaction(talk)
+            finally:
+                talk.lock.release()  # taken again by the transaction itself
+        return self._full().transaction()
+
+    @contextmanager
+    def _lean_transaction(self, talk: LeanTalk) -> Iterator[PgUnit]:
+        with talk.lock:
+            if self._open is not None:  # nested: a savepoint, committed with the outer transaction
+                yield from self._nested(talk, self._open)
+                return
+            talk.begin()
+            tx = self._open = _LeanOpen(talk)
+            try:
+                yield tx.unit
+                if tx.events:
+                    audit.append(tx.statements, self.keyring, tx.events)
+                if tx.statements.failed:
+                    raise StorageError(f"a statement failed on {self.location}; nothing of this change was saved")
+                tx.committing = True
+                talk.commit()
+            except BaseException:
+                if not tx.committing:
+                    talk.rollback()
+                for undo in reversed(tx.undo):
+                    undo()
+                raise
+            finally:
+                self._open = None
+
+    def _nested(self, talk: LeanTalk, tx: _LeanOpen) -> Iterator[PgUnit]:
+        mark = len(tx.events)
+        talk.run("SAVEPOINT twofold_nested")
+        try:
+            yield tx.unit
+        except BaseException:
+            talk.run("ROLLBACK TO SAVEPOINT twofold_nested")
+            del tx.events[mark:]
+            raise
+        talk.run("RELEASE SAVEPOINT twofold_nested")
+
+    def on_abort(self, undo: Callable[[], None]) -> None:
+        tx = self._mine()
+        if tx is not None:
+            tx.undo.append(undo)
+        elif self._repo is not None:
+            self._repo.on_abort(undo)
+
+    @contextmanager
+    def attempt(self, tag: str, timeout: float) -> Iterator[None]:
+        """The name's sign-in turn: a session-level advisory lock on the libpq connection when no
+        other turn is held there, else on a spare connection of the psycopg side (a second turn
+        on one session would be granted at once: advisory locks are re-entrant per session)."""
+        talk = self._talk
+        if talk is None or not self._talk_turns.acquire(blocking=False):
+            with self._full().attempt(tag, timeout):
+                yield
+            return
+        try:
+            talk.hold_turn(tag, timeout)
+            try:
+                yield
+            finally:
+                talk.release_turn(tag)
+        finally:
+            self._talk_turns.release()
+
+    # -- reads without locks -------------------------------------------------------------------
+    def _doc(self, query: str, key: str) -> dict[str, Any] | None:
+        talk = self._reading()
+        assert talk is not None
+        rows = talk.read(query, (key,))
+        return rows[0][0] if rows else None
+
+    def get(self, username: str) -> Account | None:
+        if self._reading() is None:
+            return self._full().get(username)
+        doc = self._doc("SELECT doc FROM twofold_accounts WHERE username = %s", username)
+        return None if doc is None else Account.from_doc(username, doc)
+
+    def ghost(self, tag: str) -> dict[str, Any] | None:
+        if self._reading() is None:
+            return self._full().ghost(tag)
+        return self._doc("SELECT doc FROM twofold_ghosts WHERE tag = %s", tag)
+
+    def settings(self, name: str) -> dict[str, Any] | None:
+        if self._reading() is None:
+            return self._full().settings(name)
+        return self._doc("SELECT doc FROM twofold_settings WHERE key = %s", name)
+
+    def records(self, contains: str = "") -> PgRecords:
+        return self._full().records(contains)
+
+    def count(self) -> int:
+        talk = self._reading()
+        if talk is None:
+            return self._full().count()
+        return int(talk.read("SELECT count(*) FROM twofold_accounts")[0][0])
+
+    # -- the audit log -------------------------------------------------------------------------
+    def record(self, event: AuditEvent) -> None:
+        tx = self._mine()
+        if tx is not None:
+            tx.events.append(event)
+        elif self._repo is not None:
+            self._repo.record(event)
+        else:
+            raise RuntimeError("audit events are recorded inside a transaction")
+
+    def audit_events(self) -> Iterator[AuditEvent]:
+        return self._full().audit_events()
+
+    def audit_head(self) -> AuditHead:
+        return self._full().audit_head()
+
+    def verify_audit(self) -> ChainReport:
+        return self._full().verify_audit()
+
+    @property
+    def audit_location(self) -> str:
+        return f"{self.location} (table twofold_audit)"
+
+    def settle_audit(self) -> int:
+        """Nothing to settle: events exist only in the transaction that committed them."""
+        return 0
+
+    # -- whole-database work -------------------------------------------------------------------
+    def documents(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self._full().documents(table)
+
+    def audit_lines(self) -> Iterator[tuple[AuditEvent, str]]:
+        return self._full().audit_lines()
+
+    def load(self, tables: dict[str, list[tuple[str, dict[str, Any]]]], events: Sequence[AuditEvent]) -> None:
+        self._full().load(tables, events)
+
+    def close(self) -> None:
+        if self._talk is not None:
+            self._talk.close()
+        if self._repo is not None:
+            self._repo.close()
+
+
+class _LeanOpen:
+    """The transaction in progress on the libpq connection."""
+
+    def __init__(self, talk: LeanTalk) -> None:
+        self.statements = Statements(talk)
+        self.unit = PgUnit(self.statements)
+        self.events: list[AuditEvent] = []
+        self.undo: list[Callable[[], None]] = []
+        self.committing = False

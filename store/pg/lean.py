@@ -1,0 +1,317 @@
+"""A sign-in's first statements through libpq itself, while psycopg loads on the other core.
+
+A short-lived ``twofold auth`` or ``twofold pam`` on the server spends most of its time in argon2,
+which runs in C on one core without the GIL. Importing psycopg costs another 100-250 ms of Python
+before the account can even be read. So the few statements a sign-in makes before argon2 (the key
+check, the name's turn, the account or its throttle record) go through the libpq that psycopg itself
+loads (``psycopg_binary``'s copy, else the system's ``libpq.so.5``), called through ctypes, and
+psycopg is imported on a helper thread meanwhile; every transaction is psycopg's, as before.
+
+Only lock-free reads and the session-level turn are done here: text in, text out, parameters sent
+apart from the statement (``PQexecParams``), never spliced into it. Where no libpq can be loaded,
+:func:`library` is None and everything goes through psycopg.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import sys
+import threading
+from collections.abc import Sequence
+
+from ..errors import LockTimeout, StorageError
+from .base import TURN, Busy, ServerUnavailable, first_line, key_of, lost, turn_timeout, unreachable
+
+CONNECTION_OK = 0
+PGRES_COMMAND_OK, PGRES_TUPLES_OK = 1, 2
+PG_DIAG_SQLSTATE = ord("C")
+PG_DIAG_MESSAGE_PRIMARY = ord("M")
+LOCK_NOT_AVAILABLE = "55P03"
+DEADLOCK_DETECTED, SERIALIZATION_FAILURE, QUERY_CANCELED = "40P01", "40001", "57014"
+
+_loaded: ctypes.CDLL | None | bool = False
+
+
+def _candidates() -> list[str]:
+    """psycopg_binary's own libpq first (the one psycopg will load: one copy in the process)."""
+    found = []
+    for entry in sys.path:
+        libs = os.path.join(entry or ".", "psycopg_binary.libs")
+        try:
+            names = os.listdir(libs)
+        except OSError:
+            continue
+        found += sorted(os.path.join(libs, n) for n in names if n.startswith("libpq") and ".so" in n)
+    return [*found, "libpq.so.5"]
+
+
+def library() -> ctypes.CDLL | None:
+    """libpq with the few functions used here declared; None where there is none."""
+    global _loaded
+    if _loaded is False:
+        _loaded = None
+        for candidate in _candidates():
+            try:
+                _loaded = _declare(ctypes.CDLL(candidate))
+                break
+            except (OSError, AttributeError):
+                continue
+    return _loaded  # type: ignore[return-value]
+
+
+def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
+    p, s, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
+    signatures = {
+        "PQconnectdbParams": (p, [ctypes.POINTER(s), ctypes.POINTER(s), i]),
+        "PQstatus": (i, [p]),
+        "PQerrorMessage": (s, [p]),
+        "PQfinish": (None, [p]),
+        "PQexecParams": (p, [p, s, i, p, ctypes.POINTER(s), p, p, i]),
+        "PQresultStatus": (i, [p]),
+        "PQresultErrorField": (s, [p, i]),
+        "PQntuples": (i, [p]),
+        "PQnfields": (i, [p]),
+        "PQgetisnull": (i, [p, i, i]),
+        "PQgetvalue": (s, [p, i, i]),
+        "PQftype": (ctypes.c_uint, [p, i]),
+        "PQclear": (None, [p]),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        function = getattr(lib, name)
+        function.restype, function.argtypes = restype, argtypes
+    return lib
+
+
+def _numbered(query: str) -> str:
+    """psycopg's ``%s`` placeholders as libpq's ``$1, $2, …`` (``%%`` is a literal ``%``)."""
+    parts = query.split("%%")
+    count = 0
+    for index, part in enumerate(parts):
+        pieces = part.split("%s")
+        out = pieces[0]
+        for piece in pieces[1:]:
+            count += 1
+            out += f"${count}" + piece
+        parts[index] = out
+    return "%".join(parts)
+
+
+def _text(value: object) -> bytes | None:
+    """A parameter in PostgreSQL's text form (the server casts it to the column's type)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return b"t" if value else b"f"
+    if isinstance(value, (int, str)):
+        return str(value).encode("utf-8")
+    if isinstance(value, float):
+        return repr(value).encode("ascii")
+    raise TypeError(f"cannot send a {type(value).__name__} parameter")
+
+
+def _as_text(raw: bytes) -> str:
+    return raw.decode("utf-8")
+
+
+_PARSE = {
+    16: lambda raw: raw == b"t",  # bool
+    20: int, 21: int, 23: int,  # int8, int2, int4
+    700: float, 701: float,  # float4, float8
+    114: json.loads, 3802: json.loads,  # json, jsonb: as psycopg gives them
+    2278: lambda raw: None,  # void (pg_advisory_lock and the like)
+}
+"""Values of these types as Python values; any other as text."""
+
+
+class Rows(list):
+    """A statement's rows, read as a psycopg cursor's are."""
+
+    def fetchone(self) -> tuple | None:
+        return self[0] if self else None
+
+    def fetchall(self) -> list[tuple]:
+        return list(self)
+
+
+class ServerError(Exception):
+    """A statement the server refused (``sqlstate``), or the connection gone (``gone``)."""
+
+    def __init__(self, message: str, sqlstate: str = "", gone: bool = False) -> None:
+        super().__init__(message)
+        self.sqlstate, self.gone = sqlstate, gone
+
+
+class LeanConnection:
+    """One libpq connection in autocommit mode; statements take ``$1``-style parameters as text
+    and return rows of text (``None`` for NULL). One statement at a time (a lock)."""
+
+    def __init__(self, lib: ctypes.CDLL, url: str, where: str) -> None:
+        self._lib, self._url, self.where = lib, url, where
+        self._conn: int | None = None
+        self._lock = threading.Lock()
+        self._connect()
+
+    def _connect(self) -> None:
+        keys = (b"dbname", b"connect_timeout", b"application_name", None)
+        values = (self._url.encode(), b"10", b"twofold", None)
+        conn = self._lib.PQconnectdbParams((ctypes.c_char_p * 4)(*keys), (ctypes.c_char_p * 4)(*values), 1)
+        if not conn:
+            raise unreachable(self.where, "out of memory")
+        if self._lib.PQstatus(conn) != CONNECTION_OK:
+            reason = first_line((self._lib.PQerrorMessage(conn) or b"").decode("utf-8", "replace"))
+            self._lib.PQfinish(conn)
+            raise unreachable(self.where, reason)
+        self._conn = conn
+
+    @property
+    def usable(self) -> bool:
+        return self._conn is not None and self._lib.PQstatus(self._conn) == CONNECTION_OK
+
+    def execute(self, query: str, params: Sequence[object] = ()) -> Rows:
+        """Run ``query`` (``%s`` placeholders, as psycopg's) with ``params`` sent apart from it."""
+        with self._lock:
+            if self._conn is None:
+                raise ServerError("the connection is closed", gone=True)
+            text = _numbered(query) if params else query
+            values = (ctypes.c_char_p * max(len(params), 1))(*(_text(p) for p in params))
+            lib = self._lib
+            result = lib.PQexecParams(self._conn, text.encode("utf-8"), len(params), None, values, None, None, 0)
+            try:
+                status = lib.PQresultStatus(result) if result else -1
+                if status not in (PGRES_COMMAND_OK, PGRES_TUPLES_OK):
+                    raise self._error(result)
+                columns = [_PARSE.get(lib.PQftype(result, col), _as_text) for col in range(lib.PQnfields(result))]
+                return Rows([
+                    tuple(
+                        None if lib.PQgetisnull(result, row, col) else parse(lib.PQgetvalue(result, row, col))
+                        for col, parse in enumerate(columns)
+                    )
+                    for row in range(lib.PQntuples(result))
+                ])
+            finally:
+                if result:
+                    lib.PQclear(result)
+
+    def _error(self, result: int | None) -> ServerError:
+        field = self._lib.PQresultErrorField
+        sqlstate = (field(result, PG_DIAG_SQLSTATE) or b"").decode("ascii", "replace") if result else ""
+        message = (field(result, PG_DIAG_MESSAGE_PRIMARY) or b"").decode("utf-8", "replace") if result else ""
+        gone = self._lib.PQstatus(self._conn) != CONNECTION_OK
+        if gone or not message:
+            message = first_line((self._lib.PQerrorMessage(self._conn) or b"").decode("utf-8", "replace")) or message
+        return ServerError(message or "no reason given", sqlstate, gone)
+
+    def reconnect(self) -> None:
+        self.close()
+        self._connect()
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                self._lib.PQfinish(conn)
+
+
+class LeanTalk:
+    """Statements and transactions on one libpq connection, with failures as one-line errors
+    worded as the psycopg side words them (:func:`.connection.translate`)."""
+
+    def __init__(self, url: str, where: str) -> None:
+        lib = library()
+        if lib is None:
+            raise RuntimeError("no libpq")
+        self.where = where
+        self.conn = LeanConnection(lib, url, where)
+        self.lock = threading.RLock()
+        """Held by the thread whose transaction is open on this connection."""
+
+    def read(self, query: str, params: Sequence[object] = ()) -> Rows:
+        """A statement outside any transaction; once more on a new connection if the old one was
+        lost (safe for a read, and for taking a lock: a lost session holds nothing)."""
+        with self.lock:
+            for again in (False, True):
+                try:
+                    if again or not self.conn.usable:
+                        self.conn.reconnect()
+                    return self.conn.execute(query, params)
+                except ServerError as exc:
+                    if again or not exc.gone:
+                        raise self.translate(exc) from None
+        raise AssertionError("unreachable")
+
+    def hold_turn(self, tag: str, timeout: float) -> None:
+        """The name's session-level turn, waiting at most ``timeout`` seconds."""
+        try:
+            self.read(
+                "SELECT set_config('lock_timeout', %s, false), pg_advisory_lock(%s::integer, %s::integer)",
+                (f"{max(int(timeout * 1000), 1)}ms", TURN, key_of(tag)),
+            )
+        except LockTimeout:
+            raise LockTimeout(turn_timeout(self.where, timeout)) from None
+
+    def release_turn(self, tag: str) -> None:
+        """Give the turn back; a connection that was lost has lost its locks with it."""
+        try:
+            self.conn.execute("SELECT pg_advisory_unlock(%s::integer, %s::integer)", (TURN, key_of(tag)))
+        except ServerError:
+            self.conn.close()
+
+    # -- transactions (call with :attr:`lock` held) -------------------------------------------
+    def begin(self) -> None:
+        """BEGIN; once more on a new connection if the old one was lost (nothing has happened in
+        this transaction yet)."""
+        self.read("BEGIN")
+
+    def run(self, query: str, params: Sequence[object] = ()) -> Rows:
+        """A statement inside the open transaction."""
+        try:
+            return self.conn.execute(query, params)
+        except ServerError as exc:
+            raise self.translate(exc) from None
+
+    def commit(self) -> None:
+        try:
+            self.conn.execute("COMMIT")
+        except ServerError as exc:
+            raise self.translate(exc, committing=True) from None
+
+    def rollback(self) -> None:
+        if self.conn.usable:
+            try:
+                self.conn.execute("ROLLBACK")
+            except ServerError:
+                pass  # the server rolls back a transaction whose connection is gone
+
+    def translate(self, exc: ServerError, committing: bool = False) -> StorageError:
+        if exc.sqlstate == LOCK_NOT_AVAILABLE:
+            return LockTimeout(f"a lock on {self.where} was not granted in time; nothing was changed (try again)")
+        if exc.sqlstate in (DEADLOCK_DETECTED, SERIALIZATION_FAILURE):
+            return Busy("another session changed the same accounts at the same moment; nothing was changed (try again)")
+        if exc.gone and exc.sqlstate != QUERY_CANCELED:
+            if committing:
+                return ServerUnavailable(
+                    f"lost the connection to the database server {self.where} while committing ({exc}): "
+                    "the last change may or may not have been saved; check before repeating it"
+                )
+            return lost(self.where, str(exc))
+        return StorageError(f"the database server {self.where} refused a request: {exc}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class Statements:
+    """What a :class:`~.unit.PgUnit` and :func:`.audit.append` call, inside a transaction of ``talk``."""
+
+    def __init__(self, talk: LeanTalk) -> None:
+        self._talk = talk
+        self.failed = False
+
+    def execute(self, query: str, params: Sequence[object] = ()) -> Rows:
+        try:
+            return self._talk.run(query, params)
+        except StorageError:
+            self.failed = True
+            raise

@@ -1,0 +1,98 @@
+"""One server transaction's view (:class:`PgUnit`), on whichever connection runs it: psycopg's, or
+libpq's own while psycopg is not loaded (:mod:`.lean`). Both take ``%s`` parameters and return jsonb
+as Python values; documents go to the server as JSON text cast to jsonb.
+
+What a unit reads is locked until the transaction ends (``SELECT … FOR UPDATE``; a name with no row
+yet takes a transaction-level advisory lock on the name, so that two transactions creating it take
+turns), and a unit reading every account takes the roster lock (the last administrator, the first
+account).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from ..accounts import Account
+from .base import ABSENT_ACCOUNT, ABSENT_GHOST, ROSTER, key_of
+
+
+def as_json(doc: Any) -> str:
+    """A document as the JSON text a ``%s::jsonb`` parameter takes."""
+    return json.dumps(doc)
+
+
+class PgUnit:
+    """One server transaction's view; reads lock what they read until it ends."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._roster = False
+
+    def _locked_doc(self, table: str, column: str, value: str, absent: int) -> dict[str, Any] | None:
+        query = f"SELECT doc FROM {table} WHERE {column} = %s FOR UPDATE"
+        row = self._conn.execute(query, (value,)).fetchone()  # type: ignore[arg-type]
+        if row is None:  # nothing to lock yet: take the name's turn, then look again
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (absent, key_of(value)))
+            row = self._conn.execute(query, (value,)).fetchone()  # type: ignore[arg-type]
+        return None if row is None else row[0]
+
+    def get(self, username: str) -> Account | None:
+        doc = self._locked_doc("twofold_accounts", "username", username, ABSENT_ACCOUNT)
+        return None if doc is None else Account.from_doc(username, doc)
+
+    def put(self, account: Account) -> None:
+        self._conn.execute(
+            "INSERT INTO twofold_accounts (username, doc) VALUES (%s, %s::jsonb) "
+            "ON CONFLICT (username) DO UPDATE SET doc = EXCLUDED.doc",
+            (account.username, as_json(account.to_doc())),
+        )
+
+    def delete(self, username: str) -> None:
+        self._conn.execute("DELETE FROM twofold_accounts WHERE username = %s", (username,))
+
+    def _take_roster(self) -> None:
+        if not self._roster:
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (ROSTER,))
+            self._roster = True
+
+    def all(self) -> Iterator[Account]:
+        self._take_roster()
+        rows = self._conn.execute("SELECT username, doc FROM twofold_accounts ORDER BY username").fetchall()
+        return (Account.from_doc(name, doc) for name, doc in rows)
+
+    def count(self) -> int:
+        self._take_roster()
+        row = self._conn.execute("SELECT count(*) FROM twofold_accounts").fetchone()
+        return int(row[0]) if row else 0
+
+    def ghost(self, tag: str) -> dict[str, Any] | None:
+        return self._locked_doc("twofold_ghosts", "tag", tag, ABSENT_GHOST)
+
+    def put_ghost(self, tag: str, record: dict[str, Any]) -> None:
+        self._conn.execute(
+            "INSERT INTO twofold_ghosts (tag, doc) VALUES (%s, %s::jsonb) ON CONFLICT (tag) DO UPDATE SET doc = EXCLUDED.doc",
+            (tag, as_json(record)),
+        )
+
+    def prune_ghosts(self, older_than: float) -> None:
+        # Records another transaction holds are left for a later prune: no waiting, no deadlock.
+        self._conn.execute(
+            "DELETE FROM twofold_ghosts WHERE tag IN "
+            "(SELECT tag FROM twofold_ghosts WHERE seen < %s FOR UPDATE SKIP LOCKED)",
+            (older_than,),
+        )
+
+    def settings(self, name: str) -> dict[str, Any] | None:
+        """Read without a row lock: every sign-in reads the two-factor requirement, and locking
+        it would make sign-ins on every host queue behind each other. A document is replaced
+        whole, so two changes at one moment leave the later one (both are audited)."""
+        row = self._conn.execute("SELECT doc FROM twofold_settings WHERE key = %s", (name,)).fetchone()
+        return None if row is None else row[0]
+
+    def put_settings(self, name: str, doc: dict[str, Any]) -> None:
+        self._conn.execute(
+            "INSERT INTO twofold_settings (key, doc) VALUES (%s, %s::jsonb) ON CONFLICT (key) DO UPDATE SET doc = EXCLUDED.doc",
+            (name, as_json(doc)),
+        )

@@ -1,0 +1,86 @@
+"""The server store's libpq path (``store/pg/lean.py``, ``store/pg/front.py``): a sign-in never
+loads psycopg, statements keep their parameters apart, the turn of one name excludes a second
+thread of the same process, and the psycopg side takes over where it is needed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from account_flows import CLI, PASSWORD, add_account, enrol
+from store.errors import LockTimeout
+from store.otp import code_at_step, time_step
+from store.pg.lean import _numbered, _text
+from store.services import Services
+
+STORES = ("pg",)
+
+
+def test_placeholders_are_numbered_and_parameters_sent_as_text() -> None:
+    assert _numbered("SELECT %s, '100%%', %s") == "SELECT $1, '100%', $2"
+    assert [_text(v) for v in (None, True, 7, -3, 1.5, "o'brien")] == [None, b"t", b"7", b"-3", b"1.5", b"o'brien"]
+    with pytest.raises(TypeError):
+        _text(b"bytes")
+
+
+def test_a_sign_in_on_the_server_never_loads_psycopg(location, policy, clock) -> None:
+    services = Services.open(location, policy, clock)
+    add_account(services, "alice", two_factor=True)
+    secret, _ = enrol(services, "alice")
+    services.close()
+    code = code_at_step(secret, time_step(time.time(), policy), policy)
+    probe = (
+        "import sys; from tui.cli import main; "
+        f"code = main(['--db', {location.url!r}, '--key', {str(location.key)!r}, 'auth', 'alice']); "
+        "print(code, 'psycopg' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], input=f"{PASSWORD}\n{code}\n", capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split()[-2:] == ["0", "False"], (done.stdout, done.stderr)
+
+
+def test_the_turn_of_a_name_excludes_another_thread_of_the_same_process(services: Services) -> None:
+    """Advisory locks are re-entrant within one session: a second turn must not share the first's
+    connection, or two threads would check one name's password at once."""
+    repo = services.ctx.repo
+    held, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with repo.attempt("tag-a", 5):
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert held.wait(10)
+        started = time.monotonic()
+        with pytest.raises(LockTimeout) as waited:
+            with repo.attempt("tag-a", 0.3):
+                pass
+        assert time.monotonic() - started >= 0.25
+        assert "\n" not in str(waited.value) and "held its turn" in str(waited.value)
+        with repo.attempt("tag-b", 1):  # another name is not held up
+            pass
+    finally:
+        release.set()
+        thread.join()
+    with repo.attempt("tag-a", 1):  # given back
+        pass
+
+
+def test_the_psycopg_side_takes_over_where_it_is_needed(services: Services, clock) -> None:
+    add_account(services, "root", manager=True)
+    repo = services.ctx.repo
+    assert type(repo).__name__ == "PgStore" and repo._repo is None  # created through libpq
+    assert [v.username for v in services.admin.list(CLI)] == ["root"]  # the listing loads psycopg
+    assert repo._repo is not None
+    add_account(services, "bob")  # transactions now through psycopg, on the same chain
+    assert services.ctx.repo.get("bob") is not None
+    assert services.audit.verify(CLI).ok
+    assert [e.target for e in services.audit.events(CLI) if e.action == "account-created"] == ["bob", "root"]  # newest first
