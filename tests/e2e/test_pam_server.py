@@ -1,0 +1,109 @@
+"""``twofold --db postgresql://… --key PATH pam`` (PRODUCT §7, §8): the PAM line names the server and
+its key file; the environment (``TWOFOLD_DB``, ``TWOFOLD_KEY``) is never read, a missing ``--key``
+is for the system log, and the sign-in on the server loads no more than on the file (no psycopg)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from account_flows import OTHER_PASSWORD, PASSWORD, add_account, enrol
+from ssh_server import TWOFOLD
+from store.otp import code_at_step, time_step
+from store.policy import FAST_ARGON2, Policy
+from store.services import Services
+from store.storage import ServerTarget
+
+FAST = Policy(argon2=FAST_ARGON2)
+STORES = ("pg",)
+
+
+@pytest.fixture
+def installation(location: ServerTarget) -> tuple[ServerTarget, str]:
+    """admin1 with an authenticator, plain without: returns the target and admin1's secret."""
+    services = Services.open(location, FAST)
+    add_account(services, "admin1", two_factor=True)
+    add_account(services, "plain", password="fake password 123456")
+    secret, _ = enrol(services, "admin1")
+    services.close()
+    return location, secret
+
+
+def run_pam(line: list[str], stdin: bytes, user: str, **env: str) -> subprocess.CompletedProcess[bytes]:
+    """``twofold`` with the PAM ``line`` (``pam`` is added at its end unless it is in it already)."""
+    environ = {"PATH": os.environ["PATH"], "PAM_TYPE": "auth", "PAM_USER": user, "PAM_RHOST": "192.0.2.7", **env}
+    argv = line if "pam" in line else [*line, "pam"]
+    return subprocess.run([str(TWOFOLD), *argv], input=stdin, capture_output=True, env=environ, timeout=60)
+
+
+def next_code(secret: str) -> str:
+    """A code of a later step than the setup's (which the setup consumed), on the real clock the
+    command uses: the step window accepts the next step."""
+    return code_at_step(secret, time_step(time.time(), FAST) + 1, FAST)
+
+
+def test_a_server_and_its_key_on_the_pam_line_sign_in(installation) -> None:
+    target, secret = installation
+    line = ["--db", target.url, "--key", str(target.key)]
+    assert run_pam(line, b"fake password 123456\0", "plain").returncode == 0
+    assert run_pam(line, PASSWORD.encode() + next_code(secret).encode() + b"\0", "admin1").returncode == 0
+    refused = run_pam(line, OTHER_PASSWORD.encode() + b"000000\0", "admin1")
+    assert (refused.returncode, refused.stdout, refused.stderr) == (1, b"", b"")
+    after = run_pam(["--db", target.url, "pam", "--key", str(target.key)], b"fake password 123456\0", "plain")
+    assert after.returncode == 0, after  # the options after pam, as on the file
+
+
+def test_the_key_never_comes_from_the_environment(installation) -> None:
+    target, _ = installation
+    done = run_pam(["--db", target.url], b"fake password 123456\0", "plain", TWOFOLD_KEY=str(target.key))
+    assert done.returncode == 2
+    assert b"cannot check sign-ins" in done.stdout and str(target.key).encode() not in done.stdout + done.stderr
+    ignored = run_pam(["--key", str(target.key)], b"fake password 123456\0", "plain", TWOFOLD_DB=target.url)
+    assert ignored.returncode == 2 and b"--db PATH" in ignored.stderr
+
+
+def test_a_wrong_key_or_no_server_is_for_the_system_log(installation, tmp_path: Path) -> None:
+    target, _ = installation
+    other_key = tmp_path / "other.key"
+    other_key.write_bytes(os.urandom(32))
+    other_key.chmod(0o600)
+    for line in (["--db", target.url, "--key", str(other_key)], ["--db", target.url.replace("twofold_tests", "nowhere"), "--key", str(target.key)]):
+        done = run_pam(line, b"fake password 123456\0", "plain")
+        assert done.returncode == 1, done
+        assert done.stdout.strip() == b"Twofold cannot check sign-ins right now; the system log says why"
+        assert done.stderr == b""
+
+
+def test_a_pam_sign_in_on_the_server_loads_no_psycopg(installation) -> None:
+    target, secret = installation
+    probe = (
+        "import sys; from tui.cli import main; "
+        f"code = main(['--db', {target.url!r}, '--key', {str(target.key)!r}, 'pam']); "
+        "print(code, 'psycopg' in sys.modules)"
+    )
+    env = {"PATH": os.environ["PATH"], "PAM_TYPE": "auth", "PAM_USER": "admin1"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], input=PASSWORD.encode() + next_code(secret).encode() + b"\0",
+        capture_output=True, env=env, timeout=60, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert done.stdout.split()[-2:] == [b"0", b"False"], (done.stdout, done.stderr)
+
+
+def test_the_turn_and_lock_hold_across_pam_and_the_console(installation) -> None:
+    """Five wrong passwords through PAM lock the account for the console too (one set of counters)."""
+    target, _ = installation
+    line = ["--db", target.url, "--key", str(target.key)]
+    for _ in range(Policy().password_lock_after):  # the command's own policy
+        assert run_pam(line, b"not the password\0", "plain").returncode == 1
+    locked = run_pam(line, b"fake password 123456\0", "plain")
+    assert locked.returncode == 1 and b"locked" in locked.stdout
+    services = Services.open(target, FAST)
+    try:
+        assert services.ctx.repo.get("plain").locked_until is not None
+    finally:
+        services.close()
