@@ -41,7 +41,7 @@ from attack_surface import (  # also puts tests/screens on sys.path for signin_f
 )
 from screens.account import AccountScreen
 from screens.audit import AuditScreen
-from screens.dialogs import CodesModal, PasswordPrompt
+from screens.dialogs import CodesModal, ConfirmModal, PasswordPrompt
 from screens.edit_account import EditAccountScreen
 from screens.enrol.done import DoneStep, SaveCodesModal
 from screens.enrol.scan import ScanStep
@@ -305,6 +305,10 @@ async def test_bypass_cancelling_the_wizard_at_each_step_never_signs_in(services
                 assert isinstance(app.screen, DoneStep)
                 await pilot.press("space")  # ticked "I have saved these codes", then Escape
             await pilot.press("escape")
+            if step == 3:  # after the code verified, Escape asks before throwing the setup away
+                await pilot.pause()
+                assert isinstance(app.screen, ConfirmModal)
+                await pilot.press("y")
             await settle(pilot)
             assert isinstance(app.screen, LoginScreen) and app.session is None
             assert not any(isinstance(s, AccountScreen) for s in app.screen_stack)
@@ -667,16 +671,19 @@ async def test_screenshots_refused_wherever_secrets_show(services, tmp_path, mon
     shots.mkdir()
     monkeypatch.chdir(tmp_path)  # deliver_screenshot's default folder, and save_screenshot's
     app = TwofoldApp(services)
+    said: list[str] = []  # what the console told the person (over secrets: in the step's status line)
+    notify = app.notify
+    app.notify = lambda message, *args, **kwargs: (said.append(message), notify(message, *args, **kwargs))[1]  # type: ignore[method-assign]
 
     async def refused(where: str, palette: bool = False) -> None:
-        before = len(app._notifications)
+        before = len(said)
         app.action_screenshot(path=str(shots))
         assert app.deliver_screenshot(path=str(shots)) is None
         app.action_screenshot()
         assert app.save_screenshot(path=str(shots)) == ""  # Textual's own timer uses this one
         await pilot.pause()
         assert not list(shots.iterdir()) and not list(tmp_path.glob("*.svg")), where
-        assert messages(app)[before:] == ["Screenshots are disabled while secrets are on screen"] * 4, where
+        assert said[before:] == ["Screenshots are disabled while secrets are on screen"] * 4, where
         # What the palette lists (opening the real one is slow: done once, over the save dialog).
         titles = await palette_titles(pilot) if palette else [c.title for c in app.get_system_commands(app.screen)]
         assert "Quit" in titles and not any("screenshot" in t.lower() for t in titles), where
@@ -693,7 +700,10 @@ async def test_screenshots_refused_wherever_secrets_show(services, tmp_path, mon
         await pilot.press("s")
         assert isinstance(app.screen, SaveCodesModal)  # the codes are still behind it
         await refused("save dialog over the codes", palette=True)
-        await pilot.press("escape", "escape")  # the dialog, then the wizard
+        await pilot.press("escape", "escape")  # the dialog, then the wizard (which asks first)
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
         await settle(pilot)
 
         app.signed_in(session_for(services, "root"))
