@@ -714,7 +714,10 @@ async def test_screenshots_refused_wherever_secrets_show(services, tmp_path, mon
         await settle(pilot)
         assert isinstance(app.screen, CodesModal)
         await refused("new recovery codes")
-        await pilot.press("escape")
+        await pilot.press("escape")  # not ticked "I have saved these codes": it asks first
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
         await pilot.pause()
 
         assert isinstance(app.screen, AccountScreen)  # no secret on screen: a screenshot is allowed
