@@ -33,6 +33,11 @@ DEADLOCK_DETECTED, SERIALIZATION_FAILURE, QUERY_CANCELED = "40P01", "40001", "57
 
 _loaded: ctypes.CDLL | None | bool = False
 
+NOTICE_PROCESSOR = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+QUIET = NOTICE_PROCESSOR(lambda _arg, _message: None)
+"""libpq's notices (and a server's parting words when it goes away) are not printed on stderr:
+under ``twofold pam`` that reaches the client. What matters comes back as an error."""
+
 
 def _candidates() -> list[str]:
     """psycopg_binary's own libpq first (the one psycopg will load: one copy in the process)."""
@@ -77,6 +82,7 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         "PQgetvalue": (s, [p, i, i]),
         "PQftype": (ctypes.c_uint, [p, i]),
         "PQclear": (None, [p]),
+        "PQsetNoticeProcessor": (p, [p, NOTICE_PROCESSOR, p]),
     }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
@@ -163,6 +169,7 @@ class LeanConnection:
             reason = first_line((self._lib.PQerrorMessage(conn) or b"").decode("utf-8", "replace"))
             self._lib.PQfinish(conn)
             raise unreachable(self.where, reason)
+        self._lib.PQsetNoticeProcessor(conn, QUIET, None)
         self._conn = conn
 
     @property

@@ -14,6 +14,11 @@ Account groups (prepared once by the parent, see :func:`prepare`):
 - ``e<worker>-*``: owned by one worker, which edits permissions, 2FA (on, setup, reset, off) and
   passwords; the final state must equal the last state the owner recorded.
 - ``c<worker>-*``: created by the worker during the run.
+
+The installation is a file (``plan["db"]``) or a PostgreSQL database (``plan["server"]``: URL and key
+file). With ``plan["outages"]`` (the server is killed and restarted during the run) a worker whose
+operation fails with a :class:`StorageError` records it as an ``outage`` (its kind, the one-line
+message, and whether the message says nothing was saved) and carries on.
 """
 
 from __future__ import annotations
@@ -28,13 +33,14 @@ import orjson
 
 from crash_workload import FastClock
 from store.accounts import USER_MANAGEMENT
-from store.errors import AuthenticationFailed
+from store.errors import AuthenticationFailed, StorageError
 from store.otp import code_at_step, time_step
 from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.recovery import ALPHABET
 from store.services import Services
 from store.services.results import Stage, SystemActor
+from store.storage import ServerTarget
 
 PASSWORD = "load test password"  # fake
 ADMIN = SystemActor("cli:load-setup")
@@ -51,6 +57,14 @@ def actor(index: int) -> SystemActor:
     return SystemActor(f"cli:load{index}")
 
 
+def where(plan: dict) -> Paths | ServerTarget:
+    """The installation the plan names: the file, or the server and its key file."""
+    if plan.get("server"):
+        url, key = plan["server"]
+        return ServerTarget(url, Path(key))
+    return Paths(Path(plan["db"]))
+
+
 def _enrol(services: Services, clock: FastClock, name: str) -> tuple[str, list[str], int]:
     """Create ``name`` with 2FA and run its setup; returns (secret, recovery codes, step used)."""
     services.admin.create(ADMIN, name, PASSWORD, two_factor=True)
@@ -62,10 +76,11 @@ def _enrol(services: Services, clock: FastClock, name: str) -> tuple[str, list[s
     return enrolment.secret, list(verified.codes), verified.step
 
 
-def prepare(db: Path, workers: int, seconds: float, out_dir: Path, seed: int) -> dict:
+def prepare(db: Path | ServerTarget, workers: int, seconds: float, out_dir: Path, seed: int) -> dict:
     """Create every account the workers need; returns the plan handed to each worker."""
     clock = FastClock(time.time())
-    services = Services.open(Paths(db), POLICY, clock)
+    target = db if isinstance(db, ServerTarget) else Paths(db)
+    services = Services.open(target, POLICY, clock)
     services.admin.create(ADMIN, "admin", PASSWORD, [USER_MANAGEMENT])
     totp, setup_steps, recovery, wrong = {}, {}, {}, {}
     for i in range(TOTP_ACCOUNTS):
@@ -80,7 +95,9 @@ def prepare(db: Path, workers: int, seconds: float, out_dir: Path, seed: int) ->
     wrong_last = {name: services.admin.show(ADMIN, name).last_sign_in for name in wrong}
     services.close()
     return {
-        "db": str(db), "origin": clock.origin, "seconds": seconds, "out_dir": str(out_dir), "seed": seed,
+        "db": None if isinstance(db, ServerTarget) else str(db),
+        "server": [db.url, str(db.key)] if isinstance(db, ServerTarget) else None,
+        "outages": False, "origin": clock.origin, "seconds": seconds, "out_dir": str(out_dir), "seed": seed,
         "totp": totp, "setup_steps": setup_steps, "recovery": recovery, "wrong": wrong,
         "wrong_last_sign_in": wrong_last,
     }  # fmt: skip
@@ -92,10 +109,12 @@ class Worker:
     def __init__(self, plan: dict, index: int) -> None:
         self.plan, self.index = plan, index
         self.clock = FastClock(plan["origin"])
-        self.services = Services.open(Paths(Path(plan["db"])), POLICY, self.clock)
+        self.services = Services.open(where(plan), POLICY, self.clock)
         self.rng = random.Random(plan["seed"] * 1000 + index)
         self.me = actor(index)
         self.created = 0
+        self.attempted: dict = {}
+        """What the operation in progress is about to change (recorded if it meets an outage)."""
         # The owned accounts' current state, known exactly because only this worker edits them.
         self.owned = {f"e{index}-{j}": {"perms": [], "tf": "off", "pw": PASSWORD} for j in range(OWNED_PER_WORKER)}
 
@@ -108,6 +127,7 @@ class Worker:
         name = self.rng.choice(sorted(self.plan["totp"]))
         ticket = self.ticket(name)
         step = time_step(self.clock.now(), POLICY) + self.rng.choice((-1, 0, 0, 0))
+        self.attempted = {"user": name, "step": step}
         code = code_at_step(self.plan["totp"][name], step, POLICY)
         try:
             self.services.signin.totp(ticket, code)
@@ -120,6 +140,7 @@ class Worker:
         code = self.rng.choice(self.plan["recovery"][name])
         typed = self.rng.choice((code, code.upper(), code.replace("-", ""), f" {code.replace('-', ' ')} "))
         ticket = self.ticket(name)
+        self.attempted = {"user": name, "code": code}
         try:
             self.services.signin.recovery_code(ticket, typed)
         except AuthenticationFailed:
@@ -129,6 +150,7 @@ class Worker:
     def op_wrong(self) -> dict:
         name = self.rng.choice(sorted(self.plan["wrong"]))
         how = self.rng.choice(("password", "totp", "totp", "recovery", "garbage"))
+        self.attempted = {"user": name, "how": how}
         if how == "password":
             try:
                 self.services.signin.password(name, "not the password")
@@ -155,12 +177,16 @@ class Worker:
         name = f"c{self.index}-{self.created}"
         perms = [USER_MANAGEMENT] if self.rng.random() < 0.3 else []
         tf = self.rng.random() < 0.3
+        self.attempted = {"user": name}
         view = self.services.admin.create(self.me, name, PASSWORD, perms, two_factor=tf)
         return {"user": name, "perms": list(view.permissions), "tf": view.two_factor.value}
 
     def op_edit(self) -> dict:
+        if not self.owned:  # every owned account met an outage (see :func:`run`)
+            return {"user": None, "move": "none"}
         name = self.rng.choice(sorted(self.owned))
         state = self.owned[name]
+        self.attempted = {"user": name, "owned": True}
         admin = self.services.admin
         moves = ["perms", "password", {"off": "on", "pending": "setup", "active": "reset"}[state["tf"]]]
         if state["tf"] != "off":
@@ -211,9 +237,21 @@ def run(plan: dict, index: int, barrier) -> None:
     end = time.monotonic() + plan["seconds"]
     while time.monotonic() < end:
         kind = worker.rng.choices(KINDS, WEIGHTS)[0]
+        worker.attempted = {}
         started = time.perf_counter()
         try:
             detail = getattr(worker, f"op_{kind}")()
+        except StorageError as exc:
+            if not plan["outages"]:
+                record({"k": "error", "of": kind, "error": repr(exc), "trace": traceback.format_exc()})
+                continue
+            message = str(exc)
+            record({"k": "outage", "of": kind, "msg": message, "unsaved": "may or may not" not in message,
+                    **worker.attempted})  # fmt: skip
+            if worker.attempted.get("owned"):  # its state is no longer known exactly: left alone
+                worker.owned.pop(worker.attempted["user"], None)
+            time.sleep(0.05)
+            continue
         except Exception as exc:  # reported, and the test fails on it
             record({"k": "error", "of": kind, "error": repr(exc), "trace": traceback.format_exc()})
             continue

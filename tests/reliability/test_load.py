@@ -1,4 +1,5 @@
 """Load: 8 real processes run a mixed workload against one database; nothing is lost or doubled.
+On both stores: the file, and a PostgreSQL server (each process on its own connections).
 
 ``TWOFOLD_LOAD_SECONDS`` lengthens the default run (8 s); the ``soak`` variant runs 120 s
 (``pytest -m soak tests/reliability/test_load.py -s``). Run with ``-s`` to see the figures.
@@ -16,25 +17,35 @@ import orjson
 import pytest
 
 from crash_workload import FastClock
-from load_workload import ADMIN, KINDS, PASSWORD, POLICY, actor, prepare, run
+from load_workload import ADMIN, KINDS, PASSWORD, POLICY, actor, prepare, run, where
 from store.paths import Paths
 from store.services import Services
 from store.services.results import Stage
 
+STORES = ("tiny", "pg")
 WORKERS = 8
 SECONDS = float(os.environ.get("TWOFOLD_LOAD_SECONDS", "8"))
 
 
-def run_workers(tmp_path: Path, seconds: float, workers: int = WORKERS) -> tuple[dict, dict[int, list[dict]]]:
-    """Prepare the accounts, run the workers in spawned processes; returns (plan, records per worker)."""
+def run_workers(
+    tmp_path: Path, seconds: float, workers: int = WORKERS, location=None, during=None, outages: bool = False
+) -> tuple[dict, dict[int, list[dict]]]:
+    """Prepare the accounts, run the workers in spawned processes; returns (plan, records per worker).
+
+    ``location``: the installation (the file in ``tmp_path`` by default); ``during``: called once the
+    workers are under way (the server restart); ``outages``: workers record storage errors and go on."""
     out = tmp_path / "results"
     out.mkdir()
-    plan = prepare(tmp_path / "twofold.json", workers, seconds, out, seed=20261128)
+    db = location.db if isinstance(location, Paths) else location or tmp_path / "twofold.json"
+    plan = prepare(db, workers, seconds, out, seed=20261128)
+    plan["outages"] = outages
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(workers)
     procs = [ctx.Process(target=run, args=(plan, i, barrier), name=f"load{i}") for i in range(workers)]
     for p in procs:
         p.start()
+    if during is not None:
+        during(plan)
     for p in procs:
         p.join(timeout=seconds + 180)
     hung = [p.name for p in procs if p.is_alive()]
@@ -76,9 +87,10 @@ def report(records: dict[int, list[dict]], seconds: float) -> str:
 
 def check(tmp_path: Path, plan: dict, records: dict[int, list[dict]]) -> Counter:
     """Every invariant of the brief; returns a few counts for the report."""
-    paths = Paths(Path(plan["db"]))
-    orjson.loads(paths.db.read_bytes())  # the file parses on its own
-    assert not [p.name for p in paths.folder.iterdir() if ".tmp-" in p.name], "temporary files left behind"
+    paths = where(plan)
+    if isinstance(paths, Paths):
+        orjson.loads(paths.db.read_bytes())  # the file parses on its own
+        assert not [p.name for p in paths.folder.iterdir() if ".tmp-" in p.name], "temporary files left behind"
     services = Services.open(paths, POLICY, FastClock(plan["origin"]))
     repo, audit = services.ctx.repo, services.audit
     every = [(i, r) for i, rs in records.items() for r in rs]
@@ -174,21 +186,22 @@ def check(tmp_path: Path, plan: dict, records: dict[int, list[dict]]) -> Counter
         totp_refused=sum(1 for _, r in every if r["k"] == "totp" and not r["ok"]),
         codes_used=sum(used.values()), wrong=sum(factor.values()) + sum(password.values()),
         created=len(created), edits=done["edit"], audit_events=sum(events.values()),
-        accounts=len(views), db_kib=paths.db.stat().st_size // 1024, audit_kib=paths.audit.stat().st_size // 1024,
+        accounts=len(views),
+        **({"db_kib": paths.db.stat().st_size // 1024, "audit_kib": paths.audit.stat().st_size // 1024} if isinstance(paths, Paths) else {}),
     )  # fmt: skip
 
 
-def load_test(tmp_path: Path, seconds: float) -> None:
-    plan, records = run_workers(tmp_path, seconds)
+def load_test(tmp_path: Path, seconds: float, location=None) -> None:
+    plan, records = run_workers(tmp_path, seconds, location=location)
     counts = check(tmp_path, plan, records)
     print(f"\nload: {report(records, seconds)}\nchecked: {dict(counts)}")
     assert counts["totp_ok"] > 0 and counts["codes_used"] > 0 and counts["created"] > 0 and counts["edits"] > 0
 
 
-def test_eight_processes_mixed_load_lose_and_double_nothing(tmp_path: Path) -> None:
-    load_test(tmp_path, SECONDS)
+def test_eight_processes_mixed_load_lose_and_double_nothing(tmp_path: Path, location) -> None:
+    load_test(tmp_path, SECONDS, location)
 
 
 @pytest.mark.soak
-def test_soak_eight_processes_for_two_minutes(tmp_path: Path) -> None:
-    load_test(tmp_path, float(os.environ.get("TWOFOLD_SOAK_SECONDS", "120")))
+def test_soak_eight_processes_for_two_minutes(tmp_path: Path, location) -> None:
+    load_test(tmp_path, float(os.environ.get("TWOFOLD_SOAK_SECONDS", "120")), location)

@@ -129,3 +129,125 @@ def test_a_restart_mid_soak_loses_nothing_committed(own_server, target: ServerTa
         assert len(committed) > 10  # work went on before and after the restart
     finally:
         services.close()
+
+
+# -- eight processes, a mixed workload, the server killed and restarted under them ----------------
+
+
+def test_eight_processes_across_a_restart_keep_every_invariant(own_server, target: ServerTarget, tmp_path: Path) -> None:
+    """The load test's workload (tests/reliability/load_workload.py) on 8 processes, with the
+    server killed (SIGKILL, as a crash) once they are under way and started again a second later.
+    Each operation that met the outage is recorded with its one-line error; afterwards every
+    invariant of the load test holds, widened only by the operations whose commit was cut
+    ("may or may not have been saved"): nothing anyone was told was saved is missing, nothing
+    anyone was told was not saved is there."""
+    from test_load import run_workers
+
+    def crash_when_under_way(plan: dict) -> None:
+        out = Path(plan["out_dir"])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sum(_lines(p) for p in out.glob("worker*.jsonl")) < 200:
+            time.sleep(0.1)
+        own_server.kill()
+        time.sleep(1.0)
+        own_server.restart()
+
+    plan, records = run_workers(tmp_path, 12.0, location=target, during=crash_when_under_way, outages=True)
+    across_the_outage(plan, records)
+
+
+def _lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except OSError:
+        return 0
+
+
+def across_the_outage(plan: dict, records: dict[int, list[dict]]) -> None:
+    from collections import Counter, defaultdict
+
+    from crash_workload import FastClock
+    from load_workload import ADMIN, PASSWORD, POLICY, where
+
+    every = [r for rs in records.values() for r in rs]
+    outages = [r for r in every if r["k"] == "outage"]
+    assert outages, "the crash was noticed by nobody: the soak did not overlap it"
+    for r in outages:
+        assert r["msg"].startswith(("lost the connection", "cannot reach")), r["msg"]
+        assert "\n" not in r["msg"] and "psycopg" not in r["msg"] and "Traceback" not in r["msg"], r["msg"]
+    after = sum(len(rs) - 1 - max(i for i, r in enumerate(rs) if r["k"] == "outage") for rs in records.values() if any(r["k"] == "outage" for r in rs))
+    assert after > 20, "the workers did not carry on once the server was back"
+    cut = [r for r in outages if not r["unsaved"]]  # a commit whose answer was lost: either way
+
+    services = Services.open(where(plan), POLICY, FastClock(plan["origin"]))
+    try:
+        repo = services.ctx.repo
+        views = {v.username: v for v in services.admin.list(ADMIN)}
+        created = {r["user"]: r for r in every if r["k"] == "create"}
+        told_not_saved = {r["user"] for r in outages if r["of"] == "create" and r["unsaved"]}
+        maybe_created = {r["user"] for r in cut if r["of"] == "create"}
+        owned = {f"e{i}-{j}" for i in records for j in range(4)}
+        sure = {"admin", *plan["totp"], *plan["recovery"], *plan["wrong"], *owned, *created}
+        assert sure <= set(views), sure - set(views)
+        assert set(views) <= sure | maybe_created, set(views) - sure - maybe_created
+        assert not told_not_saved & set(views)
+        for name, r in created.items():
+            assert (list(views[name].permissions), views[name].two_factor.value) == (r["perms"], r["tf"]), name
+        unknown = {r["user"] for r in outages if r.get("owned")}
+        for name, r in {r["user"]: r for r in every if r["k"] == "edit" and r["user"]}.items():
+            if name not in unknown:
+                assert (list(views[name].permissions), views[name].two_factor.value) == (r["perms"], r["tf"]), name
+
+        steps: dict[str, list[int]] = defaultdict(list)
+        for r in every:
+            if r["k"] == "totp" and r["ok"]:
+                steps[r["user"]].append(r["step"])
+        maybe_steps = defaultdict(set)
+        for r in cut:
+            if r["of"] == "totp" and "step" in r:
+                maybe_steps[r["user"]].add(r["step"])
+        for name in plan["totp"]:
+            assert len(steps[name]) == len(set(steps[name])), f"{name}: a TOTP step was accepted twice"
+            last = max([plan["setup_steps"][name], *steps[name]])
+            stored = repo.get(name).last_step
+            assert stored == last or (stored in maybe_steps[name] and stored > last), (name, stored, last)
+
+        used = Counter((r["user"], r["code"]) for r in every if r["k"] == "recovery" and r["ok"])
+        assert not [k for k, n in used.items() if n > 1], "a recovery code was accepted twice"
+        maybe_used = {(r["user"], r["code"]) for r in cut if r["of"] == "recovery" and "code" in r}
+        for name, codes in plan["recovery"].items():
+            for code in codes:
+                ticket = services.signin.password(name, PASSWORD).ticket
+                try:
+                    services.signin.recovery_code(ticket, code)
+                    works = True
+                except Exception:
+                    works = False
+                if (name, code) in used:
+                    assert not works, (name, code)
+                elif (name, code) not in maybe_used:
+                    assert works, (name, code)
+
+        reported = Counter()
+        maybe = Counter()
+        for r in every:
+            if r["k"] == "wrong":
+                reported[(r["user"], "factor")] += r.get("factor", 0)
+                reported[(r["user"], "password")] += r.get("password", 0)
+        for r in cut:
+            if r["of"] == "wrong" and "how" in r:
+                maybe[(r["user"], "password" if r["how"] == "password" else "factor")] += 1
+        for name in plan["wrong"]:
+            account = repo.get(name)
+            for kind, value in (("factor", account.factor_failures), ("password", account.password_failures)):
+                low = reported[(name, kind)]
+                assert low <= value <= low + maybe[(name, kind)], (name, kind, value, low, maybe[(name, kind)])
+
+        assert services.audit.verify(ADMIN).ok
+        made = Counter(e.target for e in services.audit.events(ADMIN) if e.action == "account-created")
+        assert all(made[name] == 1 for name in views if name != "admin"), [n for n in views if made[n] != 1]
+        assert not [name for name in made if name not in views]
+    finally:
+        services.close()
+    print(f"\nacross the restart: {len(every)} records, {len(outages)} outages ({len(cut)} cut commits), "
+          f"{len(created)} created, {sum(map(len, steps.values()))} TOTP steps, {sum(used.values())} codes used")
