@@ -5,19 +5,23 @@
 Each PostgreSQL installation is the file installation copied with ``twofold db copy``'s code, on a
 server this script starts (Debian's ``postgresql``, as the tests do) and stops.
 
-Figures, each for the file and the server:
+Figures, each for the file and the server (``pg``: as installed, statements through libpq until something
+needs psycopg; ``pg-psycopg``: the same server with psycopg loaded first, as before store/pg/front.py, shown
+for comparison in the same run):
 - ``twofold auth`` (password + TOTP, a whole process) against a bare Python process verifying one
   argon2 hash, at each count (goal ≤ 1.25×, flat as accounts grow);
 - a console sign-in's cost above argon2 (services open; goal ≤ 10 ms);
 - 8 ``twofold auth`` at once against 8 bare argon2 processes at once (throughput, goal ≥ 0.9×);
-- the Users listing at the largest count, through the services (open: names and the first rows;
-  filter: one keystroke's new listing, in SQL on the server) (goals 200 ms / 50 ms).
+- the Users listing at the largest count, through the services (open: ``admin.listing(caller)`` and
+  the first 25 rows; filter: ``admin.listing(caller, text)`` for one keystroke and its first 25 rows,
+  filtered in SQL on the server) (goals 200 ms / 50 ms).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import statistics
 import subprocess
 import sys
@@ -50,11 +54,18 @@ def next_users(count: int) -> itertools.cycle:
     return _USERS.setdefault(count, itertools.cycle(range(1, count)))
 
 
+class PsycopgFirst(ServerTarget):
+    """The same server, run with psycopg loaded first (no libpq of Twofold's own)."""
+
+
+PSYCOPG_FIRST = "import sys, store.pg.lean as lean; lean._loaded = None; from tui.cli import run; sys.argv[0] = 'twofold'; run()"
+
+
 def installations(folder: Path, server, count: int) -> dict[str, object]:
     paths = build(folder / f"n{count}", count)
     target = ServerTarget(server.new_database(), paths.key)
     copy_installation(paths, target)
-    return {"file": paths, "pg": target}
+    return {"file": paths, "pg": target, "pg-psycopg": PsycopgFirst(*target)}
 
 
 def db_args(where) -> list[str]:
@@ -63,13 +74,20 @@ def db_args(where) -> list[str]:
     return ["--db", str(where.db)]
 
 
+def twofold(where) -> list[str]:
+    """The command line of ``twofold`` for ``where``, up to its options."""
+    if isinstance(where, PsycopgFirst):
+        return [PYTHON, "-c", PSYCOPG_FIRST, *db_args(where)]
+    return [str(BIN / "twofold"), *db_args(where)]
+
+
 def auth_command(where, users, env):
     policy = Policy()
 
     def auth() -> None:
         code = code_at_step(SECRET, time_step(time.time(), policy), policy)
         user = f"user{next(users):05d}"
-        result = run_quiet([str(BIN / "twofold"), *db_args(where), "auth", user], f"{PASSWORD}\n{code}\n".encode(), env)
+        result = run_quiet([*twofold(where), "auth", user], f"{PASSWORD}\n{code}\n".encode(), env)
         if result.returncode != 0:
             raise RuntimeError(f"auth failed: {result.stderr.decode().strip()}")
 
@@ -105,7 +123,7 @@ def parallel_rows(folder: Path, stores: dict, count: int, rounds: int) -> list[R
                 argv, stdin = [PYTHON, "-c", BARE], b""
             else:
                 code = code_at_step(SECRET, time_step(time.time(), policy), policy)
-                argv = [str(BIN / "twofold"), *db_args(stores[kind]), "auth", f"user{next(users):05d}"]
+                argv = [*twofold(stores[kind]), "auth", f"user{next(users):05d}"]
                 stdin = f"{PASSWORD}\n{code}\n".encode()
             process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
             running.append((process, stdin))
@@ -127,10 +145,15 @@ def parallel_rows(folder: Path, stores: dict, count: int, rounds: int) -> list[R
     ]
 
 
+def in_process(stores: dict) -> dict:
+    """The stores a long-lived process opens (how psycopg is loaded only matters to a short one)."""
+    return {kind: where for kind, where in stores.items() if not isinstance(where, PsycopgFirst)}
+
+
 def console_rows(stores: dict, count: int, repeat: int) -> list[Row]:
     """A whole sign-in (password + TOTP) with the services open, minus argon2's own time."""
     rows = []
-    for kind, where in stores.items():
+    for kind, where in in_process(stores).items():
         policy = Policy()
         clock = FixedClock(time.time() + 3600 * (1 if kind == "file" else 2))  # steps no CLI run used
         services = Services.open(where, policy, clock)
@@ -164,9 +187,8 @@ def listing_rows(stores: dict, count: int, repeat: int) -> list[Row]:
     """The Users table's data through the services: open (every name and the first 25 rows) and a
     filter keystroke (the rows matching a longer filter: in SQL on the server, in memory on the file)."""
     rows = []
-    for kind, where in stores.items():
+    for kind, where in in_process(stores).items():
         services = Services.open(where, Policy(), FixedClock(time.time()))
-        repo = services.ctx.repo
 
         def open_table() -> None:
             listing = services.admin.listing(ADMIN)
@@ -174,9 +196,9 @@ def listing_rows(stores: dict, count: int, repeat: int) -> list[Row]:
                 listing.view(i)
 
         def keystroke(text=iter(itertools.cycle(["user0", "user01", "user012", "user0123", "user01234"]))) -> None:
-            records = repo.records(next(text))
-            for i in range(min(25, len(records))):
-                records.account(i)
+            listing = services.admin.listing(ADMIN, next(text))
+            for i in range(min(25, len(listing))):
+                listing.view(i)
 
         opened = statistics.median(_times(open_table, repeat))
         typed = statistics.median(_times(keystroke, repeat * 3))
@@ -220,7 +242,7 @@ def main() -> int:
             ):
                 rows += section()
                 print_table(rows)  # as it grows: a late failure keeps the figures already made
-                print()
+                print(f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores\n")
     finally:
         server.stop()
     return 0
