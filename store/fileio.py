@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -42,7 +41,7 @@ def atomic_write(path: Path, data: bytes) -> os.stat_result:
 
     Returns the stat of the new file. Raises :class:`WriteFailed` with nothing changed.
     """
-    tmp = path.with_name(f"{path.name}{TMP_MARK}{secrets.token_hex(8)}")
+    tmp = path.with_name(f"{path.name}{TMP_MARK}{os.urandom(8).hex()}")  # secrets.token_hex(8), without loading random
     try:
         fd = os.open(tmp, _NEW, PRIVATE)
         try:
@@ -103,22 +102,25 @@ def create_private(path: Path, data: bytes) -> None:
         raise WriteFailed(describe_write_error(exc, path)) from None
 
 
-def save_private_text(path: Path, text: str) -> Path:
+def save_private_text(path: Path, text: str, replace: bool = True) -> Path:
     """Save ``text`` to a file the user chose (recovery codes): 0600, written atomically, and
-    only over a file of the user's own. Returns the absolute path written.
+    only over a file of the user's own (and only when ``replace``: else FileExistsError).
+    Returns the absolute path written.
 
     A file there that belongs to someone else, or a link, is refused: writing into it would leave
     the codes readable by its owner.
     """
     path = Path(os.path.abspath(os.path.expanduser(path)))
     try:
-        check_path(path, "file", private=False)
+        exists = check_path(path, "file", private=False)
     except UnsafeFile:
         raise
     except OSError as exc:
         raise WriteFailed(describe_write_error(exc, path)) from None
+    if exists and not replace:
+        raise FileExistsError(str(path))
     if not path.parent.is_dir():
-        raise WriteFailed(f"cannot write {path}: folder {path.parent} does not exist; nothing was changed")
+        raise WriteFailed(f"the folder {path.parent} does not exist")
     atomic_write(path, text.encode("utf-8"))
     return path
 

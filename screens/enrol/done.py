@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from textual import on
@@ -25,17 +24,6 @@ def codes_file_text(username: str, codes: tuple[str, ...]) -> str:
     """The saved file: a short heading, then one code per line."""
     heading = f"Twofold recovery codes for {username}\nEach code signs you in once. Keep this file private.\n\n"
     return heading + "\n".join(codes) + "\n"
-
-
-def write_private(path: Path, text: str, *, replace: bool) -> None:
-    """Write ``text`` to ``path`` readable by the owner only (0600); never follows a symlink."""
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | (os.O_TRUNC if replace else os.O_EXCL)
-    fd = os.open(path, flags, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 class SaveCodesModal(ModalScreen[Path | None]):
@@ -84,15 +72,18 @@ class SaveCodesModal(ModalScreen[Path | None]):
             return
         path = Path(raw).expanduser()
         try:
-            write_private(path, self.text, replace=path == self._confirmed)
+            saved = self.app.services.save_private_file(path, self.text, replace=path == self._confirmed)
         except FileExistsError:
             self._confirmed = path
             self.show_message("That file exists. Press Enter again to replace it, or change the name.")
             return
+        except TwofoldError as error:
+            self.show_message(f"Not saved: {error}")
+            return
         except OSError as error:
             self.show_message(f"Not saved: {failure_reason(error)}")
             return
-        self.dismiss(path)
+        self.dismiss(saved)
 
     def show_message(self, text: str) -> None:
         self.query_one("#save-message", Static).update(text)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..clock import Clock, SystemClock
@@ -107,6 +109,13 @@ class Services:
         from .auditview import AuditReader
 
         return AuditReader(self.ctx)
+
+    def save_private_file(self, path: str | os.PathLike[str], text: str, *, replace: bool = False) -> Path:
+        """Save text the person chose to keep (recovery codes) to ``path``: 0600, atomically, never
+        through a link or into someone else's file; FileExistsError unless ``replace``."""
+        from ..fileio import save_private_text
+
+        return save_private_text(Path(path), text, replace=replace)
 
     def sign_out(self, session: Session | None) -> None:
         """End ``session``: every later call made with it is refused."""

@@ -257,3 +257,29 @@ def test_a_write_into_a_read_only_chosen_folder_is_a_clear_error(tmp_path: Path)
     with pytest.raises(WriteFailed) as caught:
         save_private_text(tmp_path / "missing" / "codes.txt", "x\n")
     assert "does not exist" in str(caught.value)
+
+
+async def test_the_console_refuses_to_save_codes_into_someone_elses_file(neighbour, sticky: Path, services) -> None:
+    """The wizard's Save to file, on a file the neighbour planted where the person saves."""
+    from textual.widgets import Input
+
+    from screens.enrol.done import SaveCodesModal
+    from tui.app import TwofoldApp
+
+    theirs = sticky / "codes.txt"
+    plant(neighbour, theirs, b"theirs\n", 0o666)
+    app = TwofoldApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        modal = SaveCodesModal(str(theirs), "abcd-efgh-jkmn\n")
+        app.push_screen(modal)
+        await pilot.pause()
+        await pilot.press("enter")  # exists: asks to press Enter again to replace
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is modal
+        shown = str(modal.query_one("#save-message").render())
+        assert "belongs to" in shown and str(theirs) in shown
+        assert modal.query_one("#save-path", Input).value == str(theirs)
+    assert theirs.read_bytes() == b"theirs\n" and theirs.stat().st_uid == neighbour.pw_uid
