@@ -278,6 +278,8 @@ def target_of(args: Args):
         key = getattr(args, "key", None)
         if not key:
             raise UsageError("pam on a PostgreSQL database needs --key PATH on its PAM line")
+        for name in [name for name in os.environ if name.startswith("PG")]:
+            del os.environ[name]  # libpq reads PGHOST, PGOPTIONS, PGSERVICE…: the URL alone says where
         return ServerTarget(args.db, Path(key).absolute())
     return Paths(Path(args.db).absolute())
 

@@ -1,5 +1,5 @@
 """``twofold --db postgresql://… --key PATH pam`` (PRODUCT §7, §8): the PAM line names the server and
-its key file; the environment (``TWOFOLD_DB``, ``TWOFOLD_KEY``) is never read, a missing ``--key``
+its key file; the environment (``TWOFOLD_DB``, ``TWOFOLD_KEY``, libpq's ``PG*``) is never read, a missing ``--key``
 is for the system log, and the sign-in on the server loads no more than on the file (no psycopg)."""
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ def test_the_key_never_comes_from_the_environment(installation) -> None:
     assert b"cannot check sign-ins" in done.stdout and str(target.key).encode() not in done.stdout + done.stderr
     ignored = run_pam(["--key", str(target.key)], b"fake password 123456\0", "plain", TWOFOLD_DB=target.url)
     assert ignored.returncode == 2 and b"--db PATH" in ignored.stderr
+    line = ["--db", target.url, "--key", str(target.key)]
+    assert run_pam(line, b"fake password 123456\0", "plain", PGSERVICE="twofold-nowhere").returncode == 0  # libpq's
+    # environment is not read either (an unknown service would stop the connection)
 
 
 def test_a_wrong_key_or_no_server_is_for_the_system_log(installation, tmp_path: Path) -> None:
