@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -16,6 +16,20 @@ class SystemClock:
 
     def now(self) -> float:
         return time.time()
+
+
+_datetime: Any = None
+"""The ``datetime`` module, loaded when a time is first shown rather than at start-up."""
+
+
+def iso(ts: float | None) -> str | None:
+    """``ts`` as an ISO 8601 UTC time to the second (None stays None)."""
+    if ts is None:
+        return None
+    global _datetime
+    if _datetime is None:
+        import datetime as _datetime
+    return _datetime.datetime.fromtimestamp(ts, tz=_datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 class FixedClock:

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..audit import AuditEvent
+from ..clock import iso
 from .context import Context
 from .results import Session
-from .views import iso
 
 FAILED_ACTIONS = frozenset({"sign-in", "sign-in-totp", "sign-in-recovery", "password-check"})
 BY_SOMEONE_ELSE = {

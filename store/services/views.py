@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from ..accounts import Account, TwoFactor
+from ..clock import iso as iso  # shown times; defined beside the clock so notices need not load this module
 from ..storage import Records as AccountRecords
 from ..requirement import Requirement
 from .results import Session, Ticket
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
 
 
 class AccountView(NamedTuple):
