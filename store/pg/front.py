@@ -73,6 +73,7 @@ class PgStore:
         self._building = threading.Lock()
         self._open: _LeanOpen | None = None
         """The transaction open on the libpq connection."""
+        self._later: threading.Timer | None = None
 
     # -- the psycopg side ----------------------------------------------------------------------
     def _full(self) -> PgRepository:
@@ -86,6 +87,25 @@ class PgStore:
                     self._repo = PgRepository(Connections(self._target.url, self._target.shown), self.keyring)
                 repo = self._repo
         return repo
+
+    def load_psycopg_later(self, delay: float) -> None:
+        """Build the psycopg side on a helper thread after ``delay`` seconds: the console calls
+        this once it is up, so that its first listing does not wait for the import, and the
+        import does not hold the GIL while the first screen is being drawn."""
+        if self._repo is not None or self._later is not None:
+            return
+
+        def build() -> None:
+            try:
+                repo = self._full()
+                with repo._conns.lock:
+                    repo._conns.main()
+            except Exception:  # noqa: BLE001 - whoever needs it meets the same failure, with its message
+                pass
+
+        self._later = threading.Timer(delay, build)
+        self._later.name, self._later.daemon = "twofold-psycopg", True
+        self._later.start()
 
     def _reading(self) -> LeanTalk | None:
         """The libpq connection, while the psycopg side is not there yet."""
@@ -255,6 +275,9 @@ class PgStore:
         self._full().load(tables, events)
 
     def close(self) -> None:
+        if self._later is not None:
+            self._later.cancel()
+            self._later.join()
         if self._talk is not None:
             self._talk.close()
         if self._repo is not None:

@@ -84,3 +84,16 @@ def test_the_psycopg_side_takes_over_where_it_is_needed(services: Services, cloc
     assert services.ctx.repo.get("bob") is not None
     assert services.audit.verify(CLI).ok
     assert [e.target for e in services.audit.events(CLI) if e.action == "account-created"] == ["bob", "root"]  # newest first
+
+
+def test_the_console_has_psycopg_loaded_for_it_while_it_waits(services: Services) -> None:
+    """``twofold`` (the console) asks for the psycopg side a second after start: the first listing
+    then does not wait for the import."""
+    repo = services.ctx.repo
+    repo.load_psycopg_later(0.01)
+    deadline = time.monotonic() + 30
+    while repo._repo is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert repo._repo is not None
+    add_account(services, "root", manager=True)
+    assert [v.username for v in services.admin.list(CLI)] == ["root"]
