@@ -7,7 +7,7 @@ wanting a turn or a transaction while the first holds one), the lock-free reads,
 and the transactions go through that one libpq connection, with the same :class:`~.unit.PgUnit`
 statements and the same audit chaining as the psycopg side (:class:`~.repository.PgRepository`).
 Once the psycopg side exists it does everything but the turns already held: a ``twofold auth`` or
-``twofold pam`` never loads psycopg; the console does at its first listing.
+``twofold pam`` never loads psycopg; the console has it loaded a second after it starts.
 """
 
 from __future__ import annotations
