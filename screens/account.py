@@ -12,6 +12,7 @@ from textual.widgets import Button, Label, Static, Switch
 
 from screens.calls import UNSAVED, ServiceScreen, clock_time, describe_error, setting
 from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
+from screens.standing import due_note
 from store.accounts import TwoFactor
 from store.errors import AuthenticationFailed, TwofoldError
 from store.services.views import AccountView, IssuedCodes
@@ -115,7 +116,10 @@ class AccountScreen(ServiceScreen):
         switch = self.query_one("#two-factor", Switch)
         if not (keep_switch and before is not None and before.two_factor is state):
             switch.value = state is not TwoFactor.OFF
-        self.query_one("#state", Static).update(STATE_NOTES[state])
+        required_on = view.required and state is not TwoFactor.OFF
+        switch.disabled = required_on  # the installation's policy requires it: it cannot go off
+        note = due_note(view, self.app.services.ctx.now(), own=True) or STATE_NOTES[state]
+        self.query_one("#state", Static).update(note)
         self.show_unsaved()
         codes = self.query_one("#codes-left", Static)
         active = state is TwoFactor.ACTIVE
@@ -125,7 +129,7 @@ class AccountScreen(ServiceScreen):
         self.query_one("#authenticator", Static).update(authenticator)
         if self.app.session is not None:
             self.query_one("#session", Static).update(f"signed in since {clock_time(self.app.session.started)}")
-        self.query_one("#set-up").display = state is TwoFactor.PENDING
+        self.query_one("#set-up").display = self.can_set_up()
         self.query_one("#codes").disabled = not active
         self.query_one("#reset").disabled = not active
         self._show_admin_row()
@@ -146,7 +150,7 @@ class AccountScreen(ServiceScreen):
         if action in ("users", "audit"):
             return self.manager
         if action == "set_up":
-            return state is TwoFactor.PENDING
+            return self.can_set_up()
         if action == "generate_codes":
             return state is TwoFactor.ACTIVE
         if action == "reset":  # a pending setup has nothing to reset yet
@@ -156,7 +160,7 @@ class AccountScreen(ServiceScreen):
     def palette_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Save two-factor setting", "Apply the two-factor switch", self.action_save)
         state = self.view.two_factor if self.view else TwoFactor.OFF
-        if state is TwoFactor.PENDING:
+        if self.can_set_up():
             yield SystemCommand("Set up two-factor now", "Scan the QR code and verify a code", self.action_set_up)
         if state is TwoFactor.ACTIVE:
             yield SystemCommand("Generate recovery codes", "A new set of 10; the old ones stop working", self.action_generate_codes)
@@ -181,6 +185,10 @@ class AccountScreen(ServiceScreen):
         self.query_one("#unsaved", Static).update(UNSAVED if self.query_one("#two-factor", Switch).value != saved_on else "")
 
     def action_toggle(self) -> None:
+        if self.view is not None and self.view.required and self.view.two_factor is not TwoFactor.OFF:
+            self.notify("This installation requires two-factor authentication of your account: it stays on",
+                        severity="warning")
+            return
         self.query_one("#two-factor", Switch).toggle()
 
     def action_save(self) -> None:
@@ -206,9 +214,14 @@ class AccountScreen(ServiceScreen):
         self.refresh_view()
         self.notify(message, title=title)
 
+    def can_set_up(self) -> bool:
+        """Pending, or off while the installation requires 2FA of this account (due)."""
+        view = self.view
+        return view is not None and (view.two_factor is TwoFactor.PENDING or (view.required and view.two_factor is TwoFactor.OFF))
+
     def action_set_up(self) -> None:
-        if self.app.session is not None and self.view is not None and self.view.two_factor is TwoFactor.PENDING:
-            self.app.run_setup(self.app.session)
+        if self.app.session is not None and self.can_set_up():
+            self.app.set_up_now()
 
     # -- password-guarded actions -------------------------------------------------------------
     def action_generate_codes(self) -> None:

@@ -12,6 +12,8 @@ from textual.widgets import Button, Checkbox, Label, Static, Switch
 
 from screens.calls import UNSAVED, ServiceScreen, describe_error, local_time, setting
 from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
+from screens.reason import ReasonModal
+from screens.standing import due_note
 from screens.user_rows import locked_text
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import Conflict, NotFound, TwofoldError, ValidationError
@@ -98,7 +100,8 @@ class EditAccountScreen(ServiceScreen):
             self.query_one("#manager", Checkbox).value = USER_MANAGEMENT in view.permissions
         if not (keep and before.two_factor is state):
             self.query_one("#two-factor", Switch).value = state is not TwoFactor.OFF
-        self.query_one("#state", Static).update(STATE_NOTES[state])
+        now = self.app.services.ctx.now()
+        self.query_one("#state", Static).update(due_note(view, now) or STATE_NOTES[state])
         self.show_unsaved()
         codes = self.query_one("#codes-left", Static)
         codes.update(f"{view.codes_left} of 10 left" if active else "none until setup is done")
@@ -186,8 +189,13 @@ class EditAccountScreen(ServiceScreen):
 
         self.in_thread(change, done)
 
-    def confirm(self, question: str, yes: str, then: Callable[[], None]) -> None:
-        self.app.push_screen(ConfirmModal(question, yes=yes, danger=True), lambda answer: answer and then())
+    def ask_reason(self, question: str, title: str, then: Callable[[str | None], None]) -> None:
+        """Confirm an action on this account with the reason for it (None when cancelled)."""
+        self.app.push_screen(ReasonModal(question, username=self.username, title=f"{title}: {self.username}"), then)
+
+    def confirm(self, question: str, title: str, then: Callable[[str], None]) -> None:
+        """Ask for the reason; go ahead with it unless cancelled."""
+        self.ask_reason(question, title, lambda reason: reason is not None and then(reason))
 
     def action_toggle(self) -> None:
         self.query_one("#two-factor", Switch).toggle()
@@ -199,9 +207,11 @@ class EditAccountScreen(ServiceScreen):
         want_on = self.query_one("#two-factor", Switch).value
         want_manager = self.query_one("#manager", Checkbox).value
         changes: list[tuple[Callable[[], object], str]] = []
+        reason: list[str] = []  # given in the confirmation when 2FA goes off
         if want_on != (self.view.two_factor is not TwoFactor.OFF):
             said = "on: setup runs at the next sign-in" if want_on else "off"
-            changes.append((lambda: admin.switch_two_factor(session, name, want_on), f"Two-factor authentication is {said}"))
+            changes.append((lambda: admin.switch_two_factor(session, name, want_on, reason=reason[0] if reason else None),
+                            f"Two-factor authentication is {said}"))
         if want_manager != (USER_MANAGEMENT in self.view.permissions):
             perms = [USER_MANAGEMENT] if want_manager else []
             said = "now holds UserManagement" if want_manager else "no longer holds UserManagement"
@@ -226,9 +236,15 @@ class EditAccountScreen(ServiceScreen):
                 self.notify(message, title="Saved" if ok else "Not saved", severity="information" if ok else "error", markup=False)
 
         if not want_on and self.view.two_factor is not TwoFactor.OFF:
+            def confirmed(why: str | None) -> None:
+                if why is None:
+                    self.refresh_view()
+                    return
+                reason.append(why)
+                self.in_thread(apply, done)
+
             question = f"Switch two-factor off for {name}? Their authenticator and recovery codes are removed."
-            self.app.push_screen(ConfirmModal(question, yes="Switch off", danger=True),
-                                 lambda yes: self.in_thread(apply, done) if yes else self.refresh_view())
+            self.ask_reason(question, "Switch two-factor off", confirmed)
         else:
             self.in_thread(apply, done)
 
@@ -239,9 +255,10 @@ class EditAccountScreen(ServiceScreen):
         note = f"Hand these to {name} in a safe way: each works once and they are not shown again."
         self.confirm(
             f"Generate new recovery codes for {name}? Their current codes stop working.",
-            "Generate",
-            lambda: self.run(lambda: admin.generate_codes(session, name), "New recovery codes generated; the old ones no longer work",
-                             lambda issued: self.app.push_screen(CodesModal(issued, note=note))),
+            "New recovery codes",
+            lambda why: self.run(lambda: admin.generate_codes(session, name, reason=why),
+                                 "New recovery codes generated; the old ones no longer work",
+                                 lambda issued: self.app.push_screen(CodesModal(issued, note=note))),
         )
 
     def action_reset(self) -> None:
@@ -250,14 +267,20 @@ class EditAccountScreen(ServiceScreen):
         admin, session, name = self.app.services.admin, self.app.session, self.username
         self.confirm(
             f"Reset the authenticator of {name}? Their authenticator and recovery codes stop working; setup runs at the next sign-in.",
-            "Reset",
-            lambda: self.run(lambda: admin.reset_authenticator(session, name), "Authenticator reset: setup runs at the next sign-in"),
+            "Reset authenticator",
+            lambda why: self.run(lambda: admin.reset_authenticator(session, name, reason=why),
+                                 "Authenticator reset: setup runs at the next sign-in"),
         )
 
     def action_unlock(self) -> None:
-        if self.check_action("unlock", ()):
-            admin, session, name = self.app.services.admin, self.app.session, self.username
-            self.run(lambda: admin.unlock(session, name), f"{name} is unlocked and may sign in again")
+        if not self.check_action("unlock", ()):
+            return
+        admin, session, name = self.app.services.admin, self.app.session, self.username
+        self.confirm(
+            f"Unlock {name}? They may sign in again at once.",
+            "Unlock",
+            lambda why: self.run(lambda: admin.unlock(session, name, reason=why), f"{name} is unlocked and may sign in again"),
+        )
 
     def action_set_password(self) -> None:
         policy = self.app.services.ctx.policy
@@ -266,6 +289,11 @@ class EditAccountScreen(ServiceScreen):
         self.app.push_screen(modal, self._set_password)
 
     def _set_password(self, typed: NewPassword | None) -> None:
-        if typed is not None:
-            admin, session, name = self.app.services.admin, self.app.session, self.username
-            self.run(lambda: admin.set_password(session, name, typed.password), f"Password of {name} changed")
+        if typed is None:
+            return
+        admin, session, name = self.app.services.admin, self.app.session, self.username
+        self.confirm(
+            f"Set a new password for {name}? Their current password stops working.",
+            "Set password",
+            lambda why: self.run(lambda: admin.set_password(session, name, typed.password, reason=why), f"Password of {name} changed"),
+        )

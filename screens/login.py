@@ -115,7 +115,7 @@ class LoginScreen(Screen[None]):
         self.set_busy(False)
         self.show_message("", error=False)
         if result.stage is Stage.DONE and result.session is not None:
-            self.app.signed_in(result.session)
+            self.app.sign_in_complete(result.session, result.setup_deadline)
         elif result.stage is Stage.SECOND_FACTOR and result.ticket is not None:
             self.app.push_screen(SecondFactorScreen(result.ticket))
         elif result.ticket is not None:

@@ -178,7 +178,7 @@ class SecondFactorScreen(Screen[None]):
 
     def signed_in(self, signed: SignedIn) -> None:
         self.finished = True
-        self.app.signed_in(signed.session)
+        self.app.sign_in_complete(signed.session)
         if signed.method is not Method.RECOVERY:
             return
         left = signed.codes_left

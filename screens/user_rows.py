@@ -11,13 +11,15 @@ from rich.text import Text
 from screens.calls import clock_time, local_time
 from store.accounts import TwoFactor
 from store.errors import CorruptDatabase
+from screens.standing import standing_cell
+from store.requirement import OVERDUE
 from store.services.views import AccountListing, AccountView
 from tui.widgets.record_table import Cell, Column, Row
 
 COLUMNS = (
     Column("Username", minimum=12),
     Column("Permissions", 14),
-    Column("2FA", 7),
+    Column("2FA", 8),
     Column("Codes", 5),
     Column("Locked", 11),
     Column("Last sign-in", 16),
@@ -33,8 +35,9 @@ def locked_text(view: AccountView) -> str:
     return "no"
 
 
-def account_cells(view: AccountView, warn: str = "bold") -> tuple[Cell, ...]:
-    """The table cells of one account; low codes and locks stand out in the ``warn`` style."""
+def account_cells(view: AccountView, warn: str = "bold", now: float | None = None) -> tuple[Cell, ...]:
+    """The table cells of one account; low codes, locks and overdue setups stand out in the
+    ``warn`` style; a due account's 2FA cell says how long it has left at ``now``."""
     active = view.two_factor is TwoFactor.ACTIVE
     codes: str | Text = str(view.codes_left) if active else "-"
     if active and view.codes_left <= WARN_CODES_LEFT:
@@ -42,7 +45,10 @@ def account_cells(view: AccountView, warn: str = "bold") -> tuple[Cell, ...]:
     locked: str | Text = locked_text(view)
     if view.locked:
         locked = Text(locked, style=warn)
-    return (view.username, ", ".join(view.permissions) or "-", view.two_factor.value, codes, locked, local_time(view.last_sign_in))
+    state: str | Text = view.two_factor.value if now is None else standing_cell(view, now)
+    if view.standing == OVERDUE:
+        state = Text(str(state), style=warn)
+    return (view.username, ", ".join(view.permissions) or "-", state, codes, locked, local_time(view.last_sign_in))
 
 
 def damaged_cells(username: str, warn: str) -> tuple[Cell, ...]:
@@ -54,23 +60,40 @@ class AccountRow:
     """One account as a table row. Its view and cells are made when the row is first drawn: making
     10,000 of them up front, to show twenty, cost more than everything else in opening the screen."""
 
-    __slots__ = ("key", "listing", "index", "warn", "_cells")
+    __slots__ = ("key", "listing", "index", "warn", "now", "_cells", "_standing")
 
-    def __init__(self, listing: AccountListing, index: int, warn: str) -> None:
+    def __init__(self, listing: AccountListing, index: int, warn: str, now: float | None = None) -> None:
         self.key = listing.names[index]
         self.listing = listing
         self.index = index
         self.warn = warn
+        self.now = now
         self._cells: tuple[Cell, ...] | None = None
+        self._standing: str | None = None
 
     @property
     def cells(self) -> tuple[Cell, ...]:
         if self._cells is None:
             try:
-                self._cells = account_cells(self.listing.view(self.index), self.warn)
+                view = self.listing.view(self.index)
+                self._standing = view.standing
+                self._cells = account_cells(view, self.warn, self.now)
             except CorruptDatabase:
+                self._standing = "damaged"
                 self._cells = damaged_cells(self.key, self.warn)
         return self._cells
+
+    @property
+    def standing_known(self) -> bool:
+        return self._standing is not None
+
+    @property
+    def standing(self) -> str:
+        """``off``, ``pending``, ``active``, ``due`` or ``overdue`` (``damaged`` when unreadable)."""
+        if self._standing is None:
+            self.cells  # noqa: B018 - reads the view once, for the cells too
+        assert self._standing is not None
+        return self._standing
 
 
 @contextmanager
@@ -91,7 +114,9 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def matching(records: Sequence[Row], text: str) -> list[Row]:
-    """Records whose username contains ``text`` (case-insensitive); all of them for empty text."""
+def matching(records: Sequence[Row], text: str, state: str | None = None) -> list[Row]:
+    """Records whose username contains ``text`` (case-insensitive; all of them for empty text)
+    and, given a ``state``, whose 2FA standing is that state."""
     needle = text.strip().lower()
-    return [r for r in records if needle in r.key] if needle else list(records)
+    shown = [r for r in records if needle in r.key] if needle else list(records)
+    return [r for r in shown if getattr(r, "standing", None) == state] if state else shown

@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from screens.calls import FOLLOW_SECONDS, ServiceScreen
 from screens.dialogs import ConfirmModal
+from screens.standing import STATES
 from screens.user_rows import COLUMNS, AccountRow, account_cells, collector_paused, locked_text, matching
 from store.accounts import TwoFactor
 from store.errors import TwofoldError
@@ -32,13 +33,17 @@ class UsersScreen(ServiceScreen):
     HELP_TITLE = "Users"
     TYPES_LETTERS = True
     """Letters typed at the table go into the filter (so q does not quit here)."""
-    HELP_NOTES = (("↑ ↓ PgUp PgDn", "Move in the table; Enter edits"), ("a-z 0-9", "Typed at the table: filter by username"))
+    HELP_NOTES = (("↑ ↓ PgUp PgDn", "Move in the table; Enter edits"), ("a-z 0-9", "Typed at the table: filter by username"),
+                  ("2FA column", "due 3d: 2FA required, 3 days left to set it up (due: from its next sign-in); overdue: setup first at the next sign-in"))
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="users-filter"),
         Binding("n", "new", "New", id="users-new"),
         Binding("e", "edit", "Edit", id="users-edit"),
         Binding("d", "delete", "Delete", id="users-delete"),
-        Binding("ctrl+r", "reload", "Reload", id="users-reload"),
+        Binding("s", "cycle_state", "State", id="users-state",
+                tooltip="Show only accounts whose 2FA is off, pending, active, due or overdue (then all again)"),
+        Binding("p", "policy", "Policy", id="users-policy", tooltip="Two-factor policy: who must use 2FA"),
+        Binding("ctrl+r", "reload", "Reload", id="users-reload", show=False, tooltip="Read every account again"),
         Binding("escape", "back", "Back", id="users-back"),
         Binding("down", "focus_table", "Table", show=False),
     ]
@@ -53,6 +58,8 @@ class UsersScreen(ServiceScreen):
         """Whether the accounts may have changed elsewhere (an edit screen was opened)."""
         self.count_text = ""
         """What the count beside the filter shows."""
+        self.state: str | None = None
+        """The 2FA state shown (``off``, ``pending``, ``active``, ``due``, ``overdue``), or None for all."""
 
     def compose(self) -> ComposeResult:
         self.allowed = self.app.can_manage()
@@ -61,6 +68,7 @@ class UsersScreen(ServiceScreen):
             with Vertical(id="users-body"):
                 with Horizontal(id="users-bar"):
                     yield Input(placeholder="Filter by username  ( / )", id="users-filter", compact=True, select_on_focus=False)
+                    yield Static("2FA: all", id="users-state")
                     yield Static("", id="users-count")
                 yield RecordTable(COLUMNS, empty="No accounts match the filter", id="users-table")
         yield KeyFooter(compact=True)
@@ -93,11 +101,9 @@ class UsersScreen(ServiceScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="follow")
     def quiet_reload(self, keep: str | None) -> None:
         """Fetch every account again without the busy state (what others changed shows)."""
-        session, warn = self.app.session, self._warn
+        session = self.app.session
         try:
-            with collector_paused():
-                listing = self.app.services.admin.listing(session)
-                records: list[Row] = [AccountRow(listing, i, warn) for i in range(len(listing))]
+            records = self.fetch(session)
         except TwofoldError:
             return  # the next tick (or the permission check) says what is wrong
         self.app.call_from_thread(self._followed_records, records, keep)
@@ -111,16 +117,20 @@ class UsersScreen(ServiceScreen):
     def reload(self, keep: str | None = None) -> None:
         """Fetch every account again (in a thread: 10,000 accounts take a moment)."""
         session = self.app.session
-        warn = self._warn
         self.stale = False
         self._fetched = time.monotonic()
+        self.in_thread(lambda: self.fetch(session), lambda records: self.show_records(records, keep))
 
-        def fetch() -> list[Row]:
-            with collector_paused():
-                listing = self.app.services.admin.listing(session)
-                return [AccountRow(listing, i, warn) for i in range(len(listing))]
-
-        self.in_thread(fetch, lambda records: self.show_records(records, keep))
+    def fetch(self, session) -> list[Row]:
+        """Every account as a row (in a thread); each row's view is read now only under a state filter."""
+        warn, now, state = self._warn, self.app.services.ctx.now(), self.state
+        with collector_paused():
+            listing = self.app.services.admin.listing(session)
+            records = [AccountRow(listing, i, warn, now) for i in range(len(listing))]
+            if state is not None:
+                for row in records:
+                    row.standing  # noqa: B018 - the filter reads it on the UI thread
+        return records
 
     @property
     def _warn(self) -> str:
@@ -139,10 +149,10 @@ class UsersScreen(ServiceScreen):
     def apply_filter(self, keep: str | None = None) -> None:
         """Show the accounts matching the filter; only the rows on screen are drawn."""
         text = self.query_one("#users-filter", Input).value
-        shown = matching(self.records, text)
+        shown = matching(self.records, text, self.state)
         self.query_one(RecordTable).set_records(shown, keep=keep)
         total = len(self.records)
-        count = f"{len(shown):,} of {total:,}" if text.strip() else plural(total, "account")
+        count = f"{len(shown):,} of {total:,}" if text.strip() or self.state else plural(total, "account")
         if count != self.count_text:  # a layout only when the count's width changes
             self.query_one("#users-count", Static).update(count, layout=len(count) != len(self.count_text))
             self.count_text = count
@@ -164,6 +174,10 @@ class UsersScreen(ServiceScreen):
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("New account", "Create an account", self.action_new)
+        for state in (None, *STATES):
+            if state != self.state:
+                title = f"Show {state} accounts" if state else "Show all accounts"
+                yield SystemCommand(title, "Filter the table by two-factor state", lambda s=state: self.show_state(s))
         if self.selected is not None:
             yield SystemCommand(f"Edit {self.selected}", "Two-factor, codes, unlock, permissions, password", self.action_edit)
             if not self.is_self(self.selected):  # refused up front, not after "y"
@@ -210,6 +224,24 @@ class UsersScreen(ServiceScreen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_policy(self) -> None:
+        self.app.open_policy()
+
+    def action_cycle_state(self) -> None:
+        """all → off → pending → active → due → overdue → all."""
+        order = (None, *STATES)
+        self.show_state(order[(order.index(self.state) + 1) % len(order)])
+
+    def show_state(self, state: str | None) -> None:
+        """Show only the accounts in ``state`` (None: all of them)."""
+        self.state = state
+        self.query_one("#users-state", Static).update(f"2FA: {state or 'all'}")
+        self.query_one("#users-state", Static).set_class(state is not None, "-on")
+        if state is not None and not all(getattr(r, "standing_known", True) for r in self.records):
+            self.reload(self.selected)  # the rows' views are read in a thread
+        else:
+            self.apply_filter()
 
     def action_reload(self) -> None:
         self.reload()

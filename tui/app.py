@@ -92,6 +92,32 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         self.forget_toasts()
         self._reset_to(AccountScreen())
 
+    def sign_in_complete(self, session: Session, setup_deadline: float | None = None) -> None:
+        """A sign-in finished: Account settings, then its security notices and a due setup's offer."""
+        self.signed_in(session)
+        self.welcome(session, setup_deadline)
+
+    @work(exclusive=True, group="flow", exit_on_error=False)
+    async def welcome(self, session: Session, setup_deadline: float | None) -> None:
+        from screens.welcome import welcome
+
+        await welcome(self, session, setup_deadline)
+
+    def set_up_now(self) -> None:
+        """Set up 2FA now: switched on first when it is off (a due account), then the wizard."""
+        from store.accounts import TwoFactor
+
+        session = self.session
+        if session is None:
+            return
+        try:
+            if self.services.own.view(session).two_factor is TwoFactor.OFF:
+                self.services.own.switch_on(session)
+        except TwofoldError as exc:
+            self.notify(str(exc), title="Setup not started", severity="error", markup=False)
+            return
+        self.run_setup(session)
+
     def sign_out(self, message: str = "Signed out") -> None:
         self.start_sign_in()
         self.notify(message, title="Twofold")
@@ -111,6 +137,12 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         if self.can_manage():
             self.push_screen(UsersScreen())
 
+    def open_policy(self) -> None:
+        from screens.policy import PolicyScreen
+
+        if self.can_manage() and not isinstance(self.screen, PolicyScreen):
+            self.push_screen(PolicyScreen())
+
     def open_audit(self) -> None:
         from screens.audit import AuditScreen
 
@@ -129,7 +161,7 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         elif session is None:
             self.sign_out(f"Setup cancelled, nothing was saved, and you were signed out. {SETUP_AGAIN}")
         elif isinstance(who, Ticket):
-            self.signed_in(session)
+            self.sign_in_complete(session)
             self.notify("Two-factor authentication is active", title="Setup complete")
         else:
             self.notify("Two-factor authentication is active", title="Setup complete")
@@ -183,6 +215,7 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
             if self.can_manage():
                 yield SystemCommand("Users", "Manage accounts", self.open_users)
                 yield SystemCommand("Audit log", "Security events, newest first", self.open_audit)
+                yield SystemCommand("Two-factor policy", "Who must use 2FA, and the grace period", self.open_policy)
             yield SystemCommand("Sign out", "End this session", self.sign_out)
         extra = getattr(screen, "palette_commands", None)
         if callable(extra):

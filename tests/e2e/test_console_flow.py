@@ -110,6 +110,10 @@ def test_first_run_setup_totp_and_recovery_code_sign_ins(tmp_path: Path) -> None
         term.press("enter")
         term.wait_for(f"signed in as {USER}")
         term.wait_for("9")
+        # The security notices say so too (the recovery code, with the codes left); Enter closes them.
+        term.wait_for("recovery code was used")
+        term.press("enter")
+        term.wait_until(lambda text: "Security notices" not in text, "the notices closed")
         assert "Traceback" not in term.text()
         sign_out(term)
 

@@ -121,3 +121,25 @@ async def through_wizard(pilot: Pilot) -> tuple[str, tuple[str, ...]]:
     await pilot.press("space", "enter")
     await settle(pilot)
     return secret, codes
+
+
+async def past_notices(pilot: Pilot) -> list[str]:
+    """After a sign-in: wait for its security notices (read in a thread) and close them with Enter.
+
+    Returns the notices' texts ([] when there was no dialog: nothing, or only the previous
+    sign-in, which a toast tells).
+    """
+    from screens.welcome import NoticesModal
+
+    app = pilot.app
+    for _ in range(200):
+        await settle(pilot)
+        if isinstance(app.screen, NoticesModal):
+            texts = [n.text for n in app.screen.notices]
+            await pilot.press("enter")
+            await settle(pilot)
+            return texts
+        if not any(w.name == "welcome" and not w.is_finished for w in app.workers):
+            return []
+        await pilot.pause(0.01)
+    raise AssertionError(f"the notices never came: {app.screen_stack}")

@@ -10,6 +10,7 @@ from account_flows import CLI, PASSWORD, add_account, enrol, factor_ticket
 from screens.account import AccountScreen
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
 from screens.edit_account import EditAccountScreen
+from screens.reason import ReasonModal
 from screens.users import UsersScreen
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict
@@ -44,6 +45,18 @@ async def open_edit(app: TwofoldApp, pilot: Pilot, name: str) -> EditAccountScre
     return app.screen
 
 
+REASON = "ticket 7"
+
+
+async def give_reason(pilot: Pilot, reason: str = REASON) -> None:
+    """The confirmation of an action on someone else's account: the reason, then Enter."""
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ReasonModal), pilot.app.screen_stack
+    pilot.app.screen.query_one("#reason", Input).value = reason
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 def messages(app: TwofoldApp) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -69,13 +82,13 @@ async def test_switch_two_factor_on_then_off(team) -> None:
         assert state(team, "bob") is TwoFactor.PENDING
         assert any("setup runs at the next sign-in" in m for m in messages(app))
         await pilot.press("t", "s")
-        assert isinstance(app.screen, ConfirmModal)
-        await pilot.press("n")
+        assert isinstance(app.screen, ReasonModal)
+        await pilot.press("escape")
         await settle(pilot)
         assert state(team, "bob") is TwoFactor.PENDING
         assert screen.query_one("#two-factor", Switch).value is True, "a refused change is undone on screen"
-        await pilot.press("t", "s", "y")
-        await settle(pilot)
+        await pilot.press("t", "s")
+        await give_reason(pilot)
         assert state(team, "bob") is TwoFactor.OFF
         assert "Two-factor authentication is off" in messages(app)
 
@@ -85,8 +98,8 @@ async def test_switch_off_removes_an_active_authenticator(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_edit(app, pilot, "bob")
-        await pilot.press("t", "s", "y")
-        await settle(pilot)
+        await pilot.press("t", "s")
+        await give_reason(pilot)
         view = team.admin.show(CLI, "bob")
         assert view.two_factor is TwoFactor.OFF and view.codes_left == 0
     assert team.signin.password("bob", PASSWORD).stage is Stage.DONE
@@ -97,8 +110,8 @@ async def test_generate_codes_to_hand_over(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_edit(app, pilot, "bob")
-        await pilot.press("g", "y")
-        await settle(pilot)
+        await pilot.press("g")
+        await give_reason(pilot)
         modal = app.screen
         assert isinstance(modal, CodesModal)
         assert "Hand these to bob" in str(modal.query_one(".dialog-note", Static).render())
@@ -128,8 +141,8 @@ async def test_reset_authenticator(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_edit(app, pilot, "bob")
-        await pilot.press("r", "y")
-        await settle(pilot)
+        await pilot.press("r")
+        await give_reason(pilot)
         assert state(team, "bob") is TwoFactor.PENDING
         assert any("Authenticator reset" in m for m in messages(app))
     assert team.signin.password("bob", PASSWORD).stage is Stage.SETUP
@@ -146,7 +159,7 @@ async def test_unlock_a_locked_account(team) -> None:
         screen = await open_edit(app, pilot, "bob")
         assert str(screen.query_one("#locked", Static).render()).startswith("until ")
         await pilot.press("u")
-        await settle(pilot)
+        await give_reason(pilot)
         assert not team.admin.show(CLI, "bob").locked
         assert str(screen.query_one("#locked", Static).render()) == "no"
         assert "bob is unlocked and may sign in again" in messages(app)
@@ -202,7 +215,7 @@ async def test_set_password(team) -> None:
         modal.query_one("#repeat", Input).value = NEW_PASSWORD
         modal.query_one("#repeat", Input).focus()
         await pilot.press("enter")
-        await settle(pilot)
+        await give_reason(pilot)
         assert app.screen is screen
         assert "Password of bob changed" in messages(app)
     with pytest.raises(AuthenticationFailed):
@@ -261,8 +274,7 @@ async def test_small_terminal_and_resize(team) -> None:
         screen = await open_edit(app, pilot, "bob")
         await pilot.press("g")
         await pilot.resize_terminal(40, 12)
-        await pilot.press("y")
-        await settle(pilot)
+        await give_reason(pilot)
         assert isinstance(app.screen, CodesModal)
         await pilot.resize_terminal(120, 40)
         await pilot.press("space", "enter", "p")

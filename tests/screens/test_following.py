@@ -9,7 +9,7 @@ from textual.widgets._footer import FooterKey
 
 from account_flows import CLI, add_account, enrol
 from screens.account import AccountScreen
-from screens.dialogs import ConfirmModal
+from screens.reason import ReasonModal
 from screens.edit_account import EditAccountScreen
 from screens.users import UsersScreen
 from sessions import session_for
@@ -95,8 +95,8 @@ async def test_edit_follows_a_setup_finished_elsewhere(services) -> None:
         await within_two_seconds(pilot, lambda: text(edit, "#authenticator") == "set up")
         assert text(edit, "#codes-left") == "10 of 10 left"
         await pilot.press("r")
-        assert isinstance(app.screen, ConfirmModal)  # r works now
-        await pilot.press("n")
+        assert isinstance(app.screen, ReasonModal)  # r works now
+        await pilot.press("escape")
         for _ in range(10):
             try:
                 services.signin.password("carol", WRONG)

@@ -12,7 +12,7 @@ from screens.account import AccountScreen
 from screens.enrol.scan import ScanStep
 from screens.login import LoginScreen
 from screens.second_factor import SecondFactorScreen
-from signin_flows import SIZE, settle, sign_in, text_of, type_ahead, type_into
+from signin_flows import SIZE, past_notices, settle, sign_in, text_of, type_ahead, type_into
 from store.errors import AccountLocked, AuthenticationFailed
 from tui.app import TwofoldApp
 
@@ -30,6 +30,7 @@ async def test_two_factor_off_signs_straight_in(services) -> None:
         await pilot.pause()
         assert isinstance(app.screen, LoginScreen)
         await sign_in(pilot, "Alice", PASSWORD)
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert app.session is not None and app.session.username == "alice"
         assert not any(isinstance(s, LoginScreen) for s in app.screen_stack)
@@ -82,6 +83,7 @@ async def test_password_field_is_cleared_when_the_check_starts(services, monkeyp
         await pilot.press("enter")  # ignored while busy
         release.set()
         await settle(pilot)
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert seen == [PASSWORD]
 
@@ -109,10 +111,12 @@ async def test_keys_typed_ahead_of_enter_all_count(services) -> None:
         await type_ahead(pilot, "alice")
         assert app.focused is app.screen.query_one("#password")
         await type_ahead(pilot, PASSWORD)
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
         app.sign_out()
         await pilot.pause()
         await type_ahead(pilot, "alice", PASSWORD)  # both lines in one burst
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
 
 
@@ -203,4 +207,5 @@ async def test_small_terminal_and_resizing_mid_flow(services) -> None:
         await pilot.resize_terminal(60, 20)
         await pilot.press("enter")
         await settle(pilot)
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)

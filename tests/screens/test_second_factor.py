@@ -11,7 +11,7 @@ from account_flows import CLI, PASSWORD, add_account, enrol, factor_ticket, wron
 from screens.account import AccountScreen
 from screens.login import LoginScreen
 from screens.second_factor import SecondFactorScreen
-from signin_flows import SIZE, code_now, flat_text, messages, settle, sign_in, text_of, through_wizard, type_ahead
+from signin_flows import SIZE, code_now, flat_text, messages, past_notices, settle, sign_in, text_of, through_wizard, type_ahead
 from store.accounts import TwoFactor
 from store.errors import AuthenticationFailed
 from store.services.results import Stage
@@ -63,6 +63,7 @@ async def test_totp_sign_in_accepts_each_time_step_once(services, clock) -> None
         fresh = code_now(app, secret)
         await pilot.press(*fresh)
         await pilot.pause()
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert app.session is not None and app.session.username == "alice"
 
@@ -76,6 +77,7 @@ async def test_totp_sign_in_accepts_each_time_step_once(services, clock) -> None
         clock.advance(30)
         await pilot.press(*code_now(app, secret))
         await pilot.pause()
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
 
 
@@ -93,6 +95,7 @@ async def test_wrong_code_clears_the_fields_and_stays(services, alice) -> None:
         assert fields.value == "" and app.focused is fields
         await pilot.press(*code_now(app, secret))
         await pilot.pause()
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
 
 
@@ -116,6 +119,7 @@ async def test_enter_and_the_button_verify(services, alice) -> None:
         fields.fields[5].digit = code_now(app, secret)[5]  # filled without the Completed message
         await pilot.press("enter")
         await pilot.pause()
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
 
 
@@ -204,6 +208,7 @@ async def test_recovery_code_sign_in_says_how_many_are_left(services, alice, use
         app.screen.query_one("#recovery-mode", Input).value = codes[used_before].upper().replace("-", " ")
         await pilot.press("enter")
         await pilot.pause()
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert services.admin.show(CLI, "alice").codes_left == left
         note = list(app._notifications)[-1]
@@ -224,6 +229,7 @@ async def test_recovery_code_typed_ahead_of_enter(services, alice) -> None:
         await at_second_factor(pilot)
         await pilot.press("r")
         await type_ahead(pilot, codes[0].replace("-", " "))
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert services.admin.show(CLI, "alice").codes_left == 9
 
@@ -262,4 +268,5 @@ async def test_small_terminal_and_resizing_mid_flow(services, alice) -> None:
         assert app.screen is screen
         await pilot.press(*code_now(app, secret))
         await settle(pilot)
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
