@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from screens.enrol.scan import ScanStep
 from store.clock import FixedClock
@@ -84,19 +85,68 @@ async def users(app: TwofoldApp, pilot: Pilot) -> str:
             services.signin.password("erin", "not the password")
         except TwofoldError:
             pass
+    services.admin.create(cli, "frank", PASSWORD, ["UserManagement"])
+    services.compliance.require(cli, "admins", 72)
+    services.signin.password("frank", PASSWORD)  # frank's grace period starts: 3 days to set up 2FA
     app.signed_in(services.ctx.sessions.issue(USERNAME, services.ctx.now()))
     await pilot.pause()
     app.open_users()
+    await settled(app, pilot)
+    return app.export_screenshot(title="Twofold: users")
+
+
+async def settled(app: TwofoldApp, pilot: Pilot) -> None:
+    """Service calls finish (not the flows waiting for a person: an empty list means every worker)."""
     for _ in range(3):
         await pilot.pause()
-        await app.workers.wait_for_complete()
-    return app.export_screenshot(title="Twofold: users")
+        running = [w for w in app.workers if w.group != "flow"]
+        if running:
+            await app.workers.wait_for_complete(running)
+
+
+async def policy(app: TwofoldApp, pilot: Pilot) -> str:
+    """The two-factor policy, changed to "everyone" and not saved yet: how many it makes due."""
+    services, cli = app.services, SystemActor("cli:screenshots")
+    for name, perms in (("bob", ["UserManagement"]), ("carol", []), ("dave", [])):
+        services.admin.create(cli, name, PASSWORD, perms)
+    services.compliance.require(cli, "admins", 72)
+    app.signed_in(services.ctx.sessions.issue(USERNAME, services.ctx.now()))
+    await pilot.pause()
+    app.open_policy()
+    await settled(app, pilot)
+    await pilot.press("w")
+    await settled(app, pilot)
+    return app.export_screenshot(title="Twofold: two-factor policy")
+
+
+async def notices(app: TwofoldApp, pilot: Pilot) -> str:
+    """Security notices after signing in: failed attempts, and a new password set by an admin."""
+    services, cli = app.services, SystemActor("cli:screenshots")
+    services.admin.create(cli, "bob", PASSWORD)
+    services.signin.password("bob", PASSWORD)
+    for _ in range(2):
+        try:
+            services.signin.password("bob", "not the password")
+        except TwofoldError:
+            pass
+    services.admin.set_password(cli, "bob", PASSWORD + "!", reason="forgot it, ticket 1234")
+    app.start_sign_in("bob")
+    await pilot.pause()
+    app.screen.query_one("#password", Input).value = PASSWORD + "!"
+    await pilot.press("enter")
+    for _ in range(100):
+        await settled(app, pilot)
+        if type(app.screen).__name__ == "NoticesModal":
+            break
+    return app.export_screenshot(title="Twofold: security notices")
 
 
 SHOTS: dict[str, Shot] = {
     "sign-in.svg": sign_in,
     "setup-scan.svg": setup_scan,
     "users.svg": users,
+    "policy.svg": policy,
+    "notices.svg": notices,
 }
 """File name → function drawing it."""
 
