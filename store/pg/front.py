@@ -142,7 +142,7 @@ class PgStore:
                 yield tx.unit
                 if tx.events:
                     audit.append(tx.statements, self.keyring, tx.events)
-                if tx.statements.failed:
+                if talk.in_error():
                     raise StorageError(f"a statement failed on {self.location}; nothing of this change was saved")
                 tx.committing = True
                 talk.commit()

@@ -25,6 +25,7 @@ from ..errors import LockTimeout, StorageError
 from .base import TURN, Busy, ServerUnavailable, first_line, key_of, lost, turn_timeout, unreachable
 
 CONNECTION_OK = 0
+PQTRANS_INERROR = 3
 PGRES_COMMAND_OK, PGRES_TUPLES_OK = 1, 2
 PG_DIAG_SQLSTATE = ord("C")
 PG_DIAG_MESSAGE_PRIMARY = ord("M")
@@ -82,6 +83,7 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         "PQgetvalue": (s, [p, i, i]),
         "PQftype": (ctypes.c_uint, [p, i]),
         "PQclear": (None, [p]),
+        "PQtransactionStatus": (i, [p]),
         "PQsetNoticeProcessor": (p, [p, NOTICE_PROCESSOR, p]),
     }
     for name, (restype, argtypes) in signatures.items():
@@ -157,6 +159,8 @@ class LeanConnection:
         self._lib, self._url, self.where = lib, url, where
         self._conn: int | None = None
         self._lock = threading.Lock()
+        self.generation = 0
+        """How many times the connection was made again: a transaction never goes on on a new one."""
         self._connect()
 
     def _connect(self) -> None:
@@ -213,6 +217,12 @@ class LeanConnection:
     def reconnect(self) -> None:
         self.close()
         self._connect()
+        self.generation += 1
+
+    def in_error(self) -> bool:
+        """Whether the transaction in progress has had a statement fail (and is not rolled back
+        to a savepoint since)."""
+        return self._conn is not None and self._lib.PQtransactionStatus(self._conn) == PQTRANS_INERROR
 
     def close(self) -> None:
         with self._lock:
@@ -233,11 +243,15 @@ class LeanTalk:
         self.conn = LeanConnection(lib, url, where)
         self.lock = threading.RLock()
         """Held by the thread whose transaction is open on this connection."""
+        self._tx: int | None = None
+        """The connection's generation when the open transaction began (None: none is open)."""
 
     def read(self, query: str, params: Sequence[object] = ()) -> Rows:
         """A statement outside any transaction; once more on a new connection if the old one was
         lost (safe for a read, and for taking a lock: a lost session holds nothing)."""
         with self.lock:
+            if self._tx is not None:  # inside this thread's transaction: on its connection or not at all
+                return self.run(query, params)
             for again in (False, True):
                 try:
                     if again or not self.conn.usable:
@@ -270,26 +284,41 @@ class LeanTalk:
         """BEGIN; once more on a new connection if the old one was lost (nothing has happened in
         this transaction yet)."""
         self.read("BEGIN")
+        self._tx = self.conn.generation
 
     def run(self, query: str, params: Sequence[object] = ()) -> Rows:
-        """A statement inside the open transaction."""
+        """A statement inside the open transaction, never on a connection made since it began
+        (its statements would each commit on their own there)."""
+        if self._tx is not None and self._tx != self.conn.generation:
+            raise lost(self.where, "the connection was made again meanwhile")
         try:
             return self.conn.execute(query, params)
         except ServerError as exc:
             raise self.translate(exc) from None
 
+    def in_error(self) -> bool:
+        return self.conn.in_error()
+
     def commit(self) -> None:
         try:
-            self.conn.execute("COMMIT")
-        except ServerError as exc:
-            raise self.translate(exc, committing=True) from None
+            if self._tx != self.conn.generation:
+                raise lost(self.where, "the connection was made again meanwhile")
+            try:
+                self.conn.execute("COMMIT")
+            except ServerError as exc:
+                raise self.translate(exc, committing=True) from None
+        finally:
+            self._tx = None
 
     def rollback(self) -> None:
-        if self.conn.usable:
-            try:
-                self.conn.execute("ROLLBACK")
-            except ServerError:
-                pass  # the server rolls back a transaction whose connection is gone
+        try:
+            if self._tx == self.conn.generation and self.conn.usable:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except ServerError:
+                    pass  # the server rolls back a transaction whose connection is gone
+        finally:
+            self._tx = None
 
     def translate(self, exc: ServerError, committing: bool = False) -> StorageError:
         if exc.sqlstate == LOCK_NOT_AVAILABLE:
@@ -314,11 +343,6 @@ class Statements:
 
     def __init__(self, talk: LeanTalk) -> None:
         self._talk = talk
-        self.failed = False
 
     def execute(self, query: str, params: Sequence[object] = ()) -> Rows:
-        try:
-            return self._talk.run(query, params)
-        except StorageError:
-            self.failed = True
-            raise
+        return self._talk.run(query, params)

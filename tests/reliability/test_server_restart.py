@@ -94,6 +94,33 @@ def test_a_transaction_cut_by_the_crash_is_a_clear_error_and_saves_nothing(
         services.close()
 
 
+@pytest.mark.parametrize("opened", ["created", "reopened"])
+def test_a_transaction_never_goes_on_over_a_new_connection(own_server, target: ServerTarget, clock: FixedClock, opened: str) -> None:
+    """The server restarts inside a transaction and a read inside it connects again: the
+    transaction's later writes must fail, not run (and commit one by one) on the new connection."""
+    if opened == "reopened":
+        Services.open(target, POLICY, clock).close()
+    services = Services.open(target, POLICY, clock)
+    try:
+        add_account(services, "root", manager=True)
+        add_account(services, "alice")
+        with pytest.raises(StorageError) as cut:
+            with services.ctx.repo.transaction() as unit:
+                unit.put(unit.get("root").evolve(password_failures=7))
+                own_server.kill()
+                own_server.restart()
+                try:
+                    services.ctx.repo.get("alice")  # may connect again, or say the connection was lost
+                except StorageError:
+                    pass
+                unit.put(unit.get("alice").evolve(password_failures=3))
+        assert "nothing of the change in progress was saved" in one_line(cut.value)
+        assert services.ctx.repo.get("root").password_failures == 0
+        assert services.ctx.repo.get("alice").password_failures == 0
+    finally:
+        services.close()
+
+
 def test_a_restart_mid_soak_loses_nothing_committed(own_server, target: ServerTarget, clock: FixedClock, tmp_path: Path) -> None:
     services = Services.open(target, POLICY, clock)
     add_account(services, "root", manager=True)
