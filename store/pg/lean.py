@@ -273,11 +273,13 @@ class LeanTalk:
             raise LockTimeout(turn_timeout(self.where, timeout)) from None
 
     def release_turn(self, tag: str) -> None:
-        """Give the turn back; a connection that was lost has lost its locks with it."""
-        try:
-            self.conn.execute("SELECT pg_advisory_unlock(%s::integer, %s::integer)", (TURN, key_of(tag)))
-        except ServerError:
-            self.conn.close()
+        """Give the turn back (after another thread's transaction on this connection, if one is
+        open); a connection that was lost has lost its locks with it."""
+        with self.lock:
+            try:
+                self.conn.execute("SELECT pg_advisory_unlock(%s::integer, %s::integer)", (TURN, key_of(tag)))
+            except ServerError:
+                self.conn.close()
 
     # -- transactions (call with :attr:`lock` held) -------------------------------------------
     def begin(self) -> None:
