@@ -2,9 +2,10 @@
 
 Notices come from the audit log since the account's previous sign-in. When that sign-in is all
 there is to say, a toast says it; failed attempts, a recovery code used or a change someone else
-made open a dialog that lists them all. Those about changes someone else made (an administrator's reset, new codes, a new password, with their reason) come back at
-every sign-in until acknowledged; the others are shown once. Within a required setup's grace
-period the person is told how long is left and may set up now or later.
+made open a dialog that lists them all. The changes someone else made (an administrator's reset,
+new codes, a new password, with their reason) come back at every sign-in until acknowledged; the
+others are shown once. Within a required setup's grace period the person is told how long is
+left and may set up now or later.
 """
 
 from __future__ import annotations
@@ -127,20 +128,26 @@ async def welcome(app: TwofoldApp, session: Session, setup_deadline: float | Non
         notices = await asyncio.to_thread(services.notices.for_session, session)
     except TwofoldError:
         notices = []  # notices must never keep anyone from their account
-    if len(notices) == 1 and notices[0].kind == "previous":
-        # Only where and when the last sign-in was, as pam_lastlog says it: told, not in the way.
-        app.notify(notices[0].text, title="Welcome back", timeout=8, markup=False)
-    elif notices and app.session == session:
+    # Only where and when the last sign-in was, as pam_lastlog says it: a toast, after the setup's
+    # offer (on top of that dialog it would sit on its title).
+    told = len(notices) == 1 and notices[0].kind == "previous"
+    if notices and not told and app.session == session:
         acknowledged = await app.push_screen_wait(NoticesModal(notices))
         if acknowledged and any(n.needs_ack for n in notices):
             try:
                 await asyncio.to_thread(services.notices.acknowledge, session, notices)
             except TwofoldError as exc:
                 app.notify(f"Notices not acknowledged: {exc}", severity="error", markup=False)
-    if setup_deadline is None or app.session != session:
+    answer = None
+    if setup_deadline is not None and app.session == session:
+        answer = await app.push_screen_wait(SetupDueModal(setup_deadline, services.ctx.now()))
+    if app.session != session:
         return
-    if await app.push_screen_wait(SetupDueModal(setup_deadline, services.ctx.now())) is SetUp.NOW:
+    if answer is SetUp.NOW:
         app.set_up_now()
-    else:
+        return
+    if told:
+        app.notify(notices[0].text, title="Welcome back", timeout=8, markup=False)
+    if answer is SetUp.LATER and setup_deadline is not None:
         app.notify(f"Two-factor setup is due within {time_left(setup_deadline - services.ctx.now())}: "
                    "press u to set it up now.", title="Later", timeout=8)

@@ -8,7 +8,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from account_flows import CLI, PASSWORD, add_account, enrol
+from account_flows import CLI, add_account, enrol
 from screens.dialogs import CodesModal, NewPasswordModal
 from screens.edit_account import EditAccountScreen
 from screens.reason import ReasonModal

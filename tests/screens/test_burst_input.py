@@ -22,7 +22,7 @@ from screens.first_run import FirstRunScreen
 from screens.login import LoginScreen
 from screens.second_factor import SecondFactorScreen
 from sessions import session_for
-from signin_flows import SIZE, code_now, messages, settle
+from signin_flows import SIZE, code_now, messages, past_notices, settle
 from tui.app import TwofoldApp
 
 WRONG = "not the password at all"  # fake
@@ -146,6 +146,7 @@ async def test_r_then_a_recovery_code_and_enter_in_one_burst(services, clock) ->
         assert isinstance(app.screen, SecondFactorScreen)
         burst(app, "r" + codes[0] + "\r")  # the switch to a recovery code, the code, Enter
         await settle(pilot)
+        assert any("recovery code was used" in text for text in await past_notices(pilot))
         assert isinstance(app.screen, AccountScreen), (app.screen_stack, messages(app))
     assert services.admin.show(CLI, "alice").codes_left == 9
 

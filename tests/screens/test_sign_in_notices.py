@@ -67,8 +67,7 @@ async def test_within_grace_the_setup_is_offered_skippable_and_the_account_shows
         app.sign_out()
         await settle(pilot)
         await sign_in(pilot, "bob", PASSWORD)
-        await until(pilot, SetupDueModal)
-        assert any(m.startswith("Previous sign-in") for m in messages(app))  # a toast: nothing else to tell
+        await until(pilot, SetupDueModal)  # no notices dialog: only the previous sign-in, told later
         assert "You have 2 hours left" in said(app)  # the clock started at the first sign-in
         await pilot.press("u")
         await until(pilot, ScanStep)
@@ -199,3 +198,14 @@ async def test_a_recovery_code_sign_in_says_so_in_the_notices(services, clock) -
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, AccountScreen)
+
+
+async def test_a_previous_sign_in_alone_is_a_toast(services) -> None:
+    add_account(services, "bob")
+    services.signin.password("bob", PASSWORD)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "bob", PASSWORD)
+        await quiet(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert any(m.startswith("Previous sign-in: ") and "(console)" in m for m in messages(app))

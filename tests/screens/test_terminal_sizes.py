@@ -27,9 +27,10 @@ from screens.enrol.verify import VerifyStep
 from screens.first_run import FirstRunScreen
 from screens.login import LoginScreen
 from screens.new_account import NewAccountModal
+from screens.reason import ReasonModal
 from screens.second_factor import SecondFactorScreen
 from screens.users import UsersScreen
-from signin_flows import SIZE, code_now, resize, settle, type_into
+from signin_flows import SIZE, code_now, past_notices, resize, settle, type_into
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.services.results import Session, Stage
 from tui.app import TwofoldApp
@@ -136,6 +137,7 @@ async def test_second_factor(services, clock, mode) -> None:
             field.value = codes[0]
             await pilot.press("enter")
         await settle(pilot)
+        await past_notices(pilot)  # a recovery code used: the notices say so
         assert isinstance(app.screen, AccountScreen), app.screen_stack
         assert app.session is not None and app.session.username == "alice"
     if mode == "recovery":
@@ -276,7 +278,12 @@ async def test_users_edit_account_and_audit(services) -> None:
         assert isinstance(edit, EditAccountScreen) and edit.username == "bob"
         await wobble(pilot, "edit account")
         old_codes = services.admin.show(CLI, "bob").codes_left
-        await pilot.press("g", "y")
+        await pilot.press("g")
+        await settle(pilot)
+        assert isinstance(app.screen, ReasonModal)
+        await wobble(pilot, "reason for new codes")
+        app.screen.query_one("#reason", Input).value = "lost them"
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CodesModal)
         codes = app.screen.issued.codes
