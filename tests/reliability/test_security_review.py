@@ -48,7 +48,7 @@ from screens.enrol.scan import ScanStep
 from screens.login import LoginScreen
 from screens.second_factor import SecondFactorScreen
 from screens.users import UsersScreen
-from signin_flows import SIZE, code_now, messages, text_of, type_into
+from signin_flows import SIZE, code_now, messages, past_notices, text_of, type_into
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.clock import FixedClock, SystemClock
 from store.errors import AuthenticationFailed, PermissionDenied, TwofoldError
@@ -236,6 +236,7 @@ async def test_reuse_console_refuses_a_used_recovery_code(services, clock) -> No
         app.screen.query_one("#recovery-mode", Input).value = codes[0]
         await pilot.press("enter")
         await settle(pilot)
+        await past_notices(pilot)  # the recovery code's use is among them
         assert isinstance(app.screen, AccountScreen)
         assert "9 recovery codes left" in messages(app)
         app.sign_out()
@@ -556,6 +557,7 @@ async def test_secrets_console_flows_print_and_log_nothing(services, paths, cloc
         app.screen.query_one("#recovery-mode", Input).value = codes[0]
         await pilot.press("enter")
         await settle(pilot)
+        await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
         await pilot.press("g")
         assert isinstance(app.screen, PasswordPrompt)
@@ -756,6 +758,7 @@ async def test_files_a_full_console_run_under_umask_000_leaves_only_private_file
             assert isinstance(app.screen, DoneStep)
             await pilot.press("space", "enter")
             await settle(pilot)
+            await past_notices(pilot)
             assert isinstance(app.screen, AccountScreen)
         assert stored(services, "root").two_factor is TwoFactor.ACTIVE
         services.close()
