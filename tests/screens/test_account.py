@@ -12,7 +12,7 @@ from screens.account import AccountScreen
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal, PasswordPrompt
 from store.accounts import TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed
-from store.services.results import Session, Stage
+from store.services.results import Stage
 from tui.app import TwofoldApp
 from sessions import session_for
 

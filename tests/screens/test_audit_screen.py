@@ -8,7 +8,6 @@ from textual.widgets import Input, Static
 from account_flows import CLI, add_account
 from screens.account import AccountScreen
 from screens.audit import AuditScreen
-from store.services.results import Session
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 from sessions import session_for

@@ -14,7 +14,7 @@ from screens.reason import ReasonModal
 from screens.users import UsersScreen
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict
-from store.services.results import Session, Stage
+from store.services.results import Stage
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 from sessions import session_for

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from account_flows import CLI, add_account
 from screens.account import AccountScreen
 from screens.login import LoginScreen
-from store.services.results import Session
 from tui.app import TwofoldApp
 from sessions import session_for
 

@@ -21,7 +21,6 @@ from screens.login import LoginScreen
 from signin_flows import SIZE, code_now, eventually, flat_text, messages, resize, settle, sign_in, text_of, through_wizard
 from sessions import session_for
 from store.accounts import TwoFactor
-from store.services.results import Session
 from tui.app import TwofoldApp
 from tui.widgets.qr import QRCode
 

@@ -32,7 +32,7 @@ from screens.second_factor import SecondFactorScreen
 from screens.users import UsersScreen
 from signin_flows import SIZE, code_now, past_notices, resize, settle, type_into
 from store.accounts import USER_MANAGEMENT, TwoFactor
-from store.services.results import Session, Stage
+from store.services.results import Stage
 from tui.app import TwofoldApp
 from tui.widgets.digits import DigitFields
 from tui.widgets.qr import QRCode

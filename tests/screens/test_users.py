@@ -18,7 +18,6 @@ from screens.new_account import NewAccountModal
 from screens.users import UsersScreen
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound
-from store.services.results import Session
 from store.repository import AccountRecords
 from store.services.views import AccountListing
 from tui.app import TwofoldApp
