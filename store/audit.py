@@ -29,7 +29,7 @@ from .guard import open_checked
 GENESIS = "0" * 64
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True, allow_nan=False)
 FIELDS = ("time", "actor", "action", "target", "outcome")
-OPTIONAL = ("via", "unix", "addr", "tty", "reason")
+OPTIONAL = ("via", "unix", "addr", "tty", "reason", "detail")
 
 
 class AuditEvent(NamedTuple):
@@ -48,6 +48,8 @@ class AuditEvent(NamedTuple):
     tty: str = ""
     reason: str = ""
     """What an administrator gave as the reason for a change to someone else's account."""
+    detail: str = ""
+    """What the change was, where the action alone does not say (the permissions given)."""
 
     def payload(self) -> bytes:
         # Empty optional fields are left out, so lines written before they existed verify as before.

@@ -84,7 +84,7 @@ class UserAdmin:
         unit.put(account)
         self.ctx.audit(actor, "account-created", name)
         if perms:
-            self.ctx.audit(actor, "permissions-changed", name, ",".join(perms))
+            self.ctx.audit(actor, "permissions-changed", name, detail=",".join(perms))
         if tf:
             self.ctx.audit(actor, "2fa-on", name)
         return account
@@ -100,8 +100,8 @@ class UserAdmin:
             if updated is not None:
                 updated = self._due_clock(unit, updated)
                 unit.put(updated)
-                outcome = ",".join(updated.permissions) or "none" if action == "permissions-changed" else "ok"
-                self.ctx.audit(caller.actor, action, name, outcome, reason=why)
+                detail = (",".join(updated.permissions) or "none") if action == "permissions-changed" else ""
+                self.ctx.audit(caller.actor, action, name, reason=why, detail=detail)
                 account = updated
             return self.ctx.view(account, unit)
 

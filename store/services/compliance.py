@@ -45,7 +45,7 @@ class Compliance:
             self.ctx.require_manager(unit, caller)
             if self.ctx.requirement(unit) != wanted:
                 unit.put_settings(SETTINGS_DOC, wanted.to_doc())
-                self.ctx.audit(caller.actor, "policy-changed", "two-factor", f"{who}, grace {grace_hours} h")
+                self.ctx.audit(caller.actor, "policy-changed", "two-factor", detail=f"{who}, grace {grace_hours} h")
         return self._view(wanted)
 
     def _view(self, requirement: Requirement) -> RequirementView:

@@ -45,10 +45,10 @@ class Context(NamedTuple):
 
         return AccountView.of(account, self.now(), self.requirement(unit))
 
-    def audit(self, actor: str, action: str, target: str, outcome: str = "ok", reason: str = "") -> None:
+    def audit(self, actor: str, action: str, target: str, outcome: str = "ok", reason: str = "", detail: str = "") -> None:
         """Record an event in the current transaction: it is written with the change, and if the
         change then cannot be written (full disk, read-only folder) the event is taken back."""
-        self.repo.record(AuditEvent(self.now(), actor, action, target, outcome, reason=reason, **self.origin.fields()))
+        self.repo.record(AuditEvent(self.now(), actor, action, target, outcome, reason=reason, detail=detail, **self.origin.fields()))
 
     def require(self, unit: Unit, username: str) -> Account:
         account = unit.get(username)

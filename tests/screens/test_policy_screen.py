@@ -81,7 +81,7 @@ async def test_policy_is_chosen_previewed_and_saved_with_the_keyboard(team, cloc
         assert text_of(screen, "#policy-unsaved") == ""
         assert any("Policy saved" in t or "everyone" in t for t in messages(app))
         events = team.audit.events(CLI, user="root")
-        assert events[0].action == "policy-changed" and "everyone, grace 48 h" in events[0].outcome
+        assert events[0].action == "policy-changed" and "everyone, grace 48 h" in events[0].detail
 
 
 async def test_a_policy_that_makes_accounts_overdue_asks_first(team, clock) -> None:

@@ -61,7 +61,7 @@ def test_account_creation_is_recorded(services: Services) -> None:
     add_account(services, "alice", two_factor=True)
     assert actions(services) == [
         ("cli:test", "account-created", "root", "ok"),
-        ("cli:test", "permissions-changed", "root", USER_MANAGEMENT),
+        ("cli:test", "permissions-changed", "root", "ok"),
         ("cli:test", "account-created", "alice", "ok"),
         ("cli:test", "2fa-on", "alice", "ok"),
     ]
@@ -163,7 +163,7 @@ def test_administration_is_recorded_with_the_acting_account(services: Services) 
         ("root", "2fa-off", "alice", "ok"),
         ("root", "2fa-on", "alice", "ok"),
         ("root", "account-unlocked", "alice", "ok"),
-        ("root", "permissions-changed", "alice", "UserManagement"),
+        ("root", "permissions-changed", "alice", "ok"),
         ("root", "password-changed", "alice", "ok"),
         ("root", "account-created", "bob", "ok"),
         ("root", "account-deleted", "bob", "ok"),
@@ -188,7 +188,7 @@ def test_the_chain_verifies_and_every_line_has_the_fields_and_a_mac(busy, paths:
     assert report.ok and report.events == len(lines(paths)) > 10
     for line in lines(paths):
         record = orjson.loads(line)
-        assert {*FIELDS, "mac"} <= set(record) <= {*FIELDS, "mac", "via", "unix", "addr", "tty", "reason"}
+        assert {*FIELDS, "mac"} <= set(record) <= {*FIELDS, "mac", "via", "unix", "addr", "tty", "reason", "detail"}
         assert len(record["mac"]) == 64 and record["via"] == "console"
 
 
@@ -278,3 +278,12 @@ def test_wrong_setup_codes_and_cancelled_setups_are_recorded(services) -> None:
     newest_first = [(e.action, e.outcome) for e in services.audit.events(CLI, user="erin")][:3]
     assert newest_first == [("setup-cancelled", "ok"), ("setup-code", "failed"), ("setup-started", "ok")]
     assert enrolment.secret not in (e.outcome for e in services.audit.events(CLI))
+
+
+def test_a_permission_change_has_an_outcome_and_says_what_was_given(services) -> None:
+    from account_flows import add_account
+
+    add_account(services, "dora")
+    services.admin.set_permissions(CLI, "dora", ["UserManagement"])
+    event = services.audit.events(CLI, user="dora")[0]
+    assert (event.action, event.outcome, event.detail) == ("permissions-changed", "ok", "UserManagement")

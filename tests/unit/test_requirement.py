@@ -97,7 +97,7 @@ def test_only_user_management_may_see_or_change_the_requirement(team, paths) -> 
     root = sign_in(team, "root")
     team.compliance.require(root, "everyone", 5)
     changed = [e for e in team.audit.events(CLI) if e.action == "policy-changed"]
-    assert changed[0].actor == "root" and changed[0].outcome == "everyone, grace 5 h"
+    assert changed[0].actor == "root" and (changed[0].outcome, changed[0].detail) == ("ok", "everyone, grace 5 h")
     for bad in (("someone", 1), ("everyone", -1), ("everyone", 10**6), ("everyone", 1.5), ("everyone", True)):
         with pytest.raises(ValidationError):
             team.compliance.require(root, *bad)
