@@ -10,36 +10,12 @@ from textual.widgets import Input, Static
 
 from account_flows import CLI, add_account, enrol
 from screens.dialogs import CodesModal, NewPasswordModal
-from screens.edit_account import EditAccountScreen
 from screens.reason import ReasonModal
-from sessions import session_for
 from signin_flows import SIZE
 from store.errors import AccountLocked, AuthenticationFailed
 from tui.app import TwofoldApp
-from tui.widgets.record_table import RecordTable
 
-NEW_PASSWORD = "handed over in person"  # fake
-
-
-async def settle(pilot: Pilot) -> None:
-    app = pilot.app
-    for _ in range(3):
-        await pilot.pause()
-        await app.workers.wait_for_complete([w for w in app.workers if w.group == "service-call"])
-    await pilot.pause()
-
-
-async def open_edit(app: TwofoldApp, pilot: Pilot, name: str) -> EditAccountScreen:
-    app.signed_in(session_for(app.services, "root"))
-    await settle(pilot)
-    app.open_users()
-    await settle(pilot)
-    table = app.screen.query_one(RecordTable)
-    table.cursor = [r.key for r in table.records].index(name)
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(app.screen, EditAccountScreen)
-    return app.screen
+from test_edit_account import NEW_PASSWORD, open_edit, settle  # noqa: E402  (the same sign-in and Users path)
 
 
 def last_event(services, action: str):
