@@ -100,17 +100,28 @@ def split_authtok(authtok: str) -> tuple[str, str] | None:
     return None
 
 
+class Unanswered(Exception):
+    """The module's stream ended in the middle of a field: nothing to check, nothing to count."""
+
+
 class Fields:
     """NUL-terminated text fields from a byte stream (PAM's authtok, the module's replies)."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, whole_only: bool = False) -> None:
         self.stream = stream
+        self.whole_only = whole_only
+        """The module's fields: one cut short by the end of the stream (the login went away while
+        its prompt was open) is no answer at all, never an empty or partial password."""
 
     def read(self) -> str:
         data = bytearray()
         while len(data) <= MAX_FIELD:
             byte = self.stream.read(1)
-            if not byte or byte == b"\0":
+            if byte == b"\0":
+                break
+            if not byte:
+                if self.whole_only:
+                    raise Unanswered("the login ended before it answered")
                 break
             data += byte
         else:
@@ -168,7 +179,7 @@ def pam(args: Args, inp: Input) -> int:
         return EXIT_USAGE
     if not args.db:
         raise UsageError("pam needs --db PATH on its PAM line (the environment is not read for pam)")
-    fields = Fields(sys.stdin.buffer)
+    fields = Fields(sys.stdin.buffer, whole_only=bool(args.conversation))
     talk = ModuleTalk(fields) if args.conversation else ExecTalk(fields)
     # pam_exec's ``stdout`` hands stderr to the client too: during a sign-in nothing but the
     # messages below is printed, so a wrong code reads like a wrong password (the audit tells them apart)
@@ -177,7 +188,7 @@ def pam(args: Args, inp: Input) -> int:
     except AccountLocked as exc:
         talk.error(f"{exc}{retry_after(exc)}")
         return EXIT_REFUSED
-    except (AuthenticationFailed, ValidationError):
+    except (AuthenticationFailed, ValidationError, Unanswered):
         return EXIT_REFUSED
     except UsageError as exc:  # the PAM line
         report(str(exc))
@@ -200,13 +211,15 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
 
     env = os.environ
     user = account_name(env.get("PAM_USER", ""))
-    secret = fields.read()
     services = Services.open(
         target_of(args),
         policy_from(args),
         create=False,
         origin=Origin.pam(rhost=env.get("PAM_RHOST", ""), tty=env.get("PAM_TTY", "")),
     )
+    if talk.asks:  # the module starts this process as the password is asked for: get ready meanwhile
+        services.signin.prepare()
+    secret = fields.read()
     code: str | None = None
     if talk.asks:
         password = secret

@@ -59,10 +59,6 @@ def pam_sm_authenticate(pamh, flags, argv):
         return exc.pam_result
     if not user:
         return pamh.PAM_USER_UNKNOWN
-    try:
-        password = ask(pamh, pamh.PAM_PROMPT_ECHO_OFF, PASSWORD_PROMPT)
-    except pamh.exception as exc:
-        return exc.pam_result
     env = {
         "PATH": SAFE_PATH,
         "PAM_TYPE": "auth",
@@ -83,6 +79,15 @@ def pam_sm_authenticate(pamh, flags, argv):
         )
     except OSError:
         return pamh.PAM_AUTHINFO_UNAVAIL
+    # started before the password is asked for: it loads and opens the database while it is typed
+    try:
+        password = ask(pamh, pamh.PAM_PROMPT_ECHO_OFF, PASSWORD_PROMPT)
+    except pamh.exception as exc:
+        check.kill()
+        check.wait()
+        for pipe in (check.stdin, check.stdout):
+            pipe.close()
+        return exc.pam_result
     try:
         write_field(check.stdin, password)
         for raw in check.stdout:
