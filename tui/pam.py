@@ -221,16 +221,17 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
         services.signin.prepare()
     secret = fields.read()
     code: str | None = None
-    if talk.asks:
-        password = secret
-    else:
+    if not talk.asks:
         password, code = one_prompt_parts(services, user, secret)
-    try:
         accepted = services.signin.password(user, password)
-    except AuthenticationFailed:
-        if talk.asks:
+    elif needs_code(services, user):
+        accepted, code = password_while_asking(services, user, secret, talk)
+    else:
+        try:
+            accepted = services.signin.password(user, secret)
+        except AuthenticationFailed:
             talk.ask_code()  # asked all the same: the prompts never tell a wrong password
-        raise
+            raise
     if accepted.stage is Stage.DONE:
         tell_notices(services, talk, accepted.session, accepted.setup_deadline)
         return EXIT_OK
@@ -238,7 +239,7 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
         services.signin.discard(accepted.ticket)
         talk.error(PENDING_MESSAGE)
         return EXIT_PENDING
-    if talk.asks:
+    if talk.asks and code is None:
         code = talk.ask_code()
     if not code or not code.strip():
         services.signin.discard(accepted.ticket)
@@ -251,6 +252,38 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
         )
     tell_notices(services, talk, signed.session, None)
     return EXIT_OK
+
+
+def needs_code(services: Services, user: str) -> bool:
+    """Whether the code prompt follows the password whatever its check says: an account with
+    two-factor on, or a name Twofold does not know (which must look the same)."""
+    from store.accounts import TwoFactor
+
+    return two_factor_of(services, user) not in (TwoFactor.OFF, TwoFactor.PENDING)
+
+
+def password_while_asking(services: Services, user: str, password: str, talk: ExecTalk):
+    """The password check (argon2, the slow part) runs while the code is asked for, instead of
+    before: ``(accepted, code)``, or the check's own error once the code is in."""
+    import threading
+
+    outcome: list = []
+
+    def check() -> None:
+        try:
+            outcome.append(services.signin.password(user, password))
+        except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
+            outcome.append(exc)
+
+    checking = threading.Thread(target=check, name="twofold-password")
+    checking.start()
+    try:
+        code = talk.ask_code()
+    finally:
+        checking.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0], code
 
 
 def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | None) -> None:
