@@ -25,8 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "e2e"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "tests" / "e2e"), str(ROOT / "tests"), str(ROOT / "bench")]
 
+from common import deployed  # noqa: E402
 from ssh_server import PAM_PYTHON, SshServer, add_user, remove_user, ssh_login, why_not  # noqa: E402
 
 from store.otp import code_at_step, time_step  # noqa: E402
@@ -63,17 +64,6 @@ def fresh_code(secret: str, used: int) -> str:
     while step > time_step(time.time(), POLICY) + 1:
         time.sleep(0.2)
     return code_at_step(secret, step, POLICY)
-
-
-def deployed(folder: Path) -> Path:
-    """``twofold`` from a fresh virtual environment with this checkout installed, as docs/SSH.md
-    says (``python3 -m venv`` then ``pip install``)."""
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
-    subprocess.run([str(folder / "bin" / "pip"), "install", "--quiet", str(ROOT)], check=True,
-                   stdout=subprocess.DEVNULL)
-    return folder / "bin" / "twofold"
 
 
 def timed(port: int, user: str, answers: list[str]) -> float:
@@ -120,7 +110,7 @@ def process_breakdown(folder: Path, twofold: Path, repeat: int = 15) -> dict[str
             raise RuntimeError(f"twofold pam refused: {done.stdout!r}")
 
     def argon2_process() -> None:
-        run_quiet([sys.executable, "-c", bare], env={"PATH": "/usr/bin:/bin"})
+        run_quiet([str(twofold.parent / "python"), "-c", bare], env={"PATH": "/usr/bin:/bin"})
 
     return interleaved({"pam": pam, "bare": argon2_process}, repeat)
 
@@ -145,7 +135,7 @@ def main() -> int:
             for user in users:
                 add_user(user, PASSWORD)  # a unix password too, for the plain pam_unix login
                 made.append(user)
-            twofold = options.twofold or deployed(work / "venv")
+            twofold = options.twofold or deployed(work / "venv") / "twofold"
             print(f"twofold under test: {twofold}")
             secrets = {style: enrolled_database(work / f"db-{style}", users) for style in styles}
             lines = {
