@@ -15,6 +15,7 @@ for comparison in the same run):
   argon2 hash, at each count (goal ≤ 1.25×, flat as accounts grow);
 - a console sign-in's cost above argon2 (services open; goal ≤ 10 ms);
 - 8 ``twofold auth`` at once against 8 bare argon2 processes at once (throughput, goal ≥ 0.9×);
+- the Users screen at the largest count, in the console to the frame that shows it (open, keystroke);
 - the Users listing at the largest count, through the services (open: ``admin.listing(caller)`` and
   the first 25 rows; filter: ``admin.listing(caller, text)`` for one keystroke and its first 25 rows,
   filtered in SQL on the server) (goals 200 ms / 50 ms).
@@ -42,6 +43,7 @@ from dataset import PASSWORD, SECRET, build  # noqa: E402
 from store.clock import FixedClock  # noqa: E402
 from store.copy import copy_installation  # noqa: E402
 from store.otp import code_at_step, time_step  # noqa: E402
+from store.paths import Paths  # noqa: E402
 from store.policy import Policy  # noqa: E402
 from store.services import Services  # noqa: E402
 from store.services.results import SystemActor  # noqa: E402
@@ -214,6 +216,23 @@ def listing_rows(stores: dict, count: int, repeat: int) -> list[Row]:
     return rows
 
 
+def screen_rows(stores: dict, count: int, repeat: int) -> list[Row]:
+    """The Users screen itself, in the console, timed to the frame that shows the result (as
+    bench/console_timing.py does for the file store at 10,000): open, and a filter keystroke."""
+    from console_timing import measure
+
+    rows = []
+    for kind, where in in_process(stores).items():
+        console, bare = measure(where.db if isinstance(where, Paths) else where, count, repeat, pages=False)
+        rows.append(Row(f"Users screen open, {count:,}, {kind}", statistics.median(console.open), "s",
+                        statistics.median(bare.open), 0.200, "max"))
+        rows.append(Row(f"Users screen keystroke, {count:,}, {kind}", statistics.median(console.keys), "s",
+                        statistics.median(bare.keys), 0.050, "max"))
+        rows.append(Row(f"  slowest keystroke, {count:,}, {kind}", max(console.slowest_key), "s",
+                        None, 0.050, "max"))
+    return rows
+
+
 def _times(fn, repeat: int) -> list[float]:
     fn()
     out = []
@@ -251,6 +270,7 @@ def main() -> int:
                 lambda: console_rows(sets[largest], largest, args.repeat),
                 lambda: parallel_rows(folder, sets[largest], largest, max(3, args.repeat // 2)),
                 lambda: listing_rows(sets[largest], largest, args.repeat),
+                lambda: screen_rows(sets[largest], largest, max(3, args.repeat // 2)),
             ):
                 rows += section()
                 print_table(rows)  # as it grows: a late failure keeps the figures already made
