@@ -211,15 +211,20 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
 
     env = os.environ
     user = account_name(env.get("PAM_USER", ""))
+    if talk.asks:
+        # The module starts this process as the password is asked for: the code it runs loads
+        # meanwhile, but nothing is opened (no server connection) for a login that may never answer.
+        from store.crypto import CIPHER_MODULE
+        from store.preload import load
+
+        load("store.services.signin", "store.services.notices", CIPHER_MODULE)
+    secret = fields.read()
     services = Services.open(
         target_of(args),
         policy_from(args),
         create=False,
         origin=Origin.pam(rhost=env.get("PAM_RHOST", ""), tty=env.get("PAM_TTY", "")),
     )
-    if talk.asks:  # the module starts this process as the password is asked for: get ready meanwhile
-        services.signin.prepare()
-    secret = fields.read()
     code: str | None = None
     if not talk.asks:
         password, code = one_prompt_parts(services, user, secret)

@@ -18,7 +18,7 @@ from store.otp import code_at_step, time_step
 from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
-from tui.pam import PENDING_MESSAGE, module_path, split_authtok
+from tui.pam import PENDING_MESSAGE, UNAVAILABLE_MESSAGE, module_path, split_authtok
 
 FAST = Policy(argon2=FAST_ARGON2)
 
@@ -264,3 +264,21 @@ def test_a_login_that_goes_away_at_a_prompt_counts_for_nothing(db: Path) -> None
     new = [json.loads(line) for line in after[len(before) :].splitlines()]
     # the two cut pam_exec answers failed; the three cut conversations left no event at all
     assert [e["outcome"] for e in new if e["target"] == "plain" and e["via"] == "pam"] == ["failed", "failed", "ok"]
+
+
+def test_the_module_s_process_opens_nothing_before_the_password_comes(tmp_path: Path) -> None:
+    """Started as the password prompt opens, the check loads its code but opens no database (nor a
+    server connection) for a login that may never answer: a missing database is found only once
+    the password is in."""
+    folder = tmp_path / "db"
+    folder.mkdir(mode=0o700)
+    command = [str(TWOFOLD), "--db", str(folder / "missing.json"), "pam", "--conversation"]
+    environ = {"PATH": os.environ["PATH"], "PAM_TYPE": "auth", "PAM_USER": "plain"}
+    check = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            check.wait(timeout=2)  # still waiting for the password, not refused for the database
+        out, _ = check.communicate(b"fake password 123456\0", timeout=60)
+    finally:
+        check.kill()
+    assert check.returncode == 1 and out.decode() == f"error {UNAVAILABLE_MESSAGE}\n"
