@@ -12,14 +12,13 @@ from textual.widgets import Button, Label, Static, Switch
 
 from screens.calls import UNSAVED, ServiceScreen, clock_time, describe_error, setting
 from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
-from screens.standing import due_note
-from store.accounts import TwoFactor
+from screens.standing import due_note, show_codes_left
+from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AuthenticationFailed, TwofoldError
 from store.services.views import AccountView, IssuedCodes
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
 
-WARN_CODES_LEFT = 3
 STATE_NOTES = {
     TwoFactor.OFF: "off: you sign in with your password only",
     TwoFactor.PENDING: "pending: setup runs at your next sign-in",
@@ -109,7 +108,7 @@ class AccountScreen(ServiceScreen):
             return
         before = self.view
         self.view = view
-        self.manager = "UserManagement" in view.permissions
+        self.manager = USER_MANAGEMENT in view.permissions
         state = view.two_factor
         self.query_one("#account-name", Label).update(view.username)
         self.query_one("#permissions", Static).update(", ".join(view.permissions) or "none")
@@ -118,13 +117,11 @@ class AccountScreen(ServiceScreen):
             switch.value = state is not TwoFactor.OFF
         required_on = view.required and state is not TwoFactor.OFF
         switch.disabled = required_on  # the installation's policy requires it: it cannot go off
-        note = due_note(view, self.app.services.ctx.now(), own=True) or STATE_NOTES[state]
+        note = due_note(view, self.app.services.now(), own=True) or STATE_NOTES[state]
         self.query_one("#state", Static).update(note)
         self.show_unsaved()
-        codes = self.query_one("#codes-left", Static)
+        show_codes_left(self.query_one("#codes-left", Static), view, self.app.services.policy)
         active = state is TwoFactor.ACTIVE
-        codes.update(f"{view.codes_left} of 10 left" if active else "none until setup is done")
-        codes.set_class(active and view.codes_left <= WARN_CODES_LEFT, "-warn")
         authenticator = {TwoFactor.ACTIVE: "set up", TwoFactor.PENDING: "waiting for setup", TwoFactor.OFF: "none"}[state]
         self.query_one("#authenticator", Static).update(authenticator)
         if self.app.session is not None:
@@ -163,7 +160,8 @@ class AccountScreen(ServiceScreen):
         if self.can_set_up():
             yield SystemCommand("Set up two-factor now", "Scan the QR code and verify a code", self.action_set_up)
         if state is TwoFactor.ACTIVE:
-            yield SystemCommand("Generate recovery codes", "A new set of 10; the old ones stop working", self.action_generate_codes)
+            count = self.app.services.policy.recovery_count
+            yield SystemCommand("Generate recovery codes", f"A new set of {count}; the old ones stop working", self.action_generate_codes)
         if state is TwoFactor.ACTIVE:
             yield SystemCommand("Reset authenticator", "Set up the authenticator again", self.action_reset)
         yield SystemCommand("Change password", "Your current password, then the new one twice", self.action_change_password)
@@ -256,7 +254,7 @@ class AccountScreen(ServiceScreen):
         self.app.push_screen(ConfirmModal(question, yes="Reset", danger=True), confirmed)
 
     def action_change_password(self, error: str = "") -> None:
-        policy = self.app.services.ctx.policy
+        policy = self.app.services.policy
         username = self.view.username if self.view else ""
         modal = NewPasswordModal("Change password", username=username, ask_current=True,
                                  minimum=policy.password_min, maximum=policy.password_max, error=error)

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from rich.text import Text
 from textual.screen import Screen
 
+from store.accounts import USER_MANAGEMENT
 from store.errors import TwofoldError
 from store.services import Services
 from store.services.results import Session, Ticket
@@ -40,7 +41,7 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         self.services = services
         self.session: Session | None = None
         """The signed-in account, or None on the sign-in screens."""
-        self.idle_seconds = services.ctx.policy.idle_timeout_seconds if idle_seconds is None else idle_seconds
+        self.idle_seconds = services.policy.idle_timeout_seconds if idle_seconds is None else idle_seconds
         self._monotonic = monotonic
         self._last_input = monotonic()
 
@@ -127,7 +128,7 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         if self.session is None:
             return False
         try:
-            return "UserManagement" in self.services.own.view(self.session).permissions
+            return USER_MANAGEMENT in self.services.own.view(self.session).permissions
         except TwofoldError:
             return False
 
