@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 
 from textual import on
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static, Switch
@@ -39,7 +38,7 @@ class AccountScreen(ServiceScreen):
         Binding("u", "set_up", "Set up", id="account-set-up", tooltip="Set up two-factor now"),
         Binding("g", "generate_codes", "Codes", id="account-codes", tooltip="Generate new recovery codes"),
         Binding("r", "reset", "Reset", id="account-reset", tooltip="Reset the authenticator"),
-        Binding("p", "change_password", "Password", id="account-password", tooltip="Change your password"),
+        Binding("p", "change_password", "Password", id="account-password", tooltip="Change password"),
         Binding("o", "sign_out", "Sign out", id="account-sign-out", tooltip="Sign out"),
         Binding("m", "users", "Users", id="account-users", tooltip="Users (with UserManagement)"),
         Binding("a", "audit", "Audit", id="account-audit", tooltip="Audit log (with UserManagement)"),
@@ -153,18 +152,6 @@ class AccountScreen(ServiceScreen):
         if action == "reset":  # a pending setup has nothing to reset yet
             return state is TwoFactor.ACTIVE
         return True
-
-    def palette_commands(self) -> Iterable[SystemCommand]:
-        yield SystemCommand("Save two-factor setting", "Apply the two-factor switch", self.action_save)
-        state = self.view.two_factor if self.view else TwoFactor.OFF
-        if self.can_set_up():
-            yield SystemCommand("Set up two-factor now", "Scan the QR code and verify a code", self.action_set_up)
-        if state is TwoFactor.ACTIVE:
-            count = self.app.services.policy.recovery_count
-            yield SystemCommand("Generate recovery codes", f"A new set of {count}; the old ones stop working", self.action_generate_codes)
-        if state is TwoFactor.ACTIVE:
-            yield SystemCommand("Reset authenticator", "Set up the authenticator again", self.action_reset)
-        yield SystemCommand("Change password", "Your current password, then the new one twice", self.action_change_password)
 
     @on(Button.Pressed)
     def button_pressed(self, event: Button.Pressed) -> None:

@@ -37,6 +37,8 @@ class SecondFactorScreen(Screen[None]):
         Binding("escape", "code_mode", "Authenticator code", id="use-code"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
+    PALETTE_OWN = frozenset({"recovery_mode", "code_mode", "cancel"})
+    """Keys whose palette entries :meth:`palette_commands` words itself (cancel is offered in both modes)."""
 
     def __init__(self, ticket: Ticket) -> None:
         super().__init__()

@@ -47,6 +47,8 @@ class UsersScreen(ServiceScreen):
         Binding("escape", "back", "Back", id="users-back"),
         Binding("down", "focus_table", "Table", show=False),
     ]
+    PALETTE_OWN = frozenset({"new", "edit", "delete", "cycle_state"})
+    """Keys whose palette entries :meth:`palette_commands` words itself (the selected name, each state)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from textual import events, work
@@ -18,6 +18,7 @@ from store.services import Services
 from store.services.results import Session, Ticket
 from tui.app_keys import APP_BINDINGS, AppKeys
 from tui.burst import paste_events
+from tui.palette import bound_commands
 from tui.toasts import SecretSafeToasts
 from tui.wording import failure_reason, plural
 
@@ -206,6 +207,12 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         return any(getattr(s, "SHOWS_SECRETS", False) for s in (*self.screen_stack, screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        listed = list(self._listed_commands(screen))
+        return [*listed, *bound_commands(screen, listed)]
+
+    def _listed_commands(self, screen: Screen) -> Iterator[SystemCommand]:
+        """Textual's own, the console's screens, and what ``screen`` says of its state; its
+        bound keys follow (:func:`tui.palette.bound_commands`)."""
         secret = self.secrets_on_screen(screen)
         for command in super().get_system_commands(screen):
             if secret and "screenshot" in command.title.lower():
