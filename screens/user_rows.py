@@ -30,7 +30,7 @@ COLUMNS = (
 def lock_state(view: AccountView, *, admin: str = "admin") -> str:
     """An account's Locked field: ``no``, ``until 14:05``, or ``admin`` (until an administrator unlocks it)."""
     if view.locked_for_good:
-        return locked_text(None, admin=admin)
+        return admin
     if view.locked:
         return locked_text(view.locked_until, zone="") if view.locked_until else "yes"
     return "no"
