@@ -5,6 +5,9 @@
 Each PostgreSQL installation is the file installation copied with ``twofold db copy``'s code, on a
 server this script starts (Debian's ``postgresql``, as the tests do) and stops.
 
+Processes (``twofold auth`` and the bare argon2 baseline alike) run from a fresh installation of this
+checkout, as docs/SSH.md installs Twofold; ``--checkout`` runs them from the development environment.
+
 Figures, each for the file and the server (``pg``: as installed, statements through libpq until something
 needs psycopg; ``pg-psycopg``: the same server with psycopg loaded first, as before store/pg/front.py, shown
 for comparison in the same run):
@@ -33,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from cli_signin import BARE, bytecode_env  # noqa: E402
-from common import BIN, PYTHON, Row, interleaved, print_table, run_quiet  # noqa: E402
+from common import BIN, PYTHON, Row, deployed, interleaved, print_table, run_quiet  # noqa: E402
 from dataset import PASSWORD, SECRET, build  # noqa: E402
 
 from store.clock import FixedClock  # noqa: E402
@@ -45,6 +48,9 @@ from store.services.results import SystemActor  # noqa: E402
 from store.storage import ServerTarget  # noqa: E402
 
 ADMIN = SystemActor("cli:bench")
+RUN = {"bin": BIN, "python": PYTHON}
+"""Where the processes' ``twofold`` and ``python`` come from: an installation made afresh (the
+default) or, with ``--checkout``, this checkout's development environment."""
 _USERS: dict[int, itertools.cycle] = {}
 
 
@@ -77,8 +83,8 @@ def db_args(where) -> list[str]:
 def twofold(where) -> list[str]:
     """The command line of ``twofold`` for ``where``, up to its options."""
     if isinstance(where, PsycopgFirst):
-        return [PYTHON, "-c", PSYCOPG_FIRST, *db_args(where)]
-    return [str(BIN / "twofold"), *db_args(where)]
+        return [str(RUN["python"]), "-c", PSYCOPG_FIRST, *db_args(where)]
+    return [str(RUN["bin"] / "twofold"), *db_args(where)]
 
 
 def auth_command(where, users, env):
@@ -100,7 +106,7 @@ def cli_rows(folder: Path, sets: dict[int, dict], repeat: int) -> list[Row]:
     for count, stores in sets.items():
         users = next_users(count)
         runs = {kind: auth_command(where, users, env) for kind, where in stores.items()}
-        runs["bare"] = lambda: run_quiet([PYTHON, "-c", BARE], env=env)
+        runs["bare"] = lambda: run_quiet([str(RUN["python"]), "-c", BARE], env=env)
         for fn in runs.values():
             fn()  # warm caches
         times = interleaved(runs, repeat)
@@ -120,7 +126,7 @@ def parallel_rows(folder: Path, stores: dict, count: int, rounds: int) -> list[R
         running = []
         for _ in range(8):
             if kind == "bare":
-                argv, stdin = [PYTHON, "-c", BARE], b""
+                argv, stdin = [str(RUN["python"]), "-c", BARE], b""
             else:
                 code = code_at_step(SECRET, time_step(time.time(), policy), policy)
                 argv = [*twofold(stores[kind]), "auth", f"user{next(users):05d}"]
@@ -222,6 +228,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--counts", default="10000,100000")
+    parser.add_argument("--checkout", action="store_true",
+                        help="run processes from this checkout's environment, not a fresh installation")
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
 
@@ -231,6 +239,10 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="twofold-bench-") as tmp:
             folder = Path(tmp)
+            if not args.checkout:
+                RUN["bin"] = deployed(folder / "venv")
+                RUN["python"] = RUN["bin"] / "python"
+            print(f"processes run from {RUN['bin']} (both Twofold and the bare argon2 baseline)")
             sets = {count: installations(folder, server, count) for count in counts}
             largest = max(counts)
             rows: list[Row] = []

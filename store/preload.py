@@ -27,6 +27,12 @@ def preload(*modules: str) -> threading.Thread | None:
     return thread
 
 
+def load(*modules: str) -> None:
+    """Import ``modules`` here and now (for a caller with time to spare, such as one waiting for
+    a person to type); failures are left to where the module is used, as with :func:`preload`."""
+    _load(modules)
+
+
 def _load(modules: tuple[str, ...]) -> None:
     for name in modules:
         try:

@@ -6,7 +6,7 @@ from ..accounts import Account, TwoFactor, normalise_username
 from ..errors import AccountLocked, AuthenticationFailed, ValidationError
 from ..crypto import CIPHER_MODULE
 from ..otp import TOTP_MODULE, matching_step, normalise_code
-from ..preload import preload
+from ..preload import load, preload
 from ..recovery import normalise_code as normalise_recovery
 from ..throttle import after_sign_in, after_wrong_factor, after_wrong_password, current_lock
 from .context import Context
@@ -162,6 +162,11 @@ class SignIn:
             return account, deadline
         self.ctx.audit("policy", "2fa-on", account.username, "required; grace period over")
         return account.evolve(two_factor=TwoFactor.PENDING), None
+
+    def prepare(self) -> None:
+        """Load what checking a code needs, for a caller that waits for a person to type: the
+        SSH module's process starts before the password prompt is answered."""
+        load(TOTP_MODULE, CIPHER_MODULE)
 
     def two_factor_of(self, username: str) -> TwoFactor | None:
         """The 2FA state of ``username`` as committed, for a caller that must decide how to read a
