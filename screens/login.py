@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
+from screens.calls import clock_time
 from screens.typeahead import keys_handled
 from store.errors import AccountLocked, TwofoldError
 from store.services.results import PasswordAccepted, Stage
@@ -19,11 +18,14 @@ from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
 
 
-def locked_text(error: AccountLocked) -> str:
-    """What a locked account is told: when it may retry, in local time, or that an admin must unlock."""
-    if error.until is None:
-        return "This account is locked until an administrator unlocks it"
-    return f"This account is locked until {datetime.fromtimestamp(error.until):%H:%M} (local time)"
+UNTIL_UNLOCKED = "until an administrator unlocks it"
+"""How long a lock lasts that only an administrator lifts."""
+
+
+def locked_text(until: float | None, *, admin: str = UNTIL_UNLOCKED, zone: str = " (local time)") -> str:
+    """How long a lock lasts: ``until 14:05 (local time)``, or, with ``until`` None, ``admin``
+    (until an administrator unlocks it). A sign-in that meets a lock is told this."""
+    return admin if until is None else f"until {clock_time(until)}{zone}"
 
 
 class LoginScreen(Screen[None]):
@@ -106,7 +108,7 @@ class LoginScreen(Screen[None]):
     # -- outcomes ----------------------------------------------------------------------------
     def refused(self, error: TwofoldError) -> None:
         self.set_busy(False)
-        self.show_message(locked_text(error) if isinstance(error, AccountLocked) else str(error))
+        self.show_message(f"This account is locked {locked_text(error.until)}" if isinstance(error, AccountLocked) else str(error))
         self.query_one("#password", Input).focus()
 
     def accepted(self, result: PasswordAccepted) -> None:

@@ -98,15 +98,15 @@ def _unpadded_b64(text: str) -> bytes:
 def check_new_password(password: str, username: str, policy: Policy) -> None:
     """Raise :class:`ValidationError` unless ``password`` meets the policy."""
     if not isinstance(password, str):
-        raise ValidationError("password must be text")
+        raise ValidationError("password must be text", field="password")
     if not policy.password_min <= len(password) <= policy.password_max:
-        raise ValidationError(f"password must be {policy.password_min}-{policy.password_max} characters")
+        raise ValidationError(f"password must be {policy.password_min}-{policy.password_max} characters", field="password")
     if password.lower() == username.lower():
-        raise ValidationError("password must not be the username")
+        raise ValidationError("password must not be the username", field="password")
     if any(unicodedata.category(c) == "Cc" for c in password):  # C0, DEL and C1 controls
-        raise ValidationError("password must not contain control characters")
+        raise ValidationError("password must not contain control characters", field="password")
     if not is_encodable(password):
-        raise ValidationError("password must be valid text (it holds an unpaired surrogate)")
+        raise ValidationError("password must be valid text (it holds an unpaired surrogate)", field="password")
 
 
 def is_encodable(text: str) -> bool:

@@ -37,6 +37,8 @@ class Policy(NamedTuple):
 
     recovery_count: int = 10
     recovery_length: int = 12
+    #: At this many recovery codes left, or fewer, the console and the PAM module warn.
+    recovery_low: int = 3
 
     password_lock_after: int = 10
     password_lock_seconds: int = 10 * 60
@@ -54,6 +56,10 @@ class Policy(NamedTuple):
     attempt_wait_seconds: float = 30.0
     #: Console idle lock; 0 disables it.
     idle_timeout_seconds: int = 15 * 60
+
+    def codes_low(self, left: int) -> bool:
+        """Whether ``left`` recovery codes are few enough to warn about."""
+        return left <= self.recovery_low
 
     def factor_lock_duration(self, lock_number: int) -> int:
         """Seconds of the n-th (1-based) second-factor lock: 5 min doubling up to 60 min."""

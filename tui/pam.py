@@ -250,7 +250,7 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
         services.signin.discard(accepted.ticket)
         raise AuthenticationFailed("a verification code is required for this account")
     signed = services.signin.second_factor(accepted.ticket, code)
-    if signed.method is Method.RECOVERY and signed.codes_left <= 3:
+    if signed.method is Method.RECOVERY and services.policy.codes_low(signed.codes_left):
         left = signed.codes_left
         talk.error(
             f"Only {left} recovery code{'' if left == 1 else 's'} left: generate new ones in the Twofold console"
@@ -299,7 +299,7 @@ def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | 
         if deadline is not None:
             from store.requirement import time_left
 
-            left = time_left(deadline - services.ctx.now())
+            left = time_left(deadline - services.now())
             talk.info(f"Two-factor authentication is required: set it up in the Twofold console within {left}")
         for notice in services.notices.for_session(session):
             talk.info(notice.text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, enrol, file_bytes, sign_in
-from store.accounts import TwoFactor
+from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AuthenticationFailed, Conflict, PermissionDenied
 from store.services.results import Session
 from store_state import stored_state
@@ -68,8 +68,8 @@ def test_the_same_changes_to_someone_else_need_user_management_only(admin_with_2
 HAND_MADE = Session("root", 1_700_000_000.0)
 CALLS = {
     "list accounts": lambda s, who: s.admin.list(who),
-    "create an account": lambda s, who: s.admin.create(who, "mallory", PASSWORD, ["UserManagement"]),
-    "grant a permission": lambda s, who: s.admin.set_permissions(who, "bob", ["UserManagement"]),
+    "create an account": lambda s, who: s.admin.create(who, "mallory", PASSWORD, [USER_MANAGEMENT]),
+    "grant a permission": lambda s, who: s.admin.set_permissions(who, "bob", [USER_MANAGEMENT]),
     "delete an account": lambda s, who: s.admin.delete(who, "bob"),
     "read the audit log": lambda s, who: s.audit.events(who),
     "view own account": lambda s, who: s.own.view(who),
