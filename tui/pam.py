@@ -214,10 +214,7 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
     if talk.asks:
         # The module starts this process as the password is asked for: the code it runs loads
         # meanwhile, but nothing is opened (no server connection) for a login that may never answer.
-        from store.crypto import CIPHER_MODULE
-        from store.preload import load
-
-        load("store.services.signin", "store.services.notices", CIPHER_MODULE)
+        Services.prepare_sign_in()
     secret = fields.read()
     services = Services.open(
         target_of(args),
