@@ -9,13 +9,12 @@ did not commit never exist, and the numbers have no gaps.
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Iterator, Sequence
 
 from typing import Any
 
-from ..audit import FIELDS, OPTIONAL, AuditEvent, AuditHead, ChainReport
+from ..audit import FIELDS, OPTIONAL, AuditEvent, AuditHead, ChainReport, chain_end, link_problem
 from ..crypto import Keyring
 from . import sql
 from .base import AUDIT
@@ -84,28 +83,8 @@ def verify(rows: Iterator[tuple[int, str, str]], head: AuditHead, keyring: Keyri
             record = json.loads(line)
         except ValueError:
             record = None
-        if not isinstance(record, dict):
-            return ChainReport(False, count, seq, "event does not parse")
-        mac = record.pop("mac", None)
-        try:
-            event = AuditEvent(**record)
-        except TypeError:
-            return ChainReport(False, count, seq, "event has unexpected fields")
-        expected = keyring.audit_mac(previous, event.payload())
-        if not isinstance(mac, str) or not _same(mac, expected) or not _same(stored, expected):
-            return ChainReport(False, count, seq, "event was edited, inserted or the one before it removed")
+        problem, mac = link_problem(record, previous, keyring, stored)
+        if problem:
+            return ChainReport(False, count, seq, f"event {problem}")
         previous, count = mac, count + 1
-    if count < head.events:
-        missing = head.events - count
-        return ChainReport(
-            False, count, count + 1,
-            f"the log ends after {count} events but the database records {head.events}: "
-            f"{missing} {'event was' if missing == 1 else 'events were'} cut off the end",
-        )
-    if count != head.events or not _same(previous, head.mac):
-        return ChainReport(False, count, count, "the last event is not the one the database records")
-    return ChainReport(True, count)
-
-
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    return chain_end(count, previous, head) or ChainReport(True, count)

@@ -25,7 +25,7 @@ from .base import ServerUnavailable
 from .lean import LeanTalk, Statements, library
 from .reads import LockFreeReads
 from .schema import checked_key, current
-from .unit import PgUnit
+from .unit import OpenTransaction, PgUnit
 
 if TYPE_CHECKING:
     from ..storage import ServerTarget
@@ -71,7 +71,7 @@ class PgStore(LockFreeReads):
         """Held while a sign-in turn is held on the libpq connection (one turn there at a time)."""
         self._repo: PgRepository | None = None
         self._building = threading.Lock()
-        self._open: _LeanOpen | None = None
+        self._open: OpenTransaction | None = None
         """The transaction open on the libpq connection."""
         self._later: threading.Timer | None = None
 
@@ -111,7 +111,7 @@ class PgStore(LockFreeReads):
         """The libpq connection, while the psycopg side is not there yet."""
         return self._talk if self._repo is None else None
 
-    def _mine(self) -> _LeanOpen | None:
+    def _mine(self) -> OpenTransaction | None:
         """The libpq transaction this thread has open, if any."""
         talk = self._talk
         if self._open is not None and talk is not None and talk.lock._is_owned():  # type: ignore[attr-defined]
@@ -137,11 +137,11 @@ class PgStore(LockFreeReads):
                 yield from self._nested(talk, self._open)
                 return
             talk.begin()
-            tx = self._open = _LeanOpen(talk)
+            tx = self._open = OpenTransaction(Statements(talk))
             try:
                 yield tx.unit
                 if tx.events:
-                    audit.append(tx.statements, self.keyring, tx.events)
+                    audit.append(tx.conn, self.keyring, tx.events)
                 if talk.in_error():
                     raise StorageError(f"a statement failed on {self.location}; nothing of this change was saved")
                 tx.committing = True
@@ -155,7 +155,7 @@ class PgStore(LockFreeReads):
             finally:
                 self._open = None
 
-    def _nested(self, talk: LeanTalk, tx: _LeanOpen) -> Iterator[PgUnit]:
+    def _nested(self, talk: LeanTalk, tx: OpenTransaction) -> Iterator[PgUnit]:
         mark = len(tx.events)
         talk.run(sql.SAVEPOINT)
         try:
@@ -253,14 +253,3 @@ class PgStore(LockFreeReads):
             self._talk.close()
         if self._repo is not None:
             self._repo.close()
-
-
-class _LeanOpen:
-    """The transaction in progress on the libpq connection."""
-
-    def __init__(self, talk: LeanTalk) -> None:
-        self.statements = Statements(talk)
-        self.unit = PgUnit(self.statements)
-        self.events: list[AuditEvent] = []
-        self.undo: list[Callable[[], None]] = []
-        self.committing = False

@@ -28,18 +28,7 @@ from .connection import Connections, hold_turn, release_turn, translate
 from .reads import LockFreeReads
 from .records import PgRecords
 from .schema import prepare
-from .unit import PgUnit
-
-
-class _Open:
-    """The transaction in progress on the main connection."""
-
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self.conn = conn
-        self.unit = PgUnit(conn)
-        self.events: list[AuditEvent] = []
-        self.undo: list[Callable[[], None]] = []
-        self.committing = False
+from .unit import OpenTransaction, PgUnit
 
 
 class PgRepository(LockFreeReads):
@@ -49,7 +38,8 @@ class PgRepository(LockFreeReads):
         self._conns = conns
         self.keyring = keyring
         self.location = conns.where
-        self._open: _Open | None = None
+        self._open: OpenTransaction | None = None
+        """The transaction in progress on the main connection."""
 
     @classmethod
     def open(cls, target, lock_timeout: float, *, create: bool) -> "PgRepository":
@@ -91,20 +81,20 @@ class PgRepository(LockFreeReads):
             finally:
                 self._open = None
 
-    def _begin(self) -> _Open:
+    def _begin(self) -> OpenTransaction:
         """BEGIN on the main connection; once more on a new connection if the old one was lost
         (nothing has happened in this transaction yet, so starting again is safe)."""
         for again in (False, True):
             conn = self._conns.main(fresh=again)
             try:
                 conn.execute(sql.BEGIN)
-                return _Open(conn)
+                return OpenTransaction(conn)
             except psycopg.Error as exc:
                 if again or not (conn.broken or conn.closed):
                     raise translate(exc, self.location, conn) from None
         raise AssertionError("unreachable")
 
-    def _nested(self, tx: _Open) -> Iterator[PgUnit]:
+    def _nested(self, tx: OpenTransaction) -> Iterator[PgUnit]:
         mark = len(tx.events)
         try:
             tx.conn.execute(sql.SAVEPOINT)

@@ -11,10 +11,11 @@ account).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..accounts import Account
+from ..audit import AuditEvent
 from . import sql
 from .base import ABSENT_ACCOUNT, ABSENT_GHOST, ROSTER, key_of
 
@@ -82,3 +83,15 @@ class PgUnit:
 
     def put_settings(self, name: str, doc: dict[str, Any]) -> None:
         self._conn.execute(sql.PUT_SETTING, (name, as_json(doc)))
+
+
+class OpenTransaction:
+    """A transaction in progress on ``conn`` (a psycopg connection, or :class:`~.lean.Statements`):
+    its unit, the audit events to chain on before it commits, and what to undo if it does not."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.unit = PgUnit(conn)
+        self.events: list[AuditEvent] = []
+        self.undo: list[Callable[[], None]] = []
+        self.committing = False
