@@ -59,6 +59,18 @@ def enrolled_database(folder: Path, users: list[str]) -> dict[str, tuple[str, in
     return found
 
 
+TRIVIAL_MODULE = """\
+def pam_sm_authenticate(pamh, flags, argv):
+    pamh.conversation(pamh.Message(pamh.PAM_PROMPT_ECHO_OFF, "Password: "))
+    return pamh.PAM_SUCCESS
+
+
+def pam_sm_setcred(pamh, flags, argv):
+    return pamh.PAM_SUCCESS
+"""
+"""The libpam-python floor: a module that asks for the password and accepts anyone (bench only)."""
+
+
 def fresh_code(secret: str, used: int) -> str:
     step = max(used + 1, time_step(time.time(), POLICY))
     while step > time_step(time.time(), POLICY) + 1:
@@ -145,7 +157,15 @@ def main() -> int:
                 "python": f"auth requisite pam_python.so {module_path()} {twofold} "
                 f"--db {work / 'db-python' / 'twofold.json'} pam",
             }
-            for name in ["plain", *styles]:
+            # the floors, in the same rounds: pam_exec running /bin/true, and a libpam-python
+            # module that only asks for the password (what libpam-python costs before Twofold runs)
+            trivial = work / "trivial_module.py"
+            trivial.write_text(TRIVIAL_MODULE)
+            trivial.chmod(0o644)
+            lines["exec-true"] = "auth requisite pam_exec.so quiet expose_authtok /bin/true\nauth required pam_permit.so"
+            if PAM_PYTHON is not None:
+                lines["python-trivial"] = f"auth requisite pam_python.so {trivial}"
+            for name in ["plain", *styles, *[f for f in ("exec-true", "python-trivial") if f in lines]]:
                 servers[name] = SshServer(
                     work / f"sshd-{name}", f"sshd-twofold-bench-{name}-{os.getpid()}", lines[name]
                 )
@@ -156,7 +176,7 @@ def main() -> int:
                 order = list(servers)
                 order = order[turn % len(order) :] + order[: turn % len(order)]
                 for name in order:
-                    if name == "plain":
+                    if name in ("plain", "exec-true", "python-trivial"):
                         answers = [PASSWORD]
                     else:
                         secret, used = secrets[name][user]
@@ -186,6 +206,12 @@ def main() -> int:
             f"  {label:<34}{median * 1000:7.1f} ms   added {added * 1000:+6.1f} ms   "
             f"ratio {median / plain:.2f}x   {'ok' if added <= argon2 + 0.060 else 'OVER GOAL'}"
         )
+    floor = statistics.median(times["exec-true"])
+    print(f"  floors: pam_exec running /bin/true  {floor * 1000:7.1f} ms   ({(floor - plain) * 1000:+.1f} ms: pam_unix's hash is not run)")
+    if "python-trivial" in times:
+        module = statistics.median(times["python-trivial"])
+        print(f"          libpam-python module asking one prompt, nothing else  {module * 1000:7.1f} ms   "
+              f"libpam-python alone: {(module - floor) * 1000:+.1f} ms over pam_exec")
     print("where the time goes, without sshd (medians, run in turn):")
     print(f"  twofold pam process (password + TOTP): {alone['pam'] * 1000:7.1f} ms")
     print(

@@ -77,7 +77,7 @@ def spawn(command, env):
 
 def finished(pid, wait_seconds):
     """The command's exit status, waiting at most ``wait_seconds`` (then it is killed: refused)."""
-    deadline = time.monotonic() + wait_seconds
+    deadline, pause = time.monotonic() + wait_seconds, 0.0002
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -85,7 +85,8 @@ def finished(pid, wait_seconds):
         if time.monotonic() > deadline:
             stop(pid)
             return -1
-        time.sleep(0.005)
+        time.sleep(pause)  # its output has ended: it is exiting, so look again soon, then less often
+        pause = min(pause * 2, 0.05)
 
 
 def stop(pid):
