@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
@@ -14,7 +14,7 @@ from textual.widgets import Input, Static
 from screens.calls import FOLLOW_SECONDS, ServiceScreen
 from screens.dialogs import ConfirmModal
 from screens.standing import STATES
-from screens.user_rows import COLUMNS, AccountRow, account_cells, collector_paused, lock_state, matching
+from screens.user_rows import COLUMNS, AccountRow, AccountRows, account_cells, collector_paused, lock_state, matching
 from store.accounts import TwoFactor
 from store.errors import TwofoldError
 from store.services.views import AccountView
@@ -52,7 +52,7 @@ class UsersScreen(ServiceScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.records: list[Row] = []
+        self.records: Sequence[Row] = []
         """Every account as a table row, in username order, as last fetched."""
         self.allowed = False
         """Whether the account held UserManagement when the screen opened."""
@@ -123,12 +123,13 @@ class UsersScreen(ServiceScreen):
         self._fetched = time.monotonic()
         self.in_thread(lambda: self.fetch(session), lambda records: self.show_records(records, keep))
 
-    def fetch(self, session) -> list[Row]:
-        """Every account as a row (in a thread); each row's view is read now only under a state filter."""
+    def fetch(self, session) -> AccountRows:
+        """Every account (in a thread), its row made when drawn; each view is read now only under
+        a state filter."""
         warn, now, state, low = self._warn, self.app.services.now(), self.state, self.app.services.policy.codes_low
         with collector_paused():
             listing = self.app.services.admin.listing(session)
-            records = [AccountRow(listing, i, warn, now, low) for i in range(len(listing))]
+            records = AccountRows(listing, warn, now, low)
             if state is not None:
                 for row in records:
                     row.standing  # noqa: B018 - the filter reads it on the UI thread

@@ -105,7 +105,7 @@ class RecordTable(ScrollView, can_focus=True):
         self.columns = tuple(columns)
         self.empty = empty
         """Shown in place of rows when there are none."""
-        self.records: list[Row] = []
+        self.records: Sequence[Row] = []
         self._lines: LRUCache[tuple[int, Style], tuple[Row, Strip]] = LRUCache(LINES_KEPT)
         """Drawn lines of rows, by (row identity, line style), at the width in ``_drawn_for``. The
         style is part of the key, so focus, cursor moves and theme changes need no bookkeeping."""
@@ -116,10 +116,14 @@ class RecordTable(ScrollView, can_focus=True):
     def set_records(self, records: Sequence[Row], keep: str | None = None) -> None:
         """Show ``records``; the cursor follows ``keep`` (or the current key), else keeps its place."""
         wanted = keep if keep is not None else self.cursor_key
-        self.records = list(records)
+        # a sequence that finds a key itself (the Users rows) is kept as it is: its rows are made
+        # only when drawn; anything else is copied
+        finds = getattr(records, "position", None)
+        self.records = records if finds is not None else list(records)
         index = self.cursor
         if wanted is not None:
-            index = next((i for i, r in enumerate(self.records) if r.key == wanted), index)
+            found = finds(wanted) if finds is not None else next((i for i, r in enumerate(self.records) if r.key == wanted), None)
+            index = index if found is None else found
         self._resize_virtual()
         self.cursor = index
         self.refresh()
