@@ -14,7 +14,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import get_current_worker
 
-from screens.calls import UNSAVED, ServiceScreen, setting
+from screens.service_screen import ServiceScreen
+from screens.setting_rows import UNSAVED, setting
 from screens.dialogs import ConfirmModal
 from store.errors import TwofoldError
 from store.requirement import MAX_GRACE_HOURS, WHO, Requirement

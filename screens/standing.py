@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from screens.calls import local_time
+from screens.time_wording import local_time
 from store.requirement import DUE, OVERDUE, time_left
 from store.services.views import AccountView
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from rich.text import Text
 
-from screens.calls import clock_time, local_time
+from screens.time_wording import clock_time, local_time
 from store.accounts import TwoFactor
 from store.errors import CorruptDatabase
 from screens.standing import standing_cell

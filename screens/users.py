@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
-from screens.calls import FOLLOW_SECONDS, ServiceScreen
+from screens.service_screen import FOLLOW_SECONDS, ServiceScreen
 from screens.dialogs import ConfirmModal
 from screens.standing import STATES
 from screens.user_rows import COLUMNS, AccountRow, account_cells, collector_paused, locked_text, matching
