@@ -12,7 +12,7 @@ from textual.widgets import Button, Label, Static, Switch
 
 from screens.service_calls import flow
 from screens.service_screen import ServiceScreen
-from screens.setting_rows import UNSAVED, setting
+from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switch_bindings
 from screens.time_wording import clock_time
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
 from screens.standing import due_note
@@ -37,12 +37,9 @@ class AccountScreen(ServiceScreen):
     AUTO_FOCUS = "#two-factor"
     HELP_TITLE = "Account settings"
     BINDINGS = [
-        Binding("t", "toggle", "2FA", id="account-toggle", key_display="t/␣",
-                tooltip="Switch two-factor on or off (Space on the focused switch); s saves"),
-        Binding("s", "save", "Save", id="account-save", tooltip="Save the two-factor switch"),
+        *switch_bindings("account", save="Save the two-factor switch"),
         Binding("u", "set_up", "Set up", id="account-set-up", tooltip="Set up two-factor now"),
-        Binding("g", "generate_codes", "Codes", id="account-codes", tooltip="Generate new recovery codes"),
-        Binding("r", "reset", "Reset", id="account-reset", tooltip="Reset the authenticator"),
+        *authenticator_bindings("account", codes="Generate new recovery codes"),
         Binding("p", "change_password", "Password", id="account-password", tooltip="Change your password"),
         Binding("o", "sign_out", "Sign out", id="account-sign-out", tooltip="Sign out"),
         Binding("m", "users", "Users", id="account-users", tooltip="Users (with UserManagement)"),

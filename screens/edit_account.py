@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, Label, Static, Switch
 from screens.error_wording import describe_error
 from screens.service_calls import Done, flow
 from screens.service_screen import ServiceScreen
-from screens.setting_rows import UNSAVED, setting
+from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switch_bindings
 from screens.time_wording import local_time
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
 from screens.reason import ReasonModal
@@ -43,11 +43,8 @@ class EditAccountScreen(ServiceScreen):
     HELP_TITLE = "Edit account"
     HELP_NOTES = (("␣", "Tick or untick the focused switch or checkbox"),)
     BINDINGS = [
-        Binding("t", "toggle", "2FA", id="edit-toggle", key_display="t/␣",
-                tooltip="Switch two-factor on or off (Space on the focused switch); s saves"),
-        Binding("s", "save", "Save", id="edit-save", tooltip="Save the two-factor switch and the permissions"),
-        Binding("g", "generate_codes", "Codes", id="edit-codes", tooltip="Generate new recovery codes to hand over"),
-        Binding("r", "reset", "Reset", id="edit-reset", tooltip="Reset the authenticator"),
+        *switch_bindings("edit", save="Save the two-factor switch and the permissions"),
+        *authenticator_bindings("edit", codes="Generate new recovery codes to hand over"),
         Binding("u", "unlock", "Unlock", id="edit-unlock", tooltip="Unlock the account"),
         Binding("p", "set_password", "Password", id="edit-password", tooltip="Set the password"),
         Binding("escape", "back", "Back", id="edit-back", tooltip="Back to Users (asks first when not saved)"),
