@@ -6,10 +6,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
-from screens.service_calls import ServiceCalls
+from screens.signin_form import SignInForm
 from screens.typeahead import enter_pressed
 from store.errors import Conflict, TwofoldError, ValidationError
 from store.services.views import AccountView
@@ -20,10 +19,12 @@ FIELDS = ("#new-username", "#new-password", "#repeat-password")
 """The form's inputs in the order Enter walks through them."""
 
 
-class FirstRunScreen(ServiceCalls, Screen[None]):
+class FirstRunScreen(SignInForm):
     """Username and password twice; the account created holds UserManagement."""
 
     HELP_TITLE = "First run"
+    BUSY_WIDGET = "#first-run-form"
+    MESSAGE = "#first-run-message"
 
     BINDINGS = [
         Binding("enter", "submit", "Next / Create", priority=True, id="create"),
@@ -98,15 +99,3 @@ class FirstRunScreen(ServiceCalls, Screen[None]):
             self.query_one("#repeat-password", Input).clear()
         self.show_message(text)
         self.query_one(selector, Input).focus()
-
-    def set_busy(self, busy: bool) -> None:
-        self.busy = busy
-        form = self.query_one("#first-run-form")
-        form.loading = busy
-        for widget in self.query("#first-run-form Input, #first-run-form Button"):
-            widget.disabled = busy
-
-    def show_message(self, text: str, *, error: bool = True) -> None:
-        message = self.query_one("#first-run-message", Static)
-        message.update(text)
-        message.set_class(error and bool(text), "-error")

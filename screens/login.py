@@ -8,10 +8,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
-from screens.service_calls import ServiceCalls
+from screens.signin_form import SignInForm
 from screens.typeahead import enter_pressed
 from store.errors import AccountLocked, TwofoldError
 from store.services.results import PasswordAccepted, Stage
@@ -26,10 +25,11 @@ def locked_text(error: AccountLocked) -> str:
     return f"This account is locked until {datetime.fromtimestamp(error.until):%H:%M} (local time)"
 
 
-class LoginScreen(ServiceCalls, Screen[None]):
+class LoginScreen(SignInForm):
     """Username + password. Every refusal reads the same, whether or not the account exists."""
 
     HELP_TITLE = "Sign in"
+    BUSY_WIDGET = "#signin-form"
 
     BINDINGS = [
         Binding("enter", "submit", "Sign in", priority=True, id="sign-in"),
@@ -102,15 +102,6 @@ class LoginScreen(ServiceCalls, Screen[None]):
 
     # -- display -----------------------------------------------------------------------------
     def set_busy(self, busy: bool) -> None:
-        self.busy = busy
-        form = self.query_one("#signin-form")
-        form.loading = busy
-        for widget in self.query("#signin-form Input, #signin-form Button"):
-            widget.disabled = busy
+        super().set_busy(busy)
         if not busy:
             self.query_one("#password", Input).focus()
-
-    def show_message(self, text: str, *, error: bool = True) -> None:
-        message = self.query_one("#signin-message", Static)
-        message.update(text)
-        message.set_class(error and bool(text), "-error")

@@ -3,7 +3,8 @@
 :meth:`ServiceCalls.in_thread` runs one call and hands its result to a callback;
 :meth:`ServiceCalls.called` runs one inside a :data:`flow`, a coroutine that awaits dialogs and calls
 in turn (confirm → password → action), the shape of the setup wizard's ``run_wizard``. Both go
-through the same worker, busy state and error wording.
+through the same worker, busy state and error wording. :meth:`ServiceCalls.in_background` re-reads
+quietly (what other sessions changed, a preview) without the busy state.
 """
 
 from __future__ import annotations
@@ -127,6 +128,20 @@ class ServiceCalls:
         before = getattr(self, "_focus_before", None)
         if not busy and before is not None and before.is_attached and self.focused is None:
             self.set_focus(before)
+
+    def in_background(self, call: Callable[[], T], done: Callable[[T], None], *, group: str) -> None:
+        """Run ``call`` in a worker thread without the busy state, then ``done(result)`` on the UI
+        thread (``done`` checks the result is still wanted). A newer call in ``group`` replaces it;
+        a service error is left to the next follow tick, which says what is wrong."""
+
+        def background() -> None:
+            try:
+                result = call()
+            except TwofoldError:
+                return
+            self.app.call_from_thread(done, result)
+
+        self.run_worker(background, thread=True, exclusive=True, exit_on_error=False, group=group)
 
     def call(self, call: Callable[[], T]) -> T | None:
         """Run a quick (non-hashing) service call on the UI thread; errors are shown, None returned."""

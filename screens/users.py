@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from textual import events, on, work
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -17,7 +17,6 @@ from screens.dialogs import ConfirmModal
 from screens.standing import STATES
 from screens.user_rows import COLUMNS, AccountRow, account_cells, collector_paused, locked_text, matching
 from store.accounts import TwoFactor
-from store.errors import TwofoldError
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
@@ -99,15 +98,10 @@ class UsersScreen(ServiceScreen):
         if time.monotonic() - self._fetched >= FOLLOW_SECONDS:
             self.quiet_reload(self.selected)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="follow")
     def quiet_reload(self, keep: str | None) -> None:
         """Fetch every account again without the busy state (what others changed shows)."""
         session = self.app.session
-        try:
-            records = self.fetch(session)
-        except TwofoldError:
-            return  # the next tick (or the permission check) says what is wrong
-        self.app.call_from_thread(self._followed_records, records, keep)
+        self.in_background(lambda: self.fetch(session), lambda records: self._followed_records(records, keep), group="follow")
 
     def _followed_records(self, records: list[Row], keep: str | None) -> None:
         self._fetched = time.monotonic()
