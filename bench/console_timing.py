@@ -25,11 +25,13 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
+from textual.worker import WorkerCancelled
 
 from screens.users import UsersScreen
 from store.paths import Paths
 from store.policy import Policy
 from store.services import Services
+from store.storage import ServerTarget
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 
@@ -122,7 +124,10 @@ class Figures:
 async def settle(app: App, pilot) -> None:  # type: ignore[no-untyped-def]
     """Let workers finish and the app go idle (between timed actions, never inside one)."""
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    try:
+        await app.workers.wait_for_complete()
+    except WorkerCancelled:  # a newer fetch replaced an older one (exclusive workers): nothing to wait for
+        await app.workers.wait_for_complete([w for w in app.workers if not w.is_cancelled])
     await pilot.pause()
 
 
@@ -140,9 +145,9 @@ async def _type_filter(app: TimedConsole, screen: UsersScreen, pilot) -> list[fl
     return times
 
 
-async def users_run(paths: Paths, count: int, *, pages: bool = True) -> Figures:
+async def users_run(paths: Paths | ServerTarget, count: int, *, pages: bool = True) -> Figures:
     """One fresh console signed in as user00000: open Users (first time: the accounts are read from
-    the file), type the filter, page down, go back and open it again."""
+    the store), type the filter, page down, go back and open it again."""
     services = Services.open(paths, Policy())
     out = Figures()
     try:
@@ -208,10 +213,10 @@ async def bare_run() -> Figures:
     return out
 
 
-def measure(db: Path, count: int, repeat: int, *, pages: bool = True) -> tuple[Figures, Figures]:
+def measure(db: Path | ServerTarget, count: int, repeat: int, *, pages: bool = True) -> tuple[Figures, Figures]:
     """(console, bare) figures over ``repeat`` interleaved runs, after one untimed warm-up of each."""
     console, bare = Figures(), Figures()
-    paths = Paths(db)
+    paths = db if isinstance(db, ServerTarget) else Paths(db)
     asyncio.run(users_run(paths, count, pages=pages))
     asyncio.run(bare_run())
     for _ in range(repeat):

@@ -7,7 +7,11 @@ three, in turn, with the real ``ssh`` client running ``echo``; each Twofold logi
 TOTP code (every user has an account per database, so no step is used twice). Also measured in
 the same run: one argon2 verify with the default profile, in this process.
 
-Run as root: ``.venv/bin/python bench/ssh_login.py [--users N]``.
+Twofold runs as docs/SSH.md installs it: a virtual environment with this checkout installed in it
+(not the editable development install, whose import hook alone costs about 25 ms at every start).
+``--twofold PATH`` names such an installation's ``twofold`` instead of making one here.
+
+Run as root: ``.venv/bin/python bench/ssh_login.py [--users N] [--twofold PATH]``.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "e2e"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "tests" / "e2e"), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from ssh_server import PAM_PYTHON, TWOFOLD, SshServer, add_user, remove_user, ssh_login, why_not  # noqa: E402
+from common import deployed  # noqa: E402
+from ssh_server import PAM_PYTHON, SshServer, add_user, remove_user, ssh_login, why_not  # noqa: E402
 
 from store.otp import code_at_step, time_step  # noqa: E402
 from store.passwords import Passwords  # noqa: E402
@@ -81,7 +86,7 @@ def argon2_verify_seconds(repeat: int = 7) -> float:
     return statistics.median(times)
 
 
-def process_breakdown(folder: Path, repeat: int = 15) -> dict[str, float]:
+def process_breakdown(folder: Path, twofold: Path, repeat: int = 15) -> dict[str, float]:
     """Without sshd: the ``twofold pam`` process (one prompt, password and TOTP code) against a
     bare Python process verifying one argon2 hash, run in turn (wall-clock medians)."""
     import itertools
@@ -100,12 +105,12 @@ def process_breakdown(folder: Path, repeat: int = 15) -> dict[str, float]:
     def pam() -> None:
         code = code_at_step(SECRET, time_step(time.time(), POLICY), POLICY)
         env = {"PATH": "/usr/bin:/bin", "PAM_TYPE": "auth", "PAM_USER": next(names), "PAM_RHOST": "127.0.0.1"}
-        done = run_quiet([str(TWOFOLD), "--db", str(paths.db), "pam"], f"{DATASET_PASSWORD}{code}\0".encode(), env)
+        done = run_quiet([str(twofold), "--db", str(paths.db), "pam"], f"{DATASET_PASSWORD}{code}\0".encode(), env)
         if done.returncode != 0:
             raise RuntimeError(f"twofold pam refused: {done.stdout!r}")
 
     def argon2_process() -> None:
-        run_quiet([sys.executable, "-c", bare], env={"PATH": "/usr/bin:/bin"})
+        run_quiet([str(twofold.parent / "python"), "-c", bare], env={"PATH": "/usr/bin:/bin"})
 
     return interleaved({"pam": pam, "bare": argon2_process}, repeat)
 
@@ -113,6 +118,7 @@ def process_breakdown(folder: Path, repeat: int = 15) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=8, help="unix users, one login each per style")
+    parser.add_argument("--twofold", type=Path, help="an installed twofold (default: install this checkout afresh)")
     options = parser.parse_args()
     reason = why_not()
     if reason is not None:
@@ -129,12 +135,14 @@ def main() -> int:
             for user in users:
                 add_user(user, PASSWORD)  # a unix password too, for the plain pam_unix login
                 made.append(user)
+            twofold = options.twofold or deployed(work / "venv") / "twofold"
+            print(f"twofold under test: {twofold}")
             secrets = {style: enrolled_database(work / f"db-{style}", users) for style in styles}
             lines = {
                 "plain": "auth required pam_unix.so",
-                "exec": f"auth requisite pam_exec.so quiet expose_authtok stdout {TWOFOLD} "
+                "exec": f"auth requisite pam_exec.so quiet expose_authtok stdout {twofold} "
                 f"--db {work / 'db-exec' / 'twofold.json'} pam\nauth required pam_permit.so",
-                "python": f"auth requisite pam_python.so {module_path()} {TWOFOLD} "
+                "python": f"auth requisite pam_python.so {module_path()} {twofold} "
                 f"--db {work / 'db-python' / 'twofold.json'} pam",
             }
             for name in ["plain", *styles]:
@@ -156,7 +164,7 @@ def main() -> int:
                         answers = [PASSWORD + code] if name == "exec" else [PASSWORD, code]
                     times[name].append(timed(servers[name].port, user, answers))
             argon2 = argon2_verify_seconds()
-            alone = process_breakdown(work / "alone")
+            alone = process_breakdown(work / "alone", twofold)
         finally:
             for server in servers.values():
                 server.stop()

@@ -5,6 +5,9 @@
 Each PostgreSQL installation is the file installation copied with ``twofold db copy``'s code, on a
 server this script starts (Debian's ``postgresql``, as the tests do) and stops.
 
+Processes (``twofold auth`` and the bare argon2 baseline alike) run from a fresh installation of this
+checkout, as docs/SSH.md installs Twofold; ``--checkout`` runs them from the development environment.
+
 Figures, each for the file and the server (``pg``: as installed, statements through libpq until something
 needs psycopg; ``pg-psycopg``: the same server with psycopg loaded first, as before store/pg/front.py, shown
 for comparison in the same run):
@@ -12,6 +15,7 @@ for comparison in the same run):
   argon2 hash, at each count (goal ≤ 1.25×, flat as accounts grow);
 - a console sign-in's cost above argon2 (services open; goal ≤ 10 ms);
 - 8 ``twofold auth`` at once against 8 bare argon2 processes at once (throughput, goal ≥ 0.9×);
+- the Users screen at the largest count, in the console to the frame that shows it (open, keystroke);
 - the Users listing at the largest count, through the services (open: ``admin.listing(caller)`` and
   the first 25 rows; filter: ``admin.listing(caller, text)`` for one keystroke and its first 25 rows,
   filtered in SQL on the server) (goals 200 ms / 50 ms).
@@ -33,18 +37,22 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from cli_signin import BARE, bytecode_env  # noqa: E402
-from common import BIN, PYTHON, Row, interleaved, print_table, run_quiet  # noqa: E402
+from common import BIN, PYTHON, Row, deployed, interleaved, print_table, run_quiet  # noqa: E402
 from dataset import PASSWORD, SECRET, build  # noqa: E402
 
 from store.clock import FixedClock  # noqa: E402
 from store.copy import copy_installation  # noqa: E402
 from store.otp import code_at_step, time_step  # noqa: E402
+from store.paths import Paths  # noqa: E402
 from store.policy import Policy  # noqa: E402
 from store.services import Services  # noqa: E402
 from store.services.results import SystemActor  # noqa: E402
 from store.storage import ServerTarget  # noqa: E402
 
 ADMIN = SystemActor("cli:bench")
+RUN = {"bin": BIN, "python": PYTHON}
+"""Where the processes' ``twofold`` and ``python`` come from: an installation made afresh (the
+default) or, with ``--checkout``, this checkout's development environment."""
 _USERS: dict[int, itertools.cycle] = {}
 
 
@@ -77,8 +85,8 @@ def db_args(where) -> list[str]:
 def twofold(where) -> list[str]:
     """The command line of ``twofold`` for ``where``, up to its options."""
     if isinstance(where, PsycopgFirst):
-        return [PYTHON, "-c", PSYCOPG_FIRST, *db_args(where)]
-    return [str(BIN / "twofold"), *db_args(where)]
+        return [str(RUN["python"]), "-c", PSYCOPG_FIRST, *db_args(where)]
+    return [str(RUN["bin"] / "twofold"), *db_args(where)]
 
 
 def auth_command(where, users, env):
@@ -100,7 +108,7 @@ def cli_rows(folder: Path, sets: dict[int, dict], repeat: int) -> list[Row]:
     for count, stores in sets.items():
         users = next_users(count)
         runs = {kind: auth_command(where, users, env) for kind, where in stores.items()}
-        runs["bare"] = lambda: run_quiet([PYTHON, "-c", BARE], env=env)
+        runs["bare"] = lambda: run_quiet([str(RUN["python"]), "-c", BARE], env=env)
         for fn in runs.values():
             fn()  # warm caches
         times = interleaved(runs, repeat)
@@ -120,7 +128,7 @@ def parallel_rows(folder: Path, stores: dict, count: int, rounds: int) -> list[R
         running = []
         for _ in range(8):
             if kind == "bare":
-                argv, stdin = [PYTHON, "-c", BARE], b""
+                argv, stdin = [str(RUN["python"]), "-c", BARE], b""
             else:
                 code = code_at_step(SECRET, time_step(time.time(), policy), policy)
                 argv = [*twofold(stores[kind]), "auth", f"user{next(users):05d}"]
@@ -208,6 +216,23 @@ def listing_rows(stores: dict, count: int, repeat: int) -> list[Row]:
     return rows
 
 
+def screen_rows(stores: dict, count: int, repeat: int) -> list[Row]:
+    """The Users screen itself, in the console, timed to the frame that shows the result (as
+    bench/console_timing.py does for the file store at 10,000): open, and a filter keystroke."""
+    from console_timing import measure
+
+    rows = []
+    for kind, where in in_process(stores).items():
+        console, bare = measure(where.db if isinstance(where, Paths) else where, count, repeat, pages=False)
+        rows.append(Row(f"Users screen open, {count:,}, {kind}", statistics.median(console.open), "s",
+                        statistics.median(bare.open), 0.200, "max"))
+        rows.append(Row(f"Users screen keystroke, {count:,}, {kind}", statistics.median(console.keys), "s",
+                        statistics.median(bare.keys), 0.050, "max"))
+        rows.append(Row(f"  slowest keystroke, {count:,}, {kind}", max(console.slowest_key), "s",
+                        None, 0.050, "max"))
+    return rows
+
+
 def _times(fn, repeat: int) -> list[float]:
     fn()
     out = []
@@ -222,6 +247,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--counts", default="10000,100000")
+    parser.add_argument("--checkout", action="store_true",
+                        help="run processes from this checkout's environment, not a fresh installation")
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
 
@@ -231,6 +258,10 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="twofold-bench-") as tmp:
             folder = Path(tmp)
+            if not args.checkout:
+                RUN["bin"] = deployed(folder / "venv")
+                RUN["python"] = RUN["bin"] / "python"
+            print(f"processes run from {RUN['bin']} (both Twofold and the bare argon2 baseline)")
             sets = {count: installations(folder, server, count) for count in counts}
             largest = max(counts)
             rows: list[Row] = []
@@ -239,6 +270,7 @@ def main() -> int:
                 lambda: console_rows(sets[largest], largest, args.repeat),
                 lambda: parallel_rows(folder, sets[largest], largest, max(3, args.repeat // 2)),
                 lambda: listing_rows(sets[largest], largest, args.repeat),
+                lambda: screen_rows(sets[largest], largest, max(3, args.repeat // 2)),
             ):
                 rows += section()
                 print_table(rows)  # as it grows: a late failure keeps the figures already made

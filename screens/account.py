@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from textual import on
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static, Switch
 
+from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
 from screens.service_calls import flow
 from screens.service_screen import ServiceScreen
 from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switch_bindings
+from screens.standing import due_note, show_codes_left
 from screens.time_wording import clock_time
-from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
-from screens.standing import due_note
-from store.accounts import TwoFactor
+from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import TwofoldError
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
 
-WARN_CODES_LEFT = 3
 STATE_NOTES = {
     TwoFactor.OFF: "off: you sign in with your password only",
     TwoFactor.PENDING: "pending: setup runs at your next sign-in",
@@ -40,7 +37,7 @@ class AccountScreen(ServiceScreen):
         *switch_bindings("account", save="Save the two-factor switch"),
         Binding("u", "set_up", "Set up", id="account-set-up", tooltip="Set up two-factor now"),
         *authenticator_bindings("account", codes="Generate new recovery codes"),
-        Binding("p", "change_password", "Password", id="account-password", tooltip="Change your password"),
+        Binding("p", "change_password", "Password", id="account-password", tooltip="Change password"),
         Binding("o", "sign_out", "Sign out", id="account-sign-out", tooltip="Sign out"),
         Binding("m", "users", "Users", id="account-users", tooltip="Users (with UserManagement)"),
         Binding("a", "audit", "Audit", id="account-audit", tooltip="Audit log (with UserManagement)"),
@@ -109,7 +106,7 @@ class AccountScreen(ServiceScreen):
             return
         before = self.view
         self.view = view
-        self.manager = "UserManagement" in view.permissions
+        self.manager = USER_MANAGEMENT in view.permissions
         state = view.two_factor
         self.query_one("#account-name", Label).update(view.username)
         self.query_one("#permissions", Static).update(", ".join(view.permissions) or "none")
@@ -118,13 +115,11 @@ class AccountScreen(ServiceScreen):
             switch.value = state is not TwoFactor.OFF
         required_on = view.required and state is not TwoFactor.OFF
         switch.disabled = required_on  # the installation's policy requires it: it cannot go off
-        note = due_note(view, self.app.services.ctx.now(), own=True) or STATE_NOTES[state]
+        note = due_note(view, self.app.services.now(), own=True) or STATE_NOTES[state]
         self.query_one("#state", Static).update(note)
         self.show_unsaved()
-        codes = self.query_one("#codes-left", Static)
+        show_codes_left(self.query_one("#codes-left", Static), view, self.app.services.policy)
         active = state is TwoFactor.ACTIVE
-        codes.update(f"{view.codes_left} of 10 left" if active else "none until setup is done")
-        codes.set_class(active and view.codes_left <= WARN_CODES_LEFT, "-warn")
         authenticator = {TwoFactor.ACTIVE: "set up", TwoFactor.PENDING: "waiting for setup", TwoFactor.OFF: "none"}[state]
         self.query_one("#authenticator", Static).update(authenticator)
         if self.app.session is not None:
@@ -156,17 +151,6 @@ class AccountScreen(ServiceScreen):
         if action == "reset":  # a pending setup has nothing to reset yet
             return state is TwoFactor.ACTIVE
         return True
-
-    def palette_commands(self) -> Iterable[SystemCommand]:
-        yield SystemCommand("Save two-factor setting", "Apply the two-factor switch", self.action_save)
-        state = self.view.two_factor if self.view else TwoFactor.OFF
-        if self.can_set_up():
-            yield SystemCommand("Set up two-factor now", "Scan the QR code and verify a code", self.action_set_up)
-        if state is TwoFactor.ACTIVE:
-            yield SystemCommand("Generate recovery codes", "A new set of 10; the old ones stop working", self.action_generate_codes)
-        if state is TwoFactor.ACTIVE:
-            yield SystemCommand("Reset authenticator", "Set up the authenticator again", self.action_reset)
-        yield SystemCommand("Change password", "Your current password, then the new one twice", self.action_change_password)
 
     @on(Button.Pressed)
     def button_pressed(self, event: Button.Pressed) -> None:
@@ -260,7 +244,7 @@ class AccountScreen(ServiceScreen):
 
     @flow
     async def action_change_password(self) -> None:
-        policy, session = self.app.services.ctx.policy, self.app.session
+        policy, session = self.app.services.policy, self.app.session
         username = self.view.username if self.view else ""
 
         def ask(error: str) -> NewPasswordModal:

@@ -134,7 +134,7 @@ class NewPasswordModal(Dialog[NewPassword]):
     ]
 
     def __init__(
-        self, title: str, *, username: str = "", ask_current: bool = False, minimum: int = 10, maximum: int = 256,
+        self, title: str, *, username: str = "", ask_current: bool = False, minimum: int, maximum: int,
         note: str = "", error: str = "",
     ) -> None:
         super().__init__(title, note or f"Use {minimum} to {maximum} characters, not the username.")

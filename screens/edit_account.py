@@ -19,8 +19,9 @@ from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switc
 from screens.time_wording import local_time
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
 from screens.reason import ReasonModal
-from screens.standing import due_note
-from screens.user_rows import locked_text
+from screens.standing import due_note, show_codes_left
+from screens.login import UNTIL_UNLOCKED
+from screens.user_rows import lock_state
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import Conflict, NotFound, TwofoldError, ValidationError
 from store.services.views import AccountView
@@ -105,15 +106,13 @@ class EditAccountScreen(ServiceScreen):
             self.query_one("#manager", Checkbox).value = USER_MANAGEMENT in view.permissions
         if not (keep and before.two_factor is state):
             self.query_one("#two-factor", Switch).value = state is not TwoFactor.OFF
-        now = self.app.services.ctx.now()
+        now = self.app.services.now()
         self.query_one("#state", Static).update(due_note(view, now) or STATE_NOTES[state])
         self.show_unsaved()
-        codes = self.query_one("#codes-left", Static)
-        codes.update(f"{view.codes_left} of 10 left" if active else "none until setup is done")
-        codes.set_class(active and view.codes_left <= 3, "-warn")
+        show_codes_left(self.query_one("#codes-left", Static), view, self.app.services.policy)
         self.query_one("#authenticator", Static).update({TwoFactor.ACTIVE: "set up", TwoFactor.PENDING: "waiting for setup", TwoFactor.OFF: "none"}[state])
         locked = self.query_one("#locked", Static)
-        locked.update({"admin": "until an administrator unlocks it", "no": "no"}.get(locked_text(view), locked_text(view)))
+        locked.update(lock_state(view, admin=UNTIL_UNLOCKED))
         locked.set_class(view.locked, "-warn")
         self.query_one("#last-sign-in", Static).update(f"{local_time(view.last_sign_in)}   (created {local_time(view.created)})")
         self.query_one("#codes").disabled = not active
@@ -291,7 +290,7 @@ class EditAccountScreen(ServiceScreen):
     @flow
     async def action_set_password(self) -> None:
         admin, session, name = self.app.services.admin, self.app.session, self.username
-        policy = self.app.services.ctx.policy
+        policy = self.app.services.policy
         modal = NewPasswordModal(f"Set the password of {name}", username=name,
                                  minimum=policy.password_min, maximum=policy.password_max)
         typed = await self.app.push_screen_wait(modal)

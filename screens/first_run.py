@@ -40,10 +40,11 @@ class FirstRunScreen(SignInForm):
             )
             yield Label("Username", classes="signin-label")
             yield Input(id="new-username", max_length=48, placeholder="a-z 0-9 . _ @ -")
-            yield Label("Password (10 characters or more)", classes="signin-label")
-            yield Input(id="new-password", password=True, max_length=256)
+            policy = self.app.services.policy
+            yield Label(f"Password ({policy.password_min} characters or more)", classes="signin-label")
+            yield Input(id="new-password", password=True, max_length=policy.password_max)
             yield Label("Password again", classes="signin-label")
-            yield Input(id="repeat-password", password=True, max_length=256)
+            yield Input(id="repeat-password", password=True, max_length=policy.password_max)
             yield Static("", id="first-run-message", classes="signin-feedback", markup=False)
             yield Button("Create administrator", id="create", variant="primary")
         yield KeyFooter(compact=True)
@@ -86,7 +87,7 @@ class FirstRunScreen(SignInForm):
             self.app.notify(str(error), severity="warning", markup=False)
             return True
         text = str(error)
-        if isinstance(error, ValidationError) and text.startswith("username"):
+        if isinstance(error, ValidationError) and error.field == "username":
             self.problem(text[:1].upper() + text[1:], "#new-username", clear=False)
         else:
             self.problem(text[:1].upper() + text[1:], "#new-password")

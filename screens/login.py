@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from screens.signin_form import SignInForm
+from screens.time_wording import clock_time
 from screens.typeahead import enter_pressed
 from store.errors import AccountLocked, TwofoldError
 from store.services.results import PasswordAccepted, Stage
@@ -18,11 +17,14 @@ from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
 
 
-def locked_text(error: AccountLocked) -> str:
-    """What a locked account is told: when it may retry, in local time, or that an admin must unlock."""
-    if error.until is None:
-        return "This account is locked until an administrator unlocks it"
-    return f"This account is locked until {datetime.fromtimestamp(error.until):%H:%M} (local time)"
+UNTIL_UNLOCKED = "until an administrator unlocks it"
+"""How long a lock lasts that only an administrator lifts."""
+
+
+def locked_text(until: float | None, *, admin: str = UNTIL_UNLOCKED, zone: str = " (local time)") -> str:
+    """How long a lock lasts: ``until 14:05 (local time)``, or, with ``until`` None, ``admin``
+    (until an administrator unlocks it). A sign-in that meets a lock is told this."""
+    return admin if until is None else f"until {clock_time(until)}{zone}"
 
 
 class LoginScreen(SignInForm):
@@ -85,7 +87,7 @@ class LoginScreen(SignInForm):
 
     # -- outcomes ----------------------------------------------------------------------------
     def refused(self, error: TwofoldError) -> bool:
-        self.show_message(locked_text(error) if isinstance(error, AccountLocked) else str(error))
+        self.show_message(f"This account is locked {locked_text(error.until)}" if isinstance(error, AccountLocked) else str(error))
         self.query_one("#password", Input).focus()
         return True
 

@@ -30,14 +30,14 @@ class NewAccountModal(ServiceCalls, Dialog[AccountView]):
         super().__init__("New account", "Usernames: a-z 0-9 . _ @ - (up to 48). Tab moves between fields.")
 
     def compose_body(self) -> ComposeResult:
-        policy = self.app.services.ctx.policy
+        policy = self.app.services.policy
         self.limits = (policy.password_min, policy.password_max)
         for field_id, label, secret in (("username", "Username", False), ("password", "Password", True), ("repeat", "Repeat password", True)):
             with Horizontal(classes="dialog-row"):
                 yield Label(label, classes="dialog-label")
                 yield Input(id=field_id, password=secret, compact=True, max_length=48 if not secret else policy.password_max)
         with Vertical(id="new-account-options"):
-            yield Checkbox("UserManagement: may manage other accounts", id="manager", compact=True)
+            yield Checkbox(f"{USER_MANAGEMENT}: may manage other accounts", id="manager", compact=True)
             yield Checkbox("Two-factor on: setup runs at the first sign-in", id="two-factor", compact=True)
         yield Static("", id="dialog-error", classes="dialog-error", markup=False)
         with Horizontal(classes="dialog-buttons"):

@@ -20,9 +20,6 @@ from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
 from tui.wording import plural
 
-CODES_LOW = 3
-"""At this many recovery codes left, or fewer, the console warns prominently."""
-
 WARNING_SECONDS = 15
 """How long the low-codes warning stays on screen."""
 
@@ -40,6 +37,8 @@ class SecondFactorScreen(Screen[None]):
         Binding("escape", "code_mode", "Authenticator code", id="use-code"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
+    PALETTE_OWN = frozenset({"recovery_mode", "code_mode", "cancel"})
+    """Keys whose palette entries :meth:`palette_commands` words itself (cancel is offered in both modes)."""
 
     def __init__(self, ticket: Ticket) -> None:
         super().__init__()
@@ -143,7 +142,7 @@ class SecondFactorScreen(Screen[None]):
                     return
                 signed = signin.totp(self.ticket, code)
         except AccountLocked as error:
-            self.back_to_sign_in(locked_text(error))
+            self.back_to_sign_in(f"This account is locked {locked_text(error.until)}")
         except AuthenticationFailed as error:
             self.refused(str(error))
         except TwofoldError as error:
@@ -182,7 +181,7 @@ class SecondFactorScreen(Screen[None]):
                 "No recovery codes left. Generate new codes in Account settings now.",
                 title="Recovery codes used up", severity="error", timeout=WARNING_SECONDS,
             )
-        elif left <= CODES_LOW:
+        elif self.app.services.policy.codes_low(left):
             self.app.notify(
                 f"Only {plural(left, 'recovery code')} left. Generate new codes in Account settings.",
                 title="Recovery codes running out", severity="warning", timeout=WARNING_SECONDS,

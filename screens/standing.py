@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from textual.widgets import Static
+
 from screens.time_wording import local_time
+from store.accounts import TwoFactor
 from store.requirement import DUE, OVERDUE, time_left
 from store.services.views import AccountView
+
+if TYPE_CHECKING:
+    from store.policy import Policy
 
 STATES = ("off", "pending", "active", "due", "overdue")
 """The Users screen's state filter, in the order its key cycles through them (after "all")."""
@@ -28,6 +36,13 @@ def due_note(view: AccountView, now: float, *, own: bool = False) -> str:
         return {"active": "active, and required by this installation",
                 "pending": f"pending, required: setup at {whose} next sign-in"}.get(view.standing, "")
     return ""
+
+
+def show_codes_left(row: Static, view: AccountView, policy: Policy) -> None:
+    """An account's recovery-codes row: ``4 of 10 left``, marked when few are left."""
+    active = view.two_factor is TwoFactor.ACTIVE
+    row.update(f"{view.codes_left} of {policy.recovery_count} left" if active else "none until setup is done")
+    row.set_class(active and policy.codes_low(view.codes_left), "-warn")
 
 
 def short_left(seconds: float) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.text import Text
 
-from screens.time_wording import clock_time, local_time
+from screens.login import locked_text
+from screens.time_wording import local_time
 from store.accounts import TwoFactor
 from store.errors import CorruptDatabase
 from screens.standing import standing_cell
@@ -24,25 +25,25 @@ COLUMNS = (
     Column("Locked", 11),
     Column("Last sign-in", 16),
 )
-WARN_CODES_LEFT = 3
 
 
-def locked_text(view: AccountView) -> str:
+def lock_state(view: AccountView, *, admin: str = "admin") -> str:
+    """An account's Locked field: ``no``, ``until 14:05``, or ``admin`` (until an administrator unlocks it)."""
     if view.locked_for_good:
-        return "admin"
+        return admin
     if view.locked:
-        return f"until {clock_time(view.locked_until)}" if view.locked_until else "yes"
+        return locked_text(view.locked_until, zone="") if view.locked_until else "yes"
     return "no"
 
 
-def account_cells(view: AccountView, warn: str = "bold", now: float | None = None) -> tuple[Cell, ...]:
-    """The table cells of one account; low codes, locks and overdue setups stand out in the
-    ``warn`` style; a due account's 2FA cell says how long it has left at ``now``."""
+def account_cells(view: AccountView, warn: str, now: float | None, low: Callable[[int], bool]) -> tuple[Cell, ...]:
+    """The table cells of one account; low codes (``low``), locks and overdue setups stand out in
+    the ``warn`` style; a due account's 2FA cell says how long it has left at ``now``."""
     active = view.two_factor is TwoFactor.ACTIVE
     codes: str | Text = str(view.codes_left) if active else "-"
-    if active and view.codes_left <= WARN_CODES_LEFT:
+    if active and low(view.codes_left):
         codes = Text(str(view.codes_left), style=warn)
-    locked: str | Text = locked_text(view)
+    locked: str | Text = lock_state(view)
     if view.locked:
         locked = Text(locked, style=warn)
     state: str | Text = view.two_factor.value if now is None else standing_cell(view, now)
@@ -60,14 +61,15 @@ class AccountRow:
     """One account as a table row. Its view and cells are made when the row is first drawn: making
     10,000 of them up front, to show twenty, cost more than everything else in opening the screen."""
 
-    __slots__ = ("key", "listing", "index", "warn", "now", "_cells", "_standing")
+    __slots__ = ("key", "listing", "index", "warn", "now", "low", "_cells", "_standing")
 
-    def __init__(self, listing: AccountListing, index: int, warn: str, now: float | None = None) -> None:
+    def __init__(self, listing: AccountListing, index: int, warn: str, now: float | None, low: Callable[[int], bool]) -> None:
         self.key = listing.names[index]
         self.listing = listing
         self.index = index
         self.warn = warn
         self.now = now
+        self.low = low
         self._cells: tuple[Cell, ...] | None = None
         self._standing: str | None = None
 
@@ -77,7 +79,7 @@ class AccountRow:
             try:
                 view = self.listing.view(self.index)
                 self._standing = view.standing
-                self._cells = account_cells(view, self.warn, self.now)
+                self._cells = account_cells(view, self.warn, self.now, self.low)
             except CorruptDatabase:
                 self._standing = "damaged"
                 self._cells = damaged_cells(self.key, self.warn)

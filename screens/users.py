@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 from screens.service_screen import FOLLOW_SECONDS, ServiceScreen
 from screens.dialogs import ConfirmModal
 from screens.standing import STATES
-from screens.user_rows import COLUMNS, AccountRow, account_cells, collector_paused, locked_text, matching
+from screens.user_rows import COLUMNS, AccountRow, account_cells, collector_paused, lock_state, matching
 from store.accounts import TwoFactor
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
@@ -23,7 +23,7 @@ from tui.widgets.header import ConsoleHeader
 from tui.wording import plural
 from tui.widgets.record_table import RecordTable, Row
 
-__all__ = ["COLUMNS", "AccountRow", "UsersScreen", "account_cells", "collector_paused", "locked_text", "matching"]
+__all__ = ["COLUMNS", "AccountRow", "UsersScreen", "account_cells", "collector_paused", "lock_state", "matching"]
 
 class UsersScreen(ServiceScreen):
     """The account table. Keeps every account in memory and filters locally on each keystroke."""
@@ -47,6 +47,8 @@ class UsersScreen(ServiceScreen):
         Binding("escape", "back", "Back", id="users-back"),
         Binding("down", "focus_table", "Table", show=False),
     ]
+    PALETTE_OWN = frozenset({"new", "edit", "delete", "cycle_state"})
+    """Keys whose palette entries :meth:`palette_commands` words itself (the selected name, each state)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -118,10 +120,10 @@ class UsersScreen(ServiceScreen):
 
     def fetch(self, session) -> list[Row]:
         """Every account as a row (in a thread); each row's view is read now only under a state filter."""
-        warn, now, state = self._warn, self.app.services.ctx.now(), self.state
+        warn, now, state, low = self._warn, self.app.services.now(), self.state, self.app.services.policy.codes_low
         with collector_paused():
             listing = self.app.services.admin.listing(session)
-            records = [AccountRow(listing, i, warn, now) for i in range(len(listing))]
+            records = [AccountRow(listing, i, warn, now, low) for i in range(len(listing))]
             if state is not None:
                 for row in records:
                     row.standing  # noqa: B018 - the filter reads it on the UI thread

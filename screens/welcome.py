@@ -100,7 +100,8 @@ class SetupDueModal(Dialog[SetUp]):
         )
 
     def compose_body(self) -> ComposeResult:
-        yield Static("Setting up takes a minute: an authenticator app scans a QR code, then you save 10 recovery codes. "
+        count = self.app.services.policy.recovery_count
+        yield Static(f"Setting up takes a minute: an authenticator app scans a QR code, then you save {count} recovery codes. "
                      "If you stop halfway, the setup runs at your next sign-in.", classes="dialog-note", markup=False)
         with Horizontal(classes="dialog-buttons"):
             yield Button("Set up now (u)", id="now", variant="primary", compact=True)
@@ -140,7 +141,7 @@ async def welcome(app: TwofoldApp, session: Session, setup_deadline: float | Non
                 app.notify(f"Notices not acknowledged: {exc}", severity="error", markup=False)
     answer = None
     if setup_deadline is not None and app.session == session:
-        answer = await app.push_screen_wait(SetupDueModal(setup_deadline, services.ctx.now()))
+        answer = await app.push_screen_wait(SetupDueModal(setup_deadline, services.now()))
     if app.session != session:
         return
     if answer is SetUp.NOW:
@@ -149,5 +150,5 @@ async def welcome(app: TwofoldApp, session: Session, setup_deadline: float | Non
     if told:
         app.notify(notices[0].text, title="Welcome back", timeout=8, markup=False)
     if answer is SetUp.LATER and setup_deadline is not None:
-        app.notify(f"Two-factor setup is due within {time_left(setup_deadline - services.ctx.now())}: "
+        app.notify(f"Two-factor setup is due within {time_left(setup_deadline - services.now())}: "
                    "press u to set it up now.", title="Later", timeout=8)

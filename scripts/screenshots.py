@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from screens.enrol.scan import ScanStep
+from store.accounts import USER_MANAGEMENT
 from store.clock import FixedClock
 from store.errors import TwofoldError
 from store.otp import code_at_step, group_secret, provisioning_uri, time_step
@@ -71,7 +72,7 @@ async def users(app: TwofoldApp, pilot: Pilot) -> str:
     """The Users screen with a few fake accounts: active, pending, low on codes, locked."""
     services, cli = app.services, SystemActor("cli:screenshots")
     policy = services.ctx.policy
-    for name, perms in (("bob", ["UserManagement"]), ("carol", []), ("dave", []), ("erin", [])):
+    for name, perms in (("bob", [USER_MANAGEMENT]), ("carol", []), ("dave", []), ("erin", [])):
         services.admin.create(cli, name, PASSWORD, perms)
     for name in (USERNAME, "bob"):
         services.admin.switch_two_factor(cli, name, True)
@@ -85,7 +86,7 @@ async def users(app: TwofoldApp, pilot: Pilot) -> str:
             services.signin.password("erin", "not the password")
         except TwofoldError:
             pass
-    services.admin.create(cli, "frank", PASSWORD, ["UserManagement"])
+    services.admin.create(cli, "frank", PASSWORD, [USER_MANAGEMENT])
     services.compliance.require(cli, "admins", 72)
     services.signin.password("frank", PASSWORD)  # frank's grace period starts: 3 days to set up 2FA
     app.signed_in(services.ctx.sessions.issue(USERNAME, services.ctx.now()))
@@ -107,7 +108,7 @@ async def settled(app: TwofoldApp, pilot: Pilot) -> None:
 async def policy(app: TwofoldApp, pilot: Pilot) -> str:
     """The two-factor policy, changed to "everyone" and not saved yet: how many it makes due."""
     services, cli = app.services, SystemActor("cli:screenshots")
-    for name, perms in (("bob", ["UserManagement"]), ("carol", []), ("dave", [])):
+    for name, perms in (("bob", [USER_MANAGEMENT]), ("carol", []), ("dave", [])):
         services.admin.create(cli, name, PASSWORD, perms)
     services.compliance.require(cli, "admins", 72)
     app.signed_in(services.ctx.sessions.issue(USERNAME, services.ctx.now()))

@@ -29,10 +29,10 @@ class TwoFactor(str, Enum):
 def normalise_username(raw: str) -> str:
     """Lower-case and validate a username; raises :class:`ValidationError`."""
     if not isinstance(raw, str):
-        raise ValidationError("username must be text")
+        raise ValidationError("username must be text", field="username")
     name = raw.strip().lower()
     if not USERNAME_RE.fullmatch(name):
-        raise ValidationError("username must be 1-48 characters of a-z 0-9 . _ @ -")
+        raise ValidationError("username must be 1-48 characters of a-z 0-9 . _ @ -", field="username")
     return name
 
 

@@ -179,6 +179,30 @@ class AuditLog:
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 continue
 
+    def events_about(self, head: AuditHead, target: str) -> list[tuple[int, AuditEvent]]:
+        """``(number from 0, event)`` of each readable committed event whose target is ``target``.
+
+        A sign-in's notices need only its own account's events: lines are picked by their
+        ``"target":`` field's exact bytes (every line is written by one canonical encoder) and only
+        those are decoded, so a sign-in does not decode, or load a JSON library for, the whole log.
+        """
+        needle = b'"target":' + _ENCODER.encode(target).encode("ascii")
+        data = self._read(head.size)
+        found: list[tuple[int, AuditEvent]] = []
+        counted, number, at = 0, 0, data.find(needle)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            stop = data.find(b"\n", at)
+            if stop < 0:
+                break  # an unfinished last line is not part of the chain
+            number += data.count(b"\n", counted, start)
+            counted = start
+            event = _event_of(data[start : stop + 1])
+            if event is not None and event.target == target:
+                found.append((number, event))
+            at = data.find(needle, stop)
+        return found
+
     def verify(self, head: AuditHead) -> ChainReport:
         """Check every line's mac and that the log ends exactly where the database says it does."""
         import orjson
@@ -217,16 +241,20 @@ class AuditLog:
             return ChainReport(False, count, count, "the last event is not the one the database records")
         return ChainReport(True, count, uncommitted=max(total - head.size, 0))
 
-    def _lines(self, limit: int | None) -> Iterator[tuple[int, bytes, int]]:
-        """``(number, line, end offset)`` of each complete line, up to byte ``limit``."""
+    def _read(self, limit: int | None) -> bytes:
+        """The log's bytes up to ``limit`` (all of them for None); nothing when there is no log."""
         try:
             fd = self._open(os.O_RDONLY)
         except FileNotFoundError:
-            return
+            return b""
         except OSError as exc:
             raise StorageError(f"cannot read audit log {self.path}: {exc.strerror}") from None
         with os.fdopen(fd, "rb") as handle:
-            data = handle.read() if limit is None else handle.read(limit)
+            return handle.read() if limit is None else handle.read(limit)
+
+    def _lines(self, limit: int | None) -> Iterator[tuple[int, bytes, int]]:
+        """``(number, line, end offset)`` of each complete line, up to byte ``limit``."""
+        data = self._read(limit)
         offset, number = 0, 0
         while True:
             stop = data.find(b"\n", offset)
@@ -262,3 +290,13 @@ def _mac_of(line: bytes) -> str:
         pass
     # A damaged line: keep chaining to its bytes; `twofold audit verify` reports where it breaks.
     return hashlib.sha256(line).hexdigest()
+
+
+def _event_of(line: bytes) -> AuditEvent | None:
+    """The event one stored line describes; None when it cannot be read."""
+    try:
+        record = json.loads(line)
+        extra = {k: record[k] for k in OPTIONAL if isinstance(record.get(k), str)}
+        return AuditEvent(**{k: record[k] for k in FIELDS}, **extra)
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -8,14 +8,16 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
+from typing import Any
 
 from .errors import KeyFileError, StorageError
 from .fileio import create_private
 from .guard import open_checked
 
 KEY_BYTES = 32
-#: AES-GCM, loaded on first use (or ahead of it, see :mod:`store.preload`).
-CIPHER_MODULE = "cryptography.hazmat.primitives.ciphers.aead"
+#: AES-GCM's home, loaded on first use (or ahead of it, see :mod:`store.preload`): cryptography's
+#: compiled binding, see :func:`aes_gcm`.
+CIPHER_MODULE = "cryptography.hazmat.bindings._rust"
 NONCE_BYTES = 12
 
 
@@ -84,19 +86,17 @@ class Keyring:
         return _b64(self._derive(b"twofold key check")[:16])
 
     def encrypt_secret(self, secret: bytes, username: str) -> str:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self._key).encrypt(nonce, secret, username.encode("utf-8"))
+        sealed = aes_gcm()(self._key).encrypt(nonce, secret, username.encode("utf-8"))
         return _b64(nonce + sealed)
 
     def decrypt_secret(self, blob: str, username: str) -> bytes:
+        cipher = aes_gcm()
         from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         try:
             raw = _unb64(blob)
-            return AESGCM(self._key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], username.encode("utf-8"))
+            return cipher(self._key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], username.encode("utf-8"))
         except (InvalidTag, ValueError):
             raise KeyFileError(
                 f"the authenticator secret of {username!r} cannot be decrypted with this key"
@@ -110,3 +110,22 @@ class Keyring:
 
     def audit_mac(self, previous_mac: str, payload: bytes) -> str:
         return hmac.new(self._audit_key, previous_mac.encode("ascii") + b"\n" + payload, hashlib.sha256).hexdigest()
+
+
+def aes_gcm() -> Any:
+    """cryptography's AES-GCM class.
+
+    It is defined in cryptography's compiled binding; the public module
+    (``cryptography.hazmat.primitives.ciphers.aead``) only re-exports it, but importing that module
+    loads the whole ciphers package first (algorithms, modes, the legacy "decrepit" ciphers),
+    about 15 ms of CPU at every sign-in. The class is taken from the binding, and from the public
+    module if a release moves it; tests/unit/test_secrets_at_rest.py fails if the two differ.
+    """
+    try:
+        from cryptography.hazmat.bindings._rust import openssl
+
+        return openssl.aead.AESGCM
+    except (ImportError, AttributeError):  # pragma: no cover - a cryptography release that moved it
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        return AESGCM

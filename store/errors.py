@@ -39,6 +39,11 @@ class WriteFailed(StorageError):
 class ValidationError(TwofoldError):
     """Input was rejected (username, password, code format)."""
 
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        """The input that was rejected (``username``, ``password``), or "" when it is not one field."""
+
 
 class PermissionDenied(TwofoldError):
     """The caller lacks the permission the operation needs."""

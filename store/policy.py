@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import argon2
-
 
 class Argon2Params(NamedTuple):
-    """argon2id parameters; the defaults are argon2-cffi's (RFC 9106 low-memory profile)."""
+    """argon2id parameters; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
 
-    time_cost: int = argon2.DEFAULT_TIME_COST
-    memory_cost: int = argon2.DEFAULT_MEMORY_COST
-    parallelism: int = argon2.DEFAULT_PARALLELISM
-    hash_len: int = argon2.DEFAULT_HASH_LENGTH
-    salt_len: int = argon2.DEFAULT_RANDOM_SALT_LENGTH
+    Written out rather than read from ``argon2`` so that a sign-in need not import that package
+    (a unit test holds them to argon2-cffi's defaults)."""
+
+    time_cost: int = 3
+    memory_cost: int = 65536  # KiB
+    parallelism: int = 4
+    hash_len: int = 32
+    salt_len: int = 16
 
 
 #: A deliberately cheap profile for tests and benchmarks that do not measure argon2 itself.
@@ -36,6 +37,8 @@ class Policy(NamedTuple):
 
     recovery_count: int = 10
     recovery_length: int = 12
+    #: At this many recovery codes left, or fewer, the console and the PAM module warn.
+    recovery_low: int = 3
 
     password_lock_after: int = 10
     password_lock_seconds: int = 10 * 60
@@ -53,6 +56,10 @@ class Policy(NamedTuple):
     attempt_wait_seconds: float = 30.0
     #: Console idle lock; 0 disables it.
     idle_timeout_seconds: int = 15 * 60
+
+    def codes_low(self, left: int) -> bool:
+        """Whether ``left`` recovery codes are few enough to warn about."""
+        return left <= self.recovery_low
 
     def factor_lock_duration(self, lock_number: int) -> int:
         """Seconds of the n-th (1-based) second-factor lock: 5 min doubling up to 60 min."""

@@ -1,8 +1,8 @@
 """Load modules on a helper thread while the caller is busy in code that releases the GIL.
 
 A sign-in spends 150-250 ms inside argon2, which runs in C without the GIL and leaves part of the
-machine idle. The modules the next step needs (pyotp, cryptography's AES-GCM: 10-20 ms of imports)
-are loaded meanwhile, so a short-lived ``twofold auth`` does not pay for them afterwards.
+machine idle. The module the next step needs (cryptography's AES-GCM: 10-20 ms of imports)
+is loaded meanwhile, so a short-lived ``twofold auth`` does not pay for them afterwards.
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ def preload(*modules: str) -> threading.Thread | None:
     thread = threading.Thread(target=_load, args=(missing,), name="twofold-preload")
     thread.start()
     return thread
+
+
+def load(*modules: str) -> None:
+    """Import ``modules`` here and now (for a caller with time to spare, such as one waiting for
+    a person to type); failures are left to where the module is used, as with :func:`preload`."""
+    _load(modules)
 
 
 def _load(modules: tuple[str, ...]) -> None:

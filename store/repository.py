@@ -159,6 +159,11 @@ class TinyRepository:
         """Every committed event, oldest first."""
         return self.log.events(self.audit_head())
 
+    def audit_events_about(self, target: str) -> tuple[int, list[tuple[int, AuditEvent]]]:
+        """How many events are committed, and ``(number from 0, event)`` of those about ``target``."""
+        head = self.audit_head()
+        return head.events, self.log.events_about(head, target)
+
     def verify_audit(self) -> ChainReport:
         return self.log.verify(self.audit_head())
 

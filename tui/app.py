@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from textual import events, work
@@ -12,11 +12,13 @@ from textual.app import App, SystemCommand
 from rich.text import Text
 from textual.screen import Screen
 
+from store.accounts import USER_MANAGEMENT
 from store.errors import TwofoldError
 from store.services import Services
 from store.services.results import Session, Ticket
 from tui.app_keys import APP_BINDINGS, AppKeys
 from tui.burst import paste_events
+from tui.palette import bound_commands
 from tui.toasts import SecretSafeToasts
 from tui.wording import failure_reason, plural
 
@@ -40,7 +42,7 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         self.services = services
         self.session: Session | None = None
         """The signed-in account, or None on the sign-in screens."""
-        self.idle_seconds = services.ctx.policy.idle_timeout_seconds if idle_seconds is None else idle_seconds
+        self.idle_seconds = services.policy.idle_timeout_seconds if idle_seconds is None else idle_seconds
         self._monotonic = monotonic
         self._last_input = monotonic()
 
@@ -127,7 +129,7 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         if self.session is None:
             return False
         try:
-            return "UserManagement" in self.services.own.view(self.session).permissions
+            return USER_MANAGEMENT in self.services.own.view(self.session).permissions
         except TwofoldError:
             return False
 
@@ -205,6 +207,12 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         return any(getattr(s, "SHOWS_SECRETS", False) for s in (*self.screen_stack, screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        listed = list(self._listed_commands(screen))
+        return [*listed, *bound_commands(screen, listed)]
+
+    def _listed_commands(self, screen: Screen) -> Iterator[SystemCommand]:
+        """Textual's own, the console's screens, and what ``screen`` says of its state; its
+        bound keys follow (:func:`tui.palette.bound_commands`)."""
         secret = self.secrets_on_screen(screen)
         for command in super().get_system_commands(screen):
             if secret and "screenshot" in command.title.lower():

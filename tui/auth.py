@@ -44,7 +44,7 @@ def print_notices(services, session, deadline: float | None) -> None:
     from store.requirement import time_left
 
     if deadline is not None:
-        left = time_left(deadline - services.ctx.now())
+        left = time_left(deadline - services.now())
         print(f"notice: two-factor authentication is required: set it up in the console within {left}", file=sys.stderr)
     for notice in services.notices.for_session(session):
         print(f"notice: {notice.text}", file=sys.stderr)

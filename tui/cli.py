@@ -272,9 +272,7 @@ def open_console(args: Args) -> int:
 
     before = installation_files(target) if isinstance(target, Paths) else None
     services = Services.open(target, policy_from(args))
-    later = getattr(services.ctx.repo, "load_psycopg_later", None)
-    if later is not None:  # a server: its listing's driver loads while the console waits for input
-        later(1.0)
+    services.load_driver_later(1.0)  # a server: its listing's driver loads while the console waits for input
     from .app import TwofoldApp
 
     app = TwofoldApp(services)

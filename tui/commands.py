@@ -96,7 +96,7 @@ def audit(args: Args, inp: Input) -> int:
         if report.ok:
             print(f"audit chain intact: {report.events} {'event' if report.events == 1 else 'events'}")
             return EXIT_OK
-        where = services.ctx.repo.audit_location
+        where = services.audit_location
         at = f" at line {report.bad_line}" if report.bad_line else ""
         print(f"twofold: audit chain broken{at} of {where}: {report.reason}", file=sys.stderr)
         return EXIT_REFUSED

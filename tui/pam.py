@@ -100,17 +100,28 @@ def split_authtok(authtok: str) -> tuple[str, str] | None:
     return None
 
 
+class Unanswered(Exception):
+    """The module's stream ended in the middle of a field: nothing to check, nothing to count."""
+
+
 class Fields:
     """NUL-terminated text fields from a byte stream (PAM's authtok, the module's replies)."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, whole_only: bool = False) -> None:
         self.stream = stream
+        self.whole_only = whole_only
+        """The module's fields: one cut short by the end of the stream (the login went away while
+        its prompt was open) is no answer at all, never an empty or partial password."""
 
     def read(self) -> str:
         data = bytearray()
         while len(data) <= MAX_FIELD:
             byte = self.stream.read(1)
-            if not byte or byte == b"\0":
+            if byte == b"\0":
+                break
+            if not byte:
+                if self.whole_only:
+                    raise Unanswered("the login ended before it answered")
                 break
             data += byte
         else:
@@ -168,7 +179,7 @@ def pam(args: Args, inp: Input) -> int:
         return EXIT_USAGE
     if not args.db:
         raise UsageError("pam needs --db PATH on its PAM line (the environment is not read for pam)")
-    fields = Fields(sys.stdin.buffer)
+    fields = Fields(sys.stdin.buffer, whole_only=bool(args.conversation))
     talk = ModuleTalk(fields) if args.conversation else ExecTalk(fields)
     # pam_exec's ``stdout`` hands stderr to the client too: during a sign-in nothing but the
     # messages below is printed, so a wrong code reads like a wrong password (the audit tells them apart)
@@ -177,7 +188,7 @@ def pam(args: Args, inp: Input) -> int:
     except AccountLocked as exc:
         talk.error(f"{exc}{retry_after(exc)}")
         return EXIT_REFUSED
-    except (AuthenticationFailed, ValidationError):
+    except (AuthenticationFailed, ValidationError, Unanswered):
         return EXIT_REFUSED
     except UsageError as exc:  # the PAM line
         report(str(exc))
@@ -200,6 +211,10 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
 
     env = os.environ
     user = account_name(env.get("PAM_USER", ""))
+    if talk.asks:
+        # The module starts this process as the password is asked for: the code it runs loads
+        # meanwhile, but nothing is opened (no server connection) for a login that may never answer.
+        Services.prepare_sign_in()
     secret = fields.read()
     services = Services.open(
         target_of(args),
@@ -208,16 +223,17 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
         origin=Origin.pam(rhost=env.get("PAM_RHOST", ""), tty=env.get("PAM_TTY", "")),
     )
     code: str | None = None
-    if talk.asks:
-        password = secret
-    else:
+    if not talk.asks:
         password, code = one_prompt_parts(services, user, secret)
-    try:
         accepted = services.signin.password(user, password)
-    except AuthenticationFailed:
-        if talk.asks:
+    elif needs_code(services, user):
+        accepted, code = password_while_asking(services, user, secret, talk)
+    else:
+        try:
+            accepted = services.signin.password(user, secret)
+        except AuthenticationFailed:
             talk.ask_code()  # asked all the same: the prompts never tell a wrong password
-        raise
+            raise
     if accepted.stage is Stage.DONE:
         tell_notices(services, talk, accepted.session, accepted.setup_deadline)
         return EXIT_OK
@@ -225,19 +241,51 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
         services.signin.discard(accepted.ticket)
         talk.error(PENDING_MESSAGE)
         return EXIT_PENDING
-    if talk.asks:
+    if talk.asks and code is None:
         code = talk.ask_code()
     if not code or not code.strip():
         services.signin.discard(accepted.ticket)
         raise AuthenticationFailed("a verification code is required for this account")
     signed = services.signin.second_factor(accepted.ticket, code)
-    if signed.method is Method.RECOVERY and signed.codes_left <= 3:
+    if signed.method is Method.RECOVERY and services.policy.codes_low(signed.codes_left):
         left = signed.codes_left
         talk.error(
             f"Only {left} recovery code{'' if left == 1 else 's'} left: generate new ones in the Twofold console"
         )
     tell_notices(services, talk, signed.session, None)
     return EXIT_OK
+
+
+def needs_code(services: Services, user: str) -> bool:
+    """Whether the code prompt follows the password whatever its check says: an account with
+    two-factor on, or a name Twofold does not know (which must look the same)."""
+    from store.accounts import TwoFactor
+
+    return two_factor_of(services, user) not in (TwoFactor.OFF, TwoFactor.PENDING)
+
+
+def password_while_asking(services: Services, user: str, password: str, talk: ExecTalk):
+    """The password check (argon2, the slow part) runs while the code is asked for, instead of
+    before: ``(accepted, code)``, or the check's own error once the code is in."""
+    import threading
+
+    outcome: list = []
+
+    def check() -> None:
+        try:
+            outcome.append(services.signin.password(user, password))
+        except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
+            outcome.append(exc)
+
+    checking = threading.Thread(target=check, name="twofold-password")
+    checking.start()
+    try:
+        code = talk.ask_code()
+    finally:
+        checking.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0], code
 
 
 def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | None) -> None:
@@ -248,7 +296,7 @@ def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | 
         if deadline is not None:
             from store.requirement import time_left
 
-            left = time_left(deadline - services.ctx.now())
+            left = time_left(deadline - services.now())
             talk.info(f"Two-factor authentication is required: set it up in the Twofold console within {left}")
         for notice in services.notices.for_session(session):
             talk.info(notice.text)

@@ -12,11 +12,14 @@ asked for after a wrong password too, so the prompts never tell whether a passwo
 account whose two-factor is off is accepted after the password.
 """
 
-import subprocess
+import os
+import time
 
 CODE_PROMPT = "Verification code: "
 PASSWORD_PROMPT = "Password: "
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+MAX_FD = 65536
+SIGKILL = 9  # Linux's number; the signal module costs this login an import of enum
 TIMEOUT_SECONDS = 60
 """The longest a check may take once the answers are in (a lock wait is 10 s by default)."""
 
@@ -49,6 +52,50 @@ def write_field(pipe, text):
     pipe.flush()
 
 
+def spawn(command, env):
+    """Start ``command`` in ``/`` with ``env`` and pipes on its stdin and stdout (stderr to
+    /dev/null, no other descriptor inherited); returns ``(pid, stdin, stdout)``. Written with
+    ``os`` alone: importing ``subprocess`` costs this login about 20 ms."""
+    into, feed = os.pipe()
+    answers, out = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: nothing here may return into the PAM stack
+        try:
+            os.chdir("/")
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(into, 0)
+            os.dup2(out, 1)
+            os.dup2(null, 2)
+            os.closerange(3, MAX_FD)
+            os.execve(command[0], command, env)
+        finally:
+            os._exit(127)
+    os.close(into)
+    os.close(out)
+    return pid, os.fdopen(feed, "wb"), os.fdopen(answers, "rb")
+
+
+def finished(pid, wait_seconds):
+    """The command's exit status, waiting at most ``wait_seconds`` (then it is killed: refused)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            stop(pid)
+            return -1
+        time.sleep(0.005)
+
+
+def stop(pid):
+    try:
+        os.kill(pid, SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
 def pam_sm_authenticate(pamh, flags, argv):
     command = command_of(argv)
     if command is None:
@@ -59,10 +106,6 @@ def pam_sm_authenticate(pamh, flags, argv):
         return exc.pam_result
     if not user:
         return pamh.PAM_USER_UNKNOWN
-    try:
-        password = ask(pamh, pamh.PAM_PROMPT_ECHO_OFF, PASSWORD_PROMPT)
-    except pamh.exception as exc:
-        return exc.pam_result
     env = {
         "PATH": SAFE_PATH,
         "PAM_TYPE": "auth",
@@ -72,35 +115,30 @@ def pam_sm_authenticate(pamh, flags, argv):
         "PAM_SERVICE": pamh.service or "",
     }
     try:
-        check = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd="/",
-            close_fds=True,
-        )
+        pid, feed, answers = spawn(command, env)
     except OSError:
         return pamh.PAM_AUTHINFO_UNAVAIL
+    # started before the password is asked for: it loads and opens the database while it is typed
+    status = -1
     try:
-        write_field(check.stdin, password)
-        for raw in check.stdout:
+        write_field(feed, ask(pamh, pamh.PAM_PROMPT_ECHO_OFF, PASSWORD_PROMPT))
+        for raw in answers:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             word, _, text = line.partition(" ")
             if word == "ask":
-                write_field(check.stdin, ask(pamh, pamh.PAM_PROMPT_ECHO_OFF, CODE_PROMPT))
+                write_field(feed, ask(pamh, pamh.PAM_PROMPT_ECHO_OFF, CODE_PROMPT))
             elif word == "info":
                 tell(pamh, pamh.PAM_TEXT_INFO, text)
             elif word == "error":
                 tell(pamh, pamh.PAM_ERROR_MSG, text)
-        status = check.wait(TIMEOUT_SECONDS)
-    except (OSError, subprocess.TimeoutExpired, pamh.exception):
-        check.kill()
-        check.wait()
-        return pamh.PAM_AUTH_ERR
+        status = finished(pid, TIMEOUT_SECONDS)
+    except pamh.exception as exc:  # the login went away at a prompt: the command counts nothing
+        stop(pid)
+        return exc.pam_result
+    except OSError:
+        stop(pid)
     finally:
-        for pipe in (check.stdin, check.stdout):
+        for pipe in (feed, answers):
             try:
                 pipe.close()
             except OSError:

@@ -62,6 +62,26 @@ def event_of(line: str) -> tuple[AuditEvent, str]:
     return AuditEvent(**{k: record[k] for k in FIELDS}, **extra), str(record["mac"])
 
 
+ABOUT = (
+    "SELECT a.seq, a.line, t.total FROM (SELECT coalesce(max(seq), 0) AS total FROM twofold_audit) t "
+    "LEFT JOIN twofold_audit a ON a.target = %s ORDER BY a.seq"
+)
+"""``(seq, line, events committed)`` of each event about one target (a sign-in's notices); one
+row of NULLs and the count when there is none."""
+
+
+def events_about(rows: Sequence[tuple[int | None, str | None, int]]) -> tuple[int, list[tuple[int, AuditEvent]]]:
+    """:data:`ABOUT`'s rows as ``(events committed, [(number from 0, event)])``."""
+    found = []
+    for seq, line, _ in rows:
+        try:
+            if seq is not None and line is not None:
+                found.append((seq - 1, event_of(line)[0]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return (int(rows[0][2]) if rows else 0), found
+
+
 LINES = "SELECT seq, line, mac FROM twofold_audit ORDER BY seq"
 """``(seq, line, mac)`` of every committed event, oldest first."""
 

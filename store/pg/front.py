@@ -242,6 +242,12 @@ class PgStore:
             return self._full().audit_events()
         return self._lean_events(talk.read("SELECT line FROM twofold_audit ORDER BY seq"))
 
+    def audit_events_about(self, target: str) -> tuple[int, list[tuple[int, AuditEvent]]]:
+        talk = self._reading()
+        if talk is None:
+            return self._full().audit_events_about(target)
+        return audit.events_about(talk.read(audit.ABOUT, (target,)))
+
     @staticmethod
     def _lean_events(rows: list) -> Iterator[AuditEvent]:
         for (line,) in rows:

@@ -177,6 +177,9 @@ class PgRepository:
             except (ValueError, KeyError, TypeError):
                 continue
 
+    def audit_events_about(self, target: str) -> tuple[int, list[tuple[int, AuditEvent]]]:
+        return audit.events_about(self._conns.read(audit.ABOUT, (target,)))
+
     def _snapshot(self) -> tuple[AuditHead, list[tuple[int, str, str]]]:
         """The head and every event, read in one transaction (so they agree)."""
         with self.transaction() as unit:

@@ -38,6 +38,36 @@ class Services:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
+    @property
+    def policy(self) -> Policy:
+        """The installation's security numbers (the console shows and checks against them)."""
+        return self.ctx.policy
+
+    def now(self) -> float:
+        """The services' clock: what a screen compares deadlines and lock times with."""
+        return self.ctx.now()
+
+    @property
+    def audit_location(self) -> str:
+        """Where the audit log is kept, in words (a file's path or a server's table)."""
+        return self.ctx.repo.audit_location
+
+    def load_driver_later(self, delay: float) -> None:
+        """A server's database driver loads in the background after ``delay`` seconds, while the
+        console waits for input; a file needs nothing."""
+        later = getattr(self.ctx.repo, "load_psycopg_later", None)
+        if later is not None:
+            later(delay)
+
+    @staticmethod
+    def prepare_sign_in() -> None:
+        """Load the code a sign-in runs, opening nothing: for a caller with time to spare (the SSH
+        module's check starts as the password prompt opens, and waits for the answer)."""
+        from ..crypto import CIPHER_MODULE
+        from ..preload import load
+
+        load("store.services.signin", "store.services.notices", CIPHER_MODULE)
+
     @classmethod
     def open(
         cls,

@@ -56,7 +56,8 @@ class UserAdmin:
         with self.ctx.repo.transaction() as unit:
             self.ctx.require_manager(unit, caller)
             account = self._insert(unit, caller.actor, name, password_hash, perms, two_factor)
-        return self.ctx.view(account)
+            view = self.ctx.view(account, unit)  # no read after the commit: it could fail a saved change
+        return view
 
     def create_first(self, username: str, password: str) -> AccountView:
         """First run: the very first account, holding UserManagement. Refused once any account exists."""
@@ -67,7 +68,8 @@ class UserAdmin:
             if unit.count():
                 raise Conflict("an administrator already exists; sign in instead")
             account = self._insert(unit, "first-run", name, password_hash, (USER_MANAGEMENT,), False)
-        return self.ctx.view(account)
+            view = self.ctx.view(account, unit)
+        return view
 
     def _insert(self, unit: Unit, actor: str, name: str, pw_hash: str, perms: tuple[str, ...], tf: bool) -> Account:
         if unit.get(name) is not None:

@@ -89,8 +89,3 @@ class Setup:
             unit.put(account)
         self.signin.discard(enrolment.ticket)
         return ctx.sessions.issue(name, now) if enrolment.ticket is not None else ctx.check_session(enrolment.session)
-
-    def confirm(self, enrolment: Enrolment, text: str) -> tuple[Session, VerifiedEnrolment]:
-        """Verify and activate in one call (for callers without a separate "saved" step)."""
-        verified = self.verify(enrolment, text)
-        return self.activate(verified), verified

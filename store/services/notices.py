@@ -48,17 +48,17 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def build(name: str, events: Sequence[AuditEvent], seen: int) -> list[Notice]:
-    """The notices for ``name`` from every committed event (oldest first), the last of its
-    successful sign-ins being the current one; ``seen`` events were acknowledged."""
-    mine = [(i, e) for i, e in enumerate(events) if e.target == name]
-    born = _made_with_the_account(events, mine)
-    sign_ins = [i for i, e in mine if e.action == "sign-in" and e.outcome == "ok"]
-    current = sign_ins[-1] if sign_ins else len(events)
-    previous = sign_ins[-2] if len(sign_ins) > 1 else -1
+def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: int) -> list[Notice]:
+    """The notices for ``name`` from its committed events ``mine`` (``(number, event)``, oldest
+    first, numbered among all ``total`` events), the last of its successful sign-ins being the
+    current one; events before number ``seen`` were acknowledged."""
+    born = _made_with_the_account(mine)
+    sign_ins = [(i, e) for i, e in mine if e.action == "sign-in" and e.outcome == "ok"]
+    current = sign_ins[-1][0] if sign_ins else total
+    previous = sign_ins[-2][0] if len(sign_ins) > 1 else -1
     notices: list[Notice] = []
     if previous >= 0:
-        before = events[previous]
+        before = sign_ins[-2][1]
         notices.append(Notice("previous", f"Previous sign-in: {iso(before.time)} ({_source(before)})", before.time))
     between = [e for i, e in mine if previous < i < current]
     failures = [e for e in between if e.action in FAILED_ACTIONS and e.outcome == "failed"]
@@ -84,19 +84,20 @@ def build(name: str, events: Sequence[AuditEvent], seen: int) -> list[Notice]:
     return notices
 
 
-def _made_with_the_account(events: Sequence[AuditEvent], mine: list[tuple[int, AuditEvent]]) -> set[int]:
-    """The events written with the account's creation (its first permissions, 2FA switched on):
-    not news to its owner."""
-    created = [i for i, e in mine if e.action == "account-created"]
+def _made_with_the_account(mine: Sequence[tuple[int, AuditEvent]]) -> set[int]:
+    """The events written with the account's creation (its first permissions, 2FA switched on),
+    right after it by the same actor: not news to its owner."""
+    created = [k for k, (_, e) in enumerate(mine) if e.action == "account-created"]
     if not created:
         return set()
-    first, actor = created[-1], events[created[-1]].actor
+    first = created[-1]
+    number, actor = mine[first][0], mine[first][1].actor
     along = set()
-    for i in range(first + 1, len(events)):
-        e = events[i]
-        if e.actor != actor or e.target != events[first].target or e.action not in ("permissions-changed", "2fa-on"):
+    for i, e in mine[first + 1 :]:
+        if i != number + 1 or e.actor != actor or e.action not in ("permissions-changed", "2fa-on"):
             break
         along.add(i)
+        number = i
     return along
 
 
@@ -111,7 +112,8 @@ class Notices:
         account = self.ctx.repo.get(name)
         if account is None:
             return []
-        return build(name, list(self.ctx.repo.audit_events()), account.notices_seen)
+        total, mine = self.ctx.repo.audit_events_about(name)
+        return build(name, mine, total, account.notices_seen)
 
     def acknowledge(self, session: Session, shown: Sequence[Notice]) -> None:
         """The changes by someone else among ``shown`` are no longer shown (later ones still are)."""

@@ -34,7 +34,8 @@ class OwnAccount:
                 account = account.evolve(two_factor=TwoFactor.PENDING)
                 unit.put(account)
                 self.ctx.audit(session.actor, "2fa-on", account.username)
-        return self.ctx.view(account)
+            view = self.ctx.view(account, unit)  # no read after the commit: it could fail a saved change
+        return view
 
     def switch_off(self, session: Session, password: str) -> AccountView:
         """2FA off, also while ``pending``; refused when the installation requires it of this account."""
@@ -48,7 +49,8 @@ class OwnAccount:
                 account = account.evolve(two_factor=TwoFactor.OFF, secret=None, last_step=None, code_hashes=())
                 unit.put(account)
                 self.ctx.audit(session.actor, "2fa-off", account.username)
-        return self.ctx.view(account)
+            view = self.ctx.view(account, unit)
+        return view
 
     def _not_required(self, session: Session) -> None:
         account = self.ctx.repo.get(self.ctx.check_session(session).username)
@@ -63,7 +65,8 @@ class OwnAccount:
             account = account.evolve(two_factor=TwoFactor.PENDING, secret=None, last_step=None, code_hashes=())
             unit.put(account)
             self.ctx.audit(session.actor, "2fa-reset", account.username)
-        return self.ctx.view(account)
+            view = self.ctx.view(account, unit)
+        return view
 
     def regenerate_codes(self, session: Session, password: str) -> IssuedCodes:
         """A new set of codes; every old one stops working."""

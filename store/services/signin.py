@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..accounts import Account, TwoFactor, normalise_username
 from ..errors import AccountLocked, AuthenticationFailed, ValidationError
 from ..crypto import CIPHER_MODULE
-from ..otp import TOTP_MODULE, matching_step, normalise_code
+from ..otp import matching_step, normalise_code
 from ..preload import preload
 from ..recovery import normalise_code as normalise_recovery
 from ..throttle import after_sign_in, after_wrong_factor, after_wrong_password, current_lock
@@ -95,7 +95,7 @@ class SignIn:
         shown = name or "?"
         known = record.known
         if known and record.account.two_factor is TwoFactor.ACTIVE:
-            preload(TOTP_MODULE, CIPHER_MODULE)  # while argon2 runs without the GIL
+            preload(CIPHER_MODULE)  # while argon2 runs without the GIL
         if known:
             ok = ctx.passwords.verify(record.account.password_hash, password)
         else:

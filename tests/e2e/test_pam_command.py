@@ -18,7 +18,7 @@ from store.otp import code_at_step, time_step
 from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
-from tui.pam import PENDING_MESSAGE, module_path, split_authtok
+from tui.pam import PENDING_MESSAGE, UNAVAILABLE_MESSAGE, module_path, split_authtok
 
 FAST = Policy(argon2=FAST_ARGON2)
 
@@ -247,3 +247,38 @@ def test_three_recovery_codes_left_is_said_after_the_sign_in(db: Path) -> None:
         said.append(done.stdout.decode())
     assert "Only" not in said[5] and "Only 3 recovery codes left: generate new ones" in said[6]
     assert "A recovery code was used" in said[6]  # the notice of this sign-in's own use
+
+
+def test_a_login_that_goes_away_at_a_prompt_counts_for_nothing(db: Path) -> None:
+    """The module starts the check before the password is typed; a login that ends there (its pipe
+    closes mid-field) is not an attempt: no failure counted, no event, however often it happens."""
+    before = Paths(db).audit.read_bytes()
+    for stdin in (b"", b"half a passw", b"fake password 123456"):  # no NUL: the field never ended
+        done = run_pam(db, stdin, user="plain", PAM_SERVICE="sshd-test")
+        command = [str(TWOFOLD), "--db", str(db), "pam", "--conversation"]
+        environ = {"PATH": os.environ["PATH"], "PAM_TYPE": "auth", "PAM_USER": "plain"}
+        cut = subprocess.run(command, input=stdin, capture_output=True, env=environ, timeout=60)
+        assert cut.returncode == 1 and cut.stdout == b"" and b"Traceback" not in cut.stderr
+        assert done.returncode == (0 if stdin.startswith(b"fake") else 1)  # pam_exec's authtok: as before
+    after = Paths(db).audit.read_bytes()
+    new = [json.loads(line) for line in after[len(before) :].splitlines()]
+    # the two cut pam_exec answers failed; the three cut conversations left no event at all
+    assert [e["outcome"] for e in new if e["target"] == "plain" and e["via"] == "pam"] == ["failed", "failed", "ok"]
+
+
+def test_the_module_s_process_opens_nothing_before_the_password_comes(tmp_path: Path) -> None:
+    """Started as the password prompt opens, the check loads its code but opens no database (nor a
+    server connection) for a login that may never answer: a missing database is found only once
+    the password is in."""
+    folder = tmp_path / "db"
+    folder.mkdir(mode=0o700)
+    command = [str(TWOFOLD), "--db", str(folder / "missing.json"), "pam", "--conversation"]
+    environ = {"PATH": os.environ["PATH"], "PAM_TYPE": "auth", "PAM_USER": "plain"}
+    check = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            check.wait(timeout=2)  # still waiting for the password, not refused for the database
+        out, _ = check.communicate(b"fake password 123456\0", timeout=60)
+    finally:
+        check.kill()
+    assert check.returncode == 1 and out.decode() == f"error {UNAVAILABLE_MESSAGE}\n"

@@ -203,7 +203,8 @@ class Worker:
             assert accepted.stage is Stage.SETUP, accepted.stage
             enrolment = self.services.setup.begin(accepted.ticket)
             step = time_step(self.clock.now(), POLICY)
-            self.services.setup.confirm(enrolment, code_at_step(enrolment.secret, step, POLICY))
+            verified = self.services.setup.verify(enrolment, code_at_step(enrolment.secret, step, POLICY))
+            self.services.setup.activate(verified)
             state["tf"] = "active"
         elif move == "reset":
             state["tf"] = admin.reset_authenticator(self.me, name).two_factor.value

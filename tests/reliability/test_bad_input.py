@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from account_flows import CLI, PASSWORD, add_account, enrol
-from store.accounts import USERNAME_RE, TwoFactor
+from store.accounts import USER_MANAGEMENT, USERNAME_RE, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound, ValidationError
 from store.otp import code_at_step, time_step
 from store.paths import Paths
@@ -47,7 +47,7 @@ names = st.one_of(
     st.sampled_from(["", " ", "amy", " AMY\t", "a" * 48, "a" * 49, "bob\x00", "bob\n", "b ob", "ámy"]),
 )  # fmt: skip
 passwords = st.one_of(text, huge, st.text(chars, min_size=10, max_size=300), st.just(PASSWORD))
-permissions = st.lists(st.one_of(st.just("UserManagement"), text), max_size=3)
+permissions = st.lists(st.one_of(st.just(USER_MANAGEMENT), text), max_size=3)
 
 
 def attempt(call, *allowed: type[Exception]) -> Exception | None:

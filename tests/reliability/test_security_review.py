@@ -389,6 +389,9 @@ async def test_users_and_audit_stay_out_of_reach_without_the_permission(services
         assert app.screen is account
         titles = {c.title for c in app.get_system_commands(account)}
         assert "Account settings" in titles and not {"Users", "Audit log"} & titles
+        told: list[str] = []  # every toast, kept: a slow run may outlive a toast's few seconds on screen
+        shown = app.notify
+        app.notify = lambda message, *args, **kwargs: (told.append(str(message)), shown(message, *args, **kwargs))[1]
         app.open_users()
         app.open_audit()
         await pilot.pause()
@@ -397,7 +400,7 @@ async def test_users_and_audit_stay_out_of_reach_without_the_permission(services
             app.push_screen(screen)
             await settle(pilot)
             assert isinstance(app.screen, AccountScreen) and len(app.screen_stack) == 2
-        assert sum("needs the UserManagement permission" in m for m in messages(app)) == 3
+        assert sum("needs the UserManagement permission" in m for m in told) == 3
         session = app.session
         for call in ADMIN_CALLS.values():
             with pytest.raises(PermissionDenied):

@@ -84,7 +84,7 @@ async def test_table_lists_every_account(team) -> None:
         screen = await open_users(app, pilot)
         assert names(screen) == ["bob", "carol", "dave", "root"]
         table = dict(zip(names(screen), rows(screen)))
-        assert table["root"].split()[:5] == ["root", "UserManagement", "off", "-", "no"]
+        assert table["root"].split()[:5] == ["root", USER_MANAGEMENT, "off", "-", "no"]
         assert table["bob"].split()[:4] == ["bob", "-", "pending", "-"]
         assert "until" in table["dave"]
         assert "4 accounts" in str(screen.query_one("#users-count", Static).render())
@@ -346,7 +346,7 @@ async def test_permission_revoked_meanwhile_goes_back_to_account(team) -> None:
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert isinstance(app.screen, AccountScreen)
-        assert any("UserManagement" in m for m in messages(app))
+        assert any(USER_MANAGEMENT in m for m in messages(app))
 
 
 async def test_enter_edits_and_escape_goes_back(team) -> None:

@@ -284,6 +284,6 @@ def test_a_permission_change_has_an_outcome_and_says_what_was_given(services) ->
     from account_flows import add_account
 
     add_account(services, "dora")
-    services.admin.set_permissions(CLI, "dora", ["UserManagement"])
+    services.admin.set_permissions(CLI, "dora", [USER_MANAGEMENT])
     event = services.audit.events(CLI, user="dora")[0]
-    assert (event.action, event.outcome, event.detail) == ("permissions-changed", "ok", "UserManagement")
+    assert (event.action, event.outcome, event.detail) == ("permissions-changed", "ok", USER_MANAGEMENT)

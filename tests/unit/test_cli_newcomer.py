@@ -11,6 +11,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from store.accounts import USER_MANAGEMENT
+
 TWOFOLD = str(Path(sys.executable).with_name("twofold"))
 PASSWORD = "a long password 1"  # fake
 
@@ -42,7 +44,7 @@ def test_a_mistyped_database_path_is_an_error_and_creates_nothing(tmp_path: Path
 def test_the_first_account_from_the_command_line_can_manage_the_others(db: Path) -> None:
     root = json.loads(run(db, "user", "show", "root", "--json").stdout)
     alice = json.loads(run(db, "user", "show", "alice", "--json").stdout)
-    assert root["permissions"] == ["UserManagement"] and alice["permissions"] == []
+    assert root["permissions"] == [USER_MANAGEMENT] and alice["permissions"] == []
 
 
 def test_delete_asks_on_a_terminal(db: Path) -> None:

@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from account_flows import CLI, add_account, file_bytes
+from store.accounts import USER_MANAGEMENT
 from store.clock import FixedClock
 from store.db import SCHEMA_VERSION
 from store.errors import CorruptDatabase, ForeignDatabase, NotFound, StorageError, WriteFailed
@@ -136,7 +137,7 @@ def test_a_second_instance_never_serves_stale_data(paths: Paths, policy: Policy,
     try:
         add_account(first, "root", manager=True)
         assert [v.username for v in second.admin.list(CLI)] == ["root"]
-        first.admin.set_permissions(CLI, "root", ["UserManagement"])
+        first.admin.set_permissions(CLI, "root", [USER_MANAGEMENT])
         add_account(second, "alice")
         second.admin.switch_two_factor(CLI, "alice", True)
         assert first.admin.show(CLI, "alice").two_factor.value == "pending"

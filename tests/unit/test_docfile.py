@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from store.accounts import USER_MANAGEMENT
 from store.docfile import (
     LayoutMismatch,
     count_docs,
@@ -176,7 +177,7 @@ def test_the_database_is_a_file_tinydb_itself_reads(services) -> None:
 
     from conftest import CLI, PASSWORD
 
-    services.admin.create(CLI, "alice", PASSWORD, ["UserManagement"])
+    services.admin.create(CLI, "alice", PASSWORD, [USER_MANAGEMENT])
     services.admin.create(CLI, "bob", PASSWORD, two_factor=True)
 
     class Named(Table):
@@ -189,4 +190,4 @@ def test_the_database_is_a_file_tinydb_itself_reads(services) -> None:
         accounts = tiny.table("accounts")
         assert sorted(doc.doc_id for doc in accounts.all()) == ["alice", "bob"]
         assert accounts.get(doc_id="bob")["tf"] == "pending"
-        assert [d.doc_id for d in accounts.search(Query().perms.any(["UserManagement"]))] == ["alice"]
+        assert [d.doc_id for d in accounts.search(Query().perms.any([USER_MANAGEMENT]))] == ["alice"]

@@ -49,8 +49,10 @@ def outside(names: set[str], allowed: tuple[str, ...], layer_prefixes: tuple[str
 
 PROJECT = ("store", "tui", "screens", "textual", "rich", "tinydb", "psycopg")
 #: What the console (screens, the App, its widgets) may import of the store: the services and the
-#: words they speak (errors, account constants, the requirement's wording). Never storage.
-CONSOLE_MAY = ("store.services", "store.errors", "store.accounts", "store.requirement", "textual", "rich", "screens", "tui")
+#: words they speak (errors, account constants, the requirement's wording, the policy's numbers).
+#: Never storage.
+CONSOLE_MAY = ("store.services", "store.errors", "store.accounts", "store.requirement", "store.policy",
+               "textual", "rich", "screens", "tui")
 #: The composition root (the command line) also picks the storage target and opens it.
 ENTRY_MAY = CONSOLE_MAY + ("store.paths", "store.policy", "store.origin", "store.storage", "store.checkup",
                            "store.copy", "store.fileio")
@@ -89,6 +91,24 @@ def test_the_contract_catches_a_screen_that_opens_storage(tmp_path: Path) -> Non
     names = {absolute("screens/login.py", n) for n in ("store.db", "..store.fileio", "store.services.views")}
     assert outside(names, CONSOLE_MAY, PROJECT) == {"store.db", "store.fileio"}
     assert outside({"tinydb"}, CONSOLE_MAY, PROJECT) == {"tinydb"}
+
+
+def context_reaches(source: str) -> list[int]:
+    """The lines of ``source`` that reach into the services' context (``.ctx``) rather than use
+    the services' own methods (``services.now()``, ``services.policy``)."""
+    return sorted({n.lineno for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Attribute) and n.attr == "ctx"})
+
+
+def test_the_console_uses_the_services_not_their_context() -> None:
+    for folder in ("screens", "tui"):
+        for path in (ROOT / folder).rglob("*.py"):
+            lines = context_reaches(path.read_text())
+            assert not lines, f"{path.relative_to(ROOT)} reaches services.ctx at lines {lines}"
+
+
+def test_the_context_check_catches_a_screen_that_reaches_in() -> None:
+    source = "now = self.app.services.now()\npolicy = self.app.services.ctx.policy\n"
+    assert context_reaches(source) == [2]
 
 
 def test_command_line_does_not_load_textual_for_subcommands() -> None:

@@ -192,3 +192,20 @@ def test_the_code_of_another_secret_is_refused(lenient: Services, clock: FixedCl
     with pytest.raises(AuthenticationFailed):
         lenient.signin.totp(factor_ticket(lenient, "alice"), bobs)
     assert stored(lenient, "alice").factor_failures == 1
+
+
+def test_codes_agree_with_pyotp_for_any_secret_and_step() -> None:
+    """Codes are computed by Twofold itself (RFC 6238); pyotp is the reference it is held to."""
+    import random
+
+    import pyotp
+
+    rng = random.Random(6238)
+    for digits in (6, 8):
+        policy = Policy(totp_digits=digits)
+        for _ in range(400):
+            secret = base64.b32encode(rng.randbytes(rng.choice([14, 16, 20, 32]))).decode("ascii").rstrip("=")
+            step = rng.randrange(0, 253_402_300_000 // policy.totp_period)  # what pyotp takes: up to year 9999
+            reference = pyotp.TOTP(secret, digits=digits, interval=policy.totp_period).at(step * policy.totp_period)
+            assert code_at_step(secret, step, policy) == reference
+            assert code_at_step(secret.lower(), step, policy) == reference

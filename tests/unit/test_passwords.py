@@ -10,7 +10,7 @@ import pytest
 from account_flows import CLI, OTHER_PASSWORD, PASSWORD, add_account, enrol, sign_in, stored
 from store.clock import FixedClock
 from store.errors import AuthenticationFailed, ValidationError
-from store.passwords import Passwords, check_new_password
+from store.passwords import _DEFAULT_DUMMY, Passwords, check_new_password
 from store.paths import Paths
 from store.policy import FAST_ARGON2, Argon2Params, Policy
 from store.services import Services
@@ -154,3 +154,61 @@ def test_hashes_are_salted(services: Services) -> None:
     add_account(services, "alice")
     add_account(services, "bob")
     assert stored(services, "alice").password_hash != stored(services, "bob").password_hash
+
+
+def _hasher(params: Argon2Params, kind: argon2.Type = argon2.Type.ID) -> argon2.PasswordHasher:
+    return argon2.PasswordHasher(
+        time_cost=params.time_cost,
+        memory_cost=params.memory_cost,
+        parallelism=params.parallelism,
+        hash_len=params.hash_len,
+        salt_len=params.salt_len,
+        type=kind,
+    )
+
+
+CHEAP_I = _hasher(FAST_ARGON2, argon2.Type.I).hash(PASSWORD)
+CHEAP_ID = _hasher(FAST_ARGON2).hash(PASSWORD)
+LONG_SALT = _hasher(FAST_ARGON2._replace(salt_len=24, hash_len=40)).hash(PASSWORD)
+HASHES = [
+    *(CHEAP_ID, CHEAP_I, LONG_SALT, _hasher(STRONGER).hash(PASSWORD)),
+    *("", "$argon2id$", "plain text", "$argon2id$v=19$m=8,t=1,p=1$$"),
+    *(CHEAP_ID[:-4], CHEAP_ID.replace("$argon2id$", "$argon2x$"), CHEAP_ID.replace("m=8", "m=x")),
+]
+
+
+def _reference_verify(stored_hash: str, password: str) -> bool:
+    try:
+        return argon2.PasswordHasher().verify(stored_hash, password)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+
+
+@pytest.mark.parametrize("stored_hash", HASHES)
+@pytest.mark.parametrize("password", [PASSWORD, OTHER_PASSWORD, PASSWORD + "\x00", ""])
+def test_the_sign_in_check_answers_as_argon2_cffi_does(stored_hash: str, password: str) -> None:
+    """Passwords are checked through argon2-cffi's bindings, not its package: same answer for
+    every variant, a wrong password, a NUL-extended one, a malformed or cut hash."""
+    assert Passwords(FAST_ARGON2).verify(stored_hash, password) is _reference_verify(stored_hash, password)
+
+
+@pytest.mark.parametrize("params", [FAST_ARGON2, STRONGER, Argon2Params(), FAST_ARGON2._replace(salt_len=24, hash_len=40)])
+@pytest.mark.parametrize("stored_hash", [*HASHES, _DEFAULT_DUMMY])
+def test_the_rehash_check_answers_as_argon2_cffi_does(params: Argon2Params, stored_hash: str) -> None:
+    try:
+        expected = _hasher(params).check_needs_rehash(stored_hash)
+    except argon2.exceptions.InvalidHashError:
+        expected = True
+    assert Passwords(params).needs_rehash(stored_hash) is expected
+
+
+def test_a_sign_in_does_not_load_the_argon2_package() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from store.passwords import Passwords; from store.policy import Argon2Params; "
+        f"assert Passwords(Argon2Params()).verify({_DEFAULT_DUMMY!r}, 'twofold dummy password for timing'); "
+        "print('argon2' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "False\n"

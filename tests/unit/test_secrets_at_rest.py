@@ -184,3 +184,25 @@ def test_views_and_reprs_carry_no_secret(services: Services) -> None:
     shown = " ".join([repr(account), repr(services.admin.show(CLI, "alice")), repr(services.ctx.keyring)])
     assert secret not in shown and account.password_hash not in shown and account.secret not in shown
     assert not any(c in shown for c in codes)
+
+
+def test_aes_gcm_is_cryptography_s_public_class() -> None:
+    """The cipher is taken from cryptography's binding to skip loading its ciphers package: it
+    must be the very class the public module offers (this fails on a release that changes that)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from store.crypto import aes_gcm
+
+    assert aes_gcm() is AESGCM
+
+
+def test_sealing_and_opening_do_not_load_the_ciphers_package() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from store.crypto import Keyring; k = Keyring(bytes(32)); "
+        "assert k.decrypt_secret(k.encrypt_secret(b'x' * 20, 'alice'), 'alice') == b'x' * 20; "
+        "print('cryptography.hazmat.primitives.ciphers' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "False\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, enrol, file_bytes, sign_in
-from store.accounts import TwoFactor
+from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AuthenticationFailed, Conflict, PermissionDenied
 from store.services.results import Session
 from store_state import stored_state
@@ -68,8 +68,8 @@ def test_the_same_changes_to_someone_else_need_user_management_only(admin_with_2
 HAND_MADE = Session("root", 1_700_000_000.0)
 CALLS = {
     "list accounts": lambda s, who: s.admin.list(who),
-    "create an account": lambda s, who: s.admin.create(who, "mallory", PASSWORD, ["UserManagement"]),
-    "grant a permission": lambda s, who: s.admin.set_permissions(who, "bob", ["UserManagement"]),
+    "create an account": lambda s, who: s.admin.create(who, "mallory", PASSWORD, [USER_MANAGEMENT]),
+    "grant a permission": lambda s, who: s.admin.set_permissions(who, "bob", [USER_MANAGEMENT]),
     "delete an account": lambda s, who: s.admin.delete(who, "bob"),
     "read the audit log": lambda s, who: s.audit.events(who),
     "view own account": lambda s, who: s.own.view(who),
@@ -108,3 +108,31 @@ def test_a_session_of_another_process_is_worthless_here(services, location, poli
         services.admin.list(theirs)
     assert other.admin.list(theirs)
     other.close()
+
+
+AFTER_COMMIT = {
+    "create": lambda s, me: s.admin.create(CLI, "carol", PASSWORD),
+    "switch 2FA on": lambda s, me: s.own.switch_on(me),
+    "reset authenticator": lambda s, me: s.own.reset_authenticator(me, PASSWORD),
+    "admin: switch 2FA on": lambda s, me: s.admin.switch_two_factor(CLI, "root", True),
+}
+
+
+@pytest.mark.parametrize("change", sorted(AFTER_COMMIT))
+def test_a_saved_change_is_never_reported_failed_by_a_read_after_its_commit(services, change: str) -> None:
+    """The server can go away the moment a change commits: whatever the answer needs is read in
+    the change's own transaction, so a saved change is not reported as an error (the caller would
+    be told it failed, and might do it again)."""
+    from store.errors import StorageError
+
+    add_account(services, "root", manager=True)
+    add_account(services, "bob")
+    me = sign_in(services, "bob")
+
+    def unreachable(*args, **kwargs):
+        raise StorageError("cannot reach the database server (a read outside a transaction)")
+
+    services.ctx.repo.settings = unreachable  # every read outside a transaction fails from here
+    view = AFTER_COMMIT[change](services, me)
+    assert view.two_factor in (TwoFactor.OFF, TwoFactor.PENDING)
+    del services.ctx.repo.settings
