@@ -16,11 +16,10 @@ from screens.error_wording import describe_error
 from screens.service_calls import Done, flow
 from screens.service_screen import ServiceScreen
 from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switch_bindings
-from screens.time_wording import local_time
+from screens.time_wording import UNTIL_UNLOCKED, local_time
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
 from screens.reason import ReasonModal
 from screens.standing import due_note, show_codes_left
-from screens.login import UNTIL_UNLOCKED
 from screens.user_rows import lock_state
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import Conflict, NotFound, TwofoldError, ValidationError

@@ -9,22 +9,12 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from screens.signin_form import SignInForm
-from screens.time_wording import clock_time
+from screens.time_wording import locked_text
 from screens.typeahead import enter_pressed
 from store.errors import AccountLocked, TwofoldError
 from store.services.results import PasswordAccepted, Stage
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
-
-
-UNTIL_UNLOCKED = "until an administrator unlocks it"
-"""How long a lock lasts that only an administrator lifts."""
-
-
-def locked_text(until: float | None, *, admin: str = UNTIL_UNLOCKED, zone: str = " (local time)") -> str:
-    """How long a lock lasts: ``until 14:05 (local time)``, or, with ``until`` None, ``admin``
-    (until an administrator unlocks it). A sign-in that meets a lock is told this."""
-    return admin if until is None else f"until {clock_time(until)}{zone}"
 
 
 class LoginScreen(SignInForm):

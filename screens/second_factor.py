@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 
-from screens.login import locked_text
+from screens.time_wording import locked_text
 from screens.typeahead import enter_pressed
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
 from store.services.results import Method, SignedIn, Stage, Ticket

@@ -1,4 +1,4 @@
-"""Times as the console shows them: local time, where the admin is."""
+"""Times as the console shows them (local time, where the admin is), and how long a lock lasts."""
 
 from __future__ import annotations
 
@@ -15,3 +15,13 @@ def local_time(ts: float | None, *, seconds: bool = False, never: str = "never")
 def clock_time(ts: float) -> str:
     """A unix time as local ``HH:MM``."""
     return datetime.fromtimestamp(ts).strftime("%H:%M")
+
+
+UNTIL_UNLOCKED = "until an administrator unlocks it"
+"""How long a lock lasts that only an administrator lifts."""
+
+
+def locked_text(until: float | None, *, admin: str = UNTIL_UNLOCKED, zone: str = " (local time)") -> str:
+    """How long a lock lasts: ``until 14:05 (local time)``, or, with ``until`` None, ``admin``
+    (until an administrator unlocks it). A sign-in that meets a lock is told this."""
+    return admin if until is None else f"until {clock_time(until)}{zone}"
