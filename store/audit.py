@@ -219,27 +219,13 @@ class AuditLog:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError:  # also raised for bytes that are not UTF-8
                 record = None
-            if not isinstance(record, dict):
-                return ChainReport(False, count, number, "line does not parse")
-            mac = record.pop("mac", None)
-            try:
-                event = AuditEvent(**record)
-            except TypeError:
-                return ChainReport(False, count, number, "line has unexpected fields")
-            expected = self._keyring.audit_mac(previous, event.payload())
-            if not isinstance(mac, str) or not _same(mac, expected):
-                return ChainReport(False, count, number, "line was edited, inserted or the one before it removed")
+            problem, mac = link_problem(record, previous, self._keyring)
+            if problem:
+                return ChainReport(False, count, number, f"line {problem}")
             previous, count, end = mac, count + 1, stop
-        if end < head.size or count < head.events:
-            missing = head.events - count
-            return ChainReport(
-                False, count, count + 1,
-                f"the log ends after {count} events but the database records {head.events}: "
-                f"{missing} {'event was' if missing == 1 else 'events were'} cut off the end",
-            )
-        if count != head.events or not _same(previous, head.mac):
-            return ChainReport(False, count, count, "the last event is not the one the database records")
-        return ChainReport(True, count, uncommitted=max(total - head.size, 0))
+        return chain_end(count, previous, head, cut=end < head.size) or ChainReport(
+            True, count, uncommitted=max(total - head.size, 0)
+        )
 
     def _read(self, limit: int | None) -> bytes:
         """The log's bytes up to ``limit`` (all of them for None); nothing when there is no log."""
@@ -273,6 +259,38 @@ def _cut(fd: int, size: int) -> None:
             os.fsync(fd)
     except OSError:
         pass
+
+
+def link_problem(record: object, previous: str, keyring: Keyring, stored: str | None = None) -> tuple[str, str]:
+    """``("", mac)`` for a stored event (its parsed line) that is chained on ``previous``, else
+    ``(what is wrong with it, "")``, worded to follow "line" or "event". ``stored``: a mac kept
+    beside the line (the server's column), which must be the same one."""
+    if not isinstance(record, dict):
+        return "does not parse", ""
+    mac = record.pop("mac", None)
+    try:
+        event = AuditEvent(**record)
+    except TypeError:
+        return "has unexpected fields", ""
+    expected = keyring.audit_mac(previous, event.payload())
+    if not isinstance(mac, str) or not _same(mac, expected) or (stored is not None and not _same(stored, expected)):
+        return "was edited, inserted or the one before it removed", ""
+    return "", mac
+
+
+def chain_end(count: int, last: str, head: AuditHead, cut: bool = False) -> ChainReport | None:
+    """What is wrong with a chain of ``count`` sound events ending in mac ``last``, where the
+    database records ``head`` (``cut``: the log is known to end early); None if nothing is."""
+    if cut or count < head.events:
+        missing = head.events - count
+        return ChainReport(
+            False, count, count + 1,
+            f"the log ends after {count} events but the database records {head.events}: "
+            f"{missing} {'event was' if missing == 1 else 'events were'} cut off the end",
+        )
+    if count != head.events or not _same(last, head.mac):
+        return ChainReport(False, count, count, "the last event is not the one the database records")
+    return None
 
 
 def _same(a: str, b: str) -> bool:

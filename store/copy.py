@@ -104,11 +104,12 @@ def _refuse_existing(target: Target, lock_timeout: float) -> None:
         if os.path.lexists(target.db):
             raise StorageError(f"there is already a database at {target.db}; nothing was copied")
         return
+    from .pg import sql
     from .pg.connection import Connections
 
     conns = Connections(target.url, target.shown)
     try:
-        if conns.read("SELECT to_regclass('twofold_meta') IS NOT NULL")[0][0]:
+        if conns.read(sql.META_EXISTS)[0][0]:
             raise StorageError(f"there is already a Twofold database at {target.shown}; nothing was copied")
     finally:
         conns.close()

@@ -12,12 +12,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, NoReturn
 
-from store.errors import (
-    AccountLocked,
-    AuthenticationFailed,
-    TwofoldError,
-    ValidationError,
-)
+from store.errors import AccountLocked, TwofoldError, ValidationError
 
 if TYPE_CHECKING:
     import argparse
@@ -174,9 +169,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except AccountLocked as exc:
         print(f"twofold: {exc}{retry_after(exc)}", file=sys.stderr)
-        return EXIT_REFUSED
-    except AuthenticationFailed as exc:
-        print(f"twofold: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except TwofoldError as exc:
         print(f"twofold: {exc}", file=sys.stderr)

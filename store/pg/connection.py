@@ -15,6 +15,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from ..errors import LockTimeout, StorageError
+from . import sql
 from .base import (  # noqa: F401 - the names this module has always offered
     ABSENT_ACCOUNT,
     ABSENT_GHOST,
@@ -136,10 +137,7 @@ def _close(conn: psycopg.Connection) -> None:
 def hold_turn(conns: Connections, conn: psycopg.Connection, tag: str, timeout: float) -> None:
     """Take the session-level turn of ``tag`` on ``conn``, waiting at most ``timeout`` seconds."""
     try:  # the spare connection is used for turns only: its lock_timeout can stay set
-        conn.execute(
-            "SELECT set_config('lock_timeout', %s, false), pg_advisory_lock(%s, %s)",
-            (f"{max(int(timeout * 1000), 1)}ms", TURN, key_of(tag)),
-        )
+        conn.execute(sql.TAKE_TURN, (f"{max(int(timeout * 1000), 1)}ms", TURN, key_of(tag)))
     except pg_errors.LockNotAvailable:
         raise LockTimeout(turn_timeout(conns.where, timeout)) from None
     except psycopg.Error as exc:
@@ -149,7 +147,7 @@ def hold_turn(conns: Connections, conn: psycopg.Connection, tag: str, timeout: f
 def release_turn(conns: Connections, conn: psycopg.Connection, tag: str) -> None:
     """Give the turn back; a connection that was lost has lost its locks with it."""
     try:
-        conn.execute("SELECT pg_advisory_unlock(%s, %s)", (TURN, key_of(tag)))
+        conn.execute(sql.GIVE_TURN, (TURN, key_of(tag)))
     except psycopg.Error:
         _close(conn)
     conns.give_back(conn)

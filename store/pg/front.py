@@ -17,15 +17,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..accounts import Account
 from ..audit import AuditEvent, AuditHead, ChainReport
 from ..crypto import Keyring
 from ..errors import StorageError
-from . import audit
+from . import audit, sql
 from .base import ServerUnavailable
 from .lean import LeanTalk, Statements, library
+from .reads import LockFreeReads
 from .schema import checked_key, current
-from .unit import PgUnit
+from .unit import OpenTransaction, PgUnit
 
 if TYPE_CHECKING:
     from ..storage import ServerTarget
@@ -39,7 +39,7 @@ def open_server(target: ServerTarget, lock_timeout: float, *, create: bool):
     if library() is not None:
         talk = LeanTalk(target.url, target.shown)  # a server that cannot be reached says so here
         try:
-            rows = talk.read("SELECT doc FROM twofold_meta WHERE key = 'schema'")
+            rows = talk.read(sql.SCHEMA_DOC)
         except ServerUnavailable:
             talk.close()
             raise
@@ -59,7 +59,7 @@ def open_server(target: ServerTarget, lock_timeout: float, *, create: bool):
     return PgRepository.open(target, lock_timeout, create=create)
 
 
-class PgStore:
+class PgStore(LockFreeReads):
     """The storage interface on PostgreSQL; psycopg's side built on first need."""
 
     def __init__(self, target: ServerTarget, keyring: Keyring, talk: LeanTalk) -> None:
@@ -71,7 +71,7 @@ class PgStore:
         """Held while a sign-in turn is held on the libpq connection (one turn there at a time)."""
         self._repo: PgRepository | None = None
         self._building = threading.Lock()
-        self._open: _LeanOpen | None = None
+        self._open: OpenTransaction | None = None
         """The transaction open on the libpq connection."""
         self._later: threading.Timer | None = None
 
@@ -111,7 +111,7 @@ class PgStore:
         """The libpq connection, while the psycopg side is not there yet."""
         return self._talk if self._repo is None else None
 
-    def _mine(self) -> _LeanOpen | None:
+    def _mine(self) -> OpenTransaction | None:
         """The libpq transaction this thread has open, if any."""
         talk = self._talk
         if self._open is not None and talk is not None and talk.lock._is_owned():  # type: ignore[attr-defined]
@@ -137,11 +137,11 @@ class PgStore:
                 yield from self._nested(talk, self._open)
                 return
             talk.begin()
-            tx = self._open = _LeanOpen(talk)
+            tx = self._open = OpenTransaction(Statements(talk))
             try:
                 yield tx.unit
                 if tx.events:
-                    audit.append(tx.statements, self.keyring, tx.events)
+                    audit.append(tx.conn, self.keyring, tx.events)
                 if talk.in_error():
                     raise StorageError(f"a statement failed on {self.location}; nothing of this change was saved")
                 tx.committing = True
@@ -155,16 +155,16 @@ class PgStore:
             finally:
                 self._open = None
 
-    def _nested(self, talk: LeanTalk, tx: _LeanOpen) -> Iterator[PgUnit]:
+    def _nested(self, talk: LeanTalk, tx: OpenTransaction) -> Iterator[PgUnit]:
         mark = len(tx.events)
-        talk.run("SAVEPOINT twofold_nested")
+        talk.run(sql.SAVEPOINT)
         try:
             yield tx.unit
         except BaseException:
-            talk.run("ROLLBACK TO SAVEPOINT twofold_nested")
+            talk.run(sql.ROLLBACK_TO_SAVEPOINT)
             del tx.events[mark:]
             raise
-        talk.run("RELEASE SAVEPOINT twofold_nested")
+        talk.run(sql.RELEASE_SAVEPOINT)
 
     def on_abort(self, undo: Callable[[], None]) -> None:
         tx = self._mine()
@@ -193,36 +193,15 @@ class PgStore:
             self._talk_turns.release()
 
     # -- reads without locks -------------------------------------------------------------------
-    def _doc(self, query: str, key: str) -> dict[str, Any] | None:
+    def _read(self, query: str, params: Sequence[object] = ()) -> Sequence[tuple]:
+        """Through libpq while the psycopg side is not there yet, else through psycopg."""
         talk = self._reading()
-        assert talk is not None
-        rows = talk.read(query, (key,))
-        return rows[0][0] if rows else None
-
-    def get(self, username: str) -> Account | None:
-        if self._reading() is None:
-            return self._full().get(username)
-        doc = self._doc("SELECT doc FROM twofold_accounts WHERE username = %s", username)
-        return None if doc is None else Account.from_doc(username, doc)
-
-    def ghost(self, tag: str) -> dict[str, Any] | None:
-        if self._reading() is None:
-            return self._full().ghost(tag)
-        return self._doc("SELECT doc FROM twofold_ghosts WHERE tag = %s", tag)
-
-    def settings(self, name: str) -> dict[str, Any] | None:
-        if self._reading() is None:
-            return self._full().settings(name)
-        return self._doc("SELECT doc FROM twofold_settings WHERE key = %s", name)
+        if talk is None:
+            return self._full()._read(query, params)
+        return talk.read(query, params)
 
     def records(self, contains: str = "") -> PgRecords:
         return self._full().records(contains)
-
-    def count(self) -> int:
-        talk = self._reading()
-        if talk is None:
-            return self._full().count()
-        return int(talk.read("SELECT count(*) FROM twofold_accounts")[0][0])
 
     # -- the audit log -------------------------------------------------------------------------
     def record(self, event: AuditEvent) -> None:
@@ -240,13 +219,7 @@ class PgStore:
         talk = self._reading()
         if talk is None:
             return self._full().audit_events()
-        return self._lean_events(talk.read("SELECT line FROM twofold_audit ORDER BY seq"))
-
-    def audit_events_about(self, target: str) -> tuple[int, list[tuple[int, AuditEvent]]]:
-        talk = self._reading()
-        if talk is None:
-            return self._full().audit_events_about(target)
-        return audit.events_about(talk.read(audit.ABOUT, (target,)))
+        return self._lean_events(talk.read(sql.EVENT_LINES))
 
     @staticmethod
     def _lean_events(rows: list) -> Iterator[AuditEvent]:
@@ -261,14 +234,6 @@ class PgStore:
 
     def verify_audit(self) -> ChainReport:
         return self._full().verify_audit()
-
-    @property
-    def audit_location(self) -> str:
-        return f"{self.location} (table twofold_audit)"
-
-    def settle_audit(self) -> int:
-        """Nothing to settle: events exist only in the transaction that committed them."""
-        return 0
 
     # -- whole-database work -------------------------------------------------------------------
     def documents(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -288,14 +253,3 @@ class PgStore:
             self._talk.close()
         if self._repo is not None:
             self._repo.close()
-
-
-class _LeanOpen:
-    """The transaction in progress on the libpq connection."""
-
-    def __init__(self, talk: LeanTalk) -> None:
-        self.statements = Statements(talk)
-        self.unit = PgUnit(self.statements)
-        self.events: list[AuditEvent] = []
-        self.undo: list[Callable[[], None]] = []
-        self.committing = False

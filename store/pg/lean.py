@@ -22,6 +22,7 @@ import threading
 from collections.abc import Sequence
 
 from ..errors import LockTimeout, StorageError
+from . import sql
 from .base import TURN, Busy, ServerUnavailable, first_line, key_of, lost, turn_timeout, unreachable
 
 CONNECTION_OK = 0
@@ -265,10 +266,7 @@ class LeanTalk:
     def hold_turn(self, tag: str, timeout: float) -> None:
         """The name's session-level turn, waiting at most ``timeout`` seconds."""
         try:
-            self.read(
-                "SELECT set_config('lock_timeout', %s, false), pg_advisory_lock(%s::integer, %s::integer)",
-                (f"{max(int(timeout * 1000), 1)}ms", TURN, key_of(tag)),
-            )
+            self.read(sql.TAKE_TURN, (f"{max(int(timeout * 1000), 1)}ms", TURN, key_of(tag)))
         except LockTimeout:
             raise LockTimeout(turn_timeout(self.where, timeout)) from None
 
@@ -277,7 +275,7 @@ class LeanTalk:
         open); a connection that was lost has lost its locks with it."""
         with self.lock:
             try:
-                self.conn.execute("SELECT pg_advisory_unlock(%s::integer, %s::integer)", (TURN, key_of(tag)))
+                self.conn.execute(sql.GIVE_TURN, (TURN, key_of(tag)))
             except ServerError:
                 self.conn.close()
 
@@ -285,7 +283,7 @@ class LeanTalk:
     def begin(self) -> None:
         """BEGIN; once more on a new connection if the old one was lost (nothing has happened in
         this transaction yet)."""
-        self.read("BEGIN")
+        self.read(sql.BEGIN)
         self._tx = self.conn.generation
 
     def run(self, query: str, params: Sequence[object] = ()) -> Rows:
@@ -306,7 +304,7 @@ class LeanTalk:
             if self._tx != self.conn.generation:
                 raise lost(self.where, "the connection was made again meanwhile")
             try:
-                self.conn.execute("COMMIT")
+                self.conn.execute(sql.COMMIT)
             except ServerError as exc:
                 raise self.translate(exc, committing=True) from None
         finally:
@@ -316,7 +314,7 @@ class LeanTalk:
         try:
             if self._tx == self.conn.generation and self.conn.usable:
                 try:
-                    self.conn.execute("ROLLBACK")
+                    self.conn.execute(sql.ROLLBACK)
                 except ServerError:
                     pass  # the server rolls back a transaction whose connection is gone
         finally:

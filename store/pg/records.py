@@ -12,6 +12,7 @@ from typing import Any
 
 from ..accounts import Account
 from ..errors import CorruptDatabase
+from . import sql
 from .connection import Connections
 
 PAGE = 100
@@ -32,11 +33,9 @@ class PgRecords:
         self._conns = conns
         needle = contains.strip().lower()
         if needle:
-            rows = conns.read(
-                "SELECT username FROM twofold_accounts WHERE username LIKE %s ORDER BY username", (like_pattern(needle),)
-            )
+            rows = conns.read(sql.NAMES_LIKE, (like_pattern(needle),))
         else:
-            rows = conns.read("SELECT username FROM twofold_accounts ORDER BY username")
+            rows = conns.read(sql.NAMES)
         self.names: list[str] = [row[0] for row in rows]
         self._pages: dict[int, dict[str, Any]] = {}
         if self.names:
@@ -50,9 +49,7 @@ class PgRecords:
         if page is None:
             first = self.names[number * PAGE]
             last = self.names[min((number + 1) * PAGE, len(self.names)) - 1]
-            rows = self._conns.read(
-                "SELECT username, doc FROM twofold_accounts WHERE username BETWEEN %s AND %s", (first, last)
-            )
+            rows = self._conns.read(sql.ACCOUNTS_BETWEEN, (first, last))
             page = self._pages[number] = dict(rows)
         return page
 

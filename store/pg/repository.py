@@ -18,37 +18,28 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
-from ..accounts import ACCOUNTS, GHOSTS, Account
+from ..accounts import ACCOUNTS, GHOSTS
 from ..audit import AuditEvent, AuditHead, ChainReport
 from ..crypto import Keyring
 from ..errors import StorageError
 from ..repository import SETTINGS
-from . import audit
+from . import audit, sql
 from .connection import Connections, hold_turn, release_turn, translate
+from .reads import LockFreeReads
 from .records import PgRecords
 from .schema import prepare
-from .unit import PgUnit
+from .unit import OpenTransaction, PgUnit
 
 
-class _Open:
-    """The transaction in progress on the main connection."""
-
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self.conn = conn
-        self.unit = PgUnit(conn)
-        self.events: list[AuditEvent] = []
-        self.undo: list[Callable[[], None]] = []
-        self.committing = False
-
-
-class PgRepository:
+class PgRepository(LockFreeReads):
     """Accounts, throttle records, settings and the audit chain in one PostgreSQL database."""
 
     def __init__(self, conns: Connections, keyring: Keyring) -> None:
         self._conns = conns
         self.keyring = keyring
         self.location = conns.where
-        self._open: _Open | None = None
+        self._open: OpenTransaction | None = None
+        """The transaction in progress on the main connection."""
 
     @classmethod
     def open(cls, target, lock_timeout: float, *, create: bool) -> "PgRepository":
@@ -78,7 +69,7 @@ class PgRepository:
                 if tx.conn.info.transaction_status == TransactionStatus.INERROR:
                     raise StorageError(f"a statement failed on {self.location}; nothing of this change was saved")
                 tx.committing = True
-                tx.conn.execute("COMMIT")
+                tx.conn.execute(sql.COMMIT)
             except BaseException as exc:
                 if not tx.committing:
                     _rollback(tx.conn)
@@ -90,30 +81,30 @@ class PgRepository:
             finally:
                 self._open = None
 
-    def _begin(self) -> _Open:
+    def _begin(self) -> OpenTransaction:
         """BEGIN on the main connection; once more on a new connection if the old one was lost
         (nothing has happened in this transaction yet, so starting again is safe)."""
         for again in (False, True):
             conn = self._conns.main(fresh=again)
             try:
-                conn.execute("BEGIN")
-                return _Open(conn)
+                conn.execute(sql.BEGIN)
+                return OpenTransaction(conn)
             except psycopg.Error as exc:
                 if again or not (conn.broken or conn.closed):
                     raise translate(exc, self.location, conn) from None
         raise AssertionError("unreachable")
 
-    def _nested(self, tx: _Open) -> Iterator[PgUnit]:
+    def _nested(self, tx: OpenTransaction) -> Iterator[PgUnit]:
         mark = len(tx.events)
         try:
-            tx.conn.execute("SAVEPOINT twofold_nested")
+            tx.conn.execute(sql.SAVEPOINT)
             try:
                 yield tx.unit
             except BaseException:
-                tx.conn.execute("ROLLBACK TO SAVEPOINT twofold_nested")
+                tx.conn.execute(sql.ROLLBACK_TO_SAVEPOINT)
                 del tx.events[mark:]
                 raise
-            tx.conn.execute("RELEASE SAVEPOINT twofold_nested")
+            tx.conn.execute(sql.RELEASE_SAVEPOINT)
         except psycopg.Error as exc:
             raise translate(exc, self.location, tx.conn) from None
 
@@ -133,25 +124,11 @@ class PgRepository:
             release_turn(self._conns, conn, tag)
 
     # -- reads without locks -------------------------------------------------------------------
-    def _doc(self, query: str, key: str) -> dict[str, Any] | None:
-        rows = self._conns.read(query, (key,))
-        return rows[0][0] if rows else None
-
-    def get(self, username: str) -> Account | None:
-        doc = self._doc("SELECT doc FROM twofold_accounts WHERE username = %s", username)
-        return None if doc is None else Account.from_doc(username, doc)
-
-    def ghost(self, tag: str) -> dict[str, Any] | None:
-        return self._doc("SELECT doc FROM twofold_ghosts WHERE tag = %s", tag)
-
-    def settings(self, name: str) -> dict[str, Any] | None:
-        return self._doc("SELECT doc FROM twofold_settings WHERE key = %s", name)
+    def _read(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
+        return self._conns.read(query, tuple(params))
 
     def records(self, contains: str = "") -> PgRecords:
         return PgRecords(self._conns, contains)
-
-    def count(self) -> int:
-        return int(self._conns.read("SELECT count(*) FROM twofold_accounts")[0][0])
 
     # -- the audit log -----------------------------------------------------------------------
     def record(self, event: AuditEvent) -> None:
@@ -160,7 +137,7 @@ class PgRepository:
         self._open.events.append(event)
 
     def audit_head(self) -> AuditHead:
-        rows = self._conns.read("SELECT doc FROM twofold_meta WHERE key = 'audit'")
+        rows = self._read(sql.AUDIT_HEAD)
         return audit.head_of(rows[0][0] if rows else None)
 
     def audit_lines(self) -> Iterator[tuple[AuditEvent, str]]:
@@ -177,44 +154,29 @@ class PgRepository:
             except (ValueError, KeyError, TypeError):
                 continue
 
-    def audit_events_about(self, target: str) -> tuple[int, list[tuple[int, AuditEvent]]]:
-        return audit.events_about(self._conns.read(audit.ABOUT, (target,)))
-
     def _snapshot(self) -> tuple[AuditHead, list[tuple[int, str, str]]]:
         """The head and every event, read in one transaction (so they agree)."""
         with self.transaction() as unit:
             conn = unit._conn
-            return audit.read_head(conn), conn.execute(audit.LINES).fetchall()
+            return audit.read_head(conn), conn.execute(sql.LINES).fetchall()
 
     def verify_audit(self) -> ChainReport:
         head, rows = self._snapshot()
         return audit.verify(iter(rows), head, self.keyring)
 
-    @property
-    def audit_location(self) -> str:
-        return f"{self.location} (table twofold_audit)"
-
-    def settle_audit(self) -> int:
-        """Nothing to settle: events exist only in the transaction that committed them."""
-        return 0
-
     # -- whole-database work -------------------------------------------------------------------
     def documents(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        query = {
-            ACCOUNTS: "SELECT username, doc FROM twofold_accounts ORDER BY username",
-            GHOSTS: "SELECT tag, doc FROM twofold_ghosts ORDER BY tag",
-            SETTINGS: "SELECT key, doc FROM twofold_settings ORDER BY key",
-        }[table]
-        return iter(self._conns.read(query))
+        query = {ACCOUNTS: sql.ACCOUNTS, GHOSTS: sql.GHOSTS, SETTINGS: sql.ALL_SETTINGS}[table]
+        return iter(self._read(query))
 
     def load(self, tables: dict[str, list[tuple[str, dict[str, Any]]]], events: Sequence[AuditEvent]) -> None:
         """Fill this (empty) database in one transaction (``db copy``)."""
-        columns = {ACCOUNTS: "twofold_accounts (username, doc)", GHOSTS: "twofold_ghosts (tag, doc)", SETTINGS: "twofold_settings (key, doc)"}
+        copy_in = {ACCOUNTS: sql.COPY_ACCOUNTS, GHOSTS: sql.COPY_GHOSTS, SETTINGS: sql.COPY_SETTINGS}
         with self.transaction() as unit:
             conn = unit._conn
             with conn.cursor() as cur:
                 for table, docs in tables.items():
-                    with cur.copy(f"COPY {columns[table]} FROM STDIN") as copy:  # type: ignore[arg-type]
+                    with cur.copy(copy_in[table]) as copy:  # type: ignore[arg-type]
                         for doc_id, doc in docs:
                             copy.write_row((doc_id, Jsonb(doc)))
             self._open.events.extend(events)  # type: ignore[union-attr]
@@ -224,6 +186,6 @@ def _rollback(conn: psycopg.Connection) -> None:
     if conn.closed or conn.broken:
         return  # the server rolls back a transaction whose connection is gone
     try:
-        conn.execute("ROLLBACK")
+        conn.execute(sql.ROLLBACK)
     except psycopg.Error:
         pass

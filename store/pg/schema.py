@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..crypto import Keyring, create_key, read_key
 from ..errors import ForeignDatabase, KeyFileError, StorageError
+from . import sql
 from .base import SCHEMA
 
 if TYPE_CHECKING:  # psycopg is imported by the code that talks through it, not by this module
@@ -59,7 +60,7 @@ def prepare(conn: psycopg.Connection, where: str, key_path: Path, create: bool) 
     from psycopg import errors as pg_errors
 
     try:  # the usual case in one statement: the tables are there, at this version
-        row = conn.execute("SELECT doc FROM twofold_meta WHERE key = 'schema'").fetchone()
+        row = conn.execute(sql.SCHEMA_DOC).fetchone()
     except pg_errors.UndefinedTable:
         row = None
     if row is not None and current(row[0]):
@@ -68,7 +69,7 @@ def prepare(conn: psycopg.Connection, where: str, key_path: Path, create: bool) 
         if not _exists(conn):
             if not create:
                 raise StorageError(f"no Twofold database at {where} (check --db or TWOFOLD_DB)")
-            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (SCHEMA,))  # two first starts take turns
+            conn.execute(sql.XACT_LOCK_ALL, (SCHEMA,))  # two first starts take turns
             if not _exists(conn):
                 _create(conn, where, key_path)
         meta = _meta(conn, where)
@@ -99,25 +100,25 @@ def checked_key(meta: dict, where: str, key_path: Path) -> Keyring:
 
 
 def _exists(conn: psycopg.Connection) -> bool:
-    row = conn.execute("SELECT to_regclass('twofold_meta') IS NOT NULL").fetchone()
+    row = conn.execute(sql.META_EXISTS).fetchone()
     return bool(row and row[0])
 
 
 def _create(conn: psycopg.Connection, where: str, key_path: Path) -> None:
     from psycopg.types.json import Jsonb
 
-    present = [t for t in TABLES if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (t,)).fetchone()[0]]
+    present = [t for t in TABLES if conn.execute(sql.TABLE_EXISTS, (t,)).fetchone()[0]]
     if present:
         raise ForeignDatabase(f"{where} already has a table {present[0]} that Twofold did not make; it was left untouched")
     key = read_key(key_path) if key_path.exists() or key_path.is_symlink() else create_key(key_path)
     for statement in CREATE:
         conn.execute(statement)  # type: ignore[arg-type]
     meta = {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": Keyring(key).check_value()}
-    conn.execute("INSERT INTO twofold_meta (key, doc) VALUES ('schema', %s), ('audit', %s)", (Jsonb(meta), Jsonb(empty_head())))
+    conn.execute(sql.FIRST_META, (Jsonb(meta), Jsonb(empty_head())))
 
 
 def _meta(conn: psycopg.Connection, where: str) -> dict:
-    row = conn.execute("SELECT doc FROM twofold_meta WHERE key = 'schema'").fetchone()
+    row = conn.execute(sql.SCHEMA_DOC).fetchone()
     if row is None or not isinstance(row[0], dict):
         raise ForeignDatabase(f"{where} is not a Twofold database; it was left untouched")
     return row[0]
@@ -126,11 +127,11 @@ def _meta(conn: psycopg.Connection, where: str) -> dict:
 def _migrate(conn: psycopg.Connection, schema: int) -> None:
     from psycopg.types.json import Jsonb
 
-    conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (SCHEMA,))
+    conn.execute(sql.XACT_LOCK_ALL, (SCHEMA,))
     for version in range(schema + 1, SCHEMA_VERSION + 1):
         for statement in MIGRATIONS[version]:
             conn.execute(statement)  # type: ignore[arg-type]
-    conn.execute("UPDATE twofold_meta SET doc = jsonb_set(doc, '{schema}', %s) WHERE key = 'schema'", (Jsonb(SCHEMA_VERSION),))
+    conn.execute(sql.PUT_SCHEMA_VERSION, (Jsonb(SCHEMA_VERSION),))
 
 
 def empty_head() -> dict:

@@ -11,10 +11,12 @@ account).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..accounts import Account
+from ..audit import AuditEvent
+from . import sql
 from .base import ABSENT_ACCOUNT, ABSENT_GHOST, ROSTER, key_of
 
 
@@ -30,69 +32,66 @@ class PgUnit:
         self._conn = conn
         self._roster = False
 
-    def _locked_doc(self, table: str, column: str, value: str, absent: int) -> dict[str, Any] | None:
-        query = f"SELECT doc FROM {table} WHERE {column} = %s FOR UPDATE"
-        row = self._conn.execute(query, (value,)).fetchone()  # type: ignore[arg-type]
+    def _locked_doc(self, query: str, value: str, absent: int) -> dict[str, Any] | None:
+        row = self._conn.execute(query, (value,)).fetchone()
         if row is None:  # nothing to lock yet: take the name's turn, then look again
-            self._conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (absent, key_of(value)))
-            row = self._conn.execute(query, (value,)).fetchone()  # type: ignore[arg-type]
+            self._conn.execute(sql.XACT_LOCK, (absent, key_of(value)))
+            row = self._conn.execute(query, (value,)).fetchone()
         return None if row is None else row[0]
 
     def get(self, username: str) -> Account | None:
-        doc = self._locked_doc("twofold_accounts", "username", username, ABSENT_ACCOUNT)
+        doc = self._locked_doc(sql.ACCOUNT_LOCKED, username, ABSENT_ACCOUNT)
         return None if doc is None else Account.from_doc(username, doc)
 
     def put(self, account: Account) -> None:
-        self._conn.execute(
-            "INSERT INTO twofold_accounts (username, doc) VALUES (%s, %s::jsonb) "
-            "ON CONFLICT (username) DO UPDATE SET doc = EXCLUDED.doc",
-            (account.username, as_json(account.to_doc())),
-        )
+        self._conn.execute(sql.PUT_ACCOUNT, (account.username, as_json(account.to_doc())))
 
     def delete(self, username: str) -> None:
-        self._conn.execute("DELETE FROM twofold_accounts WHERE username = %s", (username,))
+        self._conn.execute(sql.DELETE_ACCOUNT, (username,))
 
     def _take_roster(self) -> None:
         if not self._roster:
-            self._conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (ROSTER,))
+            self._conn.execute(sql.XACT_LOCK_ALL, (ROSTER,))
             self._roster = True
 
     def all(self) -> Iterator[Account]:
         self._take_roster()
-        rows = self._conn.execute("SELECT username, doc FROM twofold_accounts ORDER BY username").fetchall()
+        rows = self._conn.execute(sql.ACCOUNTS).fetchall()
         return (Account.from_doc(name, doc) for name, doc in rows)
 
     def count(self) -> int:
         self._take_roster()
-        row = self._conn.execute("SELECT count(*) FROM twofold_accounts").fetchone()
+        row = self._conn.execute(sql.ACCOUNT_COUNT).fetchone()
         return int(row[0]) if row else 0
 
     def ghost(self, tag: str) -> dict[str, Any] | None:
-        return self._locked_doc("twofold_ghosts", "tag", tag, ABSENT_GHOST)
+        return self._locked_doc(sql.GHOST_LOCKED, tag, ABSENT_GHOST)
 
     def put_ghost(self, tag: str, record: dict[str, Any]) -> None:
-        self._conn.execute(
-            "INSERT INTO twofold_ghosts (tag, doc) VALUES (%s, %s::jsonb) ON CONFLICT (tag) DO UPDATE SET doc = EXCLUDED.doc",
-            (tag, as_json(record)),
-        )
+        self._conn.execute(sql.PUT_GHOST, (tag, as_json(record)))
 
     def prune_ghosts(self, older_than: float) -> None:
         # Records another transaction holds are left for a later prune: no waiting, no deadlock.
-        self._conn.execute(
-            "DELETE FROM twofold_ghosts WHERE tag IN "
-            "(SELECT tag FROM twofold_ghosts WHERE seen < %s FOR UPDATE SKIP LOCKED)",
-            (older_than,),
-        )
+        self._conn.execute(sql.PRUNE_GHOSTS, (older_than,))
 
     def settings(self, name: str) -> dict[str, Any] | None:
         """Read without a row lock: every sign-in reads the two-factor requirement, and locking
         it would make sign-ins on every host queue behind each other. A document is replaced
         whole, so two changes at one moment leave the later one (both are audited)."""
-        row = self._conn.execute("SELECT doc FROM twofold_settings WHERE key = %s", (name,)).fetchone()
+        row = self._conn.execute(sql.SETTING, (name,)).fetchone()
         return None if row is None else row[0]
 
     def put_settings(self, name: str, doc: dict[str, Any]) -> None:
-        self._conn.execute(
-            "INSERT INTO twofold_settings (key, doc) VALUES (%s, %s::jsonb) ON CONFLICT (key) DO UPDATE SET doc = EXCLUDED.doc",
-            (name, as_json(doc)),
-        )
+        self._conn.execute(sql.PUT_SETTING, (name, as_json(doc)))
+
+
+class OpenTransaction:
+    """A transaction in progress on ``conn`` (a psycopg connection, or :class:`~.lean.Statements`):
+    its unit, the audit events to chain on before it commits, and what to undo if it does not."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.unit = PgUnit(conn)
+        self.events: list[AuditEvent] = []
+        self.undo: list[Callable[[], None]] = []
+        self.committing = False

@@ -1,0 +1,85 @@
+"""Every statement the PostgreSQL store sends, once: both ways of talking to the server (libpq
+through :mod:`.lean`, and psycopg) run these same texts, so the two sides cannot drift apart.
+
+Parameters are psycopg's ``%s`` placeholders (:mod:`.lean` numbers them as libpq's ``$1, $2, …``);
+documents go to the server as JSON text cast to jsonb. The tables themselves are in :mod:`.schema`.
+No psycopg here: the sign-in path imports this module before psycopg is loaded.
+"""
+
+from __future__ import annotations
+
+# -- transactions ------------------------------------------------------------------------------
+BEGIN = "BEGIN"
+COMMIT = "COMMIT"
+ROLLBACK = "ROLLBACK"
+SAVEPOINT = "SAVEPOINT twofold_nested"
+ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT twofold_nested"
+RELEASE_SAVEPOINT = "RELEASE SAVEPOINT twofold_nested"
+
+# -- advisory locks (the namespaces are in :mod:`.base`) ---------------------------------------
+TAKE_TURN = "SELECT set_config('lock_timeout', %s, false), pg_advisory_lock(%s::integer, %s::integer)"
+"""``(lock timeout as '123ms', namespace, key)``: a session-level turn, waiting at most that long."""
+GIVE_TURN = "SELECT pg_advisory_unlock(%s::integer, %s::integer)"
+"""``(namespace, key)``: the turn :data:`TAKE_TURN` took, given back."""
+XACT_LOCK = "SELECT pg_advisory_xact_lock(%s, %s)"
+"""``(namespace, key)``: held until the transaction ends."""
+XACT_LOCK_ALL = "SELECT pg_advisory_xact_lock(%s, 0)"
+"""``(namespace,)``: the one lock of a namespace (the roster, the audit chain, the schema)."""
+
+# -- twofold_meta ------------------------------------------------------------------------------
+META_EXISTS = "SELECT to_regclass('twofold_meta') IS NOT NULL"
+TABLE_EXISTS = "SELECT to_regclass(%s) IS NOT NULL"
+SCHEMA_DOC = "SELECT doc FROM twofold_meta WHERE key = 'schema'"
+AUDIT_HEAD = "SELECT doc FROM twofold_meta WHERE key = 'audit'"
+PUT_AUDIT_HEAD = "UPDATE twofold_meta SET doc = %s::jsonb WHERE key = 'audit'"
+FIRST_META = "INSERT INTO twofold_meta (key, doc) VALUES ('schema', %s), ('audit', %s)"
+"""``(schema document, audit head)`` of a database just created."""
+PUT_SCHEMA_VERSION = "UPDATE twofold_meta SET doc = jsonb_set(doc, '{schema}', %s) WHERE key = 'schema'"
+
+# -- accounts ----------------------------------------------------------------------------------
+ACCOUNT = "SELECT doc FROM twofold_accounts WHERE username = %s"
+ACCOUNT_LOCKED = ACCOUNT + " FOR UPDATE"
+PUT_ACCOUNT = (
+    "INSERT INTO twofold_accounts (username, doc) VALUES (%s, %s::jsonb) "
+    "ON CONFLICT (username) DO UPDATE SET doc = EXCLUDED.doc"
+)
+DELETE_ACCOUNT = "DELETE FROM twofold_accounts WHERE username = %s"
+ACCOUNTS = "SELECT username, doc FROM twofold_accounts ORDER BY username"
+ACCOUNT_COUNT = "SELECT count(*) FROM twofold_accounts"
+NAMES = "SELECT username FROM twofold_accounts ORDER BY username"
+NAMES_LIKE = "SELECT username FROM twofold_accounts WHERE username LIKE %s ORDER BY username"
+ACCOUNTS_BETWEEN = "SELECT username, doc FROM twofold_accounts WHERE username BETWEEN %s AND %s"
+
+# -- throttle records of names (ghosts) --------------------------------------------------------
+GHOST = "SELECT doc FROM twofold_ghosts WHERE tag = %s"
+GHOST_LOCKED = GHOST + " FOR UPDATE"
+PUT_GHOST = "INSERT INTO twofold_ghosts (tag, doc) VALUES (%s, %s::jsonb) ON CONFLICT (tag) DO UPDATE SET doc = EXCLUDED.doc"
+PRUNE_GHOSTS = (
+    "DELETE FROM twofold_ghosts WHERE tag IN "
+    "(SELECT tag FROM twofold_ghosts WHERE seen < %s FOR UPDATE SKIP LOCKED)"
+)
+"""Records another transaction holds are left for a later prune: no waiting, no deadlock."""
+GHOSTS = "SELECT tag, doc FROM twofold_ghosts ORDER BY tag"
+
+# -- settings ----------------------------------------------------------------------------------
+SETTING = "SELECT doc FROM twofold_settings WHERE key = %s"
+PUT_SETTING = "INSERT INTO twofold_settings (key, doc) VALUES (%s, %s::jsonb) ON CONFLICT (key) DO UPDATE SET doc = EXCLUDED.doc"
+ALL_SETTINGS = "SELECT key, doc FROM twofold_settings ORDER BY key"
+
+# -- the audit log -----------------------------------------------------------------------------
+PUT_EVENT = "INSERT INTO twofold_audit (seq, time, actor, target, line, mac) VALUES (%s, %s, %s, %s, %s, %s)"
+EVENT_LINES = "SELECT line FROM twofold_audit ORDER BY seq"
+"""The line of every committed event, oldest first."""
+LINES = "SELECT seq, line, mac FROM twofold_audit ORDER BY seq"
+"""``(seq, line, mac)`` of every committed event, oldest first."""
+ABOUT = (
+    "SELECT a.seq, a.line, t.total FROM (SELECT coalesce(max(seq), 0) AS total FROM twofold_audit) t "
+    "LEFT JOIN twofold_audit a ON a.target = %s ORDER BY a.seq"
+)
+"""``(seq, line, events committed)`` of each event about one target (a sign-in's notices); one
+row of NULLs and the count when there is none."""
+
+# -- db copy -----------------------------------------------------------------------------------
+COPY_ACCOUNTS = "COPY twofold_accounts (username, doc) FROM STDIN"
+COPY_GHOSTS = "COPY twofold_ghosts (tag, doc) FROM STDIN"
+COPY_SETTINGS = "COPY twofold_settings (key, doc) FROM STDIN"
