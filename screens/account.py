@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static, Switch
 
-from screens.calls import UNSAVED, ServiceScreen, clock_time, describe_error, setting
-from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
+from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
+from screens.service_calls import flow
+from screens.service_screen import ServiceScreen
+from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switch_bindings
 from screens.standing import due_note, show_codes_left
+from screens.time_wording import clock_time
 from store.accounts import USER_MANAGEMENT, TwoFactor
-from store.errors import AuthenticationFailed, TwofoldError
-from store.services.views import AccountView, IssuedCodes
+from store.errors import TwofoldError
+from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
 
@@ -32,12 +34,9 @@ class AccountScreen(ServiceScreen):
     AUTO_FOCUS = "#two-factor"
     HELP_TITLE = "Account settings"
     BINDINGS = [
-        Binding("t", "toggle", "2FA", id="account-toggle", key_display="t/␣",
-                tooltip="Switch two-factor on or off (Space on the focused switch); s saves"),
-        Binding("s", "save", "Save", id="account-save", tooltip="Save the two-factor switch"),
+        *switch_bindings("account", save="Save the two-factor switch"),
         Binding("u", "set_up", "Set up", id="account-set-up", tooltip="Set up two-factor now"),
-        Binding("g", "generate_codes", "Codes", id="account-codes", tooltip="Generate new recovery codes"),
-        Binding("r", "reset", "Reset", id="account-reset", tooltip="Reset the authenticator"),
+        *authenticator_bindings("account", codes="Generate new recovery codes"),
         Binding("p", "change_password", "Password", id="account-password", tooltip="Change password"),
         Binding("o", "sign_out", "Sign out", id="account-sign-out", tooltip="Sign out"),
         Binding("m", "users", "Users", id="account-users", tooltip="Users (with UserManagement)"),
@@ -188,12 +187,18 @@ class AccountScreen(ServiceScreen):
                 self.refresh_view()
                 self.notify(f"Two-factor authentication is on: {SETUP_LATER}", title="Saved", timeout=10)
         else:
-            session = self.app.session
-            self.with_password(
-                "Switch two-factor off", "Your authenticator and recovery codes will be removed.",
-                lambda password: self.app.services.own.switch_off(session, password),
-                lambda _view: self._saved("Two-factor authentication is off"),
-            )
+            self.switch_off()
+
+    @flow
+    async def switch_off(self) -> None:
+        """The current password, then two-factor off."""
+        session = self.app.session
+        switched = await self.with_password(
+            "Switch two-factor off", "Your authenticator and recovery codes will be removed.",
+            lambda password: self.app.services.own.switch_off(session, password),
+        )
+        if switched is not None:
+            self._saved("Two-factor authentication is off")
 
     def _saved(self, message: str, title: str = "Saved") -> None:
         self.refresh_view()
@@ -209,60 +214,48 @@ class AccountScreen(ServiceScreen):
             self.app.set_up_now()
 
     # -- password-guarded actions -------------------------------------------------------------
-    def action_generate_codes(self) -> None:
-        if self.check_action("generate_codes", ()):
-            session = self.app.session
-            self.with_password(
-                "Generate recovery codes", "Every code you have now stops working.",
-                lambda password: self.app.services.own.regenerate_codes(session, password),
-                self._show_codes,
-            )
+    @flow
+    async def action_generate_codes(self) -> None:
+        if not self.check_action("generate_codes", ()):
+            return
+        session = self.app.session
+        generated = await self.with_password(
+            "Generate recovery codes", "Every code you have now stops working.",
+            lambda password: self.app.services.own.regenerate_codes(session, password),
+        )
+        if generated is not None:
+            self.refresh_view()
+            self.notify("New recovery codes generated; the old ones no longer work", title="Recovery codes")
+            self.app.push_screen(CodesModal(generated.value))
 
-    def _show_codes(self, issued: IssuedCodes) -> None:
-        self.refresh_view()
-        self.notify("New recovery codes generated; the old ones no longer work", title="Recovery codes")
-        self.app.push_screen(CodesModal(issued))
-
-    def action_reset(self) -> None:
+    @flow
+    async def action_reset(self) -> None:
         if not self.check_action("reset", ()):
             return
+        session = self.app.session
         question = "Reset your authenticator? The current one and your recovery codes stop working, and setup runs again."
-
-        session = self.app.session
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.with_password(
-                    "Reset authenticator", "",
-                    lambda password: self.app.services.own.reset_authenticator(session, password),
-                    lambda _view: self._saved(f"Authenticator reset: {SETUP_LATER}", "Reset"),
-                )
-
-        self.app.push_screen(ConfirmModal(question, yes="Reset", danger=True), confirmed)
-
-    def action_change_password(self, error: str = "") -> None:
-        policy = self.app.services.policy
-        username = self.view.username if self.view else ""
-        modal = NewPasswordModal("Change password", username=username, ask_current=True,
-                                 minimum=policy.password_min, maximum=policy.password_max, error=error)
-        self.app.push_screen(modal, self._change_password)
-
-    def _change_password(self, typed: NewPassword | None) -> None:
-        if typed is None:
+        if not await self.app.push_screen_wait(ConfirmModal(question, yes="Reset", danger=True)):
             return
-        session = self.app.session
-
-        def failed(exc: TwofoldError) -> bool:
-            if isinstance(exc, AuthenticationFailed):
-                self.action_change_password(error=f"{describe_error(exc)}; try again.")
-                return True
-            return False
-
-        self.in_thread(
-            lambda: self.app.services.own.change_password(session, typed.current or "", typed.password),
-            lambda _none: self._saved("Your password was changed", "Password"),
-            failed,
+        reset = await self.with_password(
+            "Reset authenticator", "", lambda password: self.app.services.own.reset_authenticator(session, password)
         )
+        if reset is not None:
+            self._saved(f"Authenticator reset: {SETUP_LATER}", "Reset")
+
+    @flow
+    async def action_change_password(self) -> None:
+        policy, session = self.app.services.policy, self.app.session
+        username = self.view.username if self.view else ""
+
+        def ask(error: str) -> NewPasswordModal:
+            return NewPasswordModal("Change password", username=username, ask_current=True,
+                                    minimum=policy.password_min, maximum=policy.password_max, error=error)
+
+        changed = await self.until_accepted(
+            ask, lambda typed: self.app.services.own.change_password(session, typed.current or "", typed.password)
+        )
+        if changed is not None:
+            self._saved("Your password was changed", "Password")
 
     # -- leaving -----------------------------------------------------------------------------
     def action_sign_out(self) -> None:

@@ -13,7 +13,8 @@ from textual.widgets import Input, Static
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
 from tui.wording import plural
-from screens.calls import ServiceScreen, local_time
+from screens.service_screen import ServiceScreen
+from screens.time_wording import local_time
 from store.services.auditview import AuditEvent
 from tui.widgets.record_table import Column, Record, RecordTable
 

@@ -13,23 +13,11 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from screens.typeahead import enter_pressed
 from tui.widgets.footer import KeyFooter
 from store.services.views import IssuedCodes
 
 T = TypeVar("T")
-
-
-def after_typing(screen: ModalScreen, callback) -> None:
-    """Run ``callback`` once the focused Input has handled the keys already sent to it.
-
-    Enter is a priority binding (so the footer shows it): it runs while keys typed just before it
-    may still be queued on the Input, so reading the value at once could miss them.
-    """
-    focused = screen.focused
-    if isinstance(focused, Input):
-        focused.call_later(callback)
-    else:
-        callback()
 
 
 class Dialog(ModalScreen[T]):
@@ -118,8 +106,8 @@ class PasswordPrompt(Dialog[str]):
     def on_mount(self) -> None:
         self.query_one("#current", Input).focus()
 
-    def action_submit(self) -> None:
-        after_typing(self, self.submit)
+    async def action_submit(self) -> None:
+        await enter_pressed(self, self.submit)
 
     def submit(self) -> None:
         password = self.query_one("#current", Input).value
@@ -182,13 +170,9 @@ class NewPasswordModal(Dialog[NewPassword]):
             return "The two new passwords differ"
         return ""
 
-    def action_submit(self) -> None:
+    async def action_submit(self) -> None:
         """Enter: move to the next field, or on the last one check and return the password."""
-        inputs = list(self.query(Input))
-        if isinstance(self.focused, Input) and self.focused is not inputs[-1]:
-            self.focus_next(Input)  # at once, so the keys typed next land in the next field
-        else:
-            after_typing(self, self.submit)
+        await enter_pressed(self, self.submit, list(self.query(Input)))
 
     def submit(self) -> None:
         inputs = list(self.query(Input))
@@ -279,10 +263,7 @@ class CodesModal(Dialog[None]):
 
     async def action_submit(self) -> None:
         """Enter: press the focused button, or close once the codes are ticked as saved."""
-        if isinstance(self.focused, Button):
-            self.focused.press()
-        else:
-            self.done()
+        await enter_pressed(self, self.done)
 
     @on(Button.Pressed, "#done")
     def done(self) -> None:

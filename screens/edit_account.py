@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult, SystemCommand
@@ -10,17 +12,22 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Checkbox, Label, Static, Switch
 
-from screens.calls import UNSAVED, ServiceScreen, describe_error, local_time, setting
-from screens.dialogs import CodesModal, ConfirmModal, NewPassword, NewPasswordModal
+from screens.error_wording import describe_error
+from screens.service_calls import Done, flow
+from screens.service_screen import ServiceScreen
+from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switch_bindings
+from screens.time_wording import UNTIL_UNLOCKED, local_time
+from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
 from screens.reason import ReasonModal
 from screens.standing import due_note, show_codes_left
-from screens.login import UNTIL_UNLOCKED
 from screens.user_rows import lock_state
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import Conflict, NotFound, TwofoldError, ValidationError
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
+
+T = TypeVar("T")
 
 STATE_NOTES = {
     TwoFactor.OFF: "off: signs in with the password only",
@@ -36,11 +43,8 @@ class EditAccountScreen(ServiceScreen):
     HELP_TITLE = "Edit account"
     HELP_NOTES = (("␣", "Tick or untick the focused switch or checkbox"),)
     BINDINGS = [
-        Binding("t", "toggle", "2FA", id="edit-toggle", key_display="t/␣",
-                tooltip="Switch two-factor on or off (Space on the focused switch); s saves"),
-        Binding("s", "save", "Save", id="edit-save", tooltip="Save the two-factor switch and the permissions"),
-        Binding("g", "generate_codes", "Codes", id="edit-codes", tooltip="Generate new recovery codes to hand over"),
-        Binding("r", "reset", "Reset", id="edit-reset", tooltip="Reset the authenticator"),
+        *switch_bindings("edit", save="Save the two-factor switch and the permissions"),
+        *authenticator_bindings("edit", codes="Generate new recovery codes to hand over"),
         Binding("u", "unlock", "Unlock", id="edit-unlock", tooltip="Unlock the account"),
         Binding("p", "set_password", "Password", id="edit-password", tooltip="Set the password"),
         Binding("escape", "back", "Back", id="edit-back", tooltip="Back to Users (asks first when not saved)"),
@@ -177,24 +181,23 @@ class EditAccountScreen(ServiceScreen):
         self.app.push_screen(modal, lambda leave: leave and self.dismiss())
 
     # -- changes ---------------------------------------------------------------------------
-    def run(self, change: Callable[[], object], message: str, then: Callable[[object], None] | None = None) -> None:
-        """Apply ``change`` in a thread, then refresh and toast ``message``."""
+    async def with_reason(self, question: str, title: str, change: Callable[[str], T], message: str) -> Done[T] | None:
+        """Ask for the reason, apply ``change(reason)`` in a thread, then refresh and toast ``message``.
 
-        def done(result: object) -> None:
+        None when cancelled or refused.
+        """
+        why = await self.ask_reason(question, title)
+        if why is None:
+            return None
+        changed = await self.called(partial(change, why))
+        if changed is not None:
             self.refresh_view()
             self.notify(message, title=self.username, markup=False)
-            if then is not None:
-                then(result)
+        return changed
 
-        self.in_thread(change, done)
-
-    def ask_reason(self, question: str, title: str, then: Callable[[str | None], None]) -> None:
+    async def ask_reason(self, question: str, title: str) -> str | None:
         """Confirm an action on this account with the reason for it (None when cancelled)."""
-        self.app.push_screen(ReasonModal(question, username=self.username, title=f"{title}: {self.username}"), then)
-
-    def confirm(self, question: str, title: str, then: Callable[[str], None]) -> None:
-        """Ask for the reason; go ahead with it unless cancelled."""
-        self.ask_reason(question, title, lambda reason: reason is not None and then(reason))
+        return await self.app.push_screen_wait(ReasonModal(question, username=self.username, title=f"{title}: {self.username}"))
 
     def action_toggle(self) -> None:
         self.query_one("#two-factor", Switch).toggle()
@@ -202,22 +205,34 @@ class EditAccountScreen(ServiceScreen):
     def action_save(self) -> None:
         if self.view is None:
             return
-        admin, session, name = self.app.services.admin, self.app.session, self.username
         want_on = self.query_one("#two-factor", Switch).value
         want_manager = self.query_one("#manager", Checkbox).value
-        changes: list[tuple[Callable[[], object], str]] = []
-        reason: list[str] = []  # given in the confirmation when 2FA goes off
-        if want_on != (self.view.two_factor is not TwoFactor.OFF):
-            said = "on: setup runs at the next sign-in" if want_on else "off"
-            changes.append((lambda: admin.switch_two_factor(session, name, want_on, reason=reason[0] if reason else None),
-                            f"Two-factor authentication is {said}"))
-        if want_manager != (USER_MANAGEMENT in self.view.permissions):
-            perms = [USER_MANAGEMENT] if want_manager else []
-            said = "now holds UserManagement" if want_manager else "no longer holds UserManagement"
-            changes.append((lambda: admin.set_permissions(session, name, perms), f"{name} {said}"))
-        if not changes:
+        switch = want_on != (self.view.two_factor is not TwoFactor.OFF)
+        permissions = want_manager != (USER_MANAGEMENT in self.view.permissions)
+        if not (switch or permissions):
             self.notify("Nothing to save: nothing was changed")
             return
+        self.save(want_on if switch else None, want_manager if permissions else None)
+
+    @flow
+    async def save(self, two_factor: bool | None, manager: bool | None) -> None:
+        """Apply the switch and the permissions that changed (None: unchanged); 2FA off asks why."""
+        admin, session, name = self.app.services.admin, self.app.session, self.username
+        reason = None
+        if two_factor is False:
+            question = f"Switch two-factor off for {name}? Their authenticator and recovery codes are removed."
+            reason = await self.ask_reason(question, "Switch two-factor off")
+            if reason is None:
+                self.refresh_view()
+                return
+        changes: list[tuple[Callable[[], object], str]] = []
+        if two_factor is not None:
+            said = "on: setup runs at the next sign-in" if two_factor else "off"
+            changes.append((partial(admin.switch_two_factor, session, name, two_factor, reason=reason),
+                            f"Two-factor authentication is {said}"))
+        if manager is not None:
+            said = "now holds UserManagement" if manager else "no longer holds UserManagement"
+            changes.append((partial(admin.set_permissions, session, name, [USER_MANAGEMENT] if manager else []), f"{name} {said}"))
 
         def apply() -> list[tuple[str, bool]]:
             results = []
@@ -229,70 +244,58 @@ class EditAccountScreen(ServiceScreen):
                     results.append((describe_error(exc), False))
             return results
 
-        def done(results: list[tuple[str, bool]]) -> None:
+        saved = await self.called(apply)
+        if saved is not None:
             self.refresh_view()
-            for message, ok in results:
+            for message, ok in saved.value:
                 self.notify(message, title="Saved" if ok else "Not saved", severity="information" if ok else "error", markup=False)
 
-        if not want_on and self.view.two_factor is not TwoFactor.OFF:
-            def confirmed(why: str | None) -> None:
-                if why is None:
-                    self.refresh_view()
-                    return
-                reason.append(why)
-                self.in_thread(apply, done)
-
-            question = f"Switch two-factor off for {name}? Their authenticator and recovery codes are removed."
-            self.ask_reason(question, "Switch two-factor off", confirmed)
-        else:
-            self.in_thread(apply, done)
-
-    def action_generate_codes(self) -> None:
+    @flow
+    async def action_generate_codes(self) -> None:
         if not self.check_action("generate_codes", ()):
             return
         admin, session, name = self.app.services.admin, self.app.session, self.username
-        note = f"Hand these to {name} in a safe way: each works once and they are not shown again."
-        self.confirm(
-            f"Generate new recovery codes for {name}? Their current codes stop working.",
-            "New recovery codes",
-            lambda why: self.run(lambda: admin.generate_codes(session, name, reason=why),
-                                 "New recovery codes generated; the old ones no longer work",
-                                 lambda issued: self.app.push_screen(CodesModal(issued, note=note))),
+        generated = await self.with_reason(
+            f"Generate new recovery codes for {name}? Their current codes stop working.", "New recovery codes",
+            lambda why: admin.generate_codes(session, name, reason=why),
+            "New recovery codes generated; the old ones no longer work",
         )
+        if generated is not None:
+            note = f"Hand these to {name} in a safe way: each works once and they are not shown again."
+            self.app.push_screen(CodesModal(generated.value, note=note))
 
-    def action_reset(self) -> None:
+    @flow
+    async def action_reset(self) -> None:
         if not self.check_action("reset", ()):
             return
         admin, session, name = self.app.services.admin, self.app.session, self.username
-        self.confirm(
+        await self.with_reason(
             f"Reset the authenticator of {name}? Their authenticator and recovery codes stop working; setup runs at the next sign-in.",
             "Reset authenticator",
-            lambda why: self.run(lambda: admin.reset_authenticator(session, name, reason=why),
-                                 "Authenticator reset: setup runs at the next sign-in"),
+            lambda why: admin.reset_authenticator(session, name, reason=why),
+            "Authenticator reset: setup runs at the next sign-in",
         )
 
-    def action_unlock(self) -> None:
+    @flow
+    async def action_unlock(self) -> None:
         if not self.check_action("unlock", ()):
             return
         admin, session, name = self.app.services.admin, self.app.session, self.username
-        self.confirm(
-            f"Unlock {name}? They may sign in again at once.",
-            "Unlock",
-            lambda why: self.run(lambda: admin.unlock(session, name, reason=why), f"{name} is unlocked and may sign in again"),
+        await self.with_reason(
+            f"Unlock {name}? They may sign in again at once.", "Unlock",
+            lambda why: admin.unlock(session, name, reason=why), f"{name} is unlocked and may sign in again",
         )
 
-    def action_set_password(self) -> None:
+    @flow
+    async def action_set_password(self) -> None:
+        admin, session, name = self.app.services.admin, self.app.session, self.username
         policy = self.app.services.policy
-        modal = NewPasswordModal(f"Set the password of {self.username}", username=self.username,
+        modal = NewPasswordModal(f"Set the password of {name}", username=name,
                                  minimum=policy.password_min, maximum=policy.password_max)
-        self.app.push_screen(modal, self._set_password)
-
-    def _set_password(self, typed: NewPassword | None) -> None:
+        typed = await self.app.push_screen_wait(modal)
         if typed is None:
             return
-        admin, session, name = self.app.services.admin, self.app.session, self.username
-        self.confirm(
-            f"Set a new password for {name}? Their current password stops working.",
-            "Set password",
-            lambda why: self.run(lambda: admin.set_password(session, name, typed.password, reason=why), f"Password of {name} changed"),
+        await self.with_reason(
+            f"Set a new password for {name}? Their current password stops working.", "Set password",
+            lambda why: admin.set_password(session, name, typed.password, reason=why), f"Password of {name} changed",
         )

@@ -8,8 +8,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from screens.calls import ServiceCalls, describe_error
-from screens.dialogs import Dialog, after_typing
+from screens.error_wording import describe_error
+from screens.service_calls import ServiceCalls
+from screens.dialogs import Dialog
+from screens.typeahead import enter_pressed
 from store.accounts import USER_MANAGEMENT
 from store.errors import PermissionDenied, TwofoldError
 from store.services.views import AccountView
@@ -58,15 +60,9 @@ class NewAccountModal(ServiceCalls, Dialog[AccountView]):
             return "The two passwords differ"
         return ""
 
-    def action_submit(self) -> None:
+    async def action_submit(self) -> None:
         """Enter: next field; on the last field or a checkbox create; on a button press it."""
-        focused = self.focused
-        if isinstance(focused, Button):
-            focused.press()
-        elif isinstance(focused, Input) and focused.id != "repeat":
-            self.focus_next(Input)  # at once, so the keys typed next land in the next field
-        else:
-            after_typing(self, self.create)
+        await enter_pressed(self, self.create, list(self.query(Input)))
 
     @on(Button.Pressed, "#create")
     def create(self) -> None:

@@ -7,16 +7,15 @@ makes accounts overdue (their next sign-in runs the setup, unskippable) asks fir
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
-from textual.worker import get_current_worker
 
-from screens.calls import UNSAVED, ServiceScreen, setting
+from screens.service_screen import ServiceScreen
+from screens.setting_rows import UNSAVED, setting
 from screens.dialogs import ConfirmModal
-from store.errors import TwofoldError
 from store.requirement import MAX_GRACE_HOURS, WHO, Requirement
 from store.services.compliance import RequirementView
 from tui.widgets.footer import KeyFooter
@@ -135,16 +134,11 @@ class PolicyScreen(ServiceScreen):
             self.count_effect(wanted)
         self.query_one("#policy-unsaved", Static).update(UNSAVED if self.unsaved() else "")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def count_effect(self, wanted: Requirement) -> None:
         """Count the accounts ``wanted`` makes due (every account is read: off the UI thread)."""
         session = self.app.session
-        try:
-            view = self.app.services.compliance.preview(session, wanted.who, wanted.grace_hours)
-        except TwofoldError:
-            return  # the next follow tick says what is wrong (a revoked permission leaves)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_effect, view)
+        self.in_background(lambda: self.app.services.compliance.preview(session, wanted.who, wanted.grace_hours),
+                           self.show_effect, group="preview")
 
     def show_effect(self, view: RequirementView) -> None:
         if self.is_attached and view.requirement == self.wanted():

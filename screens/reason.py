@@ -12,7 +12,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Static
 
-from screens.dialogs import Dialog, after_typing
+from screens.dialogs import Dialog
+from screens.typeahead import enter_pressed
 from store.services.admin import REASON_MAX
 
 REASON_NOTE = "Your reason is recorded in the audit log and shown to {name} at their next sign-in."
@@ -38,8 +39,8 @@ class ReasonModal(Dialog[str]):
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
 
-    def action_submit(self) -> None:
-        after_typing(self, self.submit)
+    async def action_submit(self) -> None:
+        await enter_pressed(self, self.submit)
 
     def submit(self) -> None:
         reason = " ".join(self.query_one("#reason", Input).value.split())

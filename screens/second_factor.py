@@ -11,8 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 
-from screens.login import locked_text
-from screens.typeahead import keys_handled
+from screens.time_wording import locked_text
+from screens.typeahead import enter_pressed
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
 from store.services.results import Method, SignedIn, Stage, Ticket
 from tui.widgets.digits import DigitFields
@@ -118,12 +118,7 @@ class SecondFactorScreen(Screen[None]):
     # -- verifying ---------------------------------------------------------------------------
     async def action_submit(self) -> None:
         """Enter: verify the code (or press the focused button)."""
-        await keys_handled(self)
-        focused = self.focused
-        if isinstance(focused, Button):
-            focused.press()
-        else:
-            self.verify()
+        await enter_pressed(self, self.verify)
 
     def on_digit_fields_completed(self, message: DigitFields.Completed) -> None:
         self.verify()

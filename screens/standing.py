@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
-from screens.calls import local_time
+from screens.time_wording import local_time
 from store.accounts import TwoFactor
 from store.requirement import DUE, OVERDUE, time_left
 from store.services.views import AccountView

@@ -8,8 +8,7 @@ from contextlib import contextmanager
 
 from rich.text import Text
 
-from screens.calls import local_time
-from screens.login import locked_text
+from screens.time_wording import local_time, locked_text
 from store.accounts import TwoFactor
 from store.errors import CorruptDatabase
 from screens.standing import standing_cell

@@ -5,18 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from textual import events, on, work
+from textual import events, on
+from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
-from screens.calls import FOLLOW_SECONDS, ServiceScreen
+from screens.service_screen import FOLLOW_SECONDS, ServiceScreen
 from screens.dialogs import ConfirmModal
 from screens.standing import STATES
 from screens.user_rows import COLUMNS, AccountRow, AccountRows, account_cells, collector_paused, lock_state, matching
 from store.accounts import TwoFactor
-from store.errors import TwofoldError
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
@@ -36,7 +36,7 @@ class UsersScreen(ServiceScreen):
     HELP_NOTES = (("↑ ↓ PgUp PgDn", "Move in the table; Enter edits"), ("a-z 0-9", "Typed at the table: filter by username"),
                   ("2FA column", "due 3d: 2FA required, 3 days left to set it up (due: from its next sign-in); overdue: setup first at the next sign-in"))
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="users-filter"),
+        Binding("slash", "focus_filter", "Filter", id="users-filter", priority=True),
         Binding("n", "new", "New", id="users-new"),
         Binding("e", "edit", "Edit", id="users-edit"),
         Binding("d", "delete", "Delete", id="users-delete"),
@@ -100,15 +100,10 @@ class UsersScreen(ServiceScreen):
         if time.monotonic() - self._fetched >= FOLLOW_SECONDS:
             self.quiet_reload(self.selected)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="follow")
     def quiet_reload(self, keep: str | None) -> None:
         """Fetch every account again without the busy state (what others changed shows)."""
         session = self.app.session
-        try:
-            records = self.fetch(session)
-        except TwofoldError:
-            return  # the next tick (or the permission check) says what is wrong
-        self.app.call_from_thread(self._followed_records, records, keep)
+        self.in_background(lambda: self.fetch(session), lambda records: self._followed_records(records, keep), group="follow")
 
     def _followed_records(self, records: list[Row], keep: str | None) -> None:
         self._fetched = time.monotonic()
@@ -187,30 +182,32 @@ class UsersScreen(ServiceScreen):
                 yield SystemCommand(f"Delete {self.selected}", "Remove the account (asks first)", self.action_delete)
 
     def action_focus_filter(self) -> None:
-        """To the filter with its text selected, so typing replaces it."""
+        """To the filter with its text selected, so typing replaces it (in the filter, / is typed)."""
         field = self.query_one("#users-filter", Input)
+        if self.focused is field:
+            raise SkipAction()
         self.set_focus(field)
         field.select_all()
 
     def on_key(self, event: events.Key) -> None:
         """Characters typed at the table start a new filter, unless they are the table's keys.
 
-        Typing a name filters. ``/`` moves to the filter here, as its key arrives, rather than in
-        its binding: the characters that come with it (a fast typist, a paste over SSH) were handed
-        to the table before the focus moved, and reach this handler after it, so they go into the
-        filter too, even ``n``, ``e`` or ``d``.
+        ``/`` is a priority binding, so it moves to the filter as its key is dispatched, as Tab
+        does (``tui.burst``): the keys after it go to the filter, even ``n``, ``e`` or ``d``. A name
+        typed at the table filters too: the characters that come with its first one (a fast
+        typist, a paste over SSH) were handed to the table before the focus moved, and reach this
+        handler after it, so they go into the filter as well.
         """
         if not self.allowed or not event.is_printable or event.character is None:
             return
         field = self.query_one("#users-filter", Input)
-        if self.focused is not field and event.key != "slash" and event.key in self.active_bindings:
+        if self.focused is not field and event.key in self.active_bindings:
             return  # n, e, d at the table
         event.stop()
         event.prevent_default()
-        if event.key == "slash" or self.focused is not field:
+        if self.focused is not field:
             self.action_focus_filter()  # a new filter, as after /
-        if event.key != "slash":
-            field.replace(event.character, *field.selection)  # over the selection, as typing does
+        field.replace(event.character, *field.selection)  # over the selection, as typing does
 
     def action_focus_table(self) -> None:
         self.set_focus(self.query_one(RecordTable))

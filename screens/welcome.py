@@ -21,7 +21,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual import on
 from textual.widgets import Button, Label, Static
 
-from screens.calls import local_time
+from screens.time_wording import local_time
+from screens.typeahead import enter_pressed
 from screens.dialogs import Dialog
 from store.errors import TwofoldError
 from store.requirement import time_left
@@ -116,10 +117,9 @@ class SetupDueModal(Dialog[SetUp]):
     def action_answer(self, answer: str) -> None:
         self.dismiss(SetUp(answer))
 
-    def action_submit(self) -> None:
+    async def action_submit(self) -> None:
         """Enter: the focused button (Set up now, unless Tab moved to Later)."""
-        later = isinstance(self.focused, Button) and self.focused.id == "later"
-        self.dismiss(SetUp.LATER if later else SetUp.NOW)
+        await enter_pressed(self, lambda: self.dismiss(SetUp.NOW))
 
 
 async def welcome(app: TwofoldApp, session: Session, setup_deadline: float | None) -> None:

@@ -14,7 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui.widgets.footer import KeyFooter
 from screens.enrol.step import Activated, WizardStep
-from screens.typeahead import keys_handled
+from screens.typeahead import enter_pressed
 from store.errors import TwofoldError
 from store.services.views import VerifiedEnrolment
 from tui.wording import failure_reason
@@ -58,11 +58,7 @@ class SaveCodesModal(ModalScreen[Path | None]):
 
     async def action_submit(self) -> None:
         """Enter: save (or press the focused button)."""
-        await keys_handled(self)
-        if isinstance(self.focused, Button):
-            self.focused.press()
-        else:
-            self.save()
+        await enter_pressed(self, self.save)
 
     @on(Button.Pressed, "#save")
     def save(self) -> None:
@@ -166,11 +162,7 @@ class DoneStep(WizardStep[Activated]):
 
     async def action_submit(self) -> None:
         """Enter: continue (or press the focused button)."""
-        await keys_handled(self)
-        if isinstance(self.focused, Button):
-            self.focused.press()
-        else:
-            self.finish()
+        await enter_pressed(self, self.finish)
 
     @on(Button.Pressed, "#continue")
     def finish(self) -> None:

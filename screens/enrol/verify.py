@@ -10,7 +10,7 @@ from textual.widgets import Button, Static
 
 from tui.widgets.footer import KeyFooter
 from screens.enrol.step import Move, Verified, WizardStep
-from screens.typeahead import keys_handled
+from screens.typeahead import enter_pressed
 from store.errors import TwofoldError
 from store.services.views import Enrolment
 from tui.widgets.digits import DigitFields
@@ -64,11 +64,7 @@ class VerifyStep(WizardStep[Verified | Move]):
 
     async def action_submit(self) -> None:
         """Enter: verify the code (or press the focused button)."""
-        await keys_handled(self)
-        if isinstance(self.focused, Button):
-            self.focused.press()
-        else:
-            self.verify()
+        await enter_pressed(self, self.verify)
 
     @on(Button.Pressed, "#verify")
     def verify(self) -> None:

@@ -15,17 +15,9 @@ from store.errors import AccountLocked, AuthenticationFailed
 from store.services.results import Stage
 from tui.app import TwofoldApp
 from sessions import session_for
+from signin_flows import settle
 
 NEW_PASSWORD = "a brand new passphrase"  # fake
-
-
-async def settle(pilot: Pilot) -> None:
-    """Let service calls running in threads finish and reach the screen."""
-    app = pilot.app
-    for _ in range(3):
-        await pilot.pause()
-        await app.workers.wait_for_complete([w for w in app.workers if w.group == "service-call"])
-    await pilot.pause()
 
 
 async def open_account(app: TwofoldApp, pilot: Pilot, name: str) -> AccountScreen:

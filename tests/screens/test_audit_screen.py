@@ -11,15 +11,7 @@ from screens.audit import AuditScreen
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 from sessions import session_for
-
-
-async def settle(pilot: Pilot) -> None:
-    """Let service calls running in threads finish and reach the screen."""
-    app = pilot.app
-    for _ in range(3):
-        await pilot.pause()
-        await app.workers.wait_for_complete([w for w in app.workers if w.group == "service-call"])
-    await pilot.pause()
+from signin_flows import settle
 
 
 async def open_audit(app: TwofoldApp, pilot: Pilot, name: str = "root") -> AuditScreen:

@@ -18,17 +18,9 @@ from store.services.results import Stage
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 from sessions import session_for
+from signin_flows import settle
 
 NEW_PASSWORD = "handed over in person"  # fake
-
-
-async def settle(pilot: Pilot) -> None:
-    """Let service calls running in threads finish and reach the screen."""
-    app = pilot.app
-    for _ in range(3):
-        await pilot.pause()
-        await app.workers.wait_for_complete([w for w in app.workers if w.group == "service-call"])
-    await pilot.pause()
 
 
 async def open_edit(app: TwofoldApp, pilot: Pilot, name: str) -> EditAccountScreen:

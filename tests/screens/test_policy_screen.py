@@ -13,18 +13,9 @@ from screens.dialogs import ConfirmModal
 from screens.policy import PolicyScreen
 from screens.users import UsersScreen
 from sessions import session_for
-from signin_flows import SIZE, flat_text, messages, text_of
+from signin_flows import SIZE, flat_text, messages, settle, text_of
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
-
-
-async def settle(pilot: Pilot) -> None:
-    """Service calls and the effect's count (threads) finish and reach the screen."""
-    app = pilot.app
-    for _ in range(3):
-        await pilot.pause()
-        await app.workers.wait_for_complete([w for w in app.workers if w.group in ("service-call", "preview")])
-    await pilot.pause()
 
 
 @pytest.fixture
