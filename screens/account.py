@@ -176,14 +176,15 @@ class AccountScreen(ServiceScreen):
         self.query_one("#two-factor", Switch).toggle()
 
     def action_save(self) -> None:
-        if self.view is None or self.app.session is None:
+        session = self.app.session
+        if self.view is None or session is None:
             return
         want_on = self.query_one("#two-factor", Switch).value
         if want_on == (self.view.two_factor is not TwoFactor.OFF):
             self.notify(f"Nothing to save: two-factor authentication is already {'on' if want_on else 'off'}")
             return
         if want_on:
-            if self.call(lambda: self.app.services.own.switch_on(self.app.session)) is not None:
+            if self.call(lambda: self.app.services.own.switch_on(session)) is not None:
                 self.refresh_view()
                 self.notify(f"Two-factor authentication is on: {SETUP_LATER}", title="Saved", timeout=10)
         else:
@@ -192,7 +193,7 @@ class AccountScreen(ServiceScreen):
     @flow
     async def switch_off(self) -> None:
         """The current password, then two-factor off."""
-        session = self.app.session
+        session = self.caller
         switched = await self.with_password(
             "Switch two-factor off", "Your authenticator and recovery codes will be removed.",
             lambda password: self.app.services.own.switch_off(session, password),
@@ -218,7 +219,7 @@ class AccountScreen(ServiceScreen):
     async def action_generate_codes(self) -> None:
         if not self.check_action("generate_codes", ()):
             return
-        session = self.app.session
+        session = self.caller
         generated = await self.with_password(
             "Generate recovery codes", "Every code you have now stops working.",
             lambda password: self.app.services.own.regenerate_codes(session, password),
@@ -232,7 +233,7 @@ class AccountScreen(ServiceScreen):
     async def action_reset(self) -> None:
         if not self.check_action("reset", ()):
             return
-        session = self.app.session
+        session = self.caller
         question = "Reset your authenticator? The current one and your recovery codes stop working, and setup runs again."
         if not await self.app.push_screen_wait(ConfirmModal(question, yes="Reset", danger=True)):
             return
@@ -244,7 +245,7 @@ class AccountScreen(ServiceScreen):
 
     @flow
     async def action_change_password(self) -> None:
-        policy, session = self.app.services.policy, self.app.session
+        policy, session = self.app.services.policy, self.caller
         username = self.view.username if self.view else ""
 
         def ask(error: str) -> NewPasswordModal:

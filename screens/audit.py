@@ -86,7 +86,7 @@ class AuditScreen(ServiceScreen):
             self.app.open_account()
 
     def reload(self) -> None:
-        session = self.app.session
+        session = self.caller
 
         def fetch() -> list[Record]:
             events = self.app.services.audit.events(session)

@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from screens.console_screen import ConsoleModal
 from screens.typeahead import enter_pressed
 from tui.widgets.footer import KeyFooter
 from store.services.views import IssuedCodes
@@ -20,7 +20,7 @@ from store.services.views import IssuedCodes
 T = TypeVar("T")
 
 
-class Dialog(ModalScreen[T]):
+class Dialog(ConsoleModal[T]):
     """A centred box over the dimmed console with its own footer of keys."""
 
     DEFAULT_CLASSES = "dialog"

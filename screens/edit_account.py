@@ -86,14 +86,14 @@ class EditAccountScreen(ServiceScreen):
 
         A revoked UserManagement leaves for Account settings, a deleted account back to Users.
         """
-        view = self.call(lambda: self.app.services.admin.show(self.app.session, self.username))
+        view = self.call(lambda: self.app.services.admin.show(self.caller, self.username))
         if view is not None and view != self.view:
             self.refresh_view(view, keep_unsaved=True)
 
     def refresh_view(self, view: AccountView | None = None, *, keep_unsaved: bool = False) -> None:
         """Show the account (re-read unless given). ``keep_unsaved`` keeps a changed switch or
         checkbox whose stored value did not change meanwhile."""
-        view = view or self.call(lambda: self.app.services.admin.show(self.app.session, self.username))
+        view = view or self.call(lambda: self.app.services.admin.show(self.caller, self.username))
         if view is None:
             return
         before = self.view
@@ -217,7 +217,7 @@ class EditAccountScreen(ServiceScreen):
     @flow
     async def save(self, two_factor: bool | None, manager: bool | None) -> None:
         """Apply the switch and the permissions that changed (None: unchanged); 2FA off asks why."""
-        admin, session, name = self.app.services.admin, self.app.session, self.username
+        admin, session, name = self.app.services.admin, self.caller, self.username
         reason = None
         if two_factor is False:
             question = f"Switch two-factor off for {name}? Their authenticator and recovery codes are removed."
@@ -254,7 +254,7 @@ class EditAccountScreen(ServiceScreen):
     async def action_generate_codes(self) -> None:
         if not self.check_action("generate_codes", ()):
             return
-        admin, session, name = self.app.services.admin, self.app.session, self.username
+        admin, session, name = self.app.services.admin, self.caller, self.username
         generated = await self.with_reason(
             f"Generate new recovery codes for {name}? Their current codes stop working.", "New recovery codes",
             lambda why: admin.generate_codes(session, name, reason=why),
@@ -268,7 +268,7 @@ class EditAccountScreen(ServiceScreen):
     async def action_reset(self) -> None:
         if not self.check_action("reset", ()):
             return
-        admin, session, name = self.app.services.admin, self.app.session, self.username
+        admin, session, name = self.app.services.admin, self.caller, self.username
         await self.with_reason(
             f"Reset the authenticator of {name}? Their authenticator and recovery codes stop working; setup runs at the next sign-in.",
             "Reset authenticator",
@@ -280,7 +280,7 @@ class EditAccountScreen(ServiceScreen):
     async def action_unlock(self) -> None:
         if not self.check_action("unlock", ()):
             return
-        admin, session, name = self.app.services.admin, self.app.session, self.username
+        admin, session, name = self.app.services.admin, self.caller, self.username
         await self.with_reason(
             f"Unlock {name}? They may sign in again at once.", "Unlock",
             lambda why: admin.unlock(session, name, reason=why), f"{name} is unlocked and may sign in again",
@@ -288,7 +288,7 @@ class EditAccountScreen(ServiceScreen):
 
     @flow
     async def action_set_password(self) -> None:
-        admin, session, name = self.app.services.admin, self.app.session, self.username
+        admin, session, name = self.app.services.admin, self.caller, self.username
         policy = self.app.services.policy
         modal = NewPasswordModal(f"Set the password of {name}", username=name,
                                  minimum=policy.password_min, maximum=policy.password_max)

@@ -71,7 +71,7 @@ class NewAccountModal(ServiceCalls, Dialog[AccountView]):
             self.show_problem(problem)
             return
         self.show_problem("")
-        session = self.app.session
+        session = self.caller
         username, password = self.value("username").strip(), self.value("password")
         permissions = [USER_MANAGEMENT] if self.query_one("#manager", Checkbox).value else []
         two_factor = self.query_one("#two-factor", Checkbox).value

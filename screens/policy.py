@@ -90,14 +90,14 @@ class PolicyScreen(ServiceScreen):
             self.notify("The two-factor policy needs the UserManagement permission", severity="error")
             self.app.open_account()
             return
-        view = self.call(lambda: self.app.services.compliance.show(self.app.session))
+        view = self.call(lambda: self.app.services.compliance.show(self.caller))
         if view is not None:
             self.show_saved(view, into_form=True)
 
     # -- what is saved, and what the form would do ----------------------------------------------
     def follow(self) -> None:
         """A policy saved elsewhere shows; the form follows it unless it was being changed."""
-        view = self.call(lambda: self.app.services.compliance.show(self.app.session))
+        view = self.call(lambda: self.app.services.compliance.show(self.caller))
         if view is not None and view != self.saved:
             self.show_saved(view, into_form=not self.unsaved())
 
@@ -136,7 +136,7 @@ class PolicyScreen(ServiceScreen):
 
     def count_effect(self, wanted: Requirement) -> None:
         """Count the accounts ``wanted`` makes due (every account is read: off the UI thread)."""
-        session = self.app.session
+        session = self.caller
         self.in_background(lambda: self.app.services.compliance.preview(session, wanted.who, wanted.grace_hours),
                            self.show_effect, group="preview")
 
@@ -172,7 +172,7 @@ class PolicyScreen(ServiceScreen):
                              lambda yes: yes and self.save(wanted))
 
     def save(self, wanted: Requirement) -> None:
-        session = self.app.session
+        session = self.caller
 
         def saved(view: RequirementView) -> None:
             self.show_saved(view, into_form=True)

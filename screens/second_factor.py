@@ -8,9 +8,9 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 
+from screens.console_screen import ConsoleScreen
 from screens.time_wording import locked_text
 from screens.typeahead import enter_pressed
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
@@ -24,7 +24,7 @@ WARNING_SECONDS = 15
 """How long the low-codes warning stays on screen."""
 
 
-class SecondFactorScreen(Screen[None]):
+class SecondFactorScreen(ConsoleScreen[None]):
     """Six digit fields (verified as soon as they are full), or a recovery-code field."""
 
     HELP_TITLE = "Two-factor sign-in"

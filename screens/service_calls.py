@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from textual import work
 from textual.widget import Widget
@@ -20,8 +20,17 @@ from textual.worker import get_current_worker
 
 from screens.error_wording import describe_error
 from store.errors import PermissionDenied, TwofoldError
+from store.services.results import Session
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from screens.console_screen import ConsoleScreen
+
+    MixedInto = ConsoleScreen[Any]
+    """What the mixin is mixed into, for the type checker: a screen or modal of the console."""
+else:
+    MixedInto = object
 
 flow = work(exit_on_error=False, group="flow")
 """Decorates a screen's coroutine that awaits its dialogs (``push_screen_wait``) and calls in turn."""
@@ -41,13 +50,22 @@ class Refused:
     error: TwofoldError
 
 
-class ServiceCalls:
+class ServiceCalls(MixedInto):
     """Mixin for screens and modals that call the services; ``BUSY_WIDGET`` shows the busy state."""
 
     BUSY_WIDGET = "#body"
     """CSS selector of the widget covered by a loading indicator while a call runs."""
     busy: bool = False
     """True while a blocking call runs; new actions wait for it."""
+
+    @property
+    def caller(self) -> Session:
+        """The signed-in session, as the services' calls take it.
+
+        None once signed out (a call made as the session ends): every service refuses that with
+        PermissionDenied, shown as any refusal is, so a call need not check it first.
+        """
+        return cast(Session, self.app.session)
 
     def in_thread(
         self,

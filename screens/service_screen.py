@@ -8,8 +8,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
-from textual.screen import Screen
 
+from screens.console_screen import ConsoleScreen
 from screens.dialogs import Dialog, PasswordPrompt
 from screens.error_wording import describe_error
 from screens.service_calls import Done, Refused, ServiceCalls
@@ -26,7 +26,7 @@ FOLLOW_ON_KEY_SECONDS = 0.3
 """A key re-reads first unless the screen was re-read this recently (fast typing reads once)."""
 
 
-class ServiceScreen(ServiceCalls, Screen):
+class ServiceScreen(ServiceCalls, ConsoleScreen):
     """A full screen that calls the services, and follows changes made by other sessions."""
 
     _followed = 0.0

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from textual.screen import Screen
 from textual.widgets import Static
 
+from screens.console_screen import ConsoleScreen
 from screens.service_calls import ServiceCalls
 
 
-class SignInForm(ServiceCalls, Screen[None]):
+class SignInForm(ServiceCalls, ConsoleScreen[None]):
     """A full-screen form whose ``BUSY_WIDGET`` is the form and ``MESSAGE`` its message line."""
 
     MESSAGE = "#signin-message"

@@ -102,7 +102,7 @@ class UsersScreen(ServiceScreen):
 
     def quiet_reload(self, keep: str | None) -> None:
         """Fetch every account again without the busy state (what others changed shows)."""
-        session = self.app.session
+        session = self.caller
         self.in_background(lambda: self.fetch(session), lambda records: self._followed_records(records, keep), group="follow")
 
     def _followed_records(self, records: list[Row], keep: str | None) -> None:
@@ -113,7 +113,7 @@ class UsersScreen(ServiceScreen):
     # -- data ------------------------------------------------------------------------------
     def reload(self, keep: str | None = None) -> None:
         """Fetch every account again (in a thread: 10,000 accounts take a moment)."""
-        session = self.app.session
+        session = self.caller
         self.stale = False
         self._fetched = time.monotonic()
         self.in_thread(lambda: self.fetch(session), lambda records: self.show_records(records, keep))
@@ -281,7 +281,7 @@ class UsersScreen(ServiceScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                session = self.app.session
+                session = self.caller
                 self.in_thread(lambda: self.app.services.admin.delete(session, name), lambda _none: self._deleted(name))
 
         question = f"Delete the account {name}? It cannot sign in again and this cannot be undone."

@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui.widgets.footer import KeyFooter
 from screens.enrol.step import Activated, WizardStep
+from screens.console_screen import ConsoleModal
 from screens.typeahead import enter_pressed
 from store.errors import TwofoldError
 from store.services.views import VerifiedEnrolment
@@ -26,7 +26,7 @@ def codes_file_text(username: str, codes: tuple[str, ...]) -> str:
     return heading + "\n".join(codes) + "\n"
 
 
-class SaveCodesModal(ModalScreen[Path | None]):
+class SaveCodesModal(ConsoleModal[Path | None]):
     """Asks where to save the codes and writes them; an existing file is replaced only on a second Enter."""
 
     BINDINGS = [

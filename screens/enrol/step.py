@@ -7,9 +7,9 @@ from enum import Enum
 from typing import ClassVar, TypeVar
 
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from screens.console_screen import ConsoleModal
 from store.services.results import Session
 from store.services.views import VerifiedEnrolment
 
@@ -40,7 +40,7 @@ class Activated:
     session: Session
 
 
-class WizardStep(ModalScreen[ResultT]):
+class WizardStep(ConsoleModal[ResultT]):
     """A modal step titled "Step n of 3"; Escape cancels the whole setup (dismisses with None)."""
 
     NUMBER: ClassVar[int] = 1
