@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -154,7 +156,7 @@ class AccountScreen(ServiceScreen):
 
     @on(Button.Pressed)
     def button_pressed(self, event: Button.Pressed) -> None:
-        actions = {"save": self.action_save, "set-up": self.action_set_up, "codes": self.action_generate_codes,
+        actions: dict[str, Callable[[], object]] = {"save": self.action_save, "set-up": self.action_set_up, "codes": self.action_generate_codes,
                    "reset": self.action_reset, "password": self.action_change_password,
                    "sign-out": self.action_sign_out, "users": self.action_users, "audit": self.action_audit}
         action = actions.get(event.button.id or "")
@@ -168,7 +170,7 @@ class AccountScreen(ServiceScreen):
         saved_on = self.view is not None and self.view.two_factor is not TwoFactor.OFF
         self.query_one("#unsaved", Static).update(UNSAVED if self.query_one("#two-factor", Switch).value != saved_on else "")
 
-    def action_toggle(self) -> None:
+    def action_toggle(self) -> None:  # type: ignore[override]  # the screen's own key, not DOMNode's toggle of an attribute
         if self.view is not None and self.view.required and self.view.two_factor is not TwoFactor.OFF:
             self.notify("This installation requires two-factor authentication of your account: it stays on",
                         severity="warning")

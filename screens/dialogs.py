@@ -278,4 +278,5 @@ class CodesModal(Dialog[None]):
             return
         question = "Close without saving the codes? They are not shown again (you can generate a new set)."
         modal = ConfirmModal(question, title="Codes not saved", yes="Close", no="Back to the codes", danger=True)
-        self.app.push_screen(modal, lambda yes: self.dismiss(None) if yes else None)
+        # Textual awaits what a callback returns, an awaitable or None; its type takes one or the other.
+        self.app.push_screen(modal, lambda yes: self.dismiss(None) if yes else None)  # type: ignore[arg-type]

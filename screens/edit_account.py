@@ -100,10 +100,10 @@ class EditAccountScreen(ServiceScreen):
         self.view = view
         state = view.two_factor
         active = state is TwoFactor.ACTIVE
-        keep = keep_unsaved and before is not None
-        if not (keep and (USER_MANAGEMENT in before.permissions) == (USER_MANAGEMENT in view.permissions)):
+        kept = before if keep_unsaved else None
+        if kept is None or (USER_MANAGEMENT in kept.permissions) != (USER_MANAGEMENT in view.permissions):
             self.query_one("#manager", Checkbox).value = USER_MANAGEMENT in view.permissions
-        if not (keep and before.two_factor is state):
+        if kept is None or kept.two_factor is not state:
             self.query_one("#two-factor", Switch).value = state is not TwoFactor.OFF
         now = self.app.services.now()
         self.query_one("#state", Static).update(due_note(view, now) or STATE_NOTES[state])
@@ -161,7 +161,7 @@ class EditAccountScreen(ServiceScreen):
 
     @on(Button.Pressed)
     def button_pressed(self, event: Button.Pressed) -> None:
-        actions = {"save": self.action_save, "codes": self.action_generate_codes, "reset": self.action_reset,
+        actions: dict[str, Callable[[], object]] = {"save": self.action_save, "codes": self.action_generate_codes, "reset": self.action_reset,
                    "unlock": self.action_unlock, "password": self.action_set_password}
         if (action := actions.get(event.button.id or "")) is not None:
             action()
@@ -199,7 +199,7 @@ class EditAccountScreen(ServiceScreen):
         """Confirm an action on this account with the reason for it (None when cancelled)."""
         return await self.app.push_screen_wait(ReasonModal(question, username=self.username, title=f"{title}: {self.username}"))
 
-    def action_toggle(self) -> None:
+    def action_toggle(self) -> None:  # type: ignore[override]  # the screen's own key, not DOMNode's toggle of an attribute
         self.query_one("#two-factor", Switch).toggle()
 
     def action_save(self) -> None:

@@ -162,14 +162,17 @@ class PolicyScreen(ServiceScreen):
             self.notify("Nothing to save: this is the saved policy")
             return
         preview, saved = self.preview, self.saved
-        more_overdue = preview is not None and saved is not None and preview.requirement == wanted and preview.overdue > saved.overdue
-        if not more_overdue:
-            self.save(wanted)
+        if preview is None or saved is None or preview.requirement != wanted or preview.overdue <= saved.overdue:
+            self.save(wanted)  # no more accounts overdue than now
             return
         question = (f"This makes {plural(preview.overdue, 'account')} overdue: their next sign-in runs the setup "
                     "first, and it cannot be skipped. Save?")
-        self.app.push_screen(ConfirmModal(question, title="Accounts overdue", yes="Save", danger=True),
-                             lambda yes: yes and self.save(wanted))
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.save(wanted)
+
+        self.app.push_screen(ConfirmModal(question, title="Accounts overdue", yes="Save", danger=True), confirmed)
 
     def save(self, wanted: Requirement) -> None:
         session = self.caller

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from textual import work
 from textual.widget import Widget
@@ -70,7 +70,7 @@ class ServiceCalls(MixedInto):
     def in_thread(
         self,
         call: Callable[[], T],
-        done: Callable[[T], None],
+        done: Callable[[T], object],
         failed: Callable[[TwofoldError], bool] | None = None,
     ) -> None:
         """Run ``call`` in a worker thread, then ``done(result)`` on the UI thread.
@@ -86,6 +86,12 @@ class ServiceCalls(MixedInto):
                 self.show_error(outcome.error)
 
         self._start(call, deliver)
+
+    @overload
+    async def called(self, call: Callable[[], T]) -> Done[T] | None: ...
+
+    @overload
+    async def called(self, call: Callable[[], T], *, expect: tuple[type[TwofoldError], ...]) -> Done[T] | Refused | None: ...
 
     async def called(self, call: Callable[[], T], *, expect: tuple[type[TwofoldError], ...] = ()) -> Done[T] | Refused | None:
         """In a :data:`flow`: run ``call`` as :meth:`in_thread` does and wait for it.
@@ -124,7 +130,12 @@ class ServiceCalls(MixedInto):
         except Exception as exc:  # a bug must not leave the screen busy forever
             if not worker.is_cancelled:
                 name = type(exc).__name__
-                self.app.call_from_thread(self._finish, lambda: (self.unexpected(name), deliver(None)))
+
+                def report() -> None:
+                    self.unexpected(name)
+                    deliver(None)
+
+                self.app.call_from_thread(self._finish, report)
             raise
         if not worker.is_cancelled:
             self.app.call_from_thread(self._finish, lambda: deliver(outcome))
@@ -147,7 +158,7 @@ class ServiceCalls(MixedInto):
         if not busy and before is not None and before.is_attached and self.focused is None:
             self.set_focus(before)
 
-    def in_background(self, call: Callable[[], T], done: Callable[[T], None], *, group: str) -> None:
+    def in_background(self, call: Callable[[], T], done: Callable[[T], object], *, group: str) -> None:
         """Run ``call`` in a worker thread without the busy state, then ``done(result)`` on the UI
         thread (``done`` checks the result is still wanted). A newer call in ``group`` replaces it;
         a service error is left to the next follow tick, which says what is wrong."""

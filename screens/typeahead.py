@@ -41,7 +41,7 @@ async def enter_pressed(screen: Screen, submit: Callable[[], object], fields: Se
     focused = screen.focused
     if isinstance(focused, Button):
         focused.press()
-    elif focused in fields[:-1]:
+    elif focused is not None and focused in fields[:-1]:
         screen.set_focus(fields[list(fields).index(focused) + 1])
     else:
         submit()

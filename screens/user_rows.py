@@ -42,9 +42,8 @@ def account_cells(view: AccountView, warn: str, now: float | None, low: Callable
     codes: str | Text = str(view.codes_left) if active else "-"
     if active and low(view.codes_left):
         codes = Text(str(view.codes_left), style=warn)
-    locked: str | Text = lock_state(view)
-    if view.locked:
-        locked = Text(locked, style=warn)
+    lock = lock_state(view)
+    locked: str | Text = Text(lock, style=warn) if view.locked else lock
     state: str | Text = view.two_factor.value if now is None else standing_cell(view, now)
     if view.standing == OVERDUE:
         state = Text(str(state), style=warn)
@@ -132,7 +131,7 @@ class AccountRows(Sequence[AccountRow]):
     def __len__(self) -> int:
         return len(self.listing) if self.picked is None else len(self.picked)
 
-    def __getitem__(self, position):  # type: ignore[no-untyped-def, override]
+    def __getitem__(self, position):
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
         if position < 0:

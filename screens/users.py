@@ -105,7 +105,7 @@ class UsersScreen(ServiceScreen):
         session = self.caller
         self.in_background(lambda: self.fetch(session), lambda records: self._followed_records(records, keep), group="follow")
 
-    def _followed_records(self, records: list[Row], keep: str | None) -> None:
+    def _followed_records(self, records: Sequence[Row], keep: str | None) -> None:
         self._fetched = time.monotonic()
         if self.is_attached and not self.busy:
             self.show_records(records, keep if keep == self.selected else self.selected)
@@ -137,7 +137,7 @@ class UsersScreen(ServiceScreen):
     _fetched = 0.0
     """When the accounts were last fetched (``time.monotonic``)."""
 
-    def show_records(self, records: list[Row], keep: str | None = None) -> None:
+    def show_records(self, records: Sequence[Row], keep: str | None = None) -> None:
         self.records = records
         self.apply_filter(keep)
 

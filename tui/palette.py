@@ -10,7 +10,7 @@ words itself are named in its ``PALETTE_OWN``, and an entry already listed is no
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -43,7 +43,7 @@ def screen_actions(screen: Screen) -> dict[str, tuple[Binding, list[str]]]:
     footer with no tooltip (a plain focus move), one with parameters, and those the screen's
     ``PALETTE_OWN`` names are left out."""
     found: dict[str, tuple[Binding, list[str]]] = {}
-    own = getattr(screen, "PALETTE_OWN", frozenset())
+    own: Collection[str] = getattr(screen, "PALETTE_OWN", frozenset())
     for key, (node, binding, enabled, _tooltip) in screen.active_bindings.items():
         action = binding.action
         if node is not screen or not enabled or binding.system or action in own or "(" in action or "." in action:

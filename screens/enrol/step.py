@@ -87,7 +87,8 @@ class WizardStep(ConsoleModal[ResultT]):
         question = ("Throw this setup away? Nothing is saved: the entry you added to your authenticator app "
                     "will not work, and your next sign-in shows a new key.")
         modal = ConfirmModal(question, title="Cancel the setup?", yes="Throw away", no="Keep going", danger=True)
-        self.app.push_screen(modal, lambda yes: self.dismiss(None) if yes else None)
+        # Textual awaits what a callback returns, an awaitable or None; its type takes one or the other.
+        self.app.push_screen(modal, lambda yes: self.dismiss(None) if yes else None)  # type: ignore[arg-type]
 
     def show_status(self, text: str, severity: str = "information") -> None:
         """A message for this step, on its status line (the App sends its toasts here too)."""

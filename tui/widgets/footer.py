@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from rich.cells import cell_len
 from textual import events
@@ -15,10 +16,13 @@ from tui.textual_private import FooterKey, bound_reactives, footer_bindings_read
 PALETTE_WIDTH = 11
 """Cells of the command palette key on the right of a compact footer: a border and "^p palette"."""
 
+ShownKeys = tuple[Any, ...]
+"""What the footer draws of a screen's keys: what is left out, then one tuple for each key."""
 
-def _without_enabled(keys: Hashable) -> Hashable:
+
+def _without_enabled(keys: ShownKeys | None) -> ShownKeys | None:
     """The keys shown, less whether each is enabled (the next-to-last item of each)."""
-    return None if keys is None else tuple(key[:-2] + key[-1:] for key in keys)  # type: ignore[union-attr]
+    return None if keys is None else tuple(key[:-2] + key[-1:] for key in keys)
 
 
 class KeyFooter(Footer):
@@ -37,7 +41,7 @@ class KeyFooter(Footer):
         super().__init__(*args, **kwargs)
         self._left_out: frozenset[str] = frozenset()
         """Actions of the optional keys left out at the last build, for want of room."""
-        self._shown: Hashable = None
+        self._shown: ShownKeys | None = None
         """What the current keys were built from; None before the first build."""
         self._pending = False
         """Whether a rebuild is already queued (it reads the bindings when it runs)."""
@@ -96,7 +100,7 @@ class KeyFooter(Footer):
         if footer_bindings_ready(self) and self.is_attached and self.left_out(self.screen) != self._left_out:
             self.bindings_changed(self.screen)
 
-    def shown_keys(self, screen: Screen) -> Hashable:
+    def shown_keys(self, screen: Screen) -> ShownKeys:
         """Everything about the screen's active bindings that the footer draws."""
         get_display = self.app.get_key_display
         return (self.left_out(screen),) + tuple(
@@ -104,7 +108,7 @@ class KeyFooter(Footer):
             for key, (_node, b, enabled, tooltip) in screen.active_bindings.items()
         )
 
-    def _restyle(self, keys: tuple) -> None:
+    def _restyle(self, keys: ShownKeys) -> None:
         """Enable and disable the keys shown, in place (a rebuild mounts and styles every key)."""
         enabled: dict[str, bool] = {}
         for _key, action, *_rest, on, _tooltip in keys[1:]:
@@ -120,7 +124,7 @@ class KeyFooter(Footer):
         extra: list[Binding] = []
         if footer_bindings_ready(self):
             self._shown = self.shown_keys(self.screen)
-            self._left_out = self._shown[0]  # type: ignore[index]
+            self._left_out = self._shown[0]
             extra = self.extra_keys(self.screen)
         palette = False
         for widget in super().compose():
@@ -156,7 +160,7 @@ class KeyFooter(Footer):
             keys = self.shown_keys(screen)
             if keys == self._shown:
                 return
-            if keys[0] == self._shown[0] and _without_enabled(keys[1:]) == _without_enabled(self._shown[1:]):  # type: ignore[index]
+            if keys[0] == self._shown[0] and _without_enabled(keys[1:]) == _without_enabled(self._shown[1:]):
                 self._restyle(keys)  # e.g. Edit and Delete once a table has rows: no new widgets
                 return
         super().bindings_changed(screen)

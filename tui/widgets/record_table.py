@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -212,7 +212,8 @@ class RecordTable(ScrollView, can_focus=True):
     def _segments(self, cells: Sequence[Cell], widths: Sequence[int], style: Style) -> list[Segment]:
         """The line's segments; plain text that fits (nearly every cell) skips building a Text."""
         if all(isinstance(c, str) and c.isprintable() and cell_len(c) <= w for c, w in zip(cells, widths)):
-            return [Segment("".join(f" {c}{' ' * (w - cell_len(c))}" for c, w in zip(cells, widths)), style)]
+            plain = cast("Sequence[str]", cells)
+            return [Segment("".join(f" {c}{' ' * (w - cell_len(c))}" for c, w in zip(plain, widths)), style)]
         text = self._line(cells, widths)
         return [Segment(s.text, style + s.style if s.style else style) for s in text.render(self.app.console)]
 
