@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -21,6 +22,9 @@ from tui.burst import paste_events
 from tui.palette import bound_commands
 from tui.toasts import SecretSafeToasts
 from tui.wording import failure_reason, plural
+
+if TYPE_CHECKING:
+    from textual.await_complete import AwaitComplete
 
 CSS_FILE = Path(__file__).with_name("app.tcss")
 
@@ -66,7 +70,7 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
             self.pop_screen()
         self.push_screen(screen)
 
-    def pop_screen(self):  # type: ignore[override]
+    def pop_screen(self) -> AwaitComplete:
         popped = super().pop_screen()
         self.call_later(self.release_toasts)  # messages held while a QR code or codes were shown
         return popped

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.actions import SkipAction
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
 from tui.burst import FOCUS_BINDINGS
@@ -18,10 +18,15 @@ from tui.burst import FOCUS_BINDINGS
 if TYPE_CHECKING:
     from textual.app import App
 
+    MixedInto = App[None]
+    """What the mixin is mixed into, for the type checker."""
+else:
+    MixedInto = object
+
 QUIT = Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit")
 HELP = Binding("question_mark", "help_key", "Keys", show=False, priority=True, id="help", key_display="?")
 
-APP_BINDINGS = [
+APP_BINDINGS: list[BindingType] = [
     QUIT,
     HELP,
     Binding("f1", "help", "Keys", show=False, priority=True, id="help-f1"),
@@ -30,7 +35,7 @@ APP_BINDINGS = [
 ]
 
 
-class AppKeys:
+class AppKeys(MixedInto):
     """Mixin for the App: the actions behind :data:`APP_BINDINGS`."""
 
     FOOTER_KEYS: ClassVar[list[Binding]] = [QUIT]
@@ -38,20 +43,20 @@ class AppKeys:
     FOOTER_OPTIONAL_KEYS: ClassVar[list[Binding]] = [HELP]
     """Shown before them when the footer has room (the help is also in the palette, and F1)."""
 
-    def _typing(self: App, key: str) -> bool:
+    def _typing(self, key: str) -> bool:
         """Whether ``key`` would be typed into the focused widget (a field, the Users filter)."""
         focused = self.focused
         if focused is not None and focused.check_consume_key(key, key):
             return True
         return bool(getattr(self.screen, "TYPES_LETTERS", False))
 
-    def action_help_key(self: App) -> None:
+    def action_help_key(self) -> None:
         """``?``: the key help, unless a ``?`` is being typed."""
         if self.focused is not None and self.focused.check_consume_key("question_mark", "?"):
             raise SkipAction()
         self.action_help()
 
-    def action_help(self: App) -> None:
+    def action_help(self) -> None:
         from screens.help import KeysHelp
 
         if isinstance(self.screen, KeysHelp):
@@ -59,20 +64,20 @@ class AppKeys:
             return
         self.push_screen(KeysHelp.for_screen(self.screen))
 
-    def action_quit_key(self: App) -> None:
+    def action_quit_key(self) -> None:
         """``q`` quits where letters are not typed: not in a field, a dialog or a setup step."""
         if isinstance(self.screen, ModalScreen) or self._typing("q"):
             raise SkipAction()
         self.exit()
 
-    def action_help_quit(self: App) -> None:
+    def action_help_quit(self) -> None:
         """Textual's Ctrl+C only says "press ctrl+q"; here it quits."""
         self.exit()
 
-    def action_show_help_panel(self: App) -> None:
+    def action_show_help_panel(self) -> None:
         """The palette's "Keys": the same key help as ``?`` (not Textual's side panel, which
         would sit on a QR code, and whose Esc would cancel a setup step beneath it)."""
         self.action_help()
 
-    def action_hide_help_panel(self: App) -> None:
+    def action_hide_help_panel(self) -> None:
         """Nothing to hide: the key help is a dialog closed with Esc."""

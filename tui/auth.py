@@ -31,6 +31,7 @@ def auth(args: Args, inp: Input) -> int:
     code = inp.line("Code (authenticator or recovery code): ")
     if not code.strip():
         raise AuthenticationFailed("a code is required for this account")
+    assert result.ticket is not None  # a second factor's stage always comes with its ticket
     signed = services.signin.second_factor(result.ticket, code)
     if getattr(args, "notices", False):
         print_notices(services, signed.session, None)

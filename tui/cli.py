@@ -83,15 +83,17 @@ def quick_reading(argv: list[str]) -> SimpleNamespace | None:
         option, equals, value = word.partition("=")
         if option in GLOBAL_OPTIONS and (not seen_auth or option in AFTER_COMMAND):
             if not equals:
-                value = next(words, None)
-                if value is None or value.startswith("-"):
+                following = next(words, None)
+                if following is None or following.startswith("-"):
                     return None
+                value = following
+            setting: str | float = value
             if option == "--idle-timeout":
                 try:
-                    value = float(value)
+                    setting = float(value)
                 except ValueError:
                     return None
-            values[GLOBAL_OPTIONS[option]] = value
+            values[GLOBAL_OPTIONS[option]] = setting
         elif word.startswith("-") or (seen_auth and name is not None):
             return None
         elif not seen_auth:

@@ -20,6 +20,7 @@ def db(args: Args, inp: Input) -> int:
         raise UsageError(f"unknown action {args.action!r}")
     source = where(args)
     to_key = Path(args.to_key).expanduser().absolute() if args.to_key else None
+    target: ServerTarget | Paths
     if is_server_url(args.to):
         target = ServerTarget(args.to, to_key)
     else:

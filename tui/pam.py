@@ -76,9 +76,10 @@ def pam_reading(argv: list[str]) -> SimpleNamespace | None:
             values["conversation"] = True
         elif option in AFTER_PAM:
             if not equals:
-                value = next(words, None)
-                if value is None or value.startswith("-"):
+                following = next(words, None)
+                if following is None or following.startswith("-"):
                     return None
+                value = following
             values[GLOBAL_OPTIONS[option]] = value
         else:
             return None
@@ -246,6 +247,7 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
     if not code or not code.strip():
         services.signin.discard(accepted.ticket)
         raise AuthenticationFailed("a verification code is required for this account")
+    assert accepted.ticket is not None  # a second factor's stage always comes with its ticket
     signed = services.signin.second_factor(accepted.ticket, code)
     if signed.method is Method.RECOVERY and services.policy.codes_low(signed.codes_left):
         left = signed.codes_left

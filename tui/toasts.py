@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.notifications import Notify, SeverityLevel
 
+    MixedInto = App[None]
+    """What the mixin is mixed into, for the type checker."""
+else:
+    MixedInto = object
+
 
 @dataclass(frozen=True)
 class HeldToast:
@@ -39,19 +44,22 @@ def plain(message: str, markup: bool) -> str:
         return message
 
 
-class SecretSafeToasts:
+class SecretSafeToasts(MixedInto):
     """Mixin for the App (needs ``secrets_on_screen``)."""
 
     _held_toasts: list[HeldToast]
 
-    def _on_notify(self: App, event: Notify) -> None:
+    if TYPE_CHECKING:
+        def secrets_on_screen(self) -> bool: ...
+
+    def _on_notify(self, event: Notify) -> None:
         """Textual's handler adds the toast; while secrets show, route it instead.
 
         Decided when the message is handled, not when ``notify`` is called: a screen that says
         "New codes generated" and then shows the codes posts the message before the codes show.
         (Textual private API: ``App._on_notify`` is the one place every toast passes through.)
         """
-        if not self.secrets_on_screen():  # type: ignore[attr-defined]
+        if not self.secrets_on_screen():
             return  # Textual's own handler, next in the MRO, shows the toast
         event.prevent_default()
         note = event.notification
@@ -63,16 +71,16 @@ class SecretSafeToasts:
             self._held_toasts = []
         self._held_toasts.append(HeldToast(note.message, note.title, note.severity, note.timeout, note.markup))
 
-    def release_toasts(self: App) -> None:
+    def release_toasts(self) -> None:
         """Show the messages held back while secrets were shown, once none are."""
         held = getattr(self, "_held_toasts", [])
-        if not held or self.secrets_on_screen():  # type: ignore[attr-defined]
+        if not held or self.secrets_on_screen():
             return
         self._held_toasts = []
         for toast in held:
             self.notify(toast.message, title=toast.title, severity=toast.severity, timeout=toast.timeout, markup=toast.markup)
 
-    def forget_toasts(self: App) -> None:
+    def forget_toasts(self) -> None:
         """Clear every toast, shown or held (a new person at the console must not read them)."""
         self._held_toasts = []
         self.clear_notifications()
