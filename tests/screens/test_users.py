@@ -132,6 +132,8 @@ async def test_filter_narrows_as_you_type_without_refetching(team, monkeypatch) 
     calls = []
     real_listing = team.admin.listing
     monkeypatch.setattr(team.admin, "listing", lambda *a, **k: calls.append(a) or real_listing(*a, **k))
+    # no following re-read (every 1.5 s, tests/screens/test_following.py): a slow run would count it
+    monkeypatch.setattr("screens.users.FOLLOW_SECONDS", 3600.0)
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
