@@ -39,9 +39,15 @@ def append(conn: Any, keyring: Keyring, events: Sequence[AuditEvent]) -> None:
     Three statements for a sign-in's events: the audit lock; the head, read by a statement of its
     own (in READ COMMITTED a statement's snapshot is taken before a lock inside it is granted, so a
     read in the locking statement could miss the head another transaction just committed); and
-    the events with the new head, written together."""
-    conn.execute(sql.XACT_LOCK_ALL, (AUDIT,))
-    head = read_head(conn)
+    the events with the new head, written together. Through libpq the first two go in one round
+    trip (a pipeline): the server still binds the head's read, taking its snapshot, only once the
+    lock's statement has finished."""
+    if hasattr(conn, "execute_pipelined"):  # libpq: the two sent together, still run one after the other
+        _, rows = conn.execute_pipelined([(sql.XACT_LOCK_ALL, (AUDIT,)), (sql.AUDIT_HEAD, ())])
+        head = head_of(rows[0][0] if rows else None)
+    else:
+        conn.execute(sql.XACT_LOCK_ALL, (AUDIT,))
+        head = read_head(conn)
     count, mac, rows = head.events, head.mac, []
     for event in events:
         payload = event.payload()

@@ -214,38 +214,33 @@ class LeanConnection:
                 if result:
                     self._lib.PQclear(result)
 
-    def execute_after_begin(self, query: str, params: Sequence[object] = ()) -> Rows:
-        """BEGIN, then ``query``, in one round trip (libpq's pipeline mode: the two are sent
-        together, then one Sync); without pipeline mode, one after the other. A BEGIN that fails
-        raises as :meth:`execute` does (the statement was not run); a statement that fails leaves
-        its transaction open and in error, as it would after a BEGIN of its own."""
+    def execute_pipelined(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Rows]:
+        """``statements`` in one round trip (libpq's pipeline mode: sent together, then one Sync),
+        run as if sent one after the other: the server starts each (and takes its snapshot) only
+        once the one before it has finished. The first that fails raises as :meth:`execute` does,
+        and those after it are not run (inside a transaction, it is left in error). Without
+        pipeline mode, one after the other."""
         lib = self._lib
         if not getattr(lib, "twofold_pipeline", False):
-            self.execute(sql.BEGIN)
-            return self.execute(query, params)
+            return [self.execute(query, params) for query, params in statements]
         with self._lock:
             conn = self._open_conn()
-            text, values = _statement(query, params)
+            sent = [(*_statement(query, params), len(params)) for query, params in statements]
             if not lib.PQenterPipelineMode(conn):
                 raise self._error(None)
             results: list[int] = []
             try:
-                if not (
-                    lib.PQsendQueryParams(conn, sql.BEGIN.encode(), 0, None, None, None, None, 0)
-                    and lib.PQsendQueryParams(conn, text, len(params), None, values, None, None, 0)
-                    and lib.PQpipelineSync(conn)
-                ):
-                    raise self._error(None)
+                queued = all(lib.PQsendQueryParams(conn, text, count, None, values, None, None, 0) for text, values, count in sent)
+                lib.PQpipelineSync(conn)  # even after a refusal: the server sends nothing before a Sync
                 synced = self._pipeline_results(conn, results)
-                if not lib.PQexitPipelineMode(conn) or not synced:
+                if not lib.PQexitPipelineMode(conn) or not synced or not queued:
                     if lib.PQstatus(conn) == CONNECTION_OK:  # not expected: start again on a new connection
                         self.close_locked()
                         raise ServerError("the server's answers to a pipeline were not as expected", gone=True)
-                if not results or lib.PQresultStatus(results[0]) != PGRES_COMMAND_OK:
-                    raise self._error(results[0] if results else None)
-                if len(results) < 2:
+                rows = [self._rows(result) for result in results]  # raises at the first failure
+                if len(rows) < len(statements):
                     raise self._error(None)
-                return self._rows(results[1])
+                return rows
             finally:
                 for result in results:
                     lib.PQclear(result)
@@ -373,7 +368,7 @@ class LeanTalk:
         self._tx = self.conn.generation
         self._begin_pending = True
 
-    def _first(self, query: str, params: Sequence[object]) -> Rows:
+    def _first(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Rows]:
         """BEGIN and the transaction's first statement; both once more on a new connection if the
         old one was lost (a transaction on a lost connection is rolled back by the server: nothing
         of it remains)."""
@@ -383,7 +378,7 @@ class LeanTalk:
                 if again or not self.conn.usable:
                     self.conn.reconnect()
                 self._tx = self.conn.generation
-                return self.conn.execute_after_begin(query, params)
+                return self.conn.execute_pipelined([(sql.BEGIN, ()), *statements])[1:]
             except ServerError as exc:
                 if again or not exc.gone:
                     raise self.translate(exc) from None
@@ -392,12 +387,19 @@ class LeanTalk:
     def run(self, query: str, params: Sequence[object] = ()) -> Rows:
         """A statement inside the open transaction, never on a connection made since it began
         (its statements would each commit on their own there)."""
+        return self.run_all([(query, params)])[0]
+
+    def run_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Rows]:
+        """Statements inside the open transaction in one round trip, run one after the other
+        (:meth:`LeanConnection.execute_pipelined`)."""
         if self._begin_pending:
-            return self._first(query, params)
+            return self._first(statements)
         if self._tx is not None and self._tx != self.conn.generation:
             raise lost(self.where, "the connection was made again meanwhile")
         try:
-            return self.conn.execute(query, params)
+            if len(statements) == 1:
+                return [self.conn.execute(*statements[0])]
+            return self.conn.execute_pipelined(statements)
         except ServerError as exc:
             raise self.translate(exc) from None
 
@@ -453,3 +455,7 @@ class Statements:
 
     def execute(self, query: str, params: Sequence[object] = ()) -> Rows:
         return self._talk.run(query, params)
+
+    def execute_pipelined(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Rows]:
+        """Statements run one after the other, sent in one round trip."""
+        return self._talk.run_all(statements)

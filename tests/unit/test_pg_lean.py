@@ -153,3 +153,18 @@ def test_a_transaction_begun_on_a_lost_connection_starts_on_a_new_one(services: 
     finally:
         talk.close()
         other.close()
+
+
+def test_statements_sent_together_run_one_after_the_other(services: Services, location) -> None:
+    talk = _talk(location)
+    try:
+        talk.begin()
+        lock, head = talk.run_all([(sql.XACT_LOCK_ALL, (7,)), (sql.AUDIT_HEAD, ())])
+        assert lock == [(None,)] and head[0][0]["events"] >= 0
+        with pytest.raises(StorageError):  # the first refused: the second is not run
+            talk.run_all([(sql.XACT_LOCK, ("not a number", 1)), (sql.PUT_SETTING, ("probe", '{"a": 4}'))])
+        assert talk.in_error()
+        talk.rollback()
+        assert talk.read(sql.SETTING, ("probe",)) == []
+    finally:
+        talk.close()
