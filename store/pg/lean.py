@@ -406,15 +406,33 @@ class LeanTalk:
     def in_error(self) -> bool:
         return not self._begin_pending and self.conn.in_error()
 
-    def commit(self) -> None:
+    def commit(self, last: tuple[str, Sequence[object]] | None = None) -> None:
+        """COMMIT; with the transaction's ``last`` statement, if there is one, in the same round
+        trip. If that statement is refused, COMMIT is not run and the transaction is rolled back."""
         try:
-            if self._begin_pending:  # no statement: the server never saw this transaction
-                return
+            if self._begin_pending:  # no statement yet
+                if last is None:
+                    return  # the server never saw this transaction
+                try:
+                    self.run(*last)
+                except StorageError:
+                    self.rollback()
+                    raise
+                last = None
             if self._tx != self.conn.generation:
                 raise lost(self.where, "the connection was made again meanwhile")
             try:
-                self.conn.execute(sql.COMMIT)
+                if last is None:
+                    self.conn.execute(sql.COMMIT)
+                else:
+                    self.conn.execute_pipelined([last, (sql.COMMIT, ())])
             except ServerError as exc:
+                if last is not None and not exc.gone and self.conn.in_error():  # refused before COMMIT ran
+                    try:
+                        self.conn.execute(sql.ROLLBACK)
+                    except ServerError:
+                        pass
+                    raise self.translate(exc) from None
                 raise self.translate(exc, committing=True) from None
         finally:
             self._tx, self._begin_pending = None, False

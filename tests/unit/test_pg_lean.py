@@ -168,3 +168,21 @@ def test_statements_sent_together_run_one_after_the_other(services: Services, lo
         assert talk.read(sql.SETTING, ("probe",)) == []
     finally:
         talk.close()
+
+
+def test_a_commit_goes_with_the_last_statement_and_not_after_its_refusal(services: Services, location) -> None:
+    talk = _talk(location)
+    try:
+        talk.begin()
+        talk.run(sql.PUT_SETTING, ("probe", '{"a": 5}'))
+        with pytest.raises(StorageError):
+            talk.commit((sql.XACT_LOCK, ("not a number", 1)))
+        assert not talk.in_error()
+        assert talk.read(sql.SETTING, ("probe",)) == []  # nothing committed, the transaction rolled back
+        talk.begin()
+        talk.run(sql.PUT_SETTING, ("probe", '{"a": 6}'))
+        talk.commit((sql.PUT_SETTING, ("other", '{"b": 1}')))
+        assert talk.read(sql.SETTING, ("probe",)) == [({"a": 6},)]
+        assert talk.read(sql.SETTING, ("other",)) == [({"b": 1},)]
+    finally:
+        talk.close()
