@@ -35,8 +35,26 @@ def read_head(conn: Any) -> AuditHead:
 def append(conn: Any, keyring: Keyring, events: Sequence[AuditEvent]) -> None:
     """Chain ``events`` onto the committed end (inside the caller's transaction, on a psycopg or a
     :mod:`.lean` connection)."""
-    conn.execute(sql.XACT_LOCK_ALL, (AUDIT,))
-    head = read_head(conn)
+    conn.execute(*chained(conn, keyring, events))
+
+
+def chained(conn: Any, keyring: Keyring, events: Sequence[AuditEvent]) -> tuple[str, list]:
+    """The audit lock taken and the chain's end read (inside the caller's transaction); returns
+    the statement that writes ``events`` chained on, with the new head, for the caller to run
+    (the libpq side sends it with its COMMIT).
+
+    Three statements for a sign-in's events: the audit lock; the head, read by a statement of its
+    own (in READ COMMITTED a statement's snapshot is taken before a lock inside it is granted, so a
+    read in the locking statement could miss the head another transaction just committed); and
+    the events with the new head, written together. Through libpq the first two go in one round
+    trip (a pipeline): the server still binds the head's read, taking its snapshot, only once the
+    lock's statement has finished."""
+    if hasattr(conn, "execute_pipelined"):  # libpq: the two sent together, still run one after the other
+        _, found = conn.execute_pipelined([(sql.XACT_LOCK_ALL, (AUDIT,)), (sql.AUDIT_HEAD, ())])
+        head = head_of(found[0][0] if found else None)
+    else:
+        conn.execute(sql.XACT_LOCK_ALL, (AUDIT,))
+        head = read_head(conn)
     count, mac, rows = head.events, head.mac, []
     for event in events:
         payload = event.payload()
@@ -44,14 +62,18 @@ def append(conn: Any, keyring: Keyring, events: Sequence[AuditEvent]) -> None:
         count += 1
         line = payload[:-1].decode("ascii") + f',"mac":"{mac}"}}'
         rows.append((count, event.time, event.actor, event.target, line, mac))
-    if hasattr(conn, "cursor"):  # psycopg: one batch (``db copy`` appends the whole chain)
+    new_head = json.dumps({"events": count, "mac": mac})
+    if not rows:
+        return sql.PUT_AUDIT_HEAD, [new_head]
+    split = len(rows) - (len(rows) - 1) % sql.EVENTS_AT_ONCE - 1  # the last (at most) EVENTS_AT_ONCE go with the head
+    earlier, last = rows[:split], rows[split:]
+    if earlier and hasattr(conn, "cursor"):  # psycopg: one batch (``db copy`` appends the whole chain)
         with conn.cursor() as cur:
-            cur.executemany(sql.PUT_EVENT, rows)
+            cur.executemany(sql.PUT_EVENT, earlier)
     else:
-        for row in rows:
+        for row in earlier:
             conn.execute(sql.PUT_EVENT, row)
-    head = json.dumps({"events": count, "mac": mac})
-    conn.execute(sql.PUT_AUDIT_HEAD, (head,))
+    return sql.put_events_and_head(len(last)), [*(value for row in last for value in row), new_head]
 
 
 def event_of(line: str) -> tuple[AuditEvent, str]:

@@ -140,12 +140,11 @@ class PgStore(LockFreeReads):
             tx = self._open = OpenTransaction(Statements(talk))
             try:
                 yield tx.unit
-                if tx.events:
-                    audit.append(tx.conn, self.keyring, tx.events)
+                last = audit.chained(tx.conn, self.keyring, tx.events) if tx.events else None
                 if talk.in_error():
                     raise StorageError(f"a statement failed on {self.location}; nothing of this change was saved")
                 tx.committing = True
-                talk.commit()
+                talk.commit(last)
             except BaseException:
                 if not tx.committing:
                     talk.rollback()

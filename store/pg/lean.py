@@ -28,6 +28,7 @@ from .base import TURN, Busy, ServerUnavailable, first_line, key_of, lost, turn_
 CONNECTION_OK = 0
 PQTRANS_INERROR = 3
 PGRES_COMMAND_OK, PGRES_TUPLES_OK = 1, 2
+PGRES_PIPELINE_SYNC = 10
 PG_DIAG_SQLSTATE = ord("C")
 PG_DIAG_MESSAGE_PRIMARY = ord("M")
 LOCK_NOT_AVAILABLE = "55P03"
@@ -87,9 +88,23 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         "PQtransactionStatus": (i, [p]),
         "PQsetNoticeProcessor": (p, [p, NOTICE_PROCESSOR, p]),
     }
+    pipeline = {  # libpq 14 and later
+        "PQenterPipelineMode": (i, [p]),
+        "PQexitPipelineMode": (i, [p]),
+        "PQpipelineSync": (i, [p]),
+        "PQsendQueryParams": (i, [p, s, i, p, ctypes.POINTER(s), p, p, i]),
+        "PQgetResult": (p, [p]),
+    }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
         function.restype, function.argtypes = restype, argtypes
+    try:
+        for name, (restype, argtypes) in pipeline.items():
+            function = getattr(lib, name)
+            function.restype, function.argtypes = restype, argtypes
+        lib.twofold_pipeline = True
+    except AttributeError:
+        lib.twofold_pipeline = False
     return lib
 
 
@@ -132,6 +147,12 @@ _PARSE = {
     2278: lambda raw: None,  # void (pg_advisory_lock and the like)
 }
 """Values of these types as Python values; any other as text."""
+
+
+def _statement(query: str, params: Sequence[object]) -> tuple[bytes, ctypes.Array]:
+    """``query`` as libpq takes it, and its parameters as text."""
+    text = _numbered(query) if params else query
+    return text.encode("utf-8"), (ctypes.c_char_p * max(len(params), 1))(*(_text(p) for p in params))
 
 
 class Rows(list):
@@ -184,27 +205,82 @@ class LeanConnection:
     def execute(self, query: str, params: Sequence[object] = ()) -> Rows:
         """Run ``query`` (``%s`` placeholders, as psycopg's) with ``params`` sent apart from it."""
         with self._lock:
-            if self._conn is None:
-                raise ServerError("the connection is closed", gone=True)
-            text = _numbered(query) if params else query
-            values = (ctypes.c_char_p * max(len(params), 1))(*(_text(p) for p in params))
-            lib = self._lib
-            result = lib.PQexecParams(self._conn, text.encode("utf-8"), len(params), None, values, None, None, 0)
+            conn = self._open_conn()
+            text, values = _statement(query, params)
+            result = self._lib.PQexecParams(conn, text, len(params), None, values, None, None, 0)
             try:
-                status = lib.PQresultStatus(result) if result else -1
-                if status not in (PGRES_COMMAND_OK, PGRES_TUPLES_OK):
-                    raise self._error(result)
-                columns = [_PARSE.get(lib.PQftype(result, col), _as_text) for col in range(lib.PQnfields(result))]
-                return Rows([
-                    tuple(
-                        None if lib.PQgetisnull(result, row, col) else parse(lib.PQgetvalue(result, row, col))
-                        for col, parse in enumerate(columns)
-                    )
-                    for row in range(lib.PQntuples(result))
-                ])
+                return self._rows(result)
             finally:
                 if result:
+                    self._lib.PQclear(result)
+
+    def execute_pipelined(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Rows]:
+        """``statements`` in one round trip (libpq's pipeline mode: sent together, then one Sync),
+        run as if sent one after the other: the server starts each (and takes its snapshot) only
+        once the one before it has finished. The first that fails raises as :meth:`execute` does,
+        and those after it are not run (inside a transaction, it is left in error). Without
+        pipeline mode, one after the other."""
+        lib = self._lib
+        if not getattr(lib, "twofold_pipeline", False):
+            return [self.execute(query, params) for query, params in statements]
+        with self._lock:
+            conn = self._open_conn()
+            sent = [(*_statement(query, params), len(params)) for query, params in statements]
+            if not lib.PQenterPipelineMode(conn):
+                raise self._error(None)
+            results: list[int] = []
+            try:
+                queued = all(lib.PQsendQueryParams(conn, text, count, None, values, None, None, 0) for text, values, count in sent)
+                lib.PQpipelineSync(conn)  # even after a refusal: the server sends nothing before a Sync
+                synced = self._pipeline_results(conn, results)
+                if not lib.PQexitPipelineMode(conn) or not synced or not queued:
+                    if lib.PQstatus(conn) == CONNECTION_OK:  # not expected: start again on a new connection
+                        self.close_locked()
+                        raise ServerError("the server's answers to a pipeline were not as expected", gone=True)
+                rows = [self._rows(result) for result in results]  # raises at the first failure
+                if len(rows) < len(statements):
+                    raise self._error(None)
+                return rows
+            finally:
+                for result in results:
                     lib.PQclear(result)
+
+    def _pipeline_results(self, conn: int, results: list[int]) -> bool:
+        """The results of a pipeline up to its Sync (appended to ``results``, to be cleared by the
+        caller); False if the connection failed first. Each query's results end with a NULL."""
+        lib, nulls = self._lib, 0
+        while nulls <= len(results):
+            result = lib.PQgetResult(conn)
+            if not result:
+                if lib.PQstatus(conn) != CONNECTION_OK:
+                    return False
+                nulls += 1
+                continue
+            if lib.PQresultStatus(result) == PGRES_PIPELINE_SYNC:
+                lib.PQclear(result)
+                return True
+            results.append(result)
+        return False
+
+    def _open_conn(self) -> int:
+        if self._conn is None:
+            raise ServerError("the connection is closed", gone=True)
+        return self._conn
+
+    def _rows(self, result: int | None) -> Rows:
+        """A statement's rows, or its failure raised."""
+        lib = self._lib
+        status = lib.PQresultStatus(result) if result else -1
+        if status not in (PGRES_COMMAND_OK, PGRES_TUPLES_OK):
+            raise self._error(result)
+        columns = [_PARSE.get(lib.PQftype(result, col), _as_text) for col in range(lib.PQnfields(result))]
+        return Rows([
+            tuple(
+                None if lib.PQgetisnull(result, row, col) else parse(lib.PQgetvalue(result, row, col))
+                for col, parse in enumerate(columns)
+            )
+            for row in range(lib.PQntuples(result))
+        ])
 
     def _error(self, result: int | None) -> ServerError:
         field = self._lib.PQresultErrorField
@@ -227,9 +303,12 @@ class LeanConnection:
 
     def close(self) -> None:
         with self._lock:
-            conn, self._conn = self._conn, None
-            if conn is not None:
-                self._lib.PQfinish(conn)
+            self.close_locked()
+
+    def close_locked(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._lib.PQfinish(conn)
 
 
 class LeanTalk:
@@ -246,6 +325,8 @@ class LeanTalk:
         """Held by the thread whose transaction is open on this connection."""
         self._tx: int | None = None
         """The connection's generation when the open transaction began (None: none is open)."""
+        self._begin_pending = False
+        """The open transaction's BEGIN is still to be sent, with its first statement."""
 
     def read(self, query: str, params: Sequence[object] = ()) -> Rows:
         """A statement outside any transaction; once more on a new connection if the old one was
@@ -281,44 +362,90 @@ class LeanTalk:
 
     # -- transactions (call with :attr:`lock` held) -------------------------------------------
     def begin(self) -> None:
-        """BEGIN; once more on a new connection if the old one was lost (nothing has happened in
-        this transaction yet)."""
-        self.read(sql.BEGIN)
+        """A transaction, whose BEGIN goes to the server with its first statement (:meth:`run`):
+        one round trip for both. A transaction's snapshots are taken by its statements, not by
+        its BEGIN, so sending it later changes nothing of what the transaction sees."""
         self._tx = self.conn.generation
+        self._begin_pending = True
+
+    def _first(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Rows]:
+        """BEGIN and the transaction's first statement; both once more on a new connection if the
+        old one was lost (a transaction on a lost connection is rolled back by the server: nothing
+        of it remains)."""
+        self._begin_pending = False
+        for again in (False, True):
+            try:
+                if again or not self.conn.usable:
+                    self.conn.reconnect()
+                self._tx = self.conn.generation
+                return self.conn.execute_pipelined([(sql.BEGIN, ()), *statements])[1:]
+            except ServerError as exc:
+                if again or not exc.gone:
+                    raise self.translate(exc) from None
+        raise AssertionError("unreachable")
 
     def run(self, query: str, params: Sequence[object] = ()) -> Rows:
         """A statement inside the open transaction, never on a connection made since it began
         (its statements would each commit on their own there)."""
+        return self.run_all([(query, params)])[0]
+
+    def run_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Rows]:
+        """Statements inside the open transaction in one round trip, run one after the other
+        (:meth:`LeanConnection.execute_pipelined`)."""
+        if self._begin_pending:
+            return self._first(statements)
         if self._tx is not None and self._tx != self.conn.generation:
             raise lost(self.where, "the connection was made again meanwhile")
         try:
-            return self.conn.execute(query, params)
+            if len(statements) == 1:
+                return [self.conn.execute(*statements[0])]
+            return self.conn.execute_pipelined(statements)
         except ServerError as exc:
             raise self.translate(exc) from None
 
     def in_error(self) -> bool:
-        return self.conn.in_error()
+        return not self._begin_pending and self.conn.in_error()
 
-    def commit(self) -> None:
+    def commit(self, last: tuple[str, Sequence[object]] | None = None) -> None:
+        """COMMIT; with the transaction's ``last`` statement, if there is one, in the same round
+        trip. If that statement is refused, COMMIT is not run and the transaction is rolled back."""
         try:
+            if self._begin_pending:  # no statement yet
+                if last is None:
+                    return  # the server never saw this transaction
+                try:
+                    self.run(*last)
+                except StorageError:
+                    self.rollback()
+                    raise
+                last = None
             if self._tx != self.conn.generation:
                 raise lost(self.where, "the connection was made again meanwhile")
             try:
-                self.conn.execute(sql.COMMIT)
+                if last is None:
+                    self.conn.execute(sql.COMMIT)
+                else:
+                    self.conn.execute_pipelined([last, (sql.COMMIT, ())])
             except ServerError as exc:
+                if last is not None and not exc.gone and self.conn.in_error():  # refused before COMMIT ran
+                    try:
+                        self.conn.execute(sql.ROLLBACK)
+                    except ServerError:
+                        pass
+                    raise self.translate(exc) from None
                 raise self.translate(exc, committing=True) from None
         finally:
-            self._tx = None
+            self._tx, self._begin_pending = None, False
 
     def rollback(self) -> None:
         try:
-            if self._tx == self.conn.generation and self.conn.usable:
+            if not self._begin_pending and self._tx == self.conn.generation and self.conn.usable:
                 try:
                     self.conn.execute(sql.ROLLBACK)
                 except ServerError:
                     pass  # the server rolls back a transaction whose connection is gone
         finally:
-            self._tx = None
+            self._tx, self._begin_pending = None, False
 
     def translate(self, exc: ServerError, committing: bool = False) -> StorageError:
         if exc.sqlstate == LOCK_NOT_AVAILABLE:
@@ -346,3 +473,7 @@ class Statements:
 
     def execute(self, query: str, params: Sequence[object] = ()) -> Rows:
         return self._talk.run(query, params)
+
+    def execute_pipelined(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Rows]:
+        """Statements run one after the other, sent in one round trip."""
+        return self._talk.run_all(statements)

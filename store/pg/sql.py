@@ -68,6 +68,21 @@ ALL_SETTINGS = "SELECT key, doc FROM twofold_settings ORDER BY key"
 
 # -- the audit log -----------------------------------------------------------------------------
 PUT_EVENT = "INSERT INTO twofold_audit (seq, time, actor, target, line, mac) VALUES (%s, %s, %s, %s, %s, %s)"
+EVENTS_AT_ONCE = 1000
+"""The most events :func:`put_events_and_head` writes (six parameters each; a statement takes at
+most 65,535)."""
+
+
+def put_events_and_head(count: int) -> str:
+    """``count`` events ``(seq, time, actor, target, line, mac)``, then the new audit head, written
+    by one statement (one round trip: the audit lock and the head's read stay separate, see
+    :func:`.audit.append`)."""
+    if not 0 < count <= EVENTS_AT_ONCE:
+        raise ValueError(f"{count} events in one statement")
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * count)
+    return f"WITH put AS ({PUT_EVENT.split(' VALUES ')[0]} VALUES {rows}) {PUT_AUDIT_HEAD}"
+
+
 EVENT_LINES = "SELECT line FROM twofold_audit ORDER BY seq"
 """The line of every committed event, oldest first."""
 LINES = "SELECT seq, line, mac FROM twofold_audit ORDER BY seq"
