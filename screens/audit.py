@@ -72,9 +72,7 @@ class AuditScreen(ServiceScreen):
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
-        if not self.allowed:
-            self.notify("The audit log needs the UserManagement permission", severity="error")
-            self.dismiss()
+        if self.turned_away(self.allowed, "The audit log", self.dismiss):
             return
         self.query_one(RecordTable).focus()
         self.reload()

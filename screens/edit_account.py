@@ -73,9 +73,7 @@ class EditAccountScreen(ServiceScreen):
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
-        if not self.app.can_manage():
-            self.notify("Editing accounts needs the UserManagement permission", severity="error")
-            self.app.open_account()
+        if self.turned_away(self.app.can_manage(), "Editing accounts", self.app.open_account):
             return
         self.refresh_view()
         self.query_one("#manager", Checkbox).focus()

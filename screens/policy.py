@@ -86,9 +86,7 @@ class PolicyScreen(ServiceScreen):
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
-        if not self.app.can_manage():
-            self.notify("The two-factor policy needs the UserManagement permission", severity="error")
-            self.app.open_account()
+        if self.turned_away(self.app.can_manage(), "The two-factor policy", self.app.open_account):
             return
         view = self.call(lambda: self.app.services.compliance.show(self.caller))
         if view is not None:

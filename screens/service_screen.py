@@ -13,6 +13,7 @@ from screens.console_screen import ConsoleScreen
 from screens.dialogs import Dialog, PasswordPrompt
 from screens.error_wording import describe_error
 from screens.service_calls import Done, Refused, ServiceCalls
+from store.accounts import USER_MANAGEMENT
 from store.errors import AuthenticationFailed
 
 A = TypeVar("A")
@@ -34,6 +35,15 @@ class ServiceScreen(ServiceCalls, ConsoleScreen):
 
     def on_mount(self) -> None:  # runs as well as a subclass's own on_mount (Textual walks the MRO)
         self.set_interval(FOLLOW_SECONDS, self.follow_tick, name="follow")
+
+    def turned_away(self, allowed: bool, what: str, leave: Callable[[], object]) -> bool:
+        """True, having said why and left (``leave``), when the signed-in account may not manage
+        users: every administration screen checks this as it opens, whatever opened it."""
+        if allowed:
+            return False
+        self.notify(f"{what} needs the {USER_MANAGEMENT} permission", severity="error")
+        leave()
+        return True
 
     def follow_tick(self) -> None:
         """Re-read, unless covered, busy or signed out (a dialog on top keeps what it was about)."""

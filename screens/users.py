@@ -76,9 +76,7 @@ class UsersScreen(ServiceScreen):
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
-        if not self.allowed:
-            self.notify("Managing users needs the UserManagement permission", severity="error")
-            self.dismiss()
+        if self.turned_away(self.allowed, "Managing users", self.dismiss):
             return
         self.query_one(RecordTable).focus()
         # The table follows the field as it changes, in the same refresh as the field itself
