@@ -143,3 +143,13 @@ async def past_notices(pilot: Pilot) -> list[str]:
             return []
         await pilot.pause(0.01)
     raise AssertionError(f"the notices never came: {app.screen_stack}")
+
+
+async def open_users_as(pilot: Pilot, services, name: str = "root") -> None:
+    """Signed in as ``name`` (no sign-in screens), open the Users screen."""
+    from sessions import session_for
+
+    app = pilot.app
+    app.signed_in(session_for(services, name))
+    await settle(pilot)
+    app.open_users()

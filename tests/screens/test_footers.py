@@ -28,7 +28,7 @@ from screens.new_account import NewAccountModal
 from screens.second_factor import SecondFactorScreen
 from screens.users import UsersScreen
 from sessions import session_for
-from signin_flows import SIZE, code_now, settle, type_into
+from signin_flows import SIZE, code_now, open_users_as, settle, type_into
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 
@@ -171,9 +171,7 @@ async def test_users_edit_and_audit(services) -> None:
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.signed_in(session_for(services, "root"))
-        await settle(pilot)
-        app.open_users()
+        await open_users_as(pilot, services)
         await see(pilot, "users", UsersScreen)
         await help_lists_every_key(pilot, "users")
         users = app.screen
@@ -218,9 +216,7 @@ async def test_policy_notices_due_setup_and_reasons(services, clock) -> None:
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.signed_in(session_for(services, "root"))
-        await settle(pilot)
-        app.open_users()
+        await open_users_as(pilot, services)
         labels = await see(pilot, "users", UsersScreen)
         assert {"s State", "p Policy"} <= set(labels), labels
         await pilot.press("s")

@@ -13,7 +13,7 @@ from screens.dialogs import ConfirmModal
 from screens.policy import PolicyScreen
 from screens.users import UsersScreen
 from sessions import session_for
-from signin_flows import SIZE, flat_text, messages, settle, text_of
+from signin_flows import SIZE, flat_text, messages, open_users_as, settle, text_of
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 
@@ -162,9 +162,7 @@ async def test_users_shows_time_left_and_filters_by_state(team, clock) -> None:
     clock.advance(3600)
     app = TwofoldApp(team)
     async with app.run_test(size=SIZE) as pilot:
-        app.signed_in(session_for(team, "root"))
-        await settle(pilot)
-        app.open_users()
+        await open_users_as(pilot, team)
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, UsersScreen)
@@ -204,9 +202,7 @@ async def test_users_shows_time_left_and_filters_by_state(team, clock) -> None:
 async def test_users_palette_offers_each_state(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=SIZE) as pilot:
-        app.signed_in(session_for(team, "root"))
-        await settle(pilot)
-        app.open_users()
+        await open_users_as(pilot, team)
         await settle(pilot)
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
         assert {"Show off accounts", "Show due accounts", "Show overdue accounts"} <= set(commands)
