@@ -135,9 +135,17 @@ def parallel_rows(folder: Path, stores: dict, count: int, rounds: int) -> list[R
                 stdin = f"{PASSWORD}\n{code}\n".encode()
             process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
             running.append((process, stdin))
+        # Every process gets its input at once, as eight people answering their own prompts would:
+        # feeding one only after the one before it has finished would make the batch take turns.
         for process, stdin in running:
-            _, err = process.communicate(stdin)
-            if process.returncode != 0:
+            try:
+                process.stdin.write(stdin)
+                process.stdin.close()
+            except BrokenPipeError:
+                pass  # it ended early: its error is read below
+        for process, _ in running:
+            err = process.stderr.read()
+            if process.wait() != 0:
                 raise RuntimeError(f"auth failed: {err.decode().strip()}")
         return time.perf_counter() - start
 
