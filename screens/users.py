@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 
 from textual import events, on
 from textual.actions import SkipAction
@@ -62,6 +65,25 @@ class UsersScreen(ServiceScreen):
         """What the count beside the filter shows."""
         self.state: str | None = None
         """The 2FA state shown (``off``, ``pending``, ``active``, ``due``, ``overdue``), or None for all."""
+        self._early: Future[AccountRows] | None = None
+        """The first fetch, started by :meth:`fetch_early` before the screen was mounted."""
+
+    def fetch_early(self) -> None:
+        """Start reading the accounts now, while the screen is being made: the first
+        :meth:`reload` takes this fetch instead of starting its own once the screen is mounted.
+        On a server most of a fetch is waiting for it, which the making of the screen fills
+        (about 30 ms of an open at 100,000 accounts). Errors reach the first reload as its own."""
+        session, early = self.caller, Future[AccountRows]()
+
+        def fetch() -> None:
+            try:
+                early.set_result(self.fetch(session))
+            except BaseException as exc:  # noqa: BLE001 - handed to the reload, which reports it
+                early.set_exception(exc)
+
+        context = contextvars.copy_context()  # the app, as Textual's own workers see it
+        threading.Thread(target=context.run, args=(fetch,), name="twofold-users-early", daemon=True).start()
+        self._early = early
 
     def compose(self) -> ComposeResult:
         self.allowed = self.app.can_manage()
@@ -114,7 +136,12 @@ class UsersScreen(ServiceScreen):
         session = self.caller
         self.stale = False
         self._fetched = time.monotonic()
-        self.in_thread(lambda: self.fetch(session), lambda records: self.show_records(records, keep))
+        early, self._early = self._early, None
+
+        def fetch() -> AccountRows:
+            return early.result() if early is not None else self.fetch(session)
+
+        self.in_thread(fetch, lambda records: self.show_records(records, keep))
 
     def fetch(self, session) -> AccountRows:
         """Every account (in a thread), its row made when drawn; each view is read now only under

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -41,9 +42,13 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = APP_BINDINGS
 
-    def __init__(self, services: Services, *, idle_seconds: float | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, services: Services, *, idle_seconds: float | None = None, monotonic: Callable[[], float] = time.monotonic,
+                 freeze_heap: bool = False) -> None:
         super().__init__()
         self.services = services
+        self.freeze_heap = freeze_heap
+        """Whether what is alive once the first screen is drawn leaves the collector's full passes
+        (:func:`gc.freeze`): the console sets it, a process that makes many apps (the tests) does not."""
         self.session: Session | None = None
         """The signed-in account, or None on the sign-in screens."""
         self.idle_seconds = services.policy.idle_timeout_seconds if idle_seconds is None else idle_seconds
@@ -62,6 +67,12 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
     def _show_first_screen(self) -> None:
         if len(self.screen_stack) == 1:  # unless something was shown already (tests may navigate at once)
             self.start_sign_in()
+        if self.freeze_heap:
+            # Once started, the console holds some 35,000 objects (Textual's, the modules', the
+            # first screen's) that live until it quits. A full collection walks every one, 70-250 ms
+            # here, and one ran now and then as the Users screen opened or took a keystroke. Frozen,
+            # they are left out of every collection; what was garbage among them stays allocated.
+            self.call_after_refresh(gc.freeze)
 
     def _reset_to(self, screen: Screen) -> None:
         """Drop every screen (cancelling flows waiting on them) and show ``screen``."""
@@ -141,7 +152,9 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
         from screens.users import UsersScreen
 
         if self.can_manage():
-            self.push_screen(UsersScreen())
+            users = UsersScreen()
+            users.fetch_early()
+            self.push_screen(users)
 
     def open_policy(self) -> None:
         from screens.policy import PolicyScreen

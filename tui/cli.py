@@ -269,7 +269,7 @@ def open_console(args: Args) -> int:
     services.load_driver_later(1.0)  # a server: its listing's driver loads while the console waits for input
     from .app import TwofoldApp
 
-    app = TwofoldApp(services)
+    app = TwofoldApp(services, freeze_heap=True)
     try:
         app.run()
     finally:

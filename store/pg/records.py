@@ -24,6 +24,23 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def names_of(conns: Connections, like: tuple[str, ...]) -> list[str]:
+    """Every name (containing ``like``'s pattern, given one), in name order.
+
+    The server joins them into one text, split here: at 100,000 names this took a third of the
+    time of reading them as rows, and half of it while the console's thread wanted the
+    interpreter too. A name that holds a line break (only a hand-edited database has one) would
+    split in two: the count says so, and the names are then read as rows. They are sorted here
+    whatever order the join kept (``COLLATE "C"`` is code point order, as Python's; a sort of an
+    ordered list only checks it)."""
+    count, joined = conns.read(sql.NAMES_LIKE_JOINED if like else sql.NAMES_JOINED, like)[0]
+    names = joined.split("\n") if joined else []
+    if len(names) != count:
+        names = [row[0] for row in conns.read(sql.NAMES_LIKE if like else sql.NAMES, like)]
+    names.sort()
+    return names
+
+
 class PgRecords:
     """Every account's name at one moment, in name order; accounts read a page at a time."""
 
@@ -32,11 +49,7 @@ class PgRecords:
     def __init__(self, conns: Connections, contains: str = "") -> None:
         self._conns = conns
         needle = contains.strip().lower()
-        if needle:
-            rows = conns.read(sql.NAMES_LIKE, (like_pattern(needle),))
-        else:
-            rows = conns.read(sql.NAMES)
-        self.names: list[str] = [row[0] for row in rows]
+        self.names: list[str] = names_of(conns, (like_pattern(needle),) if needle else ())
         self._pages: dict[int, dict[str, Any]] = {}
         if self.names:
             self._page(0)  # the rows a table shows first describe the moment the names were read

@@ -204,3 +204,22 @@ async def test_at_80x21_and_80x22_the_qr_code_draws_over_no_title(services) -> N
             assert qr_decodes(app, scan), height
             for row in screen_text(app).splitlines():
                 assert not ("Twofold" in row and set(row) & set("▀▄█")), (height, row)
+
+
+async def test_the_console_leaves_what_it_starts_with_out_of_full_collections(services) -> None:
+    """``freeze_heap`` (set by ``twofold`` for the console) freezes what is alive once the first
+    screen is drawn, so Python's full collections, which walked it all in 70-250 ms, skip it; an
+    app made without it (as the tests make many) freezes nothing."""
+    import gc
+
+    gc.unfreeze()
+    try:
+        async with TwofoldApp(services).run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert gc.get_freeze_count() == 0
+        app = TwofoldApp(services, freeze_heap=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

@@ -154,6 +154,34 @@ async def test_filter_narrows_as_you_type_without_refetching(team, monkeypatch) 
         assert app.focused is screen.query_one(RecordTable)
 
 
+async def test_the_accounts_are_read_as_the_screen_is_made_and_a_failure_is_shown_as_any(team, monkeypatch) -> None:
+    """Opening Users starts reading the accounts before the screen is mounted (bench/stores.py:
+    about 30 ms of an open at 100,000 accounts on a server); that read is the screen's first, and
+    what it raises is shown as a reload's error is, with the screen still usable."""
+    from store.errors import StorageError
+
+    started: list[bool] = []
+    real_listing = team.admin.listing
+
+    def listing(*args, **kwargs):
+        started.append(isinstance(app.screen, UsersScreen))
+        if len(started) == 1:
+            raise StorageError("lost the connection to the database server (test)")
+        return real_listing(*args, **kwargs)
+
+    monkeypatch.setattr(team.admin, "listing", listing)
+    monkeypatch.setattr("screens.users.FOLLOW_SECONDS", 3600.0)
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        assert started == [False]  # asked for before the screen was shown, and only once
+        assert names(screen) == [] and not screen.busy
+        assert "Lost the connection to the database server (test)" in messages(app)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert names(screen) == ["bob", "carol", "dave", "root"] and len(started) == 2
+
+
 @pytest.mark.parametrize("typed", ["/dave", "/nora", "/ed"])
 async def test_what_arrives_with_the_slash_goes_into_the_filter(team, typed: str) -> None:
     app = TwofoldApp(team)
