@@ -126,7 +126,8 @@ async def welcome(app: TwofoldApp, session: Session, setup_deadline: float | Non
     """The notices (acknowledged or not), then the due setup's offer. Runs in a worker."""
     services = app.services
     try:
-        notices = await asyncio.to_thread(services.notices.for_session, session)
+        # in local time, as every other time in the console (the CLI and PAM keep UTC)
+        notices = await asyncio.to_thread(services.notices.for_session, session, when=lambda ts: local_time(ts, seconds=True))
     except TwofoldError:
         notices = []  # notices must never keep anyone from their account
     # Only where and when the last sign-in was, as pam_lastlog says it: a toast, after the setup's

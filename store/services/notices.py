@@ -4,7 +4,7 @@ else made to the account (which stay until the owner acknowledges them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from ..audit import AuditEvent
@@ -48,10 +48,12 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: int) -> list[Notice]:
+def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: int,
+          when: Callable[[float], str | None] = iso) -> list[Notice]:
     """The notices for ``name`` from its committed events ``mine`` (``(number, event)``, oldest
     first, numbered among all ``total`` events), the last of its successful sign-ins being the
-    current one; events before number ``seen`` were acknowledged."""
+    current one; events before number ``seen`` were acknowledged. Times are worded by ``when``
+    (ISO 8601 UTC unless the caller words them as it shows other times)."""
     born = _made_with_the_account(mine)
     sign_ins = [(i, e) for i, e in mine if e.action == "sign-in" and e.outcome == "ok"]
     current = sign_ins[-1][0] if sign_ins else total
@@ -59,7 +61,7 @@ def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: i
     notices: list[Notice] = []
     if previous >= 0:
         before = sign_ins[-2][1]
-        notices.append(Notice("previous", f"Previous sign-in: {iso(before.time)} ({_source(before)})", before.time))
+        notices.append(Notice("previous", f"Previous sign-in: {when(before.time)} ({_source(before)})", before.time))
     between = [e for i, e in mine if previous < i < current]
     failures = [e for e in between if e.action in FAILED_ACTIONS and e.outcome == "failed"]
     if failures:
@@ -67,19 +69,19 @@ def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: i
         since = "since then" if previous >= 0 else "before this sign-in"
         notices.append(Notice(
             "failures",
-            f"{_plural(len(failures), 'failed attempt')} {since}, the last at {iso(failures[-1].time)} "
+            f"{_plural(len(failures), 'failed attempt')} {since}, the last at {when(failures[-1].time)} "
             f"({', '.join(sources)})",
             failures[-1].time,
         ))
     for event in [e for i, e in mine if previous < i <= current]:  # the current sign-in's own use too
         if event.action == "recovery-code-used":
-            notices.append(Notice("recovery", f"A recovery code was used at {iso(event.time)} ({_source(event)}); "
+            notices.append(Notice("recovery", f"A recovery code was used at {when(event.time)} ({_source(event)}); "
                                   f"{event.outcome.replace('left', 'are left')}", event.time))
     for i, event in mine:
         if i >= seen and i < current and event.actor != name and event.action in BY_SOMEONE_ELSE and i not in born:
             who = "The installation's policy" if event.actor == "policy" else event.actor
             reason = f" Reason: {event.reason}" if event.reason else ""
-            notices.append(Notice("changed", f"{who} {BY_SOMEONE_ELSE[event.action]} at {iso(event.time)}.{reason}",
+            notices.append(Notice("changed", f"{who} {BY_SOMEONE_ELSE[event.action]} at {when(event.time)}.{reason}",
                                   event.time, needs_ack=True, seq=i))
     return notices
 
@@ -107,13 +109,14 @@ class Notices:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def for_session(self, session: Session) -> list[Notice]:
+    def for_session(self, session: Session, when: Callable[[float], str | None] = iso) -> list[Notice]:
+        """The notices of the session's account; ``when`` words their times (see :func:`build`)."""
         name = self.ctx.check_session(session).username
         account = self.ctx.repo.get(name)
         if account is None:
             return []
         total, mine = self.ctx.repo.audit_events_about(name)
-        return build(name, mine, total, account.notices_seen)
+        return build(name, mine, total, account.notices_seen, when)
 
     def acknowledge(self, session: Session, shown: Sequence[Notice]) -> None:
         """The changes by someone else among ``shown`` are no longer shown (later ones still are)."""

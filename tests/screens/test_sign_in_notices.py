@@ -200,12 +200,25 @@ async def test_a_recovery_code_sign_in_says_so_in_the_notices(services, clock) -
         assert isinstance(app.screen, AccountScreen)
 
 
-async def test_a_previous_sign_in_alone_is_a_toast(services) -> None:
-    add_account(services, "bob")
-    services.signin.password("bob", PASSWORD)
-    app = TwofoldApp(services)
-    async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot, "bob", PASSWORD)
-        await quiet(pilot)
-        assert isinstance(app.screen, AccountScreen)
-        assert any(m.startswith("Previous sign-in: ") and "(console)" in m for m in messages(app))
+async def test_a_previous_sign_in_alone_is_a_toast_in_local_time(services, clock, monkeypatch) -> None:
+    """In the console's time zone, as the console shows every other time (the CLI and PAM say UTC)."""
+    import time
+    from datetime import datetime
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+05:30 all year: no local time equals UTC's
+    time.tzset()
+    try:
+        add_account(services, "bob")
+        before = clock.now()
+        services.signin.password("bob", PASSWORD)
+        clock.advance(60)
+        app = TwofoldApp(services)
+        async with app.run_test(size=SIZE) as pilot:
+            await sign_in(pilot, "bob", PASSWORD)
+            await quiet(pilot)
+            assert isinstance(app.screen, AccountScreen)
+            local = datetime.fromtimestamp(before).strftime("%Y-%m-%d %H:%M:%S")
+            assert f"Previous sign-in: {local} (console)" in messages(app), messages(app)
+    finally:
+        monkeypatch.undo()  # the variable as it was, then the zone read from it again
+        time.tzset()
