@@ -81,7 +81,9 @@ class Run:
         return results
 
     def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in {"TWOFOLD_DEBUG", "PYTHONDONTWRITEBYTECODE"}}
+        # Without PYTHONUNBUFFERED (set in some shells and CI): output to a pipe is buffered, as an
+        # SSH login's is, so a line not flushed before the process ends is missed here too.
+        env = {k: v for k, v in os.environ.items() if k not in {"TWOFOLD_DEBUG", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}}
         env["TWOFOLD_DB"] = str(self.paths.db)
         env["PYTHONPYCACHEPREFIX"] = str(self.pycache)  # compiled once, outside the repository
         return env
