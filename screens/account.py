@@ -41,8 +41,11 @@ class AccountScreen(ServiceScreen):
         *authenticator_bindings("account", codes="Generate new recovery codes"),
         Binding("p", "change_password", "Password", id="account-password", tooltip="Change password"),
         Binding("o", "sign_out", "Sign out", id="account-sign-out", tooltip="Sign out"),
-        Binding("m", "users", "Users", id="account-users", tooltip="Users (with UserManagement)"),
-        Binding("a", "audit", "Audit", id="account-audit", tooltip="Audit log (with UserManagement)"),
+        # Priority: the screen they open is pushed as the key is dispatched, so the keys typed
+        # after it in one burst (``m/alice`` over a laggy link) go to that screen, not to this one's
+        # keys (u, s, r...). This screen holds no text field that could want the letters.
+        Binding("m", "users", "Users", id="account-users", tooltip="Users (with UserManagement)", priority=True),
+        Binding("a", "audit", "Audit", id="account-audit", tooltip="Audit log (with UserManagement)", priority=True),
     ]
     FOOTER_OPTIONAL = (("users", "audit"),)
     """Shown in the footer when they fit; their buttons show the keys too."""

@@ -8,6 +8,7 @@ and as one bracketed paste holding the Tab and the newline.
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
@@ -165,3 +166,30 @@ async def test_setup_code_pasted_with_its_newline(services) -> None:
         app.post_message(events.Paste(code_now(app, scan.enrolment.secret) + "\n"))
         await settle(pilot)
         assert isinstance(app.screen, DoneStep), app.screen_stack
+
+
+@pytest.mark.parametrize("typed", ["m/user01", "muser01"])
+async def test_users_and_its_filter_in_one_burst_from_account_settings(services, typed: str) -> None:
+    """``m`` opens Users as it is dispatched, so the keys after it (over a laggy SSH link they
+    arrive together) reach Users, not Account settings' own keys (u sets up 2FA, s saves, r resets
+    the authenticator), and go into the filter even though the screen was not mounted yet."""
+    from screens.users import UsersScreen
+    from tui.widgets.record_table import RecordTable
+
+    add_account(services, "root", manager=True)
+    for name in ("alice", "user01", "user02"):
+        add_account(services, name)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        app.signed_in(session_for(services, "root"))
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        burst(app, typed)
+        for _ in range(3):
+            await settle(pilot)
+        assert [type(s).__name__ for s in app.screen_stack[-2:]] == ["AccountScreen", "UsersScreen"]
+        users = app.screen
+        assert isinstance(users, UsersScreen)
+        assert users.query_one("#users-filter", Input).value == "user01"
+        assert [r.key for r in users.query_one(RecordTable).records] == ["user01"]
+        assert users.state is None and not messages(app)  # no state filter, nothing refused or saved
