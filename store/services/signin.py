@@ -151,9 +151,12 @@ class SignIn:
         that is ``off`` starts its grace clock now (if it has not), is told its deadline while
         within it, and past it must set up now: its state becomes ``pending`` and the setup
         cannot be skipped. An account no longer required stops counting."""
+        unchanged = (account.evolve(due_since=None) if account.due_since is not None else account), None
+        if account.two_factor is not TwoFactor.OFF:
+            return unchanged  # the requirement is not read: one statement less for most sign-ins
         requirement = self.ctx.requirement(unit)
-        if account.two_factor is not TwoFactor.OFF or not requirement.applies_to(account):
-            return (account.evolve(due_since=None) if account.due_since is not None else account), None
+        if not requirement.applies_to(account):
+            return unchanged
         if account.due_since is None:
             account = account.evolve(due_since=now)
         deadline = requirement.deadline(account)
