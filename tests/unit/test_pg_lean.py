@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -104,42 +105,43 @@ def _talk(location) -> LeanTalk:
     return LeanTalk(location.url, location.shown)
 
 
-def test_a_transaction_sends_its_begin_with_its_first_statement(services: Services, location) -> None:
+@pytest.fixture
+def talk(services: Services, location) -> Iterator[LeanTalk]:
+    """A libpq connection to the test's installation (made by ``services``), closed afterwards."""
     talk = _talk(location)
     try:
-        talk.begin()
-        assert talk.run(sql.SETTING, ("probe",)) == []
-        assert talk.conn._lib.PQtransactionStatus(talk.conn._conn) == 2  # in a transaction block
-        talk.run(sql.PUT_SETTING, ("probe", '{"a": 1}'))
-        talk.rollback()
-        assert talk.read(sql.SETTING, ("probe",)) == []  # the write went with the rollback
-        talk.begin()
-        talk.run(sql.PUT_SETTING, ("probe", '{"a": 2}'))
-        talk.commit()
-        assert talk.read(sql.SETTING, ("probe",)) == [({"a": 2},)]
-        talk.begin()
-        talk.commit()  # no statement: nothing was sent, and the connection is as it was
-        assert talk.read(sql.SETTING, ("probe",)) == [({"a": 2},)]
+        yield talk
     finally:
         talk.close()
 
 
-def test_a_failing_first_statement_leaves_its_transaction_in_error(services: Services, location) -> None:
-    talk = _talk(location)
-    try:
-        talk.begin()
-        with pytest.raises(StorageError):
-            talk.run(sql.XACT_LOCK, ("not a number", 1))  # refused
-        assert talk.in_error()
-        talk.rollback()
-        assert not talk.in_error()
-        assert talk.read(sql.TABLE_EXISTS, ("twofold_meta",)) == [(True,)]
-    finally:
-        talk.close()
+def test_a_transaction_sends_its_begin_with_its_first_statement(talk: LeanTalk) -> None:
+    talk.begin()
+    assert talk.run(sql.SETTING, ("probe",)) == []
+    assert talk.conn._lib.PQtransactionStatus(talk.conn._conn) == 2  # in a transaction block
+    talk.run(sql.PUT_SETTING, ("probe", '{"a": 1}'))
+    talk.rollback()
+    assert talk.read(sql.SETTING, ("probe",)) == []  # the write went with the rollback
+    talk.begin()
+    talk.run(sql.PUT_SETTING, ("probe", '{"a": 2}'))
+    talk.commit()
+    assert talk.read(sql.SETTING, ("probe",)) == [({"a": 2},)]
+    talk.begin()
+    talk.commit()  # no statement: nothing was sent, and the connection is as it was
+    assert talk.read(sql.SETTING, ("probe",)) == [({"a": 2},)]
 
 
-def test_a_transaction_begun_on_a_lost_connection_starts_on_a_new_one(services: Services, location) -> None:
-    talk = _talk(location)
+def test_a_failing_first_statement_leaves_its_transaction_in_error(talk: LeanTalk) -> None:
+    talk.begin()
+    with pytest.raises(StorageError):
+        talk.run(sql.XACT_LOCK, ("not a number", 1))  # refused
+    assert talk.in_error()
+    talk.rollback()
+    assert not talk.in_error()
+    assert talk.read(sql.TABLE_EXISTS, ("twofold_meta",)) == [(True,)]
+
+
+def test_a_transaction_begun_on_a_lost_connection_starts_on_a_new_one(talk: LeanTalk, location) -> None:
     other = _talk(location)
     try:
         (pid,) = talk.read("SELECT pg_backend_pid()")[0]
@@ -151,38 +153,29 @@ def test_a_transaction_begun_on_a_lost_connection_starts_on_a_new_one(services: 
         assert other.read(sql.SETTING, ("probe",)) == [({"a": 3},)]
         assert talk.conn.generation == 1
     finally:
-        talk.close()
         other.close()
 
 
-def test_statements_sent_together_run_one_after_the_other(services: Services, location) -> None:
-    talk = _talk(location)
-    try:
-        talk.begin()
-        lock, head = talk.run_all([(sql.XACT_LOCK_ALL, (7,)), (sql.AUDIT_HEAD, ())])
-        assert lock == [(None,)] and head[0][0]["events"] >= 0
-        with pytest.raises(StorageError):  # the first refused: the second is not run
-            talk.run_all([(sql.XACT_LOCK, ("not a number", 1)), (sql.PUT_SETTING, ("probe", '{"a": 4}'))])
-        assert talk.in_error()
-        talk.rollback()
-        assert talk.read(sql.SETTING, ("probe",)) == []
-    finally:
-        talk.close()
+def test_statements_sent_together_run_one_after_the_other(talk: LeanTalk) -> None:
+    talk.begin()
+    lock, head = talk.run_all([(sql.XACT_LOCK_ALL, (7,)), (sql.AUDIT_HEAD, ())])
+    assert lock == [(None,)] and head[0][0]["events"] >= 0
+    with pytest.raises(StorageError):  # the first refused: the second is not run
+        talk.run_all([(sql.XACT_LOCK, ("not a number", 1)), (sql.PUT_SETTING, ("probe", '{"a": 4}'))])
+    assert talk.in_error()
+    talk.rollback()
+    assert talk.read(sql.SETTING, ("probe",)) == []
 
 
-def test_a_commit_goes_with_the_last_statement_and_not_after_its_refusal(services: Services, location) -> None:
-    talk = _talk(location)
-    try:
-        talk.begin()
-        talk.run(sql.PUT_SETTING, ("probe", '{"a": 5}'))
-        with pytest.raises(StorageError):
-            talk.commit((sql.XACT_LOCK, ("not a number", 1)))
-        assert not talk.in_error()
-        assert talk.read(sql.SETTING, ("probe",)) == []  # nothing committed, the transaction rolled back
-        talk.begin()
-        talk.run(sql.PUT_SETTING, ("probe", '{"a": 6}'))
-        talk.commit((sql.PUT_SETTING, ("other", '{"b": 1}')))
-        assert talk.read(sql.SETTING, ("probe",)) == [({"a": 6},)]
-        assert talk.read(sql.SETTING, ("other",)) == [({"b": 1},)]
-    finally:
-        talk.close()
+def test_a_commit_goes_with_the_last_statement_and_not_after_its_refusal(talk: LeanTalk) -> None:
+    talk.begin()
+    talk.run(sql.PUT_SETTING, ("probe", '{"a": 5}'))
+    with pytest.raises(StorageError):
+        talk.commit((sql.XACT_LOCK, ("not a number", 1)))
+    assert not talk.in_error()
+    assert talk.read(sql.SETTING, ("probe",)) == []  # nothing committed, the transaction rolled back
+    talk.begin()
+    talk.run(sql.PUT_SETTING, ("probe", '{"a": 6}'))
+    talk.commit((sql.PUT_SETTING, ("other", '{"b": 1}')))
+    assert talk.read(sql.SETTING, ("probe",)) == [({"a": 6},)]
+    assert talk.read(sql.SETTING, ("other",)) == [({"b": 1},)]
