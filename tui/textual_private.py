@@ -48,6 +48,14 @@ def widget_on_mount(widget: Widget, event: Mount) -> None:
     Widget._on_mount(widget, event)
 
 
+# -- screens replaced before they were built (screens/console_screen.py) -------------------------
+def is_cut_short(widget: Widget) -> bool:
+    """Whether ``widget`` is being removed (``_closing``, ``_pruning``) or already out of the DOM:
+    a screen popped, or an app quitting, before the screen composed mounts none of its children
+    (``Widget.mount``), yet Textual still sends it Mount."""
+    return bool(widget._closing or widget._pruning) or not widget.is_attached
+
+
 # -- ending after an unexpected error (tui/app.py) ------------------------------------------------
 def default_fatal_error(app: App) -> None:
     """Textual's own report: a traceback with locals (``App._fatal_error``)."""

@@ -31,6 +31,7 @@ def test_the_private_names_used_still_exist_in_this_textual() -> None:
     assert isinstance(app._exit_renderables, list) and hasattr(app, "_exception")
     footer = Footer()
     assert hasattr(footer, "_bindings_ready")
+    assert footer._closing is False and footer._pruning is False
     key = FooterKey("x", "x", "x", "x")
     assert hasattr(key, "_disabled") and hasattr(key, "_reactive_connect")
     assert inspect.isclass(textual_private.HeaderTitle)
