@@ -18,13 +18,15 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .crypto import Keyring
 from .errors import StorageError, WriteFailed
 from .fileio import describe_write_error
 from .guard import open_checked
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 GENESIS = "0" * 64
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True, allow_nan=False)

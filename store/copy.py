@@ -44,7 +44,9 @@ class CopyReport(NamedTuple):
 
 
 def key_file(target: Target) -> Path | None:
-    return target.key if isinstance(target, ServerTarget) else target.key
+    if isinstance(target, ServerTarget):
+        return None if target.key is None else Path(target.key)
+    return target.key
 
 
 def copy_installation(source: Target, target: Target, lock_timeout: float = 10.0) -> CopyReport:
@@ -68,7 +70,7 @@ def copy_installation(source: Target, target: Target, lock_timeout: float = 10.0
     key = read_key(source_key)
     target_key = _place_key(target, key, source_key)
     if isinstance(target, ServerTarget):
-        target = target._replace(key=target_key)
+        target = target._replace(key=str(target_key))
     _refuse_existing(target, lock_timeout)
     dst = open_storage(target, lock_timeout, create=True)
     try:

@@ -7,12 +7,14 @@ import errno
 import hashlib
 import hmac
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import KeyFileError, StorageError
 from .fileio import create_private
 from .guard import open_checked
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 KEY_BYTES = 32
 #: AES-GCM's home, loaded on first use (or ahead of it, see :mod:`store.preload`): cryptography's
@@ -29,7 +31,7 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def read_key(path: Path) -> bytes:
+def read_key(path: str | os.PathLike[str]) -> bytes:
     """Read the installation key; a missing, short or unreadable file is a :class:`KeyFileError`."""
     try:
         fd = open_checked(path, os.O_RDONLY, "key file")

@@ -9,10 +9,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UnsafeFile, WriteFailed
 from .guard import PRIVATE, check_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TMP_MARK = ".tmp-"
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -110,6 +113,8 @@ def save_private_text(path: Path, text: str, replace: bool = True) -> Path:
     A file there that belongs to someone else, or a link, is refused: writing into it would leave
     the codes readable by its owner.
     """
+    from pathlib import Path
+
     path = Path(os.path.abspath(os.path.expanduser(path)))
     try:
         exists = check_path(path, "file", private=False)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UnsafeFile
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PRIVATE = 0o600
 FOLDER = 0o700
@@ -51,6 +54,8 @@ def make_folder(folder: Path) -> None:
 
 def check_folder(folder: Path) -> None:
     """Refuse a folder (or any folder above it) that another user owns or may write to."""
+    from pathlib import Path
+
     me = os.geteuid()
     real = Path(os.path.realpath(folder))
     for path in (real, *real.parents):
@@ -73,7 +78,7 @@ def check_folder(folder: Path) -> None:
             )
 
 
-def check_stat(st: os.stat_result, path: Path, what: str, *, private: bool) -> None:
+def check_stat(st: os.stat_result, path: str | os.PathLike[str], what: str, *, private: bool) -> None:
     """Refuse what is not a regular file of ours, closed to others' writes (and reads if ``private``)."""
     if not stat.S_ISREG(st.st_mode):
         raise UnsafeFile(f"{what} {path} is not a regular file; move it away")
@@ -87,7 +92,7 @@ def check_stat(st: os.stat_result, path: Path, what: str, *, private: bool) -> N
         raise UnsafeFile(f"{what} {path} is open to other users (mode {mode:04o}); run `chmod 600 {path}`")
 
 
-def open_checked(path: Path, flags: int, what: str, *, create: bool = False, private: bool = True) -> int:
+def open_checked(path: str | os.PathLike[str], flags: int, what: str, *, create: bool = False, private: bool = True) -> int:
     """``os.open`` that never follows a symbolic link and checks the file it opened.
 
     FileNotFoundError passes through (the caller knows what a missing file means); a link, a file
@@ -111,7 +116,7 @@ def open_checked(path: Path, flags: int, what: str, *, create: bool = False, pri
     return fd
 
 
-def check_path(path: Path, what: str, *, private: bool = True) -> bool:
+def check_path(path: str | os.PathLike[str], what: str, *, private: bool = True) -> bool:
     """Check an existing file without opening it; False when it does not exist."""
     try:
         st = os.lstat(path)

@@ -6,7 +6,6 @@ import base64
 import hmac
 import os
 import re
-from urllib.parse import quote
 
 from .policy import Policy
 
@@ -28,8 +27,22 @@ def normalise_code(raw: str) -> str | None:
 
 def provisioning_uri(secret: str, username: str, issuer: str) -> str:
     """``otpauth://totp/ISSUER:USERNAME?secret=…&issuer=ISSUER``."""
-    label = quote(f"{issuer}:{username}", safe=":@")
-    return f"otpauth://totp/{label}?secret={secret}&issuer={quote(issuer, safe='')}"
+    label = _quote(f"{issuer}:{username}", safe=":@")
+    return f"otpauth://totp/{label}?secret={secret}&issuer={_quote(issuer, safe='')}"
+
+
+_ALWAYS_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def _quote(text: str, safe: str) -> str:
+    """``urllib.parse.quote(text, safe=safe)``. Text it would leave as it is (every issuer and name
+    of letters, digits and ``_.-~``) is returned here without loading urllib.parse, which every
+    start of the services would otherwise do (:func:`store.services.check_issuer`)."""
+    if _ALWAYS_SAFE.union(safe).issuperset(text):
+        return text
+    from urllib.parse import quote
+
+    return quote(text, safe=safe)
 
 
 def group_secret(secret: str) -> str:

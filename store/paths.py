@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:  # pathlib is imported where a Path is made: see store.storage.ServerTarget
+    from pathlib import Path
 
 ENV_DB = "TWOFOLD_DB"
 
@@ -37,6 +39,8 @@ class Paths(NamedTuple):
     @classmethod
     def resolve(cls, db: str | os.PathLike[str] | None = None) -> "Paths":
         """``--db`` wins, then ``TWOFOLD_DB``, then the per-user data folder."""
+        from pathlib import Path
+
         chosen = db or os.environ.get(ENV_DB)
         if chosen:
             return cls(Path(chosen).expanduser().absolute())

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from .accounts import Account
@@ -100,7 +99,9 @@ class ServerTarget(NamedTuple):
     """A PostgreSQL database and the installation key file that goes with it."""
 
     url: str
-    key: Path | None
+    key: str | None
+    """The key file, as an absolute path. Text, not a Path: a sign-in on the server then never
+    imports pathlib, whose urllib.parse and ipaddress cost about 7 ms of CPU per process."""
 
     @property
     def shown(self) -> str:
@@ -123,8 +124,16 @@ def locate(db: str | os.PathLike[str] | None = None, key: str | os.PathLike[str]
     chosen = db or os.environ.get(ENV_DB)
     if is_server_url(chosen):
         key_file = key or os.environ.get(ENV_KEY)
-        return ServerTarget(str(chosen), Path(key_file).expanduser().absolute() if key_file else None)
+        return ServerTarget(str(chosen), absolute(key_file) if key_file else None)
     return Paths.resolve(chosen)
+
+
+def absolute(path: str | os.PathLike[str], *, home: bool = True) -> str:
+    """``path`` (with ``~`` expanded when ``home``) made absolute as ``Path.absolute`` does: ``..``
+    is left to the system, which resolves it through any link, unlike ``os.path.abspath``."""
+    text = os.fspath(path)
+    text = os.path.expanduser(text) if home else text
+    return text if os.path.isabs(text) else os.path.join(os.getcwd(), text)
 
 
 def shown(target: Target) -> str:
@@ -132,17 +141,29 @@ def shown(target: Target) -> str:
 
 
 def redact(url: str) -> str:
-    """``url`` without a password, for messages."""
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` without its password, for messages: the one in the authority (``user:pw@``) and a
+    ``password`` parameter (libpq reads ``?password=``, its name percent-encoded or not).
 
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "the PostgreSQL database"
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    Only a parameter name holding ``%`` needs urllib.parse: a sign-in on the server never loads it.
+    """
+    scheme, sep, rest = url.partition("://")
+    end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0] or [len(rest)])
+    userinfo, at, hostport = rest[:end].rpartition("@")
+    path, question, query = rest[end:].partition("?")
+    query, hash_, fragment = query.partition("#")
+    if ":" in userinfo:
+        userinfo = userinfo.partition(":")[0] + ":***"
+    params = [_without_password(item) for item in query.split("&")]
+    return f"{scheme}{sep}{userinfo}{at}{hostport}{path}{question}{'&'.join(params)}{hash_}{fragment}"
+
+
+def _without_password(param: str) -> str:
+    name, equals, _ = param.partition("=")
+    if "%" in name:
+        from urllib.parse import unquote
+
+        name = unquote(name)
+    return f"{param.partition('=')[0]}=***" if equals and name.strip().lower() == "password" else param
 
 
 def open_storage(target: Target, lock_timeout: float, *, create: bool, readonly: bool = False) -> Storage:

@@ -22,7 +22,7 @@ def db(args: Args, inp: Input) -> int:
     to_key = Path(args.to_key).expanduser().absolute() if args.to_key else None
     target: ServerTarget | Paths
     if is_server_url(args.to):
-        target = ServerTarget(args.to, to_key)
+        target = ServerTarget(args.to, None if to_key is None else str(to_key))
     else:
         if to_key is not None:
             raise UsageError("--to-key is for a PostgreSQL copy: a file's key lies beside it")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -41,6 +40,7 @@ from .cli import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from store.services import Services
 
     from .cli import Args
@@ -88,6 +88,8 @@ def pam_reading(argv: list[str]) -> SimpleNamespace | None:
 
 def module_path() -> Path:
     """The libpam-python module shipped in this package."""
+    from pathlib import Path
+
     return Path(__file__).resolve().with_name(MODULE_FILE)
 
 
@@ -322,7 +324,7 @@ def target_of(args: Args):
     """The database the PAM line names: a file, or a PostgreSQL URL with its ``--key`` file. Never
     ``TWOFOLD_DB`` or ``TWOFOLD_KEY`` (nor :meth:`Paths.resolve`, which reads them)."""
     from store.paths import Paths
-    from store.storage import ServerTarget, is_server_url
+    from store.storage import ServerTarget, absolute, is_server_url
 
     if is_server_url(args.db):
         key = getattr(args, "key", None)
@@ -330,7 +332,9 @@ def target_of(args: Args):
             raise UsageError("pam on a PostgreSQL database needs --key PATH on its PAM line")
         for name in [name for name in os.environ if name.startswith("PG")]:
             del os.environ[name]  # libpq reads PGHOST, PGOPTIONS, PGSERVICE…: the URL alone says where
-        return ServerTarget(args.db, Path(key).absolute())
+        return ServerTarget(args.db, absolute(key, home=False))
+    from pathlib import Path  # the file store's paths; a sign-in on the server never loads pathlib
+
     return Paths(Path(args.db).absolute())
 
 

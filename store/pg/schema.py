@@ -8,7 +8,7 @@ key check value and the audit chain's committed head.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import TYPE_CHECKING
 
 from ..crypto import Keyring, create_key, read_key
@@ -55,7 +55,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {}
 """Statements that bring schema ``n - 1`` to ``n`` (none yet: version 1 is the first)."""
 
 
-def prepare(conn: psycopg.Connection, where: str, key_path: Path, create: bool) -> Keyring:
+def prepare(conn: psycopg.Connection, where: str, key_path: str, create: bool) -> Keyring:
     """Check (or create, or migrate) the schema and check the key; returns the keyring."""
     from psycopg import errors as pg_errors
 
@@ -91,7 +91,7 @@ def current(meta: object) -> bool:
     return isinstance(meta, dict) and meta.get("app") == APP_ID and meta.get("schema") == SCHEMA_VERSION
 
 
-def checked_key(meta: dict, where: str, key_path: Path) -> Keyring:
+def checked_key(meta: dict, where: str, key_path: str) -> Keyring:
     """The keyring of ``key_path``, if it is the key the database's check value belongs to."""
     keyring = Keyring(read_key(key_path))
     if meta.get("key_check") != keyring.check_value():
@@ -104,13 +104,15 @@ def _exists(conn: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
-def _create(conn: psycopg.Connection, where: str, key_path: Path) -> None:
+def _create(conn: psycopg.Connection, where: str, key_path: str) -> None:
+    from pathlib import Path
+
     from psycopg.types.json import Jsonb
 
     present = [t for t in TABLES if conn.execute(sql.TABLE_EXISTS, (t,)).fetchone()[0]]
     if present:
         raise ForeignDatabase(f"{where} already has a table {present[0]} that Twofold did not make; it was left untouched")
-    key = read_key(key_path) if key_path.exists() or key_path.is_symlink() else create_key(key_path)
+    key = read_key(key_path) if os.path.lexists(key_path) else create_key(Path(key_path))
     for statement in CREATE:
         conn.execute(statement)  # type: ignore[arg-type]
     meta = {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": Keyring(key).check_value()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..clock import Clock, SystemClock
@@ -18,6 +17,8 @@ from .context import Context
 from .results import Session, SessionBook
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .admin import UserAdmin
     from .auditview import AuditReader
     from .compliance import Compliance
@@ -144,6 +145,8 @@ class Services:
         """Save text the person chose to keep (recovery codes) to ``path``: 0600, atomically, never
         through a link or into someone else's file; FileExistsError unless ``replace``."""
         from ..fileio import save_private_text
+
+        from pathlib import Path
 
         return save_private_text(Path(path), text, replace=replace)
 

@@ -148,6 +148,25 @@ def test_a_server_without_an_installation_or_unreachable_is_one_line(server, run
     one_line_error(run("auth", "alice", env=env, stdin=f"{PASSWORD}\n"), "cannot reach")
 
 
+@pytest.mark.stores("pg")
+@pytest.mark.parametrize("command", ["auth", "user-list", "doctor"])
+def test_a_server_password_in_the_url_is_never_shown(run: Run, tmp_path: Path, command: str) -> None:
+    """Neither the URL's own password nor a ``password`` parameter reaches a message."""
+    env = run.env()
+    for url in (
+        f"postgresql://nobody:S3cretInUrl@/x?host={tmp_path}",
+        f"postgresql://nobody@/x?host={tmp_path}&password=S3cretInUrl",
+        f"postgresql://nobody@/x?pass%77ord=S3cretInUrl&host={tmp_path}",
+    ):
+        env["TWOFOLD_DB"] = url
+        args = {"auth": ("auth", "alice"), "user-list": ("user", "list"), "doctor": ("doctor",)}[command]
+        done = run(*args, env=env, stdin=f"{PASSWORD}\n")
+        assert done.returncode != 0, (url, done.stdout)
+        if command != "doctor":  # doctor stops at the key file, which no installation made here
+            assert "cannot reach" in done.stderr, (url, done.stderr)
+        assert "S3cretInUrl" not in done.stderr + done.stdout, (url, done.stderr)
+
+
 def test_db_copy_there_and_back_keeps_everything(server, pycache: Path, tmp_path: Path) -> None:
     """file → PostgreSQL → file: accounts, secrets, codes, counters, settings and the audit chain."""
     source = Run(Paths(tmp_path / "a" / "twofold.json"), pycache)

@@ -6,11 +6,13 @@ import base64
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from account_flows import add_account, code_now, enrol, factor_ticket, stored
 from store.clock import FixedClock
 from store.errors import AuthenticationFailed
-from store.otp import code_at_step, matching_step, new_secret, normalise_code, provisioning_uri, time_step
+from store.otp import _quote, code_at_step, matching_step, new_secret, normalise_code, provisioning_uri, time_step
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import Method
@@ -209,3 +211,19 @@ def test_codes_agree_with_pyotp_for_any_secret_and_step() -> None:
             reference = pyotp.TOTP(secret, digits=digits, interval=policy.totp_period).at(step * policy.totp_period)
             assert code_at_step(secret, step, policy) == reference
             assert code_at_step(secret.lower(), step, policy) == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=60), safe=st.sampled_from(["", ":@", "/"]))
+def test_the_uri_quoting_is_urllibs(text: str, safe: str) -> None:
+    """The quoting that skips urllib for plain names must give what urllib would, for any text."""
+    from urllib.parse import quote
+
+    assert _quote(text, safe) == quote(text, safe=safe)
+
+
+@pytest.mark.parametrize(("text", "safe"), [("Acme Corp:bob", ":@"), ("Twofold", ""), ("a@b:c", ":@"), ("a@b", ""), ("ü", "")])
+def test_the_uri_quoting_is_urllibs_for_names_people_use(text: str, safe: str) -> None:
+    from urllib.parse import quote
+
+    assert _quote(text, safe) == quote(text, safe=safe)
