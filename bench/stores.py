@@ -71,7 +71,7 @@ PSYCOPG_FIRST = "import sys, store.pg.lean as lean; lean._loaded = None; from tu
 
 def installations(folder: Path, server, count: int) -> dict[str, object]:
     paths = build(folder / f"n{count}", count)
-    target = ServerTarget(server.new_database(), paths.key)
+    target = ServerTarget(server.new_database(), str(paths.key))
     copy_installation(paths, target)
     return {"file": paths, "pg": target, "pg-psycopg": PsycopgFirst(*target)}
 

@@ -180,7 +180,7 @@ def open_storage(target: Target, lock_timeout: float, *, create: bool, readonly:
             )
         from .pg.front import open_server
 
-        return open_server(target, lock_timeout, create=create and not readonly)
+        return open_server(target, lock_timeout, create=create and not readonly, migrate=not readonly)
     from .audit import AuditLog
     from .db import Database
     from .repository import TinyRepository

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     from .repository import PgRepository
 
 
-def open_server(target: ServerTarget, lock_timeout: float, *, create: bool):
+def open_server(target: ServerTarget, lock_timeout: float, *, create: bool, migrate: bool = True):
     """The store at ``target``: a :class:`PgStore` when the database is there at this version and
-    libpq can be loaded, else the psycopg store, which creates, migrates or says what is wrong."""
+    libpq can be loaded, else the psycopg store, which creates, migrates (unless not ``migrate``:
+    a read-only open leaves an older schema as it is) or says what is wrong."""
     if library() is not None:
         talk = LeanTalk(target.url, target.shown)  # a server that cannot be reached says so here
         try:
@@ -56,7 +57,7 @@ def open_server(target: ServerTarget, lock_timeout: float, *, create: bool):
         talk.close()
     from .repository import PgRepository
 
-    return PgRepository.open(target, lock_timeout, create=create)
+    return PgRepository.open(target, lock_timeout, create=create, migrate=migrate)
 
 
 class PgStore(LockFreeReads):

@@ -42,12 +42,12 @@ class PgRepository(LockFreeReads):
         """The transaction in progress on the main connection."""
 
     @classmethod
-    def open(cls, target, lock_timeout: float, *, create: bool) -> "PgRepository":
+    def open(cls, target, lock_timeout: float, *, create: bool, migrate: bool = True) -> "PgRepository":
         conns = Connections(target.url, target.shown)
         with conns.lock:
             conn = conns.main()
             with conns.talking(conn):
-                keyring = prepare(conn, target.shown, target.key, create)
+                keyring = prepare(conn, target.shown, target.key, create, migrate=migrate)
         return cls(conns, keyring)
 
     def close(self) -> None:

@@ -61,7 +61,7 @@ def where(plan: dict) -> Paths | ServerTarget:
     """The installation the plan names: the file, or the server and its key file."""
     if plan.get("server"):
         url, key = plan["server"]
-        return ServerTarget(url, Path(key))
+        return ServerTarget(url, str(key))
     return Paths(Path(plan["db"]))
 
 
