@@ -11,16 +11,25 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import KeyFileError, StorageError
 from .fileio import create_private
+from .gcm import library as gcm_library
+from .gcm import open_sealed
 from .guard import open_checked
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 KEY_BYTES = 32
-#: AES-GCM's home, loaded on first use (or ahead of it, see :mod:`store.preload`): cryptography's
-#: compiled binding, see :func:`aes_gcm`.
+#: AES-GCM's home for sealing, and for opening where libcrypto cannot be loaded (:mod:`store.gcm`):
+#: cryptography's compiled binding, see :func:`aes_gcm`. Loaded on first use (or ahead of it where
+#: a sign-in will need it, see :mod:`store.preload`).
 CIPHER_MODULE = "cryptography.hazmat.bindings._rust"
 NONCE_BYTES = 12
+
+
+def opening_modules() -> tuple[str, ...]:
+    """What opening a secret will import: nothing where libcrypto can be loaded (:mod:`store.gcm`),
+    else cryptography's binding (for :mod:`store.preload` to load ahead)."""
+    return () if gcm_library() is not None else (CIPHER_MODULE,)
 
 
 def _b64(data: bytes) -> str:
@@ -93,13 +102,14 @@ class Keyring:
         return _b64(nonce + sealed)
 
     def decrypt_secret(self, blob: str, username: str) -> bytes:
-        cipher = aes_gcm()
-        from cryptography.exceptions import InvalidTag
-
+        """The secret :meth:`encrypt_secret` sealed for ``username``: through the process's own
+        libcrypto (:mod:`store.gcm`), or cryptography where that cannot be loaded."""
         try:
             raw = _unb64(blob)
-            return cipher(self._key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], username.encode("utf-8"))
-        except (InvalidTag, ValueError):
+            nonce, sealed, associated = raw[:NONCE_BYTES], raw[NONCE_BYTES:], username.encode("utf-8")
+            opened = open_sealed(self._key, nonce, sealed, associated)
+            return opened if opened is not None else _open_with_cryptography(self._key, nonce, sealed, associated)
+        except ValueError:  # gcm.Refused, a bad tag, bad base64
             raise KeyFileError(
                 f"the authenticator secret of {username!r} cannot be decrypted with this key"
             ) from None
@@ -112,6 +122,15 @@ class Keyring:
 
     def audit_mac(self, previous_mac: str, payload: bytes) -> str:
         return hmac.new(self._audit_key, previous_mac.encode("ascii") + b"\n" + payload, hashlib.sha256).hexdigest()
+
+
+def _open_with_cryptography(key: bytes, nonce: bytes, sealed: bytes, associated: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag
+
+    try:
+        return aes_gcm()(key).decrypt(nonce, sealed, associated)
+    except InvalidTag:
+        raise ValueError("the sealed secret does not open with this key") from None
 
 
 def aes_gcm() -> Any:
