@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import ctypes
 
+from .clib import first_loadable
+
 TAG_BYTES = 16
 KEY_BYTES = 32
 _SET_IVLEN = 0x9  # EVP_CTRL_GCM_SET_IVLEN (EVP_CTRL_AEAD_SET_IVLEN)
@@ -35,13 +37,7 @@ def library() -> ctypes.CDLL | None:
     """libcrypto with the EVP functions used here declared; None where it cannot be loaded."""
     global _loaded
     if _loaded is False:
-        _loaded = None
-        for name in _SONAMES:
-            try:
-                _loaded = _declare(ctypes.CDLL(name))
-                break
-            except (OSError, AttributeError):
-                continue
+        _loaded = first_loadable(_SONAMES, _declare)
     return _loaded  # type: ignore[return-value]
 
 

@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from ..clib import first_loadable
 from ..errors import LockTimeout, StorageError
 from . import sql
 from .base import TURN, Busy, ServerUnavailable, first_line, key_of, lost, turn_timeout, unreachable
@@ -59,13 +60,7 @@ def library() -> ctypes.CDLL | None:
     """libpq with the few functions used here declared; None where there is none."""
     global _loaded
     if _loaded is False:
-        _loaded = None
-        for candidate in _candidates():
-            try:
-                _loaded = _declare(ctypes.CDLL(candidate))
-                break
-            except (OSError, AttributeError):
-                continue
+        _loaded = first_loadable(_candidates(), _declare)
     return _loaded  # type: ignore[return-value]
 
 

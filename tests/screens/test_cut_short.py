@@ -14,44 +14,38 @@ from signin_flows import SIZE, settle
 from tui.app import TwofoldApp
 
 
-@pytest.mark.parametrize("times", [2, 3])
-async def test_account_settings_opened_twice_in_one_moment(services, times: int) -> None:
+async def navigate(services, *steps: str) -> type | None:
+    """Sign in as an administrator, call the app's ``steps`` (its method names) in one moment, and
+    return the screen shown once they settled (None when the console quit); the console must end
+    without an error either way."""
     add_account(services, "root", manager=True)
     app = TwofoldApp(services)
+    shown = None
     async with app.run_test(size=SIZE) as pilot:
         app.signed_in(session_for(services, "root"))
         await settle(pilot)
-        for _ in range(times):
-            app.open_account()
-        await settle(pilot)
-        assert isinstance(app.screen, AccountScreen)
-        assert app.screen.query_one("#account-name").render().plain == "root"
+        for step in steps:
+            getattr(app, step)()
+        if "exit" not in steps:
+            await settle(pilot)
+            shown = type(app.screen)
+            if shown is AccountScreen:
+                assert app.screen.query_one("#account-name").render().plain == "root"
     assert app.return_code in (0, None)
+    return shown
+
+
+@pytest.mark.parametrize("times", [2, 3])
+async def test_account_settings_opened_twice_in_one_moment(services, times: int) -> None:
+    assert await navigate(services, *["open_account"] * times) is AccountScreen
 
 
 async def test_users_opened_then_left_in_one_moment(services) -> None:
-    add_account(services, "root", manager=True)
-    app = TwofoldApp(services)
-    async with app.run_test(size=SIZE) as pilot:
-        app.signed_in(session_for(services, "root"))
-        await settle(pilot)
-        app.open_users()
-        app.open_account()
-        app.open_users()
-        await settle(pilot)
-        assert isinstance(app.screen, UsersScreen)
-    assert app.return_code in (0, None)
+    assert await navigate(services, "open_users", "open_account", "open_users") is UsersScreen
 
 
 async def test_quitting_as_a_screen_opens(services) -> None:
-    add_account(services, "root", manager=True)
-    app = TwofoldApp(services)
-    async with app.run_test(size=SIZE) as pilot:
-        app.signed_in(session_for(services, "root"))
-        await settle(pilot)
-        app.open_account()
-        app.exit()
-    assert app.return_code in (0, None)
+    assert await navigate(services, "open_account", "exit") is None
 
 
 def test_every_screen_of_the_console_has_the_guard() -> None:
