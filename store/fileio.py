@@ -105,7 +105,7 @@ def create_private(path: Path, data: bytes) -> None:
         raise WriteFailed(describe_write_error(exc, path)) from None
 
 
-def save_private_text(path: Path, text: str, replace: bool = True) -> Path:
+def save_private_text(path: str | os.PathLike[str], text: str, replace: bool = True) -> Path:
     """Save ``text`` to a file the user chose (recovery codes): 0600, written atomically, and
     only over a file of the user's own (and only when ``replace``: else FileExistsError).
     Returns the absolute path written.
@@ -115,7 +115,7 @@ def save_private_text(path: Path, text: str, replace: bool = True) -> Path:
     """
     from pathlib import Path
 
-    path = Path(os.path.abspath(os.path.expanduser(path)))
+    path = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
     try:
         exists = check_path(path, "file", private=False)
     except UnsafeFile:

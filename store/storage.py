@@ -158,12 +158,13 @@ def redact(url: str) -> str:
 
 
 def _without_password(param: str) -> str:
-    name, equals, _ = param.partition("=")
+    written, equals, _ = param.partition("=")
+    name = written
     if "%" in name:
         from urllib.parse import unquote
 
         name = unquote(name)
-    return f"{param.partition('=')[0]}=***" if equals and name.strip().lower() == "password" else param
+    return f"{written}=***" if equals and name.strip().lower() == "password" else param
 
 
 def open_storage(target: Target, lock_timeout: float, *, create: bool, readonly: bool = False) -> Storage:

@@ -14,15 +14,15 @@ if TYPE_CHECKING:
 def db(args: Args, inp: Input) -> int:
     from store.copy import copy_installation
     from store.paths import Paths
-    from store.storage import ServerTarget, is_server_url
+    from store.storage import ServerTarget, absolute, is_server_url
 
     if args.action != "copy":  # pragma: no cover - argparse allows only copy
         raise UsageError(f"unknown action {args.action!r}")
     source = where(args)
-    to_key = Path(args.to_key).expanduser().absolute() if args.to_key else None
+    to_key = absolute(args.to_key) if args.to_key else None
     target: ServerTarget | Paths
     if is_server_url(args.to):
-        target = ServerTarget(args.to, None if to_key is None else str(to_key))
+        target = ServerTarget(args.to, to_key)
     else:
         if to_key is not None:
             raise UsageError("--to-key is for a PostgreSQL copy: a file's key lies beside it")

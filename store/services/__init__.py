@@ -146,9 +146,7 @@ class Services:
         through a link or into someone else's file; FileExistsError unless ``replace``."""
         from ..fileio import save_private_text
 
-        from pathlib import Path
-
-        return save_private_text(Path(path), text, replace=replace)
+        return save_private_text(path, text, replace=replace)
 
     def sign_out(self, session: Session | None) -> None:
         """End ``session``: every later call made with it is refused."""
