@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from textual import on
@@ -15,7 +16,9 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from screens.console_screen import ConsoleModal
 from screens.typeahead import enter_pressed
 from tui.widgets.footer import KeyFooter
+from store.services.savefile import FileSaver
 from store.services.views import IssuedCodes
+from screens.enrol.done import NO_SAVING, SaveCodesModal, codes_file_name, codes_file_text
 
 T = TypeVar("T")
 
@@ -202,15 +205,24 @@ class CodesModal(Dialog[None]):
         super().__init__(f"Recovery codes for {issued.username}", note or default)
         self.issued = issued
 
+    @cached_property
+    def saver(self) -> FileSaver | None:
+        """How the codes are saved to a file (as the signed-in person), or None when this console may not write one."""
+        session = self.app.session
+        return self.app.services.file_saver(session.username if session is not None else self.issued.username)
+
     def compose_body(self) -> ComposeResult:
         with Grid(id="codes"):
             for number, code in enumerate(self.issued.codes, start=1):
                 yield Label(f"{number:>2}. {code}", classes="code", markup=False)
+        if self.saver is None:
+            yield Static(NO_SAVING, id="no-saving", classes="dialog-note")
         yield Checkbox("I have saved these codes", id="saved", compact=True)
         yield Static("", id="codes-message", classes="dialog-status", markup=False)
         with Horizontal(classes="dialog-buttons"):
             yield Button("Copy (c)", id="copy", compact=True)
-            yield Button("Save… (s)", id="save", compact=True)
+            if self.saver is not None:
+                yield Button("Save… (s)", id="save", compact=True)
             yield Button("Done", id="done", variant="primary", compact=True, disabled=True)
 
     def on_mount(self) -> None:
@@ -232,6 +244,9 @@ class CodesModal(Dialog[None]):
         line.update(text)
         line.set_class(severity != "information", "-error")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.saver is not None if action == "save" else True
+
     @on(Checkbox.Changed, "#saved")
     def saved_changed(self, event: Checkbox.Changed) -> None:
         self.query_one("#done", Button).disabled = not event.value
@@ -250,10 +265,10 @@ class CodesModal(Dialog[None]):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
-        from screens.enrol.done import SaveCodesModal, codes_file_text
-
+        if self.saver is None:
+            return
         name = self.issued.username
-        modal = SaveCodesModal(f"~/twofold-recovery-codes-{name}.txt", codes_file_text(name, self.issued.codes))
+        modal = SaveCodesModal(self.saver, codes_file_name(name), codes_file_text(name, self.issued.codes))
         self.app.push_screen(modal, self.saved_to)
 
     def saved_to(self, path: object) -> None:

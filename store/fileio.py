@@ -11,8 +11,8 @@ import os
 import stat
 from typing import TYPE_CHECKING
 
-from .errors import UnsafeFile, WriteFailed
-from .guard import PRIVATE, check_path
+from .errors import WriteFailed
+from .guard import PRIVATE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -103,31 +103,6 @@ def create_private(path: Path, data: bytes) -> None:
         if exc.errno == errno.EEXIST:
             raise
         raise WriteFailed(describe_write_error(exc, path)) from None
-
-
-def save_private_text(path: str | os.PathLike[str], text: str, replace: bool = True) -> Path:
-    """Save ``text`` to a file the user chose (recovery codes): 0600, written atomically, and
-    only over a file of the user's own (and only when ``replace``: else FileExistsError).
-    Returns the absolute path written.
-
-    A file there that belongs to someone else, or a link, is refused: writing into it would leave
-    the codes readable by its owner.
-    """
-    from pathlib import Path
-
-    path = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
-    try:
-        exists = check_path(path, "file", private=False)
-    except UnsafeFile:
-        raise
-    except OSError as exc:
-        raise WriteFailed(describe_write_error(exc, path)) from None
-    if exists and not replace:
-        raise FileExistsError(str(path))
-    if not path.parent.is_dir():
-        raise WriteFailed(f"the folder {path.parent} does not exist")
-    atomic_write(path, text.encode("utf-8"))
-    return path
 
 
 def installation_files(paths) -> set[Path]:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +30,38 @@ def _isolate_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.delenv("TWOFOLD_DB", raising=False)
+    for name in ("SUDO_UID", "SUDO_GID", "SUDO_USER"):  # a suite started under sudo is not a test's sudo
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def second_user() -> Iterator[pwd.struct_passwd]:
+    """A second, unprivileged unix user (made with useradd; needs root, as CI has), removed after."""
+    if os.geteuid() != 0:
+        pytest.skip("creating a second unix user needs root (CI runs as root)")
+    name = f"tfu{os.getpid()}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True, capture_output=True)
+    try:
+        yield pwd.getpwnam(name)
+    finally:
+        subprocess.run(["userdel", name], capture_output=True)
+
+
+@pytest.fixture
+def codes_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A folder the console may save recovery codes in. Run as an ordinary user: the test's own
+    ``tmp_path``. Run as root (as CI is): a console as root writes only as the user who ran sudo,
+    so this sets ``SUDO_UID``/``SUDO_GID`` to a second user and gives a folder of theirs."""
+    if os.geteuid() != 0:
+        yield tmp_path
+        return
+    user = request.getfixturevalue("second_user")
+    monkeypatch.setenv("SUDO_UID", str(user.pw_uid))
+    monkeypatch.setenv("SUDO_GID", str(user.pw_gid))
+    folder = Path(tempfile.mkdtemp(prefix="twofold-codes-", dir="/tmp"))
+    os.chown(folder, user.pw_uid, user.pw_gid)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

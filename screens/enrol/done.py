@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 from textual import on
@@ -16,8 +17,13 @@ from screens.enrol.step import Activated, WizardStep
 from screens.console_screen import ConsoleModal
 from screens.typeahead import enter_pressed
 from store.errors import TwofoldError
+from store.services.savefile import FileSaver
 from store.services.views import VerifiedEnrolment
 from tui.wording import failure_reason
+
+
+NO_SAVING = "This console runs as root with no unix user to write as: copy the codes instead of saving them."
+"""Said where saving would be offered, when the console may write no file for the signed-in account."""
 
 
 def codes_file_text(username: str, codes: tuple[str, ...]) -> str:
@@ -26,25 +32,32 @@ def codes_file_text(username: str, codes: tuple[str, ...]) -> str:
     return heading + "\n".join(codes) + "\n"
 
 
+def codes_file_name(username: str) -> str:
+    """The file name offered for an account's codes."""
+    return f"twofold-recovery-codes-{username}.txt"
+
+
 class SaveCodesModal(ConsoleModal[Path | None]):
-    """Asks where to save the codes and writes them; an existing file is replaced only on a second Enter."""
+    """Asks where to save the codes and writes them to a new file; an existing file is never replaced."""
 
     BINDINGS = [
         Binding("enter", "submit", "Save", priority=True, id="save"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
 
-    def __init__(self, default: str, text: str) -> None:
+    def __init__(self, saver: FileSaver, filename: str, text: str) -> None:
         super().__init__()
-        self.default = default
+        self.saver = saver
+        """Who the file is written as (under sudo, the user who ran it)."""
+        self.default = saver.default_path(filename)
         self.text = text
-        self._confirmed: Path | None = None
-        """A path that exists and that the user chose again, to be replaced."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save-dialog", classes="wizard-dialog"):
             yield Label("Save the recovery codes to a file", classes="step-title")
-            yield Static("The file is created readable by you only (mode 0600).", classes="step-text")
+            yield Static(
+                "A new file, readable by you only (mode 0600), in a folder of yours.", classes="step-text"
+            )
             yield Input(self.default, id="save-path")
             yield Static("", id="save-message", classes="wizard-feedback", markup=False)
             with Horizontal(classes="wizard-buttons"):
@@ -66,12 +79,10 @@ class SaveCodesModal(ConsoleModal[Path | None]):
         if not raw:
             self.show_message("Type a file name")
             return
-        path = Path(raw).expanduser()
         try:
-            saved = self.app.services.save_private_file(path, self.text, replace=path == self._confirmed)
+            saved = self.saver.save(raw, self.text)
         except FileExistsError:
-            self._confirmed = path
-            self.show_message("That file exists. Press Enter again to replace it, or change the name.")
+            self.show_message("That file exists and is never replaced: choose another name.")
             return
         except TwofoldError as error:
             self.show_message(f"Not saved: {error}")
@@ -106,6 +117,11 @@ class DoneStep(WizardStep[Activated]):
         self.verified = verified
         """The verified setup; nothing is stored until it is activated."""
 
+    @cached_property
+    def saver(self) -> FileSaver | None:
+        """How the codes are saved to a file, or None when this console may not write one."""
+        return self.app.services.file_saver(self.verified.enrolment.username)
+
     @property
     def codes(self) -> tuple[str, ...]:
         return self.verified.codes
@@ -122,16 +138,22 @@ class DoneStep(WizardStep[Activated]):
             with Horizontal(id="done-codes"):
                 yield Static("\n".join(self.codes[:half]), classes="code-column", markup=False)
                 yield Static("\n".join(self.codes[half:]), classes="code-column", markup=False)
+            if self.saver is None:
+                yield Static(NO_SAVING, id="no-saving", classes="wizard-feedback")
             yield Checkbox("I have saved these codes", id="saved")
             yield Static("", id="done-message", classes="wizard-feedback", markup=False)
             with Horizontal(classes="wizard-buttons"):
                 yield Button("Continue", id="continue", variant="primary", disabled=True)
                 yield Button("Copy", id="copy")
-                yield Button("Save…", id="save")
+                if self.saver is not None:
+                    yield Button("Save…", id="save")
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#saved", Checkbox).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.saver is not None if action == "save_codes" else True
 
     @on(Checkbox.Changed, "#saved")
     def saved_changed(self, event: Checkbox.Changed) -> None:
@@ -151,9 +173,11 @@ class DoneStep(WizardStep[Activated]):
 
     @on(Button.Pressed, "#save")
     def action_save_codes(self) -> None:
+        if self.saver is None:
+            return
         name = self.verified.enrolment.username
         text = codes_file_text(name, self.codes)
-        self.app.push_screen(SaveCodesModal(f"~/twofold-recovery-codes-{name}.txt", text), self.saved_to)
+        self.app.push_screen(SaveCodesModal(self.saver, codes_file_name(name), text), self.saved_to)
 
     def saved_to(self, path: Path | None) -> None:
         if path is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -17,9 +16,8 @@ from .context import Context
 from .results import Session, SessionBook
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from .admin import UserAdmin
+    from .savefile import FileSaver
     from .auditview import AuditReader
     from .compliance import Compliance
     from .notices import Notices
@@ -141,12 +139,13 @@ class Services:
 
         return AuditReader(self.ctx)
 
-    def save_private_file(self, path: str | os.PathLike[str], text: str, *, replace: bool = False) -> Path:
-        """Save text the person chose to keep (recovery codes) to ``path``: 0600, atomically, never
-        through a link or into someone else's file; FileExistsError unless ``replace``."""
-        from ..fileio import save_private_text
+    def file_saver(self, account: str) -> "FileSaver | None":
+        """How the signed-in ``account`` saves a file it names (its recovery codes): as its own
+        unix identity, new files only; None when this console may write no file for it."""
+        from .savefile import FileSaver, writer_for
 
-        return save_private_text(path, text, replace=replace)
+        writer = writer_for(account)
+        return FileSaver(writer) if writer is not None else None
 
     def sign_out(self, session: Session | None) -> None:
         """End ``session``: every later call made with it is refused."""

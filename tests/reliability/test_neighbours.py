@@ -19,7 +19,7 @@ import pytest
 
 from account_flows import CLI, PASSWORD, add_account
 from store.errors import LockTimeout, UnsafeFile, WriteFailed
-from store.fileio import save_private_text
+from store.services.savefile import FileSaver, Writer
 from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
@@ -177,20 +177,21 @@ def test_a_symlinked_audit_log_is_refused(neighbour, sticky: Path, tmp_path: Pat
 
 
 def test_a_codes_file_of_someone_else_is_refused(neighbour, sticky: Path) -> None:
+    saver = FileSaver(Writer(os.geteuid(), os.getegid(), ""))
     theirs = sticky / "codes.txt"
     plant(neighbour, theirs, b"theirs\n", 0o666)
-    with pytest.raises(UnsafeFile) as caught:
-        save_private_text(theirs, "abcd-efgh-jkmn\n")
-    assert str(theirs) in str(caught.value) and "belongs to" in str(caught.value)
+    with pytest.raises((UnsafeFile, FileExistsError)):
+        saver.save(str(theirs), "abcd-efgh-jkmn\n")
     assert theirs.read_bytes() == b"theirs\n" and theirs.stat().st_uid == neighbour.pw_uid
     link = sticky / "link.txt"
     os.symlink(theirs, link)
-    with pytest.raises(UnsafeFile):
-        save_private_text(link, "abcd-efgh-jkmn\n")
+    with pytest.raises((UnsafeFile, FileExistsError)):
+        saver.save(str(link), "abcd-efgh-jkmn\n")
     assert theirs.read_bytes() == b"theirs\n"
-    mine = save_private_text(sticky / "mine.txt", "abcd-efgh-jkmn\n")
-    st = os.stat(mine)
-    assert st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) == 0o600
+    os.chown(sticky, neighbour.pw_uid, neighbour.pw_gid)  # a shared folder of someone else's, as /tmp can be
+    with pytest.raises(UnsafeFile) as caught:
+        saver.save(str(sticky / "mine.txt"), "abcd-efgh-jkmn\n")
+    assert "not yours" in str(caught.value) and not (sticky / "mine.txt").exists()
 
 
 @pytest.mark.parametrize("mode", [0o775, 0o777, 0o757])
@@ -255,7 +256,7 @@ def test_our_files_open_to_others_are_refused(paths: Paths) -> None:
 
 def test_a_write_into_a_read_only_chosen_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WriteFailed) as caught:
-        save_private_text(tmp_path / "missing" / "codes.txt", "x\n")
+        FileSaver(Writer(os.geteuid(), os.getegid(), "")).save(str(tmp_path / "missing" / "codes.txt"), "x\n")
     assert "does not exist" in str(caught.value)
 
 
@@ -271,15 +272,16 @@ async def test_the_console_refuses_to_save_codes_into_someone_elses_file(neighbo
     app = TwofoldApp(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        modal = SaveCodesModal(str(theirs), "abcd-efgh-jkmn\n")
+        modal = SaveCodesModal(FileSaver(Writer(os.geteuid(), os.getegid(), "")), "codes.txt", "abcd-efgh-jkmn\n")
         app.push_screen(modal)
         await pilot.pause()
-        await pilot.press("enter")  # exists: asks to press Enter again to replace
-        await pilot.pause()
+        modal.query_one("#save-path", Input).value = str(theirs)
         await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("enter")  # a second Enter replaces nothing either
         await pilot.pause()
         assert app.screen is modal
         shown = str(modal.query_one("#save-message").render())
-        assert "belongs to" in shown and str(theirs) in shown
+        assert "never replaced" in shown
         assert modal.query_one("#save-path", Input).value == str(theirs)
     assert theirs.read_bytes() == b"theirs\n" and theirs.stat().st_uid == neighbour.pw_uid

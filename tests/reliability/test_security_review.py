@@ -668,7 +668,7 @@ def test_secrets_textual_developer_switches_are_ignored_by_the_console(tmp_path:
 # tests/screens/test_account.py::test_codes_on_screen_refuse_screenshots.
 
 
-async def test_screenshots_refused_wherever_secrets_show(services, tmp_path, monkeypatch) -> None:
+async def test_screenshots_refused_wherever_secrets_show(services, tmp_path, monkeypatch, codes_folder) -> None:
     add_account(services, "root", manager=True)
     add_account(services, "alice", two_factor=True)
     enrol(services, "root")
@@ -738,10 +738,9 @@ async def test_screenshots_refused_wherever_secrets_show(services, tmp_path, mon
 # tests/screens/test_setup_wizard.py::test_saved_codes_file_is_private_and_complete.
 
 
-async def test_files_a_full_console_run_under_umask_000_leaves_only_private_files(tmp_path, clock) -> None:
+async def test_files_a_full_console_run_under_umask_000_leaves_only_private_files(tmp_path, clock, codes_folder) -> None:
     paths = Paths(tmp_path / "data" / "twofold.json")
-    chosen = tmp_path / "chosen"
-    chosen.mkdir()
+    chosen = codes_folder
     home_before = sorted(Path.home().rglob("*"))
     old = os.umask(0)
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+
 import pytest
 from textual import events
 from textual.pilot import Pilot
@@ -313,6 +316,37 @@ async def test_codes_on_screen_refuse_screenshots(services, tmp_path) -> None:
         assert list(shots.iterdir()) == []
         assert "Screenshots are disabled" in text_of(app.screen, "#codes-message")  # not in a toast over the codes
         assert not messages(app)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a console running as root needs root (CI runs as root)")
+async def test_a_root_console_with_no_unix_user_to_write_as_offers_no_saving(services, codes_folder, monkeypatch) -> None:
+    add_account(services, "tf-bob")  # no unix user has this name
+    enrol(services, "tf-bob")
+    app = TwofoldApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_account(app, pilot, "tf-bob")
+        monkeypatch.delenv("SUDO_UID")  # as root, without sudo
+        await pilot.press("g")
+        await type_password(pilot, PASSWORD)
+        modal = app.screen
+        assert isinstance(modal, CodesModal)
+        assert not modal.query("#save") and "no unix user to write as" in text_of(modal, "#no-saving")
+        assert modal.check_action("save", ()) is False  # so the footer and the key list leave it out
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen is modal
+    assert list(codes_folder.iterdir()) == []
+
+    monkeypatch.setenv("SUDO_UID", str(codes_folder.stat().st_uid))  # under sudo: offered, as that user
+    app = TwofoldApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_account(app, pilot, "tf-bob")
+        await pilot.press("g")
+        await type_password(pilot, PASSWORD)
+        assert isinstance(app.screen, CodesModal) and app.screen.query("#save")
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen.query_one("#save-path", Input).value.startswith(pwd.getpwuid(codes_folder.stat().st_uid).pw_dir)
 
 
 async def test_sign_out(services) -> None:

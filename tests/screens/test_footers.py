@@ -103,7 +103,7 @@ async def test_first_run_sign_in_and_second_factor(services, clock) -> None:
         assert code_now(app, secret)
 
 
-async def test_setup_wizard_steps_and_their_dialogs(services) -> None:
+async def test_setup_wizard_steps_and_their_dialogs(services, codes_folder) -> None:
     add_account(services, "alice", two_factor=True)
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:

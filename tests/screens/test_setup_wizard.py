@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 import pytest
 from textual.geometry import Region
@@ -129,7 +128,7 @@ async def test_scan_step_qr_decodes_to_the_uri_at_80x24(services) -> None:
         assert "Next" in text and "Cancel setup" in text  # the footer's keys are on screen
 
 
-async def test_saved_codes_file_is_private_and_complete(services, pending, tmp_path) -> None:
+async def test_saved_codes_file_is_private_and_complete(services, pending, codes_folder) -> None:
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot)
@@ -139,30 +138,36 @@ async def test_saved_codes_file_is_private_and_complete(services, pending, tmp_p
         await pilot.press("s")
         modal = app.screen
         assert isinstance(modal, SaveCodesModal)
-        assert modal.query_one("#save-path", Input).value == "~/twofold-recovery-codes-alice.txt"
+        assert modal.query_one("#save-path", Input).value.endswith("/twofold-recovery-codes-alice.txt")
+        path = codes_folder / "twofold-recovery-codes-alice.txt"
+        modal.query_one("#save-path", Input).value = str(path)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DoneStep)
-        path = Path.home() / "twofold-recovery-codes-alice.txt"
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        st = path.stat()
+        assert stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == codes_folder.stat().st_uid
         lines = path.read_text().splitlines()
         assert [line for line in lines if line in codes] == list(codes)
         assert text_of(app.screen, "#done-message") == f"Saved to {path}"
         assert not messages(app)  # no toast over the codes
 
-        # Saving again to the same name asks before replacing; the file stays 0600.
+        # Saving again to the same name is refused: an existing file is never replaced.
         os.chmod(path, 0o644)
-        await pilot.press("s", "enter")
+        before = path.read_bytes()
+        await pilot.press("s")
+        app.screen.query_one("#save-path", Input).value = str(path)
+        await pilot.press("enter")
         modal = app.screen
         assert isinstance(modal, SaveCodesModal)
-        assert "exists" in text_of(modal, "#save-message")
+        assert "exists and is never replaced" in text_of(modal, "#save-message")
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, DoneStep)
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert isinstance(app.screen, SaveCodesModal)
+        assert path.read_bytes() == before and stat.S_IMODE(path.stat().st_mode) == 0o644
+        await pilot.press("escape")
 
         # A path that cannot be written (its folder is a file): a clear error, the modal stays.
-        blocker = tmp_path / "not-a-folder"
+        blocker = codes_folder / "not-a-folder"
         blocker.write_text("")
         await pilot.press("s")
         app.screen.query_one("#save-path", Input).value = str(blocker / "codes.txt")
@@ -177,19 +182,19 @@ async def test_saved_codes_file_is_private_and_complete(services, pending, tmp_p
         assert state(services) is TwoFactor.PENDING
 
 
-async def test_unwritable_path_gives_an_error_toast(services, pending, tmp_path) -> None:
+async def test_unwritable_path_gives_an_error_toast(services, pending, codes_folder) -> None:
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot)
         await pilot.press("n", *code_now(app, app.screen.enrolment.secret))
         await pilot.pause()
         await pilot.press("s")
-        app.screen.query_one("#save-path", Input).value = str(tmp_path / "no-such-folder" / "codes.txt")
+        app.screen.query_one("#save-path", Input).value = str(codes_folder / "no-such-folder" / "codes.txt")
         await pilot.press("enter")
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, SaveCodesModal)
-        folder = tmp_path / "no-such-folder"
+        folder = codes_folder / "no-such-folder"
         assert text_of(modal, "#save-message") == f"Not saved: the folder {folder} does not exist"
         assert not messages(app)  # the reason is in the dialog, not in a toast over the codes
         await pilot.press("escape")

@@ -144,7 +144,7 @@ async def test_second_factor(services, clock, mode) -> None:
         assert services.admin.show(CLI, "alice").codes_left == 9
 
 
-async def test_setup_wizard_every_step(services) -> None:
+async def test_setup_wizard_every_step(services, codes_folder) -> None:
     add_account(services, "alice", two_factor=True)
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
@@ -177,6 +177,7 @@ async def test_setup_wizard_every_step(services) -> None:
         await pilot.press("s")
         assert isinstance(app.screen, SaveCodesModal)
         await wobble(pilot, "save codes dialog")
+        app.screen.query_one("#save-path", Input).value = str(codes_folder / "codes.txt")
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is done
