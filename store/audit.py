@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True, allow_nan=False)
 FIELDS = ("time", "actor", "action", "target", "outcome")
-OPTIONAL = ("via", "unix", "addr", "tty", "reason", "detail")
+OPTIONAL = ("via", "unix", "addr", "tty", "reason", "detail", "claimed_addr")
 
 
 class AuditEvent(NamedTuple):
@@ -46,12 +46,14 @@ class AuditEvent(NamedTuple):
     """``console``, ``cli`` or ``pam``."""
     unix: str = ""
     addr: str = ""
-    """The SSH client's address, when there is one."""
+    """The SSH client's address as sshd named it to PAM (``PAM_RHOST``), when there is one."""
     tty: str = ""
     reason: str = ""
     """What an administrator gave as the reason for a change to someone else's account."""
     detail: str = ""
     """What the change was, where the action alone does not say (the permissions given)."""
+    claimed_addr: str = ""
+    """The client's address as the caller's environment claimed it (``SSH_CONNECTION``): not a fact."""
 
     def payload(self) -> bytes:
         # Empty optional fields are left out, so lines written before they existed verify as before.

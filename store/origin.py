@@ -1,5 +1,9 @@
-"""Where a request came from, recorded with every audit event (PRODUCT §3): the console, the
-command line or PAM, the unix user, and the SSH client address and terminal when there are any."""
+"""Where a request came from, recorded with every audit event: the console, the command line or
+PAM, the unix user, and the SSH client address and terminal when there are any.
+
+PAM's ``PAM_RHOST`` is set by sshd, so it is a fact (``addr``). The ``SSH_*`` variables a console or
+command line sees were set by whoever started it, so they are recorded as claimed
+(``claimed_addr``), never as fact. The terminal is the one standard input really is."""
 
 from __future__ import annotations
 
@@ -30,22 +34,23 @@ class Origin(NamedTuple):
     via: str
     unix: str = ""
     address: str = ""
+    """The client's address as a trusted component names it (``PAM_RHOST``)."""
     tty: str = ""
+    claimed_address: str = ""
+    """The client's address as the caller's environment claims it (``SSH_CONNECTION``/``SSH_CLIENT``)."""
 
     @classmethod
     def here(cls, via: str, environ: Mapping[str, str] | None = None) -> "Origin":
-        """This process: its unix user, and ``SSH_CONNECTION``/``SSH_CLIENT``'s client address and
-        the terminal when run over SSH (for the console and the command line)."""
+        """This process (the console or the command line): its unix user, its terminal, and the
+        client address ``SSH_CONNECTION``/``SSH_CLIENT`` claim."""
         env = os.environ if environ is None else environ
         ssh = env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or ""
-        address = ssh.split()[0] if ssh.split() else ""
-        tty = env.get("SSH_TTY", "")
-        if not tty:
-            try:
-                tty = os.ttyname(0)
-            except OSError:
-                tty = ""
-        return cls(via, _clean(_unix_user()), _clean(address), _clean(tty))
+        claimed = ssh.split()[0] if ssh.split() else ""
+        try:
+            tty = os.ttyname(0)
+        except OSError:
+            tty = ""
+        return cls(via, _clean(_unix_user()), "", _clean(tty), _clean(claimed))
 
     @classmethod
     def pam(cls, rhost: str, tty: str, unix: str = "") -> "Origin":
@@ -54,5 +59,5 @@ class Origin(NamedTuple):
 
     def fields(self) -> dict[str, str]:
         """The audit event's source fields (empty ones left out)."""
-        found = {"via": self.via, "unix": self.unix, "addr": self.address, "tty": self.tty}
+        found = {"via": self.via, "unix": self.unix, "addr": self.address, "tty": self.tty, "claimed_addr": self.claimed_address}
         return {k: v for k, v in found.items() if v}

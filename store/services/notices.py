@@ -41,6 +41,8 @@ def _source(event: AuditEvent) -> str:
     where = event.via or "console"
     if event.addr:
         where += f" from {event.addr}"
+    elif event.claimed_addr:
+        where += f" said to be from {event.claimed_addr}"
     return where
 
 

@@ -188,7 +188,7 @@ def test_the_chain_verifies_and_every_line_has_the_fields_and_a_mac(busy, paths:
     assert report.ok and report.events == len(lines(paths)) > 10
     for line in lines(paths):
         record = orjson.loads(line)
-        assert {*FIELDS, "mac"} <= set(record) <= {*FIELDS, "mac", "via", "unix", "addr", "tty", "reason", "detail"}
+        assert {*FIELDS, "mac"} <= set(record) <= {*FIELDS, "mac", "via", "unix", "addr", "claimed_addr", "tty", "reason", "detail"}
         assert len(record["mac"]) == 64 and record["via"] == "console"
 
 

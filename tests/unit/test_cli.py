@@ -40,7 +40,7 @@ VIEW_FIELDS = {
     "setup_deadline",
 }
 EVENT_FIELDS = {"time", "actor", "action", "target", "outcome"}
-SOURCE_FIELDS = {"via", "unix", "addr", "tty", "reason", "detail"}
+SOURCE_FIELDS = {"via", "unix", "addr", "claimed_addr", "tty", "reason", "detail"}
 ME = f"cli:{pwd.getpwuid(os.getuid()).pw_name}"
 
 

@@ -44,12 +44,13 @@ def test_failures_from_the_command_line_show_once_with_count_time_and_source(tea
     for _ in range(3):
         assert twofold(paths, "auth", "alice", stdin="a wrong password\n").returncode == 1
     events = team.audit.events(CLI, user="alice")
-    assert events[0].via == "cli" and events[0].addr == "203.0.113.7"  # sources recorded from SSH_CONNECTION
+    # SSH_CONNECTION is the caller's claim, recorded as such (never as the fact `addr`)
+    assert events[0].via == "cli" and events[0].claimed_addr == "203.0.113.7" and events[0].addr == ""
     now = sign_in(team, "alice")
     notices = team.notices.for_session(now)
     assert kinds(notices) == ["previous", "failures"]
     assert "console" in notices[0].text
-    assert notices[1].text.startswith("3 failed attempts since then") and "cli from 203.0.113.7" in notices[1].text
+    assert notices[1].text.startswith("3 failed attempts since then") and "cli said to be from 203.0.113.7" in notices[1].text
     assert kinds(team.notices.for_session(sign_in(team, "alice"))) == ["previous"]  # once
 
 
@@ -116,13 +117,17 @@ def test_the_requirement_from_the_command_line(team, paths) -> None:
     assert twofold(paths, "auth", "alice", stdin=PASSWORD + "\n").returncode == 3  # overdue
     assert twofold(paths, "policy", "require", "sometimes").returncode == 2
     event = team.audit.events(CLI)[0]
-    assert (event.action, event.via, event.addr) == ("2fa-on", "cli", "203.0.113.7")
+    assert (event.action, event.via, event.addr, event.claimed_addr) == ("2fa-on", "cli", "", "203.0.113.7")
 
 
 def test_origin_of_a_terminal_session(monkeypatch) -> None:
-    origin = Origin.here("console", {"SSH_CLIENT": "198.51.100.2 4000 22", "SSH_TTY": "/dev/pts/3\x1b[2J"})
-    assert origin.address == "198.51.100.2" and origin.tty == "/dev/pts/3[2J" and origin.via == "console"
-    assert Origin.here("cli", {}).address == ""
+    origin = Origin.here("console", {"SSH_CLIENT": "198.51.100.2\x1b[2J 4000 22", "SSH_TTY": "/dev/pts/3"})
+    # what the environment says is a claim, with its control characters removed; never the fact
+    assert origin.claimed_address == "198.51.100.2[2J" and origin.address == "" and origin.via == "console"
+    assert origin.tty != "/dev/pts/3" or os.isatty(0)  # the terminal is stdin's own, not SSH_TTY's
+    assert Origin.here("cli", {}).claimed_address == ""
+    pam = Origin.pam("192.0.2.9", "ssh")
+    assert pam.address == "192.0.2.9" and pam.fields()["addr"] == "192.0.2.9" and "claimed_addr" not in pam.fields()
 
 
 def test_what_came_with_the_account_is_not_news_and_first_failures_read_right(team, paths) -> None:
