@@ -117,21 +117,49 @@ class Account(NamedTuple):
 
     @classmethod
     def _from_doc(cls, username: str, doc: dict[str, Any]) -> "Account":
+        """Every field read with its type checked: a wrongly typed one raises ValueError."""
+        secret = doc.get("secret")
         return cls(
             username=username,
-            password_hash=doc["pw"],
-            created=doc["created"],
-            permissions=tuple(doc.get("perms", ())),
-            two_factor=TwoFactor(doc.get("tf", "off")),
-            secret=doc.get("secret"),
-            last_step=doc.get("step"),
-            code_hashes=tuple(doc.get("codes", ())),
-            password_failures=doc.get("pwf", 0),
-            factor_failures=doc.get("tff", 0),
-            factor_locks=doc.get("tfl", 0),
-            locked_until=doc.get("until"),
-            locked_for_good=doc.get("perm_lock", False),
-            last_sign_in=doc.get("last"),
-            due_since=doc.get("due"),
-            notices_seen=doc.get("ack", 0),
+            password_hash=_typed(doc["pw"], str),
+            created=_number(doc["created"]),
+            permissions=_texts(doc.get("perms", ())),
+            two_factor=TwoFactor(_typed(doc.get("tf", "off"), str)),
+            secret=None if secret is None else _typed(secret, str),
+            last_step=_optional(doc.get("step"), _integer),
+            code_hashes=_texts(doc.get("codes", ())),
+            password_failures=_integer(doc.get("pwf", 0)),
+            factor_failures=_integer(doc.get("tff", 0)),
+            factor_locks=_integer(doc.get("tfl", 0)),
+            locked_until=_optional(doc.get("until"), _number),
+            locked_for_good=_typed(doc.get("perm_lock", False), bool),
+            last_sign_in=_optional(doc.get("last"), _number),
+            due_since=_optional(doc.get("due"), _number),
+            notices_seen=_integer(doc.get("ack", 0)),
         )
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if type(value) is not kind:
+        raise ValueError(f"expected {kind.__name__}")
+    return value
+
+
+def _integer(value: Any) -> int:
+    return _typed(value, int)
+
+
+def _number(value: Any) -> float:
+    if type(value) not in (int, float) or value != value:  # not bool, not NaN
+        raise ValueError("expected a number")
+    return value
+
+
+def _optional(value: Any, read: Any) -> Any:
+    return None if value is None else read(value)
+
+
+def _texts(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, (list, tuple)):
+        raise ValueError("expected a list")
+    return tuple(_typed(v, str) for v in values)

@@ -157,8 +157,19 @@ def test_a_fresh_installation_carries_app_and_schema(paths: Paths, policy: Polic
     assert file_bytes(paths.audit) is None
 
 
+GOOD = {"pw": "x", "created": 1.0, "tf": "active"}
+
+
 @pytest.mark.parametrize(
-    "record", [{}, {"pw": 5, "created": 1.0}, {"pw": "x"}, {"pw": "x", "created": 1.0, "tf": "sideways"}, 7, []]
+    "record",
+    [
+        {}, {"pw": 5, "created": 1.0}, {"pw": "x"}, {"pw": "x", "created": 1.0, "tf": "sideways"}, 7, [],
+        # every field of the wrong type is the same damaged record, never an unexpected error
+        {**GOOD, "secret": 12345}, {**GOOD, "secret": ["a"]}, {**GOOD, "codes": "abcd"}, {**GOOD, "codes": [1, 2]},
+        {**GOOD, "step": "59"}, {**GOOD, "step": True}, {**GOOD, "perms": "UserManagement"}, {**GOOD, "until": "soon"},
+        {**GOOD, "perm_lock": 1}, {**GOOD, "pwf": None}, {**GOOD, "tff": 1.5}, {**GOOD, "created": "yesterday"},
+        {**GOOD, "last": [1]}, {**GOOD, "ack": {}}, {**GOOD, "tf": 1},
+    ],
 )
 def test_a_damaged_account_record_is_reported_and_untouched(
     paths: Paths, policy: Policy, clock: FixedClock, record: object
