@@ -76,6 +76,26 @@ def check_folder(folder: Path) -> None:
                 f"folder {path} can be written by other users (mode {mode:04o}), who could plant or replace "
                 f"Twofold's files; run `chmod go-w {path}` or choose another folder with --db"
             )
+        if path == real and st.st_mode & 0o022:
+            _check_shared_folder(path, me)
+
+
+def _check_shared_folder(folder: Path, me: int) -> None:
+    """A sticky folder others may write to holds the files only when every file in it is ours."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise UnsafeFile(f"cannot check folder {folder}: {exc.strerror}") from None
+    for name in names:
+        try:
+            owner = os.lstat(folder / name).st_uid
+        except FileNotFoundError:
+            continue
+        if owner != me:
+            raise UnsafeFile(
+                f"folder {folder} is shared with other users and {folder / name} belongs to {_owner(owner)}, "
+                "not to you; keep the database in a folder of your own (--db)"
+            )
 
 
 def check_stat(st: os.stat_result, path: str | os.PathLike[str], what: str, *, private: bool) -> None:

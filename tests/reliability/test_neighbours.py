@@ -156,24 +156,48 @@ def test_planted_temporary_files_and_links_are_never_written_through(neighbour, 
     add_account(services, "alice")  # several writes
     services.admin.switch_two_factor(CLI, "alice", True)
     services.close()
-    services = Services.open(paths, POLICY)  # opening cleans leftovers: only ever our own
     assert {n: v for n, v in files_of(sticky).items() if ".tmp-" in n} == planted
     assert precious.read_bytes() == b"root's own data"
-    assert os.stat(paths.db).st_uid == 0 and {v.username for v in services.admin.list(CLI)} == {"root", "alice"}
-    services.close()
+    assert os.stat(paths.db).st_uid == 0
+    # The next open sees a shared folder holding someone else's files: refused, nothing touched.
+    message = refused(paths, "is shared with other users", "belongs to", neighbour.pw_name)
+    assert "twofold.json.tmp-" in message
+    assert {n: v for n, v in files_of(sticky).items() if ".tmp-" in n} == planted
 
 
 def test_a_symlinked_audit_log_is_refused(neighbour, sticky: Path, tmp_path: Path) -> None:
-    paths = Paths(sticky / "twofold.json")
     target = tmp_path / "elsewhere.log"
     target.write_bytes(b"someone else's log\n")
+    # A link the neighbour planted in a shared folder: the folder is refused, naming the link.
+    shared = Paths(sticky / "twofold.json")
+    os.symlink(target, shared.audit)
+    os.lchown(shared.audit, neighbour.pw_uid, neighbour.pw_gid)
+    refused(shared, str(shared.audit), "belongs to", neighbour.pw_name)
+    # A link of our own in a folder of our own: refused as a link.
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    paths = Paths(private / "twofold.json")
     os.symlink(target, paths.audit)
-    os.lchown(paths.audit, neighbour.pw_uid, neighbour.pw_gid)
     with pytest.raises(UnsafeFile) as caught:
         services = Services.open(paths, POLICY)
         add_account(services, "root", manager=True)
     assert str(paths.audit) in str(caught.value) and "symbolic link" in str(caught.value)
     assert target.read_bytes() == b"someone else's log\n"
+
+
+def test_a_shared_sticky_folder_is_used_only_while_every_file_in_it_is_ours(neighbour, sticky: Path) -> None:
+    paths = Paths(sticky / "twofold.json")
+    services = Services.open(paths, POLICY)  # only our files there: fine, as in /tmp of one's own
+    add_account(services, "root", manager=True)
+    services.close()
+    plant(neighbour, sticky / "notes.txt", b"hello\n", 0o644)  # any file of someone else's, not only ours by name
+    before = files_of(sticky)
+    refused(paths, str(sticky / "notes.txt"), "belongs to", neighbour.pw_name, "is shared")
+    doctor = subprocess.run([str(TWOFOLD), "--db", str(paths.db), "doctor"], capture_output=True, text=True, timeout=60)
+    assert doctor.returncode != 0 and "notes.txt" in doctor.stdout + doctor.stderr and "Traceback" not in doctor.stderr
+    assert files_of(sticky) == before
+    (sticky / "notes.txt").unlink()
+    Services.open(paths, POLICY).close()
 
 
 def test_a_codes_file_of_someone_else_is_refused(neighbour, sticky: Path) -> None:
