@@ -50,7 +50,7 @@ def console_signin(folder: Path, count: int, repeat: int) -> list[Row]:
         services.signin.totp(accepted.ticket, code_at_step(SECRET, time_step(clock.now(), policy), policy))
         end = time.perf_counter()
         if i == 0:
-            continue  # the first sign-in loads AES-GCM and pyotp once per console
+            continue  # the first sign-in loads the sign-in code once per console
         overheads.append((end - start) - sum(spent))
         writes.append(end - mid)
         argon.append(sum(spent))

@@ -7,29 +7,20 @@ import errno
 import hashlib
 import hmac
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import KeyFileError, StorageError
 from .fileio import create_private
-from .gcm import library as gcm_library
-from .gcm import open_sealed
 from .guard import open_checked
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 KEY_BYTES = 32
-#: AES-GCM's home for sealing, and for opening where libcrypto cannot be loaded (:mod:`store.gcm`):
-#: cryptography's compiled binding, see :func:`aes_gcm`. Loaded on first use (or ahead of it where
-#: a sign-in will need it, see :mod:`store.preload`).
-CIPHER_MODULE = "cryptography.hazmat.bindings._rust"
 NONCE_BYTES = 12
-
-
-def opening_modules() -> tuple[str, ...]:
-    """What opening a secret will import: nothing where libcrypto can be loaded (:mod:`store.gcm`),
-    else cryptography's binding (for :mod:`store.preload` to load ahead)."""
-    return () if gcm_library() is not None else (CIPHER_MODULE,)
 
 
 def _b64(data: bytes) -> str:
@@ -82,6 +73,7 @@ class Keyring:
         if len(key) != KEY_BYTES:
             raise KeyFileError("installation key has the wrong length")
         self._key = key
+        self._cipher = AESGCM(key)
         self._code_key = self._derive(b"twofold recovery codes")
         self._audit_key = self._derive(b"twofold audit chain")
         self._tag_key = self._derive(b"twofold username tags")
@@ -97,19 +89,18 @@ class Keyring:
         return _b64(self._derive(b"twofold key check")[:16])
 
     def encrypt_secret(self, secret: bytes, username: str) -> str:
+        """``secret`` sealed with AES-GCM under a fresh nonce, ``username`` as associated data."""
         nonce = os.urandom(NONCE_BYTES)
-        sealed = aes_gcm()(self._key).encrypt(nonce, secret, username.encode("utf-8"))
+        sealed = self._cipher.encrypt(nonce, secret, username.encode("utf-8"))
         return _b64(nonce + sealed)
 
     def decrypt_secret(self, blob: str, username: str) -> bytes:
-        """The secret :meth:`encrypt_secret` sealed for ``username``: through the process's own
-        libcrypto (:mod:`store.gcm`), or cryptography where that cannot be loaded."""
+        """The secret :meth:`encrypt_secret` sealed for ``username``; a changed blob, another
+        username or another key is a :class:`KeyFileError`."""
         try:
             raw = _unb64(blob)
-            nonce, sealed, associated = raw[:NONCE_BYTES], raw[NONCE_BYTES:], username.encode("utf-8")
-            opened = open_sealed(self._key, nonce, sealed, associated)
-            return opened if opened is not None else _open_with_cryptography(self._key, nonce, sealed, associated)
-        except ValueError:  # gcm.Refused, a bad tag, bad base64
+            return self._cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], username.encode("utf-8"))
+        except (InvalidTag, ValueError):  # a bad tag, bad base64, an impossible nonce
             raise KeyFileError(
                 f"the authenticator secret of {username!r} cannot be decrypted with this key"
             ) from None
@@ -122,31 +113,3 @@ class Keyring:
 
     def audit_mac(self, previous_mac: str, payload: bytes) -> str:
         return hmac.new(self._audit_key, previous_mac.encode("ascii") + b"\n" + payload, hashlib.sha256).hexdigest()
-
-
-def _open_with_cryptography(key: bytes, nonce: bytes, sealed: bytes, associated: bytes) -> bytes:
-    from cryptography.exceptions import InvalidTag
-
-    try:
-        return aes_gcm()(key).decrypt(nonce, sealed, associated)
-    except InvalidTag:
-        raise ValueError("the sealed secret does not open with this key") from None
-
-
-def aes_gcm() -> Any:
-    """cryptography's AES-GCM class.
-
-    It is defined in cryptography's compiled binding; the public module
-    (``cryptography.hazmat.primitives.ciphers.aead``) only re-exports it, but importing that module
-    loads the whole ciphers package first (algorithms, modes, the legacy "decrepit" ciphers),
-    about 15 ms of CPU at every sign-in. The class is taken from the binding, and from the public
-    module if a release moves it; tests/unit/test_secrets_at_rest.py fails if the two differ.
-    """
-    try:
-        from cryptography.hazmat.bindings._rust import openssl
-
-        return openssl.aead.AESGCM
-    except (ImportError, AttributeError):  # pragma: no cover - a cryptography release that moved it
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        return AESGCM

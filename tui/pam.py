@@ -214,10 +214,6 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
 
     env = os.environ
     user = account_name(env.get("PAM_USER", ""))
-    if talk.asks:
-        # The module starts this process as the password is asked for: the code it runs loads
-        # meanwhile, but nothing is opened (no server connection) for a login that may never answer.
-        Services.prepare_sign_in()
     secret = fields.read()
     services = Services.open(
         target_of(args),

@@ -58,15 +58,6 @@ class Services:
         if later is not None:
             later(delay)
 
-    @staticmethod
-    def prepare_sign_in() -> None:
-        """Load the code a sign-in runs, opening nothing: for a caller with time to spare (the SSH
-        module's check starts as the password prompt opens, and waits for the answer)."""
-        from ..crypto import opening_modules
-        from ..preload import load
-
-        load("store.services.signin", "store.services.notices", *opening_modules())
-
     @classmethod
     def open(
         cls,

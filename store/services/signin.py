@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from ..accounts import Account, TwoFactor, normalise_username
 from ..errors import AccountLocked, AuthenticationFailed, ValidationError
-from ..crypto import opening_modules
 from ..otp import matching_step, normalise_code
-from ..preload import preload
 from ..recovery import normalise_code as normalise_recovery
 from ..throttle import after_sign_in, after_wrong_factor, after_wrong_password, current_lock
 from .context import Context
@@ -94,8 +92,6 @@ class SignIn:
         ctx = self.ctx
         shown = name or "?"
         known = record.known
-        if known and record.account.two_factor is TwoFactor.ACTIVE:
-            preload(*opening_modules())  # while argon2 runs without the GIL (nothing, usually)
         if known:
             ok = ctx.passwords.verify(record.account.password_hash, password)
         else:
