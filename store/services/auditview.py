@@ -23,7 +23,8 @@ class AuditReader:
         for event in self.ctx.repo.audit_events():
             if user and user.lower() not in (event.actor.lower(), event.target.lower()):
                 continue
-            if needle and not any(needle in f.lower() for f in (event.actor, event.action, event.target, event.outcome, event.via, event.addr, event.claimed_addr)):
+            shown = (event.actor, event.action, event.target, event.outcome, event.via, event.addr, event.claimed_addr)
+            if needle and not any(needle in f.lower() for f in shown):
                 continue
             chosen.append(event)
         chosen.reverse()
