@@ -82,9 +82,10 @@ def interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, 
 def deployed(folder: Path) -> Path:
     """The ``bin`` folder of a fresh virtual environment with this checkout installed in it, as
     docs/SSH.md installs Twofold (``python3 -m venv``, then ``pip install``): no editable-install
-    import hook, whose loading alone costs about 25 ms at every start of a process."""
+    import hook, whose loading alone costs about 25 ms at every start of a process. With the
+    ``postgresql`` extra: the benchmarks run on both stores."""
     subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
-    subprocess.run([str(folder / "bin" / "pip"), "install", "--quiet", str(ROOT)], check=True,
+    subprocess.run([str(folder / "bin" / "pip"), "install", "--quiet", f"{ROOT}[postgresql]"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return folder / "bin"
 

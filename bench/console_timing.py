@@ -154,12 +154,6 @@ async def users_run(paths: Paths | ServerTarget, count: int, *, pages: bool = Tr
         app = TimedConsole(services, freeze_heap=True)  # as tui/cli.py makes the console
         async with app.run_test(size=(80, 24)) as pilot:
             app.signed_in(services.ctx.sessions.issue("user00000", services.ctx.now()))
-            # as in the console, which loads a server's listing driver a second after it starts
-            # (tui/cli.py), long before a person has signed in and opened Users
-            services.load_driver_later(0.0)
-            later = getattr(services.ctx.repo, "_later", None)
-            if later is not None:
-                later.join()
             await settle(app, pilot)
 
             def table_filled() -> bool:

@@ -8,9 +8,7 @@ server this script starts (Debian's ``postgresql``, as the tests do) and stops.
 Processes (``twofold auth`` and the bare argon2 baseline alike) run from a fresh installation of this
 checkout, as docs/SSH.md installs Twofold; ``--checkout`` runs them from the development environment.
 
-Figures, each for the file and the server (``pg``: as installed, statements through libpq until something
-needs psycopg; ``pg-psycopg``: the same server with psycopg loaded first, as before store/pg/front.py, shown
-for comparison in the same run):
+Figures, each for the file and the server (``pg``):
 - ``twofold auth`` (password + TOTP, a whole process) against a bare Python process verifying one
   argon2 hash, at each count (goal ≤ 1.25×, flat as accounts grow);
 - a console sign-in's cost above argon2 (services open; goal ≤ 10 ms);
@@ -62,18 +60,11 @@ def next_users(count: int) -> itertools.cycle:
     return _USERS.setdefault(count, itertools.cycle(range(1, count)))
 
 
-class PsycopgFirst(ServerTarget):
-    """The same server, run with psycopg loaded first (no libpq of Twofold's own)."""
-
-
-PSYCOPG_FIRST = "import sys, store.pg.lean as lean; lean._loaded = None; from tui.cli import run; sys.argv[0] = 'twofold'; run()"
-
-
 def installations(folder: Path, server, count: int) -> dict[str, object]:
     paths = build(folder / f"n{count}", count)
     target = ServerTarget(server.new_database(), str(paths.key))
     copy_installation(paths, target)
-    return {"file": paths, "pg": target, "pg-psycopg": PsycopgFirst(*target)}
+    return {"file": paths, "pg": target}
 
 
 def db_args(where) -> list[str]:
@@ -84,8 +75,6 @@ def db_args(where) -> list[str]:
 
 def twofold(where) -> list[str]:
     """The command line of ``twofold`` for ``where``, up to its options."""
-    if isinstance(where, PsycopgFirst):
-        return [str(RUN["python"]), "-c", PSYCOPG_FIRST, *db_args(where)]
     return [str(RUN["bin"] / "twofold"), *db_args(where)]
 
 
@@ -167,15 +156,10 @@ def parallel_rows(folder: Path, stores: dict, count: int, rounds: int) -> list[R
     ]
 
 
-def in_process(stores: dict) -> dict:
-    """The stores a long-lived process opens (how psycopg is loaded only matters to a short one)."""
-    return {kind: where for kind, where in stores.items() if not isinstance(where, PsycopgFirst)}
-
-
 def console_rows(stores: dict, count: int, repeat: int) -> list[Row]:
     """A whole sign-in (password + TOTP) with the services open, minus argon2's own time."""
     rows = []
-    for kind, where in in_process(stores).items():
+    for kind, where in stores.items():
         policy = Policy()
         clock = FixedClock(time.time() + 3600 * (1 if kind == "file" else 2))  # steps no CLI run used
         services = Services.open(where, policy, clock)
@@ -209,7 +193,7 @@ def listing_rows(stores: dict, count: int, repeat: int) -> list[Row]:
     """The Users table's data through the services: open (every name and the first 25 rows) and a
     filter keystroke (the rows matching a longer filter: in SQL on the server, in memory on the file)."""
     rows = []
-    for kind, where in in_process(stores).items():
+    for kind, where in stores.items():
         services = Services.open(where, Policy(), FixedClock(time.time()))
 
         def open_table() -> None:
@@ -236,7 +220,7 @@ def screen_rows(stores: dict, count: int, repeat: int) -> list[Row]:
     from console_timing import measure
 
     rows = []
-    for kind, where in in_process(stores).items():
+    for kind, where in stores.items():
         console, bare = measure(where.db if isinstance(where, Paths) else where, count, repeat, pages=False)
         rows.append(Row(f"Users screen open, {count:,}, {kind}", statistics.median(console.open), "s",
                         statistics.median(bare.open), 0.200, "max"))

@@ -36,6 +36,10 @@ class WriteFailed(StorageError):
     """A write could not be completed (read-only folder, full disk); nothing was changed."""
 
 
+class PostgresNotInstalled(StorageError):
+    """A PostgreSQL URL was given, but psycopg (the ``postgresql`` extra) cannot be imported."""
+
+
 class ValidationError(TwofoldError):
     """Input was rejected (username, password, code format)."""
 

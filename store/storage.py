@@ -1,9 +1,9 @@
 """The one persistence interface the services use, and how a ``--db`` value picks its store (PRODUCT §4, §8).
 
 Two implementations: :class:`store.repository.TinyRepository` (the embedded TinyDB file, the default)
-and :class:`store.pg.repository.PgRepository` (PostgreSQL, for more than one host; opened through
-:class:`store.pg.front.PgStore`, which loads psycopg while a sign-in hashes). Services and
-screens only ever see :class:`Storage`; neither knows which one it runs on.
+and :class:`store.pg.repository.PgRepository` (PostgreSQL through psycopg, for more than one host;
+the ``postgresql`` extra). Services and screens only ever see :class:`Storage`; neither knows which
+one it runs on.
 
 Every rule is decided inside :meth:`Storage.transaction`: what a :class:`StorageUnit` reads there is
 locked until the block ends (the file lock; ``SELECT … FOR UPDATE`` on the server), and everything
@@ -20,11 +20,15 @@ from typing import Any, NamedTuple, Protocol
 from .accounts import Account
 from .audit import AuditEvent, AuditHead, ChainReport
 from .crypto import Keyring
-from .errors import StorageError
+from .errors import PostgresNotInstalled, StorageError
 from .paths import ENV_DB, Paths
 
 ENV_KEY = "TWOFOLD_KEY"
 SERVER_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_MISSING = (
+    "PostgreSQL support is not installed: add it with pip install 'twofold[postgresql]' "
+    "(for a pipx install: pipx inject twofold 'psycopg[binary]')"
+)
 
 Doc = dict[str, Any]
 
@@ -100,8 +104,7 @@ class ServerTarget(NamedTuple):
 
     url: str
     key: str | None
-    """The key file, as an absolute path. Text, not a Path: a sign-in on the server then never
-    imports pathlib, whose urllib.parse and ipaddress cost about 7 ms of CPU per process."""
+    """The key file, as an absolute path (text)."""
 
     @property
     def shown(self) -> str:
@@ -144,7 +147,7 @@ def redact(url: str) -> str:
     """``url`` without its password, for messages: the one in the authority (``user:pw@``) and a
     ``password`` parameter (libpq reads ``?password=``, its name percent-encoded or not).
 
-    Only a parameter name holding ``%`` needs urllib.parse: a sign-in on the server never loads it.
+    Only a parameter name holding ``%`` needs urllib.parse (a sign-in on the file never loads it).
     """
     scheme, sep, rest = url.partition("://")
     end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0] or [len(rest)])
@@ -167,21 +170,30 @@ def _without_password(param: str) -> str:
     return f"{written}=***" if equals and name.strip().lower() == "password" else param
 
 
+def require_postgres() -> None:
+    """Raise :class:`PostgresNotInstalled` (saying how to add it) unless psycopg, the
+    ``postgresql`` extra, can be imported. Called wherever a PostgreSQL URL is about to be used."""
+    try:
+        import psycopg  # noqa: F401 - only for a server: the file store never loads it
+    except ImportError:
+        raise PostgresNotInstalled(POSTGRES_MISSING) from None
+
+
 def open_storage(target: Target, lock_timeout: float, *, create: bool, readonly: bool = False) -> Storage:
     """The store at ``target``; raises a :class:`StorageError` subclass when it cannot be used.
 
-    The PostgreSQL store is imported only here, and only for a PostgreSQL URL: the file store's
-    start-up stays as fast as before. psycopg itself loads when the work needs it
-    (:mod:`store.pg.front`).
+    The PostgreSQL store is imported only here, and only for a PostgreSQL URL: the file store
+    never loads psycopg. A read-only open leaves an older schema as it is.
     """
     if isinstance(target, ServerTarget):
+        require_postgres()
         if target.key is None:
             raise StorageError(
                 f"a PostgreSQL database needs the installation key: give --key PATH or set {ENV_KEY}"
             )
-        from .pg.front import open_server
+        from .pg.repository import PgRepository
 
-        return open_server(target, lock_timeout, create=create and not readonly, migrate=not readonly)
+        return PgRepository.open(target, lock_timeout, create=create and not readonly, migrate=not readonly)
     from .audit import AuditLog
     from .db import Database
     from .repository import TinyRepository

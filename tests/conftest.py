@@ -94,8 +94,7 @@ def current_code(secret: str, clock: FixedClock, policy: Policy) -> str:
 
 # -- both stores (PRODUCT §8) ---------------------------------------------------------------
 # A test module runs on both stores by setting ``STORES = ("tiny", "pg")`` and using the
-# ``location`` fixture (or ``services``, built on it) instead of ``paths``; the rule-bearing suites
-# add ``pg-psycopg`` (see ``store_kind``). The PostgreSQL server is
+# ``location`` fixture (or ``services``, built on it) instead of ``paths``. The PostgreSQL server is
 # real: started once per session from Debian's ``postgresql`` package (see ``pg_server``), each test
 # on its own empty schema. Where no server can start, the PostgreSQL variants are skipped with the
 # reason (``-rs`` shows it in the summary).
@@ -111,18 +110,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def store_kind(request: pytest.FixtureRequest) -> str:
-    """``tiny`` (the embedded file), ``pg``, or ``pg-psycopg``; ``tiny`` unless the module asks.
-
-    ``pg`` is the server as a process opens it (statements through libpq until something needs
-    psycopg, see ``store/pg/front.py``); ``pg-psycopg`` the same server with every statement
-    through psycopg, as where no libpq of its own can be loaded (this process only)."""
-    kind = getattr(request, "param", "tiny")
-    if kind == "pg-psycopg":
-        import store.pg.lean
-
-        monkeypatch = request.getfixturevalue("monkeypatch")
-        monkeypatch.setattr(store.pg.lean, "_loaded", None)
-    return kind
+    """``tiny`` (the embedded file) or ``pg`` (PostgreSQL); ``tiny`` unless the module asks."""
+    return getattr(request, "param", "tiny")
 
 
 @pytest.fixture(scope="session")
@@ -152,7 +141,7 @@ def server(pg_server):
 @pytest.fixture
 def location(store_kind: str, paths: Paths, tmp_path: Path, request: pytest.FixtureRequest):
     """Where the test's installation lives: the file at ``paths``, or an empty PostgreSQL schema
-    with its key file in ``tmp_path`` (``pg`` and ``pg-psycopg``)."""
+    with its key file in ``tmp_path`` (``pg``)."""
     if store_kind == "tiny":
         return paths
     from store.storage import ServerTarget

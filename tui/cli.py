@@ -12,7 +12,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, NoReturn
 
-from store.errors import AccountLocked, TwofoldError, ValidationError
+from store.errors import AccountLocked, PostgresNotInstalled, TwofoldError, ValidationError
 
 if TYPE_CHECKING:
     import argparse
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             # with other tools, instead of an error about a broken pipe.
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return handler_of(args.command)(args, Input())
-    except UsageError as exc:
+    except (UsageError, PostgresNotInstalled) as exc:
         print(f"twofold: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except AccountLocked as exc:
@@ -250,10 +250,13 @@ def without_textual_developer_switches() -> None:
 
 def where(args: Args):
     """The installation ``--db`` (or ``TWOFOLD_DB``) names: a file, or a PostgreSQL URL with the
-    key file from ``--key`` (or ``TWOFOLD_KEY``)."""
-    from store.storage import locate
+    key file from ``--key`` (or ``TWOFOLD_KEY``), once PostgreSQL support is known to be there."""
+    from store.storage import ServerTarget, locate, require_postgres
 
-    return locate(args.db, getattr(args, "key", None))
+    target = locate(args.db, getattr(args, "key", None))
+    if isinstance(target, ServerTarget):
+        require_postgres()
+    return target
 
 
 def open_services(args: Args, *, create: bool = False, readonly: bool = False) -> Services:
@@ -277,7 +280,6 @@ def open_console(args: Args) -> int:
 
     before = installation_files(target) if isinstance(target, Paths) else None
     services = Services.open(target, policy_from(args))
-    services.load_driver_later(1.0)  # a server: its listing's driver loads while the console waits for input
     from .app import TwofoldApp
 
     app = TwofoldApp(services, freeze_heap=True)

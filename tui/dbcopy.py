@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def db(args: Args, inp: Input) -> int:
     from store.copy import copy_installation
     from store.paths import Paths
-    from store.storage import ServerTarget, absolute, is_server_url
+    from store.storage import ServerTarget, absolute, is_server_url, require_postgres
 
     if args.action != "copy":  # pragma: no cover - argparse allows only copy
         raise UsageError(f"unknown action {args.action!r}")
@@ -22,6 +22,7 @@ def db(args: Args, inp: Input) -> int:
     to_key = absolute(args.to_key) if args.to_key else None
     target: ServerTarget | Paths
     if is_server_url(args.to):
+        require_postgres()
         target = ServerTarget(args.to, to_key)
     else:
         if to_key is not None:

@@ -24,7 +24,7 @@ import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, BinaryIO
 
-from store.errors import AccountLocked, AuthenticationFailed, TwofoldError, ValidationError
+from store.errors import AccountLocked, AuthenticationFailed, PostgresNotInstalled, TwofoldError, ValidationError
 
 from .cli import (
     EXIT_OK,
@@ -193,7 +193,7 @@ def pam(args: Args, inp: Input) -> int:
         return EXIT_REFUSED
     except (AuthenticationFailed, ValidationError, Unanswered):
         return EXIT_REFUSED
-    except UsageError as exc:  # the PAM line
+    except (UsageError, PostgresNotInstalled) as exc:  # the PAM line, or the host's installation
         report(str(exc))
         talk.error(UNAVAILABLE_MESSAGE)
         return EXIT_USAGE
@@ -320,16 +320,17 @@ def target_of(args: Args):
     """The database the PAM line names: a file, or a PostgreSQL URL with its ``--key`` file. Never
     ``TWOFOLD_DB`` or ``TWOFOLD_KEY`` (nor :meth:`Paths.resolve`, which reads them)."""
     from store.paths import Paths
-    from store.storage import ServerTarget, absolute, is_server_url
+    from store.storage import ServerTarget, absolute, is_server_url, require_postgres
 
     if is_server_url(args.db):
         key = getattr(args, "key", None)
         if not key:
             raise UsageError("pam on a PostgreSQL database needs --key PATH on its PAM line")
+        require_postgres()
         for name in [name for name in os.environ if name.startswith("PG")]:
             del os.environ[name]  # libpq reads PGHOST, PGOPTIONS, PGSERVICE…: the URL alone says where
         return ServerTarget(args.db, absolute(key, home=False))
-    from pathlib import Path  # the file store's paths; a sign-in on the server never loads pathlib
+    from pathlib import Path  # the file store's paths
 
     return Paths(Path(args.db).absolute())
 

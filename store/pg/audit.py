@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from typing import Any
+import psycopg
 
 from ..audit import FIELDS, OPTIONAL, AuditEvent, AuditHead, ChainReport, chain_end, link_problem
 from ..crypto import Keyring
@@ -27,34 +27,21 @@ def head_of(doc: object) -> AuditHead:
     return AuditHead(0, GENESIS, 0)
 
 
-def read_head(conn: Any) -> AuditHead:
+def read_head(conn: psycopg.Connection) -> AuditHead:
     row = conn.execute(sql.AUDIT_HEAD).fetchone()
     return head_of(row[0] if row else None)
 
 
-def append(conn: Any, keyring: Keyring, events: Sequence[AuditEvent]) -> None:
-    """Chain ``events`` onto the committed end (inside the caller's transaction, on a psycopg or a
-    :mod:`.lean` connection)."""
-    conn.execute(*chained(conn, keyring, events))
-
-
-def chained(conn: Any, keyring: Keyring, events: Sequence[AuditEvent]) -> tuple[str, list]:
-    """The audit lock taken and the chain's end read (inside the caller's transaction); returns
-    the statement that writes ``events`` chained on, with the new head, for the caller to run
-    (the libpq side sends it with its COMMIT).
+def append(conn: psycopg.Connection, keyring: Keyring, events: Sequence[AuditEvent]) -> None:
+    """Chain ``events`` onto the committed end, inside the caller's transaction.
 
     Three statements for a sign-in's events: the audit lock; the head, read by a statement of its
     own (in READ COMMITTED a statement's snapshot is taken before a lock inside it is granted, so a
     read in the locking statement could miss the head another transaction just committed); and
-    the events with the new head, written together. Through libpq the first two go in one round
-    trip (a pipeline): the server still binds the head's read, taking its snapshot, only once the
-    lock's statement has finished."""
-    if hasattr(conn, "execute_pipelined"):  # libpq: the two sent together, still run one after the other
-        _, found = conn.execute_pipelined([(sql.XACT_LOCK_ALL, (AUDIT,)), (sql.AUDIT_HEAD, ())])
-        head = head_of(found[0][0] if found else None)
-    else:
-        conn.execute(sql.XACT_LOCK_ALL, (AUDIT,))
-        head = read_head(conn)
+    the events with the new head, written together. More events than one statement takes
+    (``db copy`` appends the whole chain) go first, as one batch."""
+    conn.execute(sql.XACT_LOCK_ALL, (AUDIT,))
+    head = read_head(conn)
     count, mac, rows = head.events, head.mac, []
     for event in events:
         payload = event.payload()
@@ -64,16 +51,14 @@ def chained(conn: Any, keyring: Keyring, events: Sequence[AuditEvent]) -> tuple[
         rows.append((count, event.time, event.actor, event.target, line, mac))
     new_head = json.dumps({"events": count, "mac": mac})
     if not rows:
-        return sql.PUT_AUDIT_HEAD, [new_head]
+        conn.execute(sql.PUT_AUDIT_HEAD, (new_head,))
+        return
     split = len(rows) - (len(rows) - 1) % sql.EVENTS_AT_ONCE - 1  # the last (at most) EVENTS_AT_ONCE go with the head
     earlier, last = rows[:split], rows[split:]
-    if earlier and hasattr(conn, "cursor"):  # psycopg: one batch (``db copy`` appends the whole chain)
+    if earlier:
         with conn.cursor() as cur:
             cur.executemany(sql.PUT_EVENT, earlier)
-    else:
-        for row in earlier:
-            conn.execute(sql.PUT_EVENT, row)
-    return sql.put_events_and_head(len(last)), [*(value for row in last for value in row), new_head]
+    conn.execute(sql.put_events_and_head(len(last)), [*(value for row in last for value in row), new_head])
 
 
 def event_of(line: str) -> tuple[AuditEvent, str]:

@@ -1,5 +1,5 @@
-"""What both ways of talking to the server share, without importing psycopg: the advisory lock
-namespaces, the errors a lost server gives, and how a server message becomes one line."""
+"""The advisory lock namespaces, the errors a lost server gives, and how a server message becomes
+one line."""
 
 from __future__ import annotations
 

@@ -16,21 +16,7 @@ from psycopg import errors as pg_errors
 
 from ..errors import LockTimeout, StorageError
 from . import sql
-from .base import (  # noqa: F401 - the names this module has always offered
-    ABSENT_ACCOUNT,
-    ABSENT_GHOST,
-    AUDIT,
-    ROSTER,
-    SCHEMA,
-    TURN,
-    Busy,
-    ServerUnavailable,
-    first_line,
-    key_of,
-    lost as lost_connection,
-    turn_timeout,
-    unreachable,
-)
+from .base import TURN, Busy, ServerUnavailable, first_line, key_of, lost as lost_connection, turn_timeout, unreachable
 
 
 def translate(exc: psycopg.Error, where: str, conn: psycopg.Connection | None, committing: bool = False) -> StorageError:

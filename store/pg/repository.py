@@ -1,4 +1,4 @@
-"""The storage interface on PostgreSQL (PRODUCT §8).
+"""The storage interface on PostgreSQL (PRODUCT §8), through psycopg 3.
 
 Every rule is decided in one server transaction, as on the file: what a :class:`PgUnit` reads is
 locked until the transaction ends (``SELECT … FOR UPDATE``; a name with no row yet takes a
@@ -18,20 +18,19 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
-from ..accounts import ACCOUNTS, GHOSTS
+from ..accounts import ACCOUNTS, GHOSTS, Account
 from ..audit import AuditEvent, AuditHead, ChainReport
 from ..crypto import Keyring
 from ..errors import StorageError
 from ..repository import SETTINGS
 from . import audit, sql
 from .connection import Connections, hold_turn, release_turn, translate
-from .reads import LockFreeReads
 from .records import PgRecords
 from .schema import prepare
 from .unit import OpenTransaction, PgUnit
 
 
-class PgRepository(LockFreeReads):
+class PgRepository:
     """Accounts, throttle records, settings and the audit chain in one PostgreSQL database."""
 
     def __init__(self, conns: Connections, keyring: Keyring) -> None:
@@ -43,11 +42,17 @@ class PgRepository(LockFreeReads):
 
     @classmethod
     def open(cls, target, lock_timeout: float, *, create: bool, migrate: bool = True) -> "PgRepository":
+        """The database at ``target``: created (``create``), migrated (unless not ``migrate``: a
+        read-only open leaves an older schema as it is) or said to be wrong, and its key checked."""
         conns = Connections(target.url, target.shown)
-        with conns.lock:
-            conn = conns.main()
-            with conns.talking(conn):
-                keyring = prepare(conn, target.shown, target.key, create, migrate=migrate)
+        try:
+            with conns.lock:
+                conn = conns.main()
+                with conns.talking(conn):
+                    keyring = prepare(conn, target.shown, target.key, create, migrate=migrate)
+        except BaseException:
+            conns.close()
+            raise
         return cls(conns, keyring)
 
     def close(self) -> None:
@@ -123,9 +128,28 @@ class PgRepository(LockFreeReads):
         finally:
             release_turn(self._conns, conn, tag)
 
-    # -- reads without locks -------------------------------------------------------------------
+    # -- reads without locks (one statement each; :class:`PgUnit` reads inside a transaction) ---
     def _read(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
+        """``query``'s rows, outside any transaction (once more on a new connection if the old
+        one was lost: a read changes nothing)."""
         return self._conns.read(query, tuple(params))
+
+    def _doc(self, query: str, key: str) -> dict[str, Any] | None:
+        rows = self._read(query, (key,))
+        return rows[0][0] if rows else None
+
+    def get(self, username: str) -> Account | None:
+        doc = self._doc(sql.ACCOUNT, username)
+        return None if doc is None else Account.from_doc(username, doc)
+
+    def ghost(self, tag: str) -> dict[str, Any] | None:
+        return self._doc(sql.GHOST, tag)
+
+    def settings(self, name: str) -> dict[str, Any] | None:
+        return self._doc(sql.SETTING, name)
+
+    def count(self) -> int:
+        return int(self._read(sql.ACCOUNT_COUNT)[0][0])
 
     def records(self, contains: str = "") -> PgRecords:
         return PgRecords(self._conns, contains)
@@ -136,9 +160,20 @@ class PgRepository(LockFreeReads):
             raise RuntimeError("audit events are recorded inside a transaction")
         self._open.events.append(event)
 
+    @property
+    def audit_location(self) -> str:
+        return f"{self.location} (table twofold_audit)"
+
+    def settle_audit(self) -> int:
+        """Nothing to settle: events exist only in the transaction that committed them."""
+        return 0
+
     def audit_head(self) -> AuditHead:
         rows = self._read(sql.AUDIT_HEAD)
         return audit.head_of(rows[0][0] if rows else None)
+
+    def audit_events_about(self, target: str) -> tuple[int, list[tuple[int, AuditEvent]]]:
+        return audit.events_about(self._read(sql.ABOUT, (target,)))
 
     def audit_lines(self) -> Iterator[tuple[AuditEvent, str]]:
         for seq, line, _ in self._snapshot()[1]:

@@ -9,15 +9,16 @@ key check value and the audit chain's committed head.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from pathlib import Path
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.types.json import Jsonb
 
 from ..crypto import Keyring, create_key, read_key
 from ..errors import ForeignDatabase, KeyFileError, StorageError
 from . import sql
 from .base import SCHEMA
-
-if TYPE_CHECKING:  # psycopg is imported by the code that talks through it, not by this module
-    import psycopg
 
 APP_ID = "twofold"
 SCHEMA_VERSION = 2
@@ -63,8 +64,6 @@ def prepare(conn: psycopg.Connection, where: str, key_path: str, create: bool, *
 
     An older schema is brought to this version by every open that may write (``migrate``), not
     only by one that may create: a host that only signs people in (PAM) moves on as well."""
-    from psycopg import errors as pg_errors
-
     try:  # the usual case in one statement: the tables are there, at this version
         row = conn.execute(sql.SCHEMA_DOC).fetchone()
     except pg_errors.UndefinedTable:
@@ -111,10 +110,6 @@ def _exists(conn: psycopg.Connection) -> bool:
 
 
 def _create(conn: psycopg.Connection, where: str, key_path: str) -> None:
-    from pathlib import Path
-
-    from psycopg.types.json import Jsonb
-
     present = [t for t in TABLES if conn.execute(sql.TABLE_EXISTS, (t,)).fetchone()[0]]
     if present:
         raise ForeignDatabase(f"{where} already has a table {present[0]} that Twofold did not make; it was left untouched")
@@ -133,8 +128,6 @@ def _meta(conn: psycopg.Connection, where: str) -> dict:
 
 
 def _migrate(conn: psycopg.Connection, where: str) -> None:
-    from psycopg.types.json import Jsonb
-
     conn.execute(sql.XACT_LOCK_ALL, (SCHEMA,))
     schema = _meta(conn, where)["schema"]  # again, under the lock: another process may have moved it on
     for version in range(schema + 1, SCHEMA_VERSION + 1):

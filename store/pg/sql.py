@@ -1,9 +1,7 @@
-"""Every statement the PostgreSQL store sends, once: both ways of talking to the server (libpq
-through :mod:`.lean`, and psycopg) run these same texts, so the two sides cannot drift apart.
+"""Every statement the PostgreSQL store sends, written once.
 
-Parameters are psycopg's ``%s`` placeholders (:mod:`.lean` numbers them as libpq's ``$1, $2, …``);
-documents go to the server as JSON text cast to jsonb. The tables themselves are in :mod:`.schema`.
-No psycopg here: the sign-in path imports this module before psycopg is loaded.
+Parameters are psycopg's ``%s`` placeholders; documents go to the server as JSON text cast to
+jsonb. The tables themselves are in :mod:`.schema`.
 """
 
 from __future__ import annotations

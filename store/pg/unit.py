@@ -1,6 +1,5 @@
-"""One server transaction's view (:class:`PgUnit`), on whichever connection runs it: psycopg's, or
-libpq's own while psycopg is not loaded (:mod:`.lean`). Both take ``%s`` parameters and return jsonb
-as Python values; documents go to the server as JSON text cast to jsonb.
+"""One server transaction's view (:class:`PgUnit`) on a psycopg connection. Documents go to the
+server as JSON text cast to jsonb, and come back as Python values.
 
 What a unit reads is locked until the transaction ends (``SELECT … FOR UPDATE``; a name with no row
 yet takes a transaction-level advisory lock on the name, so that two transactions creating it take
@@ -13,6 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import psycopg
 
 from ..accounts import Account
 from ..audit import AuditEvent
@@ -28,7 +29,7 @@ def as_json(doc: Any) -> str:
 class PgUnit:
     """One server transaction's view; reads lock what they read until it ends."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: psycopg.Connection) -> None:
         self._conn = conn
         self._roster = False
 
@@ -86,10 +87,10 @@ class PgUnit:
 
 
 class OpenTransaction:
-    """A transaction in progress on ``conn`` (a psycopg connection, or :class:`~.lean.Statements`):
-    its unit, the audit events to chain on before it commits, and what to undo if it does not."""
+    """A transaction in progress on ``conn``: its unit, the audit events to chain on before it
+    commits, and what to undo if it does not."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
         self.unit = PgUnit(conn)
         self.events: list[AuditEvent] = []

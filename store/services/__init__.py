@@ -51,13 +51,6 @@ class Services:
         """Where the audit log is kept, in words (a file's path or a server's table)."""
         return self.ctx.repo.audit_location
 
-    def load_driver_later(self, delay: float) -> None:
-        """A server's database driver loads in the background after ``delay`` seconds, while the
-        console waits for input; a file needs nothing."""
-        later = getattr(self.ctx.repo, "load_psycopg_later", None)
-        if later is not None:
-            later(delay)
-
     @classmethod
     def open(
         cls,

@@ -1,12 +1,11 @@
 """``twofold --db postgresql://… --key PATH pam`` (PRODUCT §7, §8): the PAM line names the server and
-its key file; the environment (``TWOFOLD_DB``, ``TWOFOLD_KEY``, libpq's ``PG*``) is never read, a missing ``--key``
-is for the system log, and the sign-in on the server loads no more than on the file (no psycopg)."""
+its key file; the environment (``TWOFOLD_DB``, ``TWOFOLD_KEY``, libpq's ``PG*``) is never read, and a missing
+``--key`` is for the system log."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -80,21 +79,6 @@ def test_a_wrong_key_or_no_server_is_for_the_system_log(installation, tmp_path: 
         assert done.returncode == 1, done
         assert done.stdout.strip() == b"Twofold cannot check sign-ins right now; the system log says why"
         assert done.stderr == b""
-
-
-def test_a_pam_sign_in_on_the_server_loads_no_psycopg(installation) -> None:
-    target, secret = installation
-    probe = (
-        "import sys; from tui.cli import main; "
-        f"code = main(['--db', {target.url!r}, '--key', {str(target.key)!r}, 'pam']); "
-        "print(code, 'psycopg' in sys.modules)"
-    )
-    env = {"PATH": os.environ["PATH"], "PAM_TYPE": "auth", "PAM_USER": "admin1"}
-    done = subprocess.run(
-        [sys.executable, "-c", probe], input=PASSWORD.encode() + next_code(secret).encode() + b"\0",
-        capture_output=True, env=env, timeout=60, cwd=Path(__file__).resolve().parents[2],
-    )  # fmt: skip
-    assert done.stdout.split()[-2:] == [b"0", b"False"], (done.stdout, done.stderr)
 
 
 def test_the_turn_and_lock_hold_across_pam_and_the_console(installation) -> None:

@@ -48,8 +48,8 @@ def one_line(exc: BaseException) -> str:
 
 @pytest.mark.parametrize("opened", ["created", "reopened"])
 def test_the_same_services_carry_on_after_a_restart(own_server, target: ServerTarget, clock: FixedClock, opened: str) -> None:
-    """``created``: psycopg from the start; ``reopened``: as an installation is opened, through
-    libpq until something needs psycopg (store/pg/front.py)."""
+    """``created``: the services that made the database; ``reopened``: services opened on an
+    existing one, as a process opens an installation."""
     if opened == "reopened":
         Services.open(target, POLICY, clock).close()
     services = Services.open(target, POLICY, clock)

@@ -10,7 +10,7 @@ from store.errors import AccountLocked, AuthenticationFailed
 from store.services import Services
 from store.services.results import Method, Stage
 
-STORES = ("tiny", "pg", "pg-psycopg")  # both ways of talking to the server
+STORES = ("tiny", "pg")
 
 WRONG = "not the password"
 MINUTE = 60

@@ -10,7 +10,7 @@ from store.audit import AuditEvent
 from store.errors import AuthenticationFailed
 from store.services import Services
 
-STORES = ("tiny", "pg", "pg-psycopg")  # both ways of talking to the server
+STORES = ("tiny", "pg")
 
 
 def whole_log(services: Services, name: str) -> tuple[int, list[tuple[int, AuditEvent]]]:

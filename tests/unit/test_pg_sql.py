@@ -1,5 +1,4 @@
-"""Every statement the server store sends is written once, in ``store/pg/sql.py``: the libpq side
-(``store/pg/lean.py``) and the psycopg side run the same texts, so they cannot drift apart."""
+"""Every statement the server store sends is written once, in ``store/pg/sql.py``."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from store.recovery import ALPHABET, new_codes, normalise_code
 from store.services import Services
 from store.services.results import Method
 
-STORES = ("tiny", "pg", "pg-psycopg")  # both ways of talking to the server
+STORES = ("tiny", "pg")
 
 CODE_SHAPE = re.compile(r"[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}")
 

@@ -11,7 +11,7 @@ from store.errors import AuthenticationFailed, Conflict, PermissionDenied
 from store.services.results import Session
 from store_state import stored_state
 
-STORES = ("tiny", "pg", "pg-psycopg")  # both ways of talking to the server
+STORES = ("tiny", "pg")
 
 
 @pytest.fixture
