@@ -1,26 +1,24 @@
-"""``twofold auth NAME``: a non-interactive sign-in check (PRODUCT §5).
-
-Kept apart from the other subcommands so that a sign-in loads only the code signing in needs."""
+"""``twofold auth NAME``: a non-interactive sign-in check: the password on the first line of stdin,
+then a code on the second when the account's two-factor is active."""
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from argparse import Namespace
 
 from store.errors import AuthenticationFailed
+from store.requirement import time_left
 from store.services.results import Stage
 
-from .cli import EXIT_OK, EXIT_PENDING, Input, open_services
-
-if TYPE_CHECKING:
-    from .cli import Args
+from .cli_common import EXIT_OK, EXIT_PENDING, Input
+from .parser import open_services
 
 
-def auth(args: Args, inp: Input) -> int:
+def auth(args: Namespace, inp: Input) -> int:
     services = open_services(args)
     result = services.signin.password(args.name, inp.line("Password: "))
     if result.stage is Stage.DONE:
-        if getattr(args, "notices", False):
+        if args.notices:
             print_notices(services, result.session, result.setup_deadline)
         print("accepted")
         return EXIT_OK
@@ -33,7 +31,7 @@ def auth(args: Args, inp: Input) -> int:
         raise AuthenticationFailed("a code is required for this account")
     assert result.ticket is not None  # a second factor's stage always comes with its ticket
     signed = services.signin.second_factor(result.ticket, code)
-    if getattr(args, "notices", False):
+    if args.notices:
         print_notices(services, signed.session, None)
     note = f" ({signed.codes_left} recovery codes left)" if signed.method.value == "recovery" else ""
     print(f"accepted{note}")
@@ -42,8 +40,6 @@ def auth(args: Args, inp: Input) -> int:
 
 def print_notices(services, session, deadline: float | None) -> None:
     """Security notices (PRODUCT §6) on stderr, one per line; printing them does not acknowledge."""
-    from store.requirement import time_left
-
     if deadline is not None:
         left = time_left(deadline - services.now())
         print(f"notice: two-factor authentication is required: set it up in the console within {left}", file=sys.stderr)

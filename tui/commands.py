@@ -1,27 +1,17 @@
-"""Handlers of the ``user``, ``audit`` and ``doctor`` subcommands; each returns an exit code."""
+"""Handlers of the ``user``, ``audit``, ``policy`` and ``doctor`` subcommands; each returns an exit code."""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
+from argparse import Namespace
 
+from store.checkup import checkup
 from store.services.results import SystemActor
 from store.services.views import AccountView, iso
 
-from .cli import (
-    EXIT_OK,
-    EXIT_REFUSED,
-    Input,
-    UsageError,
-    open_services,
-    policy_from,
-    where,
-    unix_actor,
-)
-
-if TYPE_CHECKING:
-    from .cli import Args
+from .cli_common import EXIT_OK, EXIT_REFUSED, Input, UsageError, policy_from, unix_actor
+from .parser import open_services, where
 
 
 def _print_json(data: object) -> None:
@@ -45,7 +35,7 @@ def _describe(view: AccountView) -> str:
     )
 
 
-def user(args: Args, inp: Input) -> int:
+def user(args: Namespace, inp: Input) -> int:
     services = open_services(args, create=args.action == "add")
     me = SystemActor(unix_actor())
     admin = services.admin
@@ -88,7 +78,7 @@ def user(args: Args, inp: Input) -> int:
     return EXIT_OK
 
 
-def audit(args: Args, inp: Input) -> int:
+def audit(args: Namespace, inp: Input) -> int:
     services = open_services(args, readonly=args.check == "verify")
     me = SystemActor(unix_actor())
     if args.check == "verify":
@@ -111,7 +101,7 @@ def audit(args: Args, inp: Input) -> int:
     return EXIT_OK
 
 
-def policy(args: Args, inp: Input) -> int:
+def policy(args: Namespace, inp: Input) -> int:
     """``policy show`` and ``policy require WHO --grace HOURS`` (PRODUCT §6)."""
     services = open_services(args)
     me = SystemActor(unix_actor())
@@ -141,9 +131,7 @@ def _event_json(event) -> dict[str, object]:
     return data
 
 
-def doctor(args: Args, inp: Input) -> int:
-    from store.checkup import checkup
-
+def doctor(args: Namespace, inp: Input) -> int:
     problems = 0
     for finding in checkup(where(args), policy_from(args)):
         problems += not finding.ok

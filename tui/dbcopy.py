@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+from argparse import Namespace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .cli import EXIT_OK, Input, UsageError, policy_from, where
+from store.copy import copy_installation
+from store.paths import Paths
+from store.storage import ServerTarget, absolute, is_server_url, require_postgres
 
-if TYPE_CHECKING:
-    from .cli import Args
+from .cli_common import EXIT_OK, Input, UsageError, policy_from
+from .parser import where
 
 
-def db(args: Args, inp: Input) -> int:
-    from store.copy import copy_installation
-    from store.paths import Paths
-    from store.storage import ServerTarget, absolute, is_server_url, require_postgres
-
+def db(args: Namespace, inp: Input) -> int:
     if args.action != "copy":  # pragma: no cover - argparse allows only copy
         raise UsageError(f"unknown action {args.action!r}")
     source = where(args)

@@ -21,29 +21,22 @@ from __future__ import annotations
 import os
 import re
 import sys
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, BinaryIO
+import syslog
+import threading
+from argparse import Namespace
+from pathlib import Path
+from typing import BinaryIO
 
+from store.accounts import TwoFactor, normalise_username
 from store.errors import AccountLocked, AuthenticationFailed, PostgresNotInstalled, TwofoldError, ValidationError
+from store.origin import Origin
+from store.paths import Paths
+from store.requirement import time_left
+from store.services import Services
+from store.services.results import Method, Stage
+from store.storage import ServerTarget, Target, absolute, is_server_url, require_postgres
 
-from .cli import (
-    EXIT_OK,
-    EXIT_PENDING,
-    EXIT_REFUSED,
-    EXIT_USAGE,
-    GLOBAL_OPTIONS,
-    Input,
-    UsageError,
-    policy_from,
-    quick_reading,
-    retry_after,
-)
-
-if TYPE_CHECKING:
-    from pathlib import Path
-    from store.services import Services
-
-    from .cli import Args
+from .cli_common import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_USAGE, Input, UsageError, policy_from, retry_after
 
 PENDING_MESSAGE = "Two-factor setup is pending: open the Twofold console to set up your authenticator"
 UNAVAILABLE_MESSAGE = "Twofold cannot check sign-ins right now; the system log says why"
@@ -55,41 +48,8 @@ RECOVERY_TAIL = re.compile(r"[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}\Z")
 TOTP_TAIL = re.compile(r"[0-9]{6}\Z")
 
 
-AFTER_PAM = tuple(option for option in ("--db", "--key") if option in GLOBAL_OPTIONS)
-"""The options ``pam`` takes after its name too: where the database is (and its key)."""
-
-
-def pam_reading(argv: list[str]) -> SimpleNamespace | None:
-    """The PAM line, ``[options] pam [--conversation] [--db PATH]``, read without argparse as the
-    console's and ``auth``'s lines are (it runs at every SSH login); None for anything else."""
-    if argv.count("pam") != 1:
-        return None
-    at = argv.index("pam")
-    head = quick_reading(argv[:at])
-    if head is None or head.command is not None:
-        return None
-    values = vars(head) | {"command": "pam", "action": None, "conversation": False}
-    words = iter(argv[at + 1 :])
-    for word in words:
-        option, equals, value = word.partition("=")
-        if word == "--conversation":
-            values["conversation"] = True
-        elif option in AFTER_PAM:
-            if not equals:
-                following = next(words, None)
-                if following is None or following.startswith("-"):
-                    return None
-                value = following
-            values[GLOBAL_OPTIONS[option]] = value
-        else:
-            return None
-    return SimpleNamespace(**values)
-
-
 def module_path() -> Path:
     """The libpam-python module shipped in this package."""
-    from pathlib import Path
-
     return Path(__file__).resolve().with_name(MODULE_FILE)
 
 
@@ -172,8 +132,8 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def pam(args: Args, inp: Input) -> int:
-    if getattr(args, "action", None) == "python-module":
+def pam(args: Namespace, inp: Input) -> int:
+    if args.action == "python-module":
         print(module_path())
         return EXIT_OK
     if os.environ.get("PAM_TYPE") != "auth":
@@ -207,11 +167,7 @@ def pam(args: Args, inp: Input) -> int:
         return EXIT_REFUSED
 
 
-def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
-    from store.origin import Origin
-    from store.services import Services
-    from store.services.results import Method, Stage
-
+def sign_in(args: Namespace, fields: Fields, talk: ExecTalk) -> int:
     env = os.environ
     user = account_name(env.get("PAM_USER", ""))
     secret = fields.read()
@@ -259,16 +215,12 @@ def sign_in(args: Args, fields: Fields, talk: ExecTalk) -> int:
 def needs_code(services: Services, user: str) -> bool:
     """Whether the code prompt follows the password whatever its check says: an account with
     two-factor on, or a name Twofold does not know (which must look the same)."""
-    from store.accounts import TwoFactor
-
     return two_factor_of(services, user) not in (TwoFactor.OFF, TwoFactor.PENDING)
 
 
 def password_while_asking(services: Services, user: str, password: str, talk: ExecTalk):
     """The password check (argon2, the slow part) runs while the code is asked for, instead of
     before: ``(accepted, code)``, or the check's own error once the code is in."""
-    import threading
-
     outcome: list = []
 
     def check() -> None:
@@ -294,8 +246,6 @@ def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | 
     The sign-in has already counted: a failure here is for the system log, not a refusal."""
     try:
         if deadline is not None:
-            from store.requirement import time_left
-
             left = time_left(deadline - services.now())
             talk.info(f"Two-factor authentication is required: set it up in the Twofold console within {left}")
         for notice in services.notices.for_session(session):
@@ -308,30 +258,23 @@ def account_name(login: str) -> str:
     """The Twofold account a unix login name stands for: the same name, exactly. Twofold lower-cases
     the names it is given, but unix ``Bob`` and ``bob`` are two users: a login name that is not
     already in Twofold's form is sent on as no name at all, which signs in like an unknown name."""
-    from store.accounts import normalise_username
-
     try:
         return login if normalise_username(login) == login else ""
     except ValidationError:
         return ""
 
 
-def target_of(args: Args):
+def target_of(args: Namespace) -> Target:
     """The database the PAM line names: a file, or a PostgreSQL URL with its ``--key`` file. Never
     ``TWOFOLD_DB`` or ``TWOFOLD_KEY`` (nor :meth:`Paths.resolve`, which reads them)."""
-    from store.paths import Paths
-    from store.storage import ServerTarget, absolute, is_server_url, require_postgres
-
     if is_server_url(args.db):
-        key = getattr(args, "key", None)
+        key = args.key
         if not key:
             raise UsageError("pam on a PostgreSQL database needs --key PATH on its PAM line")
         require_postgres()
         for name in [name for name in os.environ if name.startswith("PG")]:
             del os.environ[name]  # libpq reads PGHOST, PGOPTIONS, PGSERVICE…: the URL alone says where
         return ServerTarget(args.db, absolute(key, home=False))
-    from pathlib import Path  # the file store's paths
-
     return Paths(Path(args.db).absolute())
 
 
@@ -339,8 +282,6 @@ def one_prompt_parts(services: Services, user: str, authtok: str) -> tuple[str, 
     """The password and the code of a one-prompt authtok. An account whose two-factor is off (or
     pending) types the password alone; any other name, known or not, password then code. Which
     one it is never shows: one prompt either way, and one password check."""
-    from store.accounts import TwoFactor
-
     if two_factor_of(services, user) in (TwoFactor.OFF, TwoFactor.PENDING):
         return authtok, None
     parts = split_authtok(authtok)
@@ -355,8 +296,6 @@ def two_factor_of(services: Services, user: str):
 def report(text: str) -> None:
     """A problem of the installation, for the admin: the system log (auth facility)."""
     try:
-        import syslog
-
         syslog.openlog("twofold-pam", 0, syslog.LOG_AUTHPRIV)
         syslog.syslog(syslog.LOG_ERR, one_line(text))
     except OSError:  # pragma: no cover - no system log here

@@ -55,7 +55,7 @@ def write_field(pipe, text):
 def spawn(command, env):
     """Start ``command`` in ``/`` with ``env`` and pipes on its stdin and stdout (stderr to
     /dev/null, no other descriptor inherited); returns ``(pid, stdin, stdout)``. Written with
-    ``os`` alone: importing ``subprocess`` costs this login about 20 ms."""
+    ``os`` alone, so the login does not import ``subprocess`` (docs/PERFORMANCE.md)."""
     into, feed = os.pipe()
     answers, out = os.pipe()
     pid = os.fork()

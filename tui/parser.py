@@ -1,4 +1,5 @@
-"""The ``twofold`` command line's argparse parser (loaded only when the line needs it)."""
+"""The ``twofold`` command line's argparse parser (every line is read by it), and the installation
+its ``--db`` and ``--key`` options name."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
-from .cli import DEFAULTS, EXIT_USAGE, HANDLERS
+from store.origin import CLI, Origin
+from store.services import Services
+from store.storage import ServerTarget, Target, locate, require_postgres
+
+from .cli_common import DEFAULTS, EXIT_USAGE, policy_from
 
 
 class Parser(argparse.ArgumentParser):
@@ -26,10 +31,8 @@ class _SubParser(Parser):
             self.add_argument("--key", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
-def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The command line. With ``argv``, only the subcommands it names get their arguments: argparse
-    costs about 0.3 ms per argument. Every subcommand is there by name, for help and for a
-    mistyped one (which argparse answers with the list)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: the options, then one of :data:`COMMANDS` and its arguments."""
     parser = Parser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
     parser.add_argument(
         "--db", metavar="PATH", help="database file or postgresql:// URL (default: per-user data folder; or $TWOFOLD_DB)"
@@ -46,11 +49,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="console idle lock in minutes (0 = never)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser, prog="twofold")
-    words = set(argv) if argv is not None else set(COMMANDS)
     for name, (summary, add_arguments) in COMMANDS.items():
-        command = sub.add_parser(name, help=summary)  # every one: help and a mistyped name list them
-        if name in words:
-            add_arguments(command)
+        add_arguments(sub.add_parser(name, help=summary))
     return parser
 
 
@@ -117,7 +117,7 @@ def _pam_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-#: Each subcommand's help line and arguments (its handler is in ``cli.HANDLERS``).
+#: Each subcommand's help line and arguments (its handler is in ``tui.cli.HANDLERS``).
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "user": ("manage accounts", _user_arguments),
     "auth": ("check a sign-in: password on line 1, code on line 2 of stdin", _auth_arguments),
@@ -127,4 +127,19 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "db": ("copy the installation to another store (file or PostgreSQL), verified", _db_arguments),
     "pam": ("SSH logins through PAM: run from pam_exec or the pam_twofold module (docs/SSH.md)", _pam_arguments),
 }
-assert set(COMMANDS) == set(HANDLERS)
+
+
+def where(args: argparse.Namespace) -> Target:
+    """The installation ``--db`` (or ``TWOFOLD_DB``) names: a file, or a PostgreSQL URL with the
+    key file from ``--key`` (or ``TWOFOLD_KEY``), once PostgreSQL support is known to be there."""
+    target = locate(args.db, args.key)
+    if isinstance(target, ServerTarget):
+        require_postgres()
+    return target
+
+
+def open_services(args: argparse.Namespace, *, create: bool = False, readonly: bool = False) -> Services:
+    """The services on ``--db``; only ``create`` makes a new installation where none is."""
+    return Services.open(
+        where(args), policy_from(args), create=create, readonly=readonly, origin=Origin.here(CLI)
+    )

@@ -18,7 +18,9 @@ from store.otp import code_at_step, time_step
 from store.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
+from tui.cli import main
 from tui.pam import PENDING_MESSAGE, UNAVAILABLE_MESSAGE, module_path, split_authtok
+from tui.parser import build_parser
 
 FAST = Policy(argon2=FAST_ARGON2)
 
@@ -187,53 +189,35 @@ def test_the_module_asks_for_the_code_when_the_account_needs_one(db: Path) -> No
     assert {e.get("addr") for e in events if e.get("via") == "pam"} == {"198.51.100.4"}
 
 
-# -- the PAM line is read without argparse: it must mean what argparse says ---------------------
+# -- the PAM line, as argparse reads it ---------------------------------------------------------
 
-PAM_WORDS = ["pam", "--db", "--db=/var/lib/t.json", "/var/lib/t.json", "--conversation", "--issuer", "Acme",
-             "--idle-timeout", "2", "python-module", "--conv", "-h", "auth", "x", "", "--db=", "--key", "--key=/k"]  # fmt: skip
-
-
-def argparse_reading(argv: list[str]) -> dict | None:
-    from tui.parser import build_parser
-
-    try:
-        return vars(build_parser(argv).parse_args(argv))
-    except SystemExit:
-        return None
+PAM_LINE = {"db": None, "key": None, "issuer": "Twofold", "idle_timeout": 15.0, "command": "pam", "action": None,
+            "conversation": False}  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    "argv",
+    "argv, expected",
     [
-        ["--db", "/var/lib/twofold/twofold.json", "pam"],
-        ["--db=/var/lib/twofold/twofold.json", "pam", "--conversation"],
-        ["pam", "--db", "/var/lib/twofold/twofold.json"],
-        ["--issuer", "Acme", "--idle-timeout", "2", "pam", "--conversation", "--db=x.json"],
-        ["pam"],
+        (["--db", "/var/lib/twofold/twofold.json", "pam"], {"db": "/var/lib/twofold/twofold.json"}),
+        (["--db=/var/lib/t.json", "pam", "--conversation"], {"db": "/var/lib/t.json", "conversation": True}),
+        (["pam", "--db", "/var/lib/t.json"], {"db": "/var/lib/t.json"}),
+        (["--db", "a.json", "pam", "--db=b.json"], {"db": "b.json"}),  # after the command wins
+        (["--db", "postgresql:///t", "pam", "--key", "/k"], {"db": "postgresql:///t", "key": "/k"}),
+        (["--issuer", "Acme", "--idle-timeout", "2", "pam", "--conversation", "--db=x.json"],
+         {"issuer": "Acme", "idle_timeout": 2.0, "conversation": True, "db": "x.json"}),
+        (["pam", "python-module"], {"action": "python-module"}),
+        (["pam"], {}),
     ],
 )
-def test_the_pam_line_is_read_quickly(argv: list[str]) -> None:
-    from tui.pam import pam_reading
-
-    quick = pam_reading(argv)
-    assert quick is not None and vars(quick) == argparse_reading(argv)
+def test_the_pam_line_is_read_by_argparse(argv: list[str], expected: dict) -> None:
+    assert vars(build_parser().parse_args(argv)) == PAM_LINE | expected
 
 
-def test_the_quick_pam_reading_agrees_with_argparse() -> None:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from tui.pam import pam_reading
-
-    @settings(max_examples=800, deadline=None)
-    @given(st.lists(st.sampled_from(PAM_WORDS), max_size=6))
-    def agree(argv: list[str]) -> None:
-        quick = pam_reading(argv)
-        if quick is not None:
-            assert vars(quick) == argparse_reading(argv)
-
-    agree()
-    assert pam_reading(["pam", "python-module"]) is None and pam_reading(["pam", "--conv"]) is None
+@pytest.mark.parametrize("argv", [["pam", "--nope"], ["pam", "--db"], ["pam", "--issuer", "x"], ["pam", "auth"]])
+def test_a_wrong_pam_line_is_a_usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("twofold"), err
 
 
 def test_three_recovery_codes_left_is_said_after_the_sign_in(db: Path) -> None:
