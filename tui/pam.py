@@ -8,8 +8,10 @@ Two callers, one sign-in:
   has pam_exec's ``stdout`` option.
 - the ``pam_twofold`` libpam-python module (two prompts), with ``--conversation``: it sends the
   password NUL-terminated, and this command answers with lines: ``ask`` (send the verification
-  code, NUL-terminated), ``info TEXT`` and ``error TEXT`` (messages for the client). The code is
-  asked for after a wrong password too, so the prompts never tell whether a password was right.
+  code, NUL-terminated), ``info TEXT`` and ``error TEXT`` (messages for the client). The password
+  is checked first, for every name and state alike; the code is asked for after a wrong password,
+  an unknown name or a locked account too, so neither the prompts nor their timing tell whether
+  a password was right, or anything of the account, until it was.
 
 ``PAM_USER``, ``PAM_RHOST``, ``PAM_TTY`` and ``PAM_TYPE`` come from the environment; the database
 only from ``--db`` on the PAM line, never from ``TWOFOLD_DB``: the environment belongs to the user
@@ -22,7 +24,6 @@ import os
 import re
 import sys
 import syslog
-import threading
 from argparse import Namespace
 from pathlib import Path
 from typing import BinaryIO
@@ -178,17 +179,11 @@ def sign_in(args: Namespace, fields: Fields, talk: ExecTalk) -> int:
         origin=Origin.pam(rhost=env.get("PAM_RHOST", ""), tty=env.get("PAM_TTY", "")),
     )
     code: str | None = None
-    if not talk.asks:
+    if talk.asks:
+        accepted = password_before_the_code_prompt(services, user, secret, talk)
+    else:
         password, code = one_prompt_parts(services, user, secret)
         accepted = services.signin.password(user, password)
-    elif needs_code(services, user):
-        accepted, code = password_while_asking(services, user, secret, talk)
-    else:
-        try:
-            accepted = services.signin.password(user, secret)
-        except AuthenticationFailed:
-            talk.ask_code()  # asked all the same: the prompts never tell a wrong password
-            raise
     if accepted.stage is Stage.DONE:
         tell_notices(services, talk, accepted.session, accepted.setup_deadline)
         return EXIT_OK
@@ -212,32 +207,16 @@ def sign_in(args: Namespace, fields: Fields, talk: ExecTalk) -> int:
     return EXIT_OK
 
 
-def needs_code(services: Services, user: str) -> bool:
-    """Whether the code prompt follows the password whatever its check says: an account with
-    two-factor on, or a name Twofold does not know (which must look the same)."""
-    return two_factor_of(services, user) not in (TwoFactor.OFF, TwoFactor.PENDING)
-
-
-def password_while_asking(services: Services, user: str, password: str, talk: ExecTalk):
-    """The password check (argon2, the slow part) runs while the code is asked for, instead of
-    before: ``(accepted, code)``, or the check's own error once the code is in."""
-    outcome: list = []
-
-    def check() -> None:
-        try:
-            outcome.append(services.signin.password(user, password))
-        except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
-            outcome.append(exc)
-
-    checking = threading.Thread(target=check, name="twofold-password")
-    checking.start()
+def password_before_the_code_prompt(services: Services, user: str, password: str, talk: ExecTalk):
+    """The password check, at the same point for every name and state: before anything else is
+    asked. A wrong password, a name Twofold does not know or a locked account is then asked for
+    the verification code all the same, after the same delay (the check's argon2), and refused
+    once it is in; only a right password leads where the account's state says."""
     try:
-        code = talk.ask_code()
-    finally:
-        checking.join()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0], code
+        return services.signin.password(user, password)
+    except (AuthenticationFailed, AccountLocked):
+        talk.ask_code()
+        raise
 
 
 def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | None) -> None:

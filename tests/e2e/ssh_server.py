@@ -177,6 +177,8 @@ class Login:
     prompts: list[str]
     output: str
     status: int | None
+    waits: list[float] = field(default_factory=list)
+    """Seconds from each answer sent to what came next (the next prompt, or the end)."""
 
     @property
     def ran(self) -> bool:
@@ -212,9 +214,14 @@ def ssh_login(port: int, user: str, answers: list[str], timeout: float = 60, *, 
     prompts: list[str] = []
     output: list[str] = []
     patterns = [*PROMPTS, pexpect.EOF, *([SHELL_PROMPT] if shell else [])]
+    waits: list[float] = []
+    sent = 0.0
     try:
         while True:
             index = child.expect_exact(patterns)
+            if sent:
+                waits.append(time.monotonic() - sent)
+                sent = 0.0
             output.append(child.before or "")
             if index == len(PROMPTS) + 1:  # the shell: logged in
                 output.append(SHELL_PROMPT)
@@ -228,6 +235,7 @@ def ssh_login(port: int, user: str, answers: list[str], timeout: float = 60, *, 
             if not pending:
                 break
             child.sendline(pending.pop(0))
+            sent = time.monotonic()
     finally:
         child.close(force=True)
-    return Login(prompts, "".join(output), child.exitstatus)
+    return Login(prompts, "".join(output), child.exitstatus, waits)
