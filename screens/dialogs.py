@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.actions import SkipAction
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Static
 
 from screens.console_screen import ConsoleModal
+from screens.recovery_codes import RecoveryCodes
 from screens.typeahead import enter_pressed
-from tui.widgets.footer import KeyFooter
-from store.services.savefile import FileSaver
 from store.services.views import IssuedCodes
-from screens.enrol.done import NO_SAVING, SaveCodesModal, codes_file_name, codes_file_text
+from tui.widgets.footer import KeyFooter
+from tui.widgets.message_line import MessageLine
 
 T = TypeVar("T")
 
@@ -104,7 +102,7 @@ class PasswordPrompt(Dialog[str]):
         with Horizontal(classes="dialog-row"):
             yield Label("Current password", classes="dialog-label")
             yield Input(password=True, id="current", compact=True)
-        yield Static(self.error, id="dialog-error", classes="dialog-error", markup=False)
+        yield MessageLine(self.error, id="dialog-error")
 
     def on_mount(self) -> None:
         self.query_one("#current", Input).focus()
@@ -115,7 +113,7 @@ class PasswordPrompt(Dialog[str]):
     def submit(self) -> None:
         password = self.query_one("#current", Input).value
         if not password:
-            self.query_one("#dialog-error", Static).update("Enter your current password (Escape cancels)")
+            self.query_one("#dialog-error", MessageLine).say("Enter your current password (Escape cancels)")
             return
         self.dismiss(password)
 
@@ -153,7 +151,7 @@ class NewPasswordModal(Dialog[NewPassword]):
             with Horizontal(classes="dialog-row"):
                 yield Label(label, classes="dialog-label")
                 yield Input(password=True, id=field_id, compact=True)
-        yield Static(self.error, id="dialog-error", classes="dialog-error", markup=False)
+        yield MessageLine(self.error, id="dialog-error")
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
@@ -181,7 +179,7 @@ class NewPasswordModal(Dialog[NewPassword]):
         inputs = list(self.query(Input))
         problem = self.problem()
         if problem:
-            self.query_one("#dialog-error", Static).update(problem)
+            self.query_one("#dialog-error", MessageLine).say(problem)
             return
         values = {i.id: i.value for i in inputs}
         self.dismiss(NewPassword(values["new"], values.get("current")))
@@ -194,9 +192,6 @@ class CodesModal(Dialog[None]):
     SHOWS_SECRETS = True
     BINDINGS = [
         Binding("enter", "submit", "Done", id="codes-done", priority=True, tooltip="Close (once the codes are saved)"),
-        Binding("space", "tick", "Saved", id="codes-tick", key_display="␣", priority=True, tooltip='Tick "I have saved these codes"'),
-        Binding("c", "copy", "Copy", id="codes-copy", tooltip="Copy the codes to the clipboard (OSC 52)"),
-        Binding("s", "save", "Save…", id="codes-save", tooltip="Save the codes to a file only you can read (0600)"),
         Binding("escape", "close", "Close", id="codes-close", tooltip="Close (asks first when not ticked as saved)"),
     ]
 
@@ -205,76 +200,14 @@ class CodesModal(Dialog[None]):
         super().__init__(f"Recovery codes for {issued.username}", note or default)
         self.issued = issued
 
-    @cached_property
-    def saver(self) -> FileSaver | None:
-        """How the codes are saved to a file (as the signed-in person), or None when this console may not write one."""
-        session = self.app.session
-        return self.app.services.file_saver(session.username if session is not None else self.issued.username)
-
     def compose_body(self) -> ComposeResult:
-        with Grid(id="codes"):
-            for number, code in enumerate(self.issued.codes, start=1):
-                yield Label(f"{number:>2}. {code}", classes="code", markup=False)
-        if self.saver is None:
-            yield Static(NO_SAVING, id="no-saving", classes="dialog-note")
-        yield Checkbox("I have saved these codes", id="saved", compact=True)
-        yield Static("", id="codes-message", classes="dialog-status", markup=False)
-        with Horizontal(classes="dialog-buttons"):
-            yield Button("Copy (c)", id="copy", compact=True)
-            if self.saver is not None:
-                yield Button("Save… (s)", id="save", compact=True)
-            yield Button("Done", id="done", variant="primary", compact=True, disabled=True)
+        session = self.app.session  # a file is written as the person at the console, whoever's codes they are
+        yield RecoveryCodes(self.issued.codes, username=self.issued.username,
+                            save_as=session.username if session is not None else self.issued.username,
+                            finish=Button("Done", id="done", variant="primary", compact=True))
 
     def on_mount(self) -> None:
         self.app.clear_notifications()  # nothing may sit on the codes
-        self.query_one("#saved", Checkbox).focus()
-        if self._status is not None:
-            self.show_status(*self._status)
-
-    _status: tuple[str, str] | None = None
-    """A message that arrived before the dialog was drawn."""
-
-    def show_status(self, text: str, severity: str = "information") -> None:
-        """A message for this dialog (the App sends its toasts here while the codes show)."""
-        lines = self.query("#codes-message")
-        if not lines:
-            self._status = (text, severity)
-            return
-        line = lines.first(Static)
-        line.update(text)
-        line.set_class(severity != "information", "-error")
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self.saver is not None if action == "save" else True
-
-    @on(Checkbox.Changed, "#saved")
-    def saved_changed(self, event: Checkbox.Changed) -> None:
-        self.query_one("#done", Button).disabled = not event.value
-        self.show_status("")
-
-    def action_tick(self) -> None:
-        """Space ticks "I have saved these codes" wherever the focus is, but on a button it presses it."""
-        if isinstance(self.focused, Button):
-            raise SkipAction()
-        self.query_one("#saved", Checkbox).toggle()
-
-    @on(Button.Pressed, "#copy")
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard("\n".join(self.issued.codes) + "\n")
-        self.show_status("Copied the codes to the clipboard (if your terminal allows it)")
-
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        if self.saver is None:
-            return
-        name = self.issued.username
-        modal = SaveCodesModal(self.saver, codes_file_name(name), codes_file_text(name, self.issued.codes))
-        self.app.push_screen(modal, self.saved_to)
-
-    def saved_to(self, path: object) -> None:
-        if path is not None:
-            self.show_status(f"Saved to {path}")
-            self.query_one("#saved", Checkbox).focus()
 
     async def action_submit(self) -> None:
         """Enter: press the focused button, or close once the codes are ticked as saved."""
@@ -282,13 +215,14 @@ class CodesModal(Dialog[None]):
 
     @on(Button.Pressed, "#done")
     def done(self) -> None:
-        if not self.query_one("#saved", Checkbox).value:
-            self.show_status('Tick "I have saved these codes" first (Space)', "error")
+        panel = self.query_one(RecoveryCodes)
+        if not panel.saved:
+            panel.say('Tick "I have saved these codes" first (Space)')
             return
         self.dismiss(None)
 
     def action_close(self) -> None:
-        if self.query_one("#saved", Checkbox).value:
+        if self.query_one(RecoveryCodes).saved:
             self.dismiss(None)
             return
         question = "Close without saving the codes? They are not shown again (you can generate a new set)."

@@ -14,6 +14,7 @@ from store.errors import Conflict, TwofoldError, ValidationError
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.message_line import MessageLine
 
 FIELDS = ("#new-username", "#new-password", "#repeat-password")
 """The form's inputs in the order Enter walks through them."""
@@ -45,7 +46,7 @@ class FirstRunScreen(SignInForm):
             yield Input(id="new-password", password=True, max_length=policy.password_max)
             yield Label("Password again", classes="signin-label")
             yield Input(id="repeat-password", password=True, max_length=policy.password_max)
-            yield Static("", id="first-run-message", classes="signin-feedback", markup=False)
+            yield MessageLine(id="first-run-message")
             yield Button("Create administrator", id="create", variant="primary")
         yield KeyFooter(compact=True)
 
@@ -70,7 +71,7 @@ class FirstRunScreen(SignInForm):
         elif password != repeat:
             self.problem("The passwords do not match; type them again", "#new-password")
         else:
-            self.show_message("Creating the account…", error=False)
+            self.message_line.say("Creating the account…", "note")
             # argon2 runs in a thread
             self.in_thread(lambda: self.app.services.admin.create_first(username, password), self.created, self.refused)
 
@@ -98,5 +99,5 @@ class FirstRunScreen(SignInForm):
         if clear:
             self.query_one("#new-password", Input).clear()
             self.query_one("#repeat-password", Input).clear()
-        self.show_message(text)
+        self.message_line.say(text)
         self.query_one(selector, Input).focus()

@@ -6,7 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label
 
 from screens.signin_form import SignInForm
 from screens.time_wording import locked_text
@@ -15,6 +15,7 @@ from store.errors import AccountLocked, TwofoldError
 from store.services.results import PasswordAccepted, Stage
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.message_line import MessageLine
 
 
 class LoginScreen(SignInForm):
@@ -40,7 +41,7 @@ class LoginScreen(SignInForm):
             yield Input(self.username, id="username", max_length=48)
             yield Label("Password", classes="signin-label")
             yield Input(id="password", password=True, max_length=256)
-            yield Static("", id="signin-message", classes="signin-feedback", markup=False)
+            yield MessageLine(id="signin-message")
             yield Button("Sign in", id="sign-in", variant="primary")
         yield KeyFooter(compact=True)
 
@@ -61,14 +62,14 @@ class LoginScreen(SignInForm):
         password = password_field.value
         password_field.clear()
         if not username:
-            self.show_message("Enter your username")
+            self.message_line.say("Enter your username")
             self.query_one("#username", Input).focus()
             return
         if not password:
-            self.show_message("Enter your password")
+            self.message_line.say("Enter your password")
             password_field.focus()
             return
-        self.show_message("Checking…", error=False)
+        self.message_line.say("Checking…", "note")
         # argon2 runs in a thread
         self.in_thread(lambda: self.app.services.signin.password(username, password), self.accepted, self.refused)
 
@@ -77,14 +78,14 @@ class LoginScreen(SignInForm):
 
     # -- outcomes ----------------------------------------------------------------------------
     def refused(self, error: TwofoldError) -> bool:
-        self.show_message(f"This account is locked {locked_text(error.until)}" if isinstance(error, AccountLocked) else str(error))
+        self.message_line.say(f"This account is locked {locked_text(error.until)}" if isinstance(error, AccountLocked) else str(error))
         self.query_one("#password", Input).focus()
         return True
 
     def accepted(self, result: PasswordAccepted) -> None:
         from screens.second_factor import SecondFactorScreen
 
-        self.show_message("", error=False)
+        self.message_line.say("")
         if result.stage is Stage.DONE and result.session is not None:
             self.app.sign_in_complete(result.session, result.setup_deadline)
         elif result.stage is Stage.SECOND_FACTOR and result.ticket is not None:

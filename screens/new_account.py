@@ -6,7 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label
 
 from screens.error_wording import describe_error
 from screens.service_calls import ServiceCalls
@@ -15,6 +15,7 @@ from screens.typeahead import enter_pressed
 from store.accounts import USER_MANAGEMENT
 from store.errors import PermissionDenied, TwofoldError
 from store.services.views import AccountView
+from tui.widgets.message_line import MessageLine
 
 
 class NewAccountModal(ServiceCalls, Dialog[AccountView]):
@@ -39,7 +40,7 @@ class NewAccountModal(ServiceCalls, Dialog[AccountView]):
         with Vertical(id="new-account-options"):
             yield Checkbox(f"{USER_MANAGEMENT}: may manage other accounts", id="manager", compact=True)
             yield Checkbox("Two-factor on: setup runs at the first sign-in", id="two-factor", compact=True)
-        yield Static("", id="dialog-error", classes="dialog-error", markup=False)
+        yield MessageLine(id="dialog-error")
         with Horizontal(classes="dialog-buttons"):
             yield Button("Create", id="create", variant="primary", compact=True)
             yield Button("Cancel", id="cancel", compact=True)
@@ -67,10 +68,9 @@ class NewAccountModal(ServiceCalls, Dialog[AccountView]):
     @on(Button.Pressed, "#create")
     def create(self) -> None:
         problem = self.problem()
+        self.query_one("#dialog-error", MessageLine).say(problem)
         if problem:
-            self.show_problem(problem)
             return
-        self.show_problem("")
         session = self.caller
         username, password = self.value("username").strip(), self.value("password")
         permissions = [USER_MANAGEMENT] if self.query_one("#manager", Checkbox).value else []
@@ -84,11 +84,8 @@ class NewAccountModal(ServiceCalls, Dialog[AccountView]):
     def refused(self, exc: TwofoldError) -> bool:
         if isinstance(exc, PermissionDenied):
             return False
-        self.show_problem(describe_error(exc))
+        self.query_one("#dialog-error", MessageLine).say(describe_error(exc))
         return True
-
-    def show_problem(self, text: str) -> None:
-        self.query_one("#dialog-error", Static).update(text)
 
     @on(Button.Pressed, "#cancel")
     def cancel_pressed(self) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label
 
 from screens.dialogs import Dialog
 from screens.typeahead import enter_pressed
 from store.services.admin import REASON_MAX
+from tui.widgets.message_line import MessageLine
 
 REASON_NOTE = "Your reason is recorded in the audit log and shown to {name} at their next sign-in."
 
@@ -34,7 +35,7 @@ class ReasonModal(Dialog[str]):
         with Horizontal(classes="dialog-row"):
             yield Label("Reason", classes="dialog-label")
             yield Input(id="reason", compact=True, max_length=REASON_MAX, placeholder="e.g. lost phone, ticket 1234")
-        yield Static("", id="dialog-error", classes="dialog-error", markup=False)
+        yield MessageLine(id="dialog-error")
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
@@ -45,6 +46,6 @@ class ReasonModal(Dialog[str]):
     def submit(self) -> None:
         reason = " ".join(self.query_one("#reason", Input).value.split())
         if not reason:
-            self.query_one("#dialog-error", Static).update("Give a reason (Escape cancels)")
+            self.query_one("#dialog-error", MessageLine).say("Give a reason (Escape cancels)")
             return
         self.dismiss(reason)

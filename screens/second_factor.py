@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from textual import on
 from textual.app import ComposeResult, SystemCommand
@@ -11,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 
 from screens.console_screen import ConsoleScreen
+from screens.service_calls import ServiceCalls
 from screens.time_wording import locked_text
 from screens.typeahead import enter_pressed
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
@@ -18,15 +20,18 @@ from store.services.results import Method, SignedIn, Stage, Ticket
 from tui.widgets.digits import DigitFields
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.message_line import MessageLine
 from tui.wording import plural
 
 WARNING_SECONDS = 15
 """How long the low-codes warning stays on screen."""
 
 
-class SecondFactorScreen(ConsoleScreen[None]):
-    """Six digit fields (verified as soon as they are full), or a recovery-code field."""
+class SecondFactorScreen(ServiceCalls, ConsoleScreen[None]):
+    """Six digit fields (verified as soon as they are full), or a recovery-code field; the code is
+    checked in a worker thread."""
 
+    BUSY_WIDGET = "#factor-form"
     HELP_TITLE = "Two-factor sign-in"
     HELP_NOTES = (("0-9", "Fill the six fields (a pasted code fills all six); ← → move, Backspace erases"),)
 
@@ -60,7 +65,7 @@ class SecondFactorScreen(ConsoleScreen[None]):
             with ContentSwitcher(initial="code-mode"):
                 yield DigitFields(id="code-mode")
                 yield Input(id="recovery-mode", placeholder="xxxx-xxxx-xxxx", max_length=40)
-            yield Static("", id="factor-message", classes="signin-feedback", markup=False)
+            yield MessageLine(id="factor-message")
             with Horizontal(classes="signin-buttons"):
                 yield Button("Verify now", id="verify", variant="primary")
                 yield Button("Use a recovery code", id="switch")
@@ -97,7 +102,7 @@ class SecondFactorScreen(ConsoleScreen[None]):
         self.query_one(ContentSwitcher).current = "recovery-mode" if recovery else "code-mode"
         self.query_one("#factor-prompt", Static).update(self._prompt(recovery))
         self.query_one("#switch", Button).label = "Use authenticator" if recovery else "Use a recovery code"
-        self.show_message("")
+        self.query_one("#factor-message", MessageLine).say("")
         if recovery:  # focused now, not later: keys already queued after the r go to the code field
             self.set_focus(self.query_one("#recovery-mode", Input))
         else:
@@ -125,45 +130,46 @@ class SecondFactorScreen(ConsoleScreen[None]):
 
     @on(Button.Pressed, "#verify")
     def verify(self) -> None:
-        if self.finished or not self.is_current:
-            return  # the sixth digit verified already; its Enter arrived in the same burst
-        signin = self.app.services.signin
-        try:
-            if self.recovery:
-                text = self.query_one("#recovery-mode", Input).value.strip()
-                if not text:
-                    self.show_message("Type a recovery code, like xxxx-xxxx-xxxx")
-                    return
-                signed = signin.recovery_code(self.ticket, text)
-            else:
-                code = self.query_one(DigitFields).value
-                if len(code) < DigitFields.LENGTH:
-                    self.show_message("Enter all six digits")
-                    return
-                signed = signin.totp(self.ticket, code)
-        except AccountLocked as error:
-            self.back_to_sign_in(f"This account is locked {locked_text(error.until)}")
-        except AuthenticationFailed as error:
-            self.refused(str(error))
-        except TwofoldError as error:
-            self.back_to_sign_in(str(error))
+        if self.finished or self.busy or not self.is_current:
+            return  # checked or being checked already: the sixth digit's check, then its Enter
+        signin, line = self.app.services.signin, self.query_one("#factor-message", MessageLine)
+        check: Callable[[], SignedIn]
+        if self.recovery:
+            text = self.query_one("#recovery-mode", Input).value.strip()
+            if not text:
+                line.say("Type a recovery code, like xxxx-xxxx-xxxx")
+                return
+            check = partial(signin.recovery_code, self.ticket, text)
         else:
-            self.signed_in(signed)
+            code = self.query_one(DigitFields).value
+            if len(code) < DigitFields.LENGTH:
+                line.say("Enter all six digits")
+                return
+            check = partial(signin.totp, self.ticket, code)
+        self.in_thread(check, self.signed_in, self.refused)
 
-    def refused(self, text: str) -> None:
+    def refused(self, error: TwofoldError) -> bool:
         """A wrong code: clear the entry and stay, unless the sign-in itself has ended."""
-        try:
-            self.app.services.signin.redeem(self.ticket, Stage.SECOND_FACTOR)
-        except TwofoldError as error:
+        if isinstance(error, AccountLocked):
+            self.back_to_sign_in(f"This account is locked {locked_text(error.until)}")
+            return True
+        if not isinstance(error, AuthenticationFailed):
             self.back_to_sign_in(str(error))
-            return
+            return True
+        try:  # a ticket held in memory: still this sign-in's, or expired?
+            self.app.services.signin.redeem(self.ticket, Stage.SECOND_FACTOR)
+        except TwofoldError as ended:
+            self.back_to_sign_in(str(ended))
+            return True
+        text = str(error)
         if self.recovery:
             self.query_one("#recovery-mode", Input).clear()
             self.query_one("#recovery-mode", Input).focus()
         else:
             self.query_one(DigitFields).clear()
             text += ". Each code works once: if you just used this one, wait for the next."
-        self.show_message(text)
+        self.query_one("#factor-message", MessageLine).say(text)
+        return True
 
     def back_to_sign_in(self, text: str) -> None:
         self.finished = True
@@ -188,6 +194,3 @@ class SecondFactorScreen(ConsoleScreen[None]):
             )
         else:
             self.app.notify(f"{plural(left, 'recovery code')} left", title="Signed in with a recovery code")
-
-    def show_message(self, text: str) -> None:
-        self.query_one("#factor-message", Static).update(text)

@@ -1,10 +1,15 @@
-"""How a screen or modal calls the services: blocking calls in a worker thread, one at a time.
+"""How the console calls the services: blocking calls in a worker thread, their outcome handed back
+as a message to whoever called.
 
+The App, and every screen and modal that calls the services, mixes in :class:`ServiceCalls`.
 :meth:`ServiceCalls.in_thread` runs one call and hands its result to a callback;
-:meth:`ServiceCalls.called` runs one inside a :data:`flow`, a coroutine that awaits dialogs and calls
-in turn (confirm → password → action), the shape of the setup wizard's ``run_wizard``. Both go
-through the same worker, busy state and error wording. :meth:`ServiceCalls.in_background` re-reads
-quietly (what other sessions changed, a preview) without the busy state.
+:meth:`ServiceCalls.called` runs one inside a coroutine and waits for it: a :data:`flow` that awaits
+dialogs and calls in turn (confirm → password → action), or the App's setup wizard and sign-in
+notices. Both go through one worker, one busy state and one error wording. The thread never
+touches a widget: the outcome comes back as a :class:`CallEnded` message on the caller's own queue,
+so a screen that started a call before it was mounted (the Users screen's first fetch) gets the
+outcome once it is. :meth:`ServiceCalls.in_background` re-reads quietly (what other sessions
+changed, a preview) without the busy state.
 """
 
 from __future__ import annotations
@@ -12,25 +17,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from functools import partial
+from typing import TYPE_CHECKING, Generic, TypeVar, cast, overload
 
 from textual import work
+from textual.message import Message
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from screens.error_wording import describe_error
 from store.errors import PermissionDenied, TwofoldError
 from store.services.results import Session
-
-T = TypeVar("T")
+from tui.textual_private import is_cut_short
 
 if TYPE_CHECKING:
-    from screens.console_screen import ConsoleScreen
+    from textual.dom import DOMNode
 
-    MixedInto = ConsoleScreen[Any]
-    """What the mixin is mixed into, for the type checker: a screen or modal of the console."""
+    from tui.app import TwofoldApp
+
+    MixedInto = DOMNode
+    """What the mixin is mixed into, for the type checker: the App, a screen or a modal."""
 else:
+    # A plain class when the code runs: Textual finds a widget's CSS type names (Screen,
+    # ModalScreen) through its first base that is a DOMNode, which must stay the screen's own.
     MixedInto = object
+
+T = TypeVar("T")
 
 flow = work(exit_on_error=False, group="flow")
 """Decorates a screen's coroutine that awaits its dialogs (``push_screen_wait``) and calls in turn."""
@@ -50,11 +62,21 @@ class Refused:
     error: TwofoldError
 
 
+@dataclass
+class CallEnded(Message, bubble=False):
+    """A call made in a worker thread has ended; ``deliver`` hands its outcome on."""
+
+    deliver: Callable[[], object]
+
+
 class ServiceCalls(MixedInto):
-    """Mixin for screens and modals that call the services; ``BUSY_WIDGET`` shows the busy state."""
+    """Mixin for the App and the screens and modals that call the services.
+
+    ``BUSY_WIDGET`` shows the busy state; the App has none (its calls never wait for each other).
+    """
 
     BUSY_WIDGET = "#body"
-    """CSS selector of the widget covered by a loading indicator while a call runs."""
+    """CSS selector of the widget covered by a loading indicator while a call runs ("": no busy state)."""
     busy: bool = False
     """True while a blocking call runs; new actions wait for it."""
 
@@ -65,7 +87,7 @@ class ServiceCalls(MixedInto):
         None once signed out (a call made as the session ends): every service refuses that with
         PermissionDenied, shown as any refusal is, so a call need not check it first.
         """
-        return cast(Session, self.app.session)
+        return cast(Session, cast("TwofoldApp", self.app).session)
 
     def in_thread(
         self,
@@ -85,7 +107,7 @@ class ServiceCalls(MixedInto):
             elif isinstance(outcome, Refused) and not (failed and failed(outcome.error)):
                 self.show_error(outcome.error)
 
-        self._start(call, deliver)
+        self._start_call(call, deliver)
 
     @overload
     async def called(self, call: Callable[[], T]) -> Done[T] | None: ...
@@ -94,9 +116,9 @@ class ServiceCalls(MixedInto):
     async def called(self, call: Callable[[], T], *, expect: tuple[type[TwofoldError], ...]) -> Done[T] | Refused | None: ...
 
     async def called(self, call: Callable[[], T], *, expect: tuple[type[TwofoldError], ...] = ()) -> Done[T] | Refused | None:
-        """In a :data:`flow`: run ``call`` as :meth:`in_thread` does and wait for it.
+        """In a coroutine: run ``call`` as :meth:`in_thread` does and wait for it.
 
-        Done with the result; Refused for a service error of an ``expect`` type (the flow handles
+        Done with the result; Refused for a service error of an ``expect`` type (the caller handles
         it); None when the call did not run or failed otherwise (the error is shown).
         """
         answer: asyncio.Future[Done[T] | Refused | None] = asyncio.get_running_loop().create_future()
@@ -105,21 +127,24 @@ class ServiceCalls(MixedInto):
             if isinstance(outcome, Refused) and not isinstance(outcome.error, expect):
                 self.show_error(outcome.error)
                 outcome = None
-            answer.set_result(outcome)
+            if not answer.done():
+                answer.set_result(outcome)
 
-        if not self._start(call, deliver):
+        if not self._start_call(call, deliver):
             return None
         return await answer
 
-    def _start(self, call: Callable[[], T], deliver: Callable[[Done[T] | Refused | None], None]) -> bool:
+    def _start_call(self, call: Callable[[], T], deliver: Callable[[Done[T] | Refused | None], None]) -> bool:
         if self.busy:
-            self.notify("Still working on the previous request", severity="warning")
+            self.app.notify("Still working on the previous request", severity="warning")
             return False
         self.set_busy(True)
         self._call_worker(call, deliver)
         return True
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="service-call")
+    # Not exclusive: the busy state keeps a screen to one call at a time, and the App's own calls
+    # (a cancelled setup's record, the sign-in notices) must not cancel each other's outcome.
+    @work(thread=True, exclusive=False, exit_on_error=False, group="service-call")
     def _call_worker(self, call: Callable[[], T], deliver: Callable[[Done[T] | Refused | None], None]) -> None:
         worker = get_current_worker()
         outcome: Done[T] | Refused
@@ -129,34 +154,37 @@ class ServiceCalls(MixedInto):
             outcome = Refused(exc)
         except Exception as exc:  # a bug must not leave the screen busy forever
             if not worker.is_cancelled:
-                name = type(exc).__name__
-
-                def report() -> None:
-                    self.unexpected(name)
-                    deliver(None)
-
-                self.app.call_from_thread(self._finish, report)
+                self.post_message(CallEnded(partial(self._unexpected_end, type(exc).__name__, deliver)))
             raise
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._finish, lambda: deliver(outcome))
+            self.post_message(CallEnded(partial(deliver, outcome)))
 
-    def _finish(self, then: Callable[[], Any]) -> None:
-        if not self.is_attached:
+    def _unexpected_end(self, name: str, deliver: Callable[[None], None]) -> None:
+        self.unexpected(name)
+        deliver(None)
+
+    def on_call_ended(self, message: CallEnded) -> None:
+        """A call's outcome, on the UI thread: the busy state ends, then the outcome is handed on
+        (unless the screen has gone meanwhile)."""
+        if isinstance(self, Widget) and is_cut_short(self):
             self.busy = False
             return
         self.set_busy(False)
-        then()
+        message.deliver()
 
     def set_busy(self, busy: bool) -> None:
         """Show the busy state: a loading indicator over ``BUSY_WIDGET``; the focus comes back after."""
+        if not self.BUSY_WIDGET:
+            return
         self.busy = busy
+        screen = self.screen
         if busy:
-            self._focus_before = self.focused
+            self._focus_before = screen.focused
         for widget in self.query(self.BUSY_WIDGET).results(Widget):
             widget.loading = busy
         before = getattr(self, "_focus_before", None)
-        if not busy and before is not None and before.is_attached and self.focused is None:
-            self.set_focus(before)
+        if not busy and before is not None and before.is_attached and screen.focused is None:
+            screen.set_focus(before)
 
     def in_background(self, call: Callable[[], T], done: Callable[[T], object], *, group: str) -> None:
         """Run ``call`` in a worker thread without the busy state, then ``done(result)`` on the UI
@@ -182,15 +210,15 @@ class ServiceCalls(MixedInto):
 
     def show_error(self, exc: TwofoldError) -> bool:
         """Show a service error; a revoked permission leaves the screen."""
-        self.notify(describe_error(exc), severity="error", markup=False)
+        self.app.notify(describe_error(exc), severity="error", markup=False)
         if isinstance(exc, PermissionDenied):
             self.permission_lost()
         return True
 
     def unexpected(self, name: str) -> None:
         """Show a call that failed with an unexpected exception (of type ``name``)."""
-        self.notify(f"Unexpected error ({name})", severity="error")
+        self.app.notify(f"Unexpected error ({name})", severity="error")
 
     def permission_lost(self) -> None:
         """Called after PermissionDenied: by default back to the account settings."""
-        self.app.open_account()
+        cast("TwofoldApp", self.app).open_account()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextvars
-import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
+from functools import partial
 
 from textual import events, on
 from textual.actions import SkipAction
@@ -20,6 +18,7 @@ from screens.dialogs import ConfirmModal
 from screens.standing import STATES
 from screens.user_rows import COLUMNS, AccountRow, AccountRows, account_cells, collector_paused, lock_state, matching
 from store.accounts import TwoFactor
+from store.services.results import Session
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
@@ -65,25 +64,12 @@ class UsersScreen(ServiceScreen):
         """What the count beside the filter shows."""
         self.state: str | None = None
         """The 2FA state shown (``off``, ``pending``, ``active``, ``due``, ``overdue``), or None for all."""
-        self._early: Future[AccountRows] | None = None
-        """The first fetch, started by :meth:`fetch_early` before the screen was mounted."""
 
     def fetch_early(self) -> None:
-        """Start reading the accounts now, while the screen is being made: the first
-        :meth:`reload` takes this fetch instead of starting its own once the screen is mounted.
-        On a server most of a fetch is waiting for it, which the making of the screen fills
-        (about 30 ms of an open at 100,000 accounts). Errors reach the first reload as its own."""
-        session, early = self.caller, Future[AccountRows]()
-
-        def fetch() -> None:
-            try:
-                early.set_result(self.fetch(session))
-            except BaseException as exc:  # noqa: BLE001 - handed to the reload, which reports it
-                early.set_exception(exc)
-
-        context = contextvars.copy_context()  # the app, as Textual's own workers see it
-        threading.Thread(target=context.run, args=(fetch,), name="twofold-users-early", daemon=True).start()
-        self._early = early
+        """Start the first fetch now, before the screen is mounted: on a server most of a fetch is
+        waiting for it, which the making of the screen fills. Its rows come back as any call's do,
+        in a message the screen handles once it is mounted."""
+        self.reload()
 
     def compose(self) -> ComposeResult:
         self.allowed = self.app.can_manage()
@@ -104,7 +90,10 @@ class UsersScreen(ServiceScreen):
         # The table follows the field as it changes, in the same refresh as the field itself
         # (an Input.Changed handler runs a message later and costs a second layout per key).
         self.watch(self.query_one("#users-filter", Input), "value", self.filter_changed, init=False)
-        self.reload()
+        if self.busy:
+            self.set_busy(True)  # the early fetch runs: its loading indicator, now the table is there
+        else:
+            self.reload()
 
     def on_screen_resume(self) -> None:
         if self.allowed and self.stale and not self.busy:
@@ -122,8 +111,8 @@ class UsersScreen(ServiceScreen):
 
     def quiet_reload(self, keep: str | None) -> None:
         """Fetch every account again without the busy state (what others changed shows)."""
-        session = self.caller
-        self.in_background(lambda: self.fetch(session), lambda records: self._followed_records(records, keep), group="follow")
+        fetch = partial(self.fetch, self.caller, self._warn, self.state)
+        self.in_background(fetch, lambda records: self._followed_records(records, keep), group="follow")
 
     def _followed_records(self, records: Sequence[Row], keep: str | None) -> None:
         self._fetched = time.monotonic()
@@ -133,23 +122,17 @@ class UsersScreen(ServiceScreen):
     # -- data ------------------------------------------------------------------------------
     def reload(self, keep: str | None = None) -> None:
         """Fetch every account again (in a thread: 10,000 accounts take a moment)."""
-        session = self.caller
         self.stale = False
         self._fetched = time.monotonic()
-        early, self._early = self._early, None
-
-        def fetch() -> AccountRows:
-            return early.result() if early is not None else self.fetch(session)
-
+        fetch = partial(self.fetch, self.caller, self._warn, self.state)
         self.in_thread(fetch, lambda records: self.show_records(records, keep))
 
-    def fetch(self, session) -> AccountRows:
+    def fetch(self, session: Session, warn: str, state: str | None) -> AccountRows:
         """Every account (in a thread), its row made when drawn; each view is read now only under
-        a state filter."""
-        warn, now, state, low = self._warn, self.app.services.now(), self.state, self.app.services.policy.codes_low
+        a state filter. ``warn`` is the style of a warning in the table."""
+        services = self.app.services
         with collector_paused():
-            listing = self.app.services.admin.listing(session)
-            records = AccountRows(listing, warn, now, low)
+            records = AccountRows(services.admin.listing(session), warn, services.now(), services.policy.codes_low)
             if state is not None:
                 for row in records:
                     row.standing  # noqa: B018 - the filter reads it on the UI thread
@@ -163,6 +146,8 @@ class UsersScreen(ServiceScreen):
     """When the accounts were last fetched (``time.monotonic``)."""
 
     def show_records(self, records: Sequence[Row], keep: str | None = None) -> None:
+        if not self.allowed:
+            return  # turned away as it opened: no table
         self.records = records
         self.apply_filter(keep)
 

@@ -10,9 +10,9 @@ left and may set up now or later.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -24,6 +24,7 @@ from textual.widgets import Button, Label, Static
 from screens.time_wording import local_time
 from screens.typeahead import enter_pressed
 from screens.dialogs import Dialog
+from screens.service_calls import Done, Refused
 from store.errors import TwofoldError
 from store.requirement import time_left
 from store.services.notices import Notice
@@ -123,23 +124,22 @@ class SetupDueModal(Dialog[SetUp]):
 
 
 async def welcome(app: TwofoldApp, session: Session, setup_deadline: float | None) -> None:
-    """The notices (acknowledged or not), then the due setup's offer. Runs in a worker."""
+    """The notices (acknowledged or not), then the due setup's offer. Runs in a worker; the
+    services are called in a worker thread."""
     services = app.services
-    try:
-        # in local time, as every other time in the console (the CLI and PAM keep UTC)
-        notices = await asyncio.to_thread(services.notices.for_session, session, when=lambda ts: local_time(ts, seconds=True))
-    except TwofoldError:
-        notices = []  # notices must never keep anyone from their account
+    # in local time, as every other time in the console (the CLI and PAM keep UTC)
+    read = await app.called(partial(services.notices.for_session, session, when=lambda ts: local_time(ts, seconds=True)),
+                            expect=(TwofoldError,))
+    notices = read.value if isinstance(read, Done) else []  # notices must never keep anyone from their account
     # Only where and when the last sign-in was, as pam_lastlog says it: a toast, after the setup's
     # offer (on top of that dialog it would sit on its title).
     told = len(notices) == 1 and notices[0].kind == "previous"
     if notices and not told and app.session == session:
         acknowledged = await app.push_screen_wait(NoticesModal(notices))
         if acknowledged and any(n.needs_ack for n in notices):
-            try:
-                await asyncio.to_thread(services.notices.acknowledge, session, notices)
-            except TwofoldError as exc:
-                app.notify(f"Notices not acknowledged: {exc}", severity="error", markup=False)
+            acked = await app.called(partial(services.notices.acknowledge, session, notices), expect=(TwofoldError,))
+            if isinstance(acked, Refused):
+                app.notify(f"Notices not acknowledged: {acked.error}", severity="error", markup=False)
     answer = None
     if setup_deadline is not None and app.session == session:
         answer = await app.push_screen_wait(SetupDueModal(setup_deadline, services.now()))

@@ -14,6 +14,7 @@ from textual.app import App, SystemCommand
 from rich.text import Text
 from textual.screen import Screen
 
+from screens.service_calls import ServiceCalls
 from store.accounts import USER_MANAGEMENT
 from store.errors import TwofoldError
 from store.services import Services
@@ -34,13 +35,18 @@ SETUP_AGAIN = ("Two-factor setup is still pending: your next sign-in shows a new
 """What happens after a cancelled setup."""
 
 
-class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
-    """Keyboard-driven console over the service layer; it never touches the store directly."""
+class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
+    """Keyboard-driven console over the service layer; it never touches the store directly.
+
+    Its own flows (the setup wizard, the sign-in notices) call the services as the screens do.
+    """
 
     CSS_PATH = CSS_FILE
     TITLE = "Twofold"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = APP_BINDINGS
+    BUSY_WIDGET = ""
+    """No busy state: the App's calls never wait for each other (its flows do not overlap)."""
 
     def __init__(self, services: Services, *, idle_seconds: float | None = None, monotonic: Callable[[], float] = time.monotonic,
                  freeze_heap: bool = False) -> None:
@@ -122,18 +128,8 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
 
     def set_up_now(self) -> None:
         """Set up 2FA now: switched on first when it is off (a due account), then the wizard."""
-        from store.accounts import TwoFactor
-
-        session = self.session
-        if session is None:
-            return
-        try:
-            if self.services.own.view(session).two_factor is TwoFactor.OFF:
-                self.services.own.switch_on(session)
-        except TwofoldError as exc:
-            self.notify(str(exc), title="Setup not started", severity="error", markup=False)
-            return
-        self.run_setup(session)
+        if self.session is not None:
+            self.run_setup(self.session, switch_on=True)
 
     def sign_out(self, message: str = "Signed out") -> None:
         self.start_sign_in()
@@ -169,11 +165,14 @@ class TwofoldApp(SecretSafeToasts, AppKeys, App[None]):
             self.push_screen(AuditScreen())
 
     @work(exclusive=True, group="flow", exit_on_error=False)
-    async def run_setup(self, who: Ticket | Session) -> None:
-        """The setup wizard's modal steps; cancelling a sign-in's setup signs out (the state stays pending)."""
+    async def run_setup(self, who: Ticket | Session, *, switch_on: bool = False) -> None:
+        """The setup wizard's modal steps; cancelling a sign-in's setup signs out (the state stays pending).
+
+        With ``switch_on`` two-factor is switched on first when it is off (see :meth:`set_up_now`).
+        """
         from screens.enrol.wizard import run_wizard
 
-        session = await run_wizard(self, who)
+        session = await run_wizard(self, who, switch_on=switch_on)
         if session is None and isinstance(who, Session):
             # "Set up now" from the account settings: stay signed in, the setup stays pending.
             self.notify(f"Setup cancelled, nothing was saved. {SETUP_AGAIN}", title="Setup", timeout=12)

@@ -2,8 +2,8 @@
 
 A toast sits top-right, which is where the QR code's finder pattern and the second column of codes
 are at 80x24: a capture taken with "Copied" showing did not decode. While secrets are on screen a
-message goes to the screen's own status line instead (``show_status``), or, on a screen without
-one, waits until the secrets are gone.
+message goes to the status line (:class:`~tui.widgets.message_line.MessageLine`) of the screen that
+shows them instead, or, when a dialog is over them, waits until the secrets are gone.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from tui.widgets.message_line import MessageLine
+
 if TYPE_CHECKING:
     from textual.app import App
-    from textual.notifications import Notify, SeverityLevel
+    from textual.notifications import Notification, Notify, SeverityLevel
+    from textual.screen import Screen
 
     MixedInto = App[None]
     """What the mixin is mixed into, for the type checker."""
@@ -62,11 +65,20 @@ class SecretSafeToasts(MixedInto):
         if not self.secrets_on_screen():
             return  # Textual's own handler, next in the MRO, shows the toast
         event.prevent_default()
-        note = event.notification
-        show_status = getattr(self.screen, "show_status", None)
-        if callable(show_status):
-            show_status(plain(note.message, note.markup), note.severity)
-            return
+        screen = self.screen
+        # After the screen is built: one that is about to show the codes has no status line yet.
+        if not getattr(screen, "SHOWS_SECRETS", False) or not screen.call_later(self._say_on, screen, event.notification):
+            self._hold(event.notification)
+
+    def _say_on(self, screen: Screen, note: Notification) -> None:
+        """Say ``note`` on the status line of ``screen``, or hold it when there is none."""
+        lines = screen.query(MessageLine)
+        if screen.is_attached and lines:
+            lines.first().say(plain(note.message, note.markup), note.severity)
+        else:
+            self._hold(note)
+
+    def _hold(self, note: Notification) -> None:
         if not hasattr(self, "_held_toasts"):
             self._held_toasts = []
         self._held_toasts.append(HeldToast(note.message, note.title, note.severity, note.timeout, note.markup))

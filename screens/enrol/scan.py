@@ -9,9 +9,10 @@ from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.widgets import Button, Static
 
-from tui.widgets.footer import KeyFooter
 from screens.enrol.step import Move, WizardStep
 from store.services.views import Enrolment
+from tui.widgets.footer import KeyFooter
+from tui.widgets.message_line import MessageLine
 from tui.widgets.qr import QRCode
 
 GROUPS_PER_LINE = 4
@@ -30,7 +31,6 @@ class ScanStep(WizardStep[Move]):
     SHOWS_SECRETS = True
     NUMBER = 1
     HEADLINE = "Scan the code"
-    STATUS = "#scan-message"
 
     BINDINGS = [
         Binding("enter,n", "next", "Next", priority=True, id="next", key_display="⏎/n", tooltip="Next: type a code"),
@@ -63,7 +63,7 @@ class ScanStep(WizardStep[Move]):
                 yield Static("Can't scan it? Type this key:", classes="step-text")
                 yield Static("\n".join(key_lines), id="scan-key", markup=False)
                 yield Static("Time-based, 6 digits, every 30 s.", classes="step-note")
-                yield Static("", id="scan-message", classes="wizard-feedback", markup=False)
+                yield MessageLine(id="scan-message")
                 yield Button("Next", id="next", variant="primary")
         yield KeyFooter(compact=True)
 
@@ -81,8 +81,8 @@ class ScanStep(WizardStep[Move]):
 
     def action_copy_key(self) -> None:
         self.app.copy_to_clipboard(self.enrolment.secret)
-        self.show_status("Copied the key to the clipboard")
+        self.query_one("#scan-message", MessageLine).say("Copied the key to the clipboard", "information")
 
     def action_copy_uri(self) -> None:
         self.app.copy_to_clipboard(self.enrolment.uri)
-        self.show_status("Copied the otpauth:// link to the clipboard")
+        self.query_one("#scan-message", MessageLine).say("Copied the otpauth:// link to the clipboard", "information")

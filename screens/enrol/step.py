@@ -1,4 +1,5 @@
-"""What the setup wizard's three modal steps share: their title, Escape to cancel, their results."""
+"""What the setup wizard's three modal steps share: their title, Escape to cancel, their results,
+and their service calls (in a worker thread, as every screen's)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from enum import Enum
 from typing import ClassVar, TypeVar
 
 from textual.binding import Binding
-from textual.widgets import Label, Static
+from textual.widgets import Label
 
 from screens.console_screen import ConsoleModal
+from screens.dialogs import ConfirmModal
+from screens.service_calls import ServiceCalls
 from store.services.results import Session
 from store.services.views import VerifiedEnrolment
 
@@ -40,8 +43,12 @@ class Activated:
     session: Session
 
 
-class WizardStep(ConsoleModal[ResultT]):
-    """A modal step titled "Step n of 3"; Escape cancels the whole setup (dismisses with None)."""
+class WizardStep(ServiceCalls, ConsoleModal[ResultT]):
+    """A modal step titled "Step n of 3"; Escape cancels the whole setup (dismisses with None).
+
+    A step that shows secrets has one :class:`~tui.widgets.message_line.MessageLine`: the App's
+    toasts go there instead of over the QR code or the codes.
+    """
 
     NUMBER: ClassVar[int] = 1
     """This step's position in the wizard."""
@@ -49,8 +56,6 @@ class WizardStep(ConsoleModal[ResultT]):
     """What this step asks for, after "Step n of 3"."""
     VERIFIED: ClassVar[bool] = False
     """Whether the code has verified by this step: Esc then asks before throwing the setup away."""
-    STATUS: ClassVar[str] = ""
-    """Selector of the step's status line: messages go there, never into a toast over the secrets."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel setup", id="cancel", tooltip="Cancel the setup (nothing is saved)")]
 
@@ -65,22 +70,15 @@ class WizardStep(ConsoleModal[ResultT]):
     def HELP_TITLE(self) -> str:  # noqa: N802 - read like the other screens' class attribute
         return f"Setup step {self.NUMBER} of {STEPS}"
 
-    _status: tuple[str, str] | None = None
-    """A message that arrived before the step was drawn."""
-
     def on_mount(self) -> None:
         # Nothing may sit on top of the QR code, the key or the recovery codes.
         self.app.clear_notifications()
-        if self._status is not None:
-            self.show_status(*self._status)
 
     def step_title(self) -> Label:
         return Label(self.title_text, classes="step-title")
 
     def action_cancel(self) -> None:
         """Esc: cancel the setup; once the code has verified, only after asking."""
-        from screens.dialogs import ConfirmModal
-
         if not self.VERIFIED:
             self.dismiss(None)
             return
@@ -89,13 +87,3 @@ class WizardStep(ConsoleModal[ResultT]):
         modal = ConfirmModal(question, title="Cancel the setup?", yes="Throw away", no="Keep going", danger=True)
         # Textual awaits what a callback returns, an awaitable or None; its type takes one or the other.
         self.app.push_screen(modal, lambda yes: self.dismiss(None) if yes else None)  # type: ignore[arg-type]
-
-    def show_status(self, text: str, severity: str = "information") -> None:
-        """A message for this step, on its status line (the App sends its toasts here too)."""
-        lines = self.query(self.STATUS) if self.STATUS else None
-        if not lines:
-            self._status = (text, severity) if self.STATUS else None
-            return
-        line = lines.first(Static)
-        line.update(text)
-        line.set_class(severity == "information", "-info")

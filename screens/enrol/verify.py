@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from tui.widgets.footer import KeyFooter
 from screens.enrol.step import Move, Verified, WizardStep
 from screens.typeahead import enter_pressed
 from store.errors import TwofoldError
-from store.services.views import Enrolment
+from store.services.views import Enrolment, VerifiedEnrolment
 from tui.widgets.digits import DigitFields
+from tui.widgets.footer import KeyFooter
+from tui.widgets.message_line import MessageLine
 
 
 class VerifyStep(WizardStep[Verified | Move]):
-    """Six digit fields and "Verify now"; a wrong code keeps you here, Back returns to the QR code."""
+    """Six digit fields and "Verify now" (checked in a worker thread); a wrong code keeps you here,
+    Back returns to the QR code."""
 
     NUMBER = 2
     HEADLINE = "Enter a code"
-    STATUS = "#verify-message"
+    BUSY_WIDGET = "#verify-dialog"
     HELP_NOTES = (("0-9", "Fill the six fields (a pasted code fills all six); ← → move, Backspace erases"),)
 
     BINDINGS = [
@@ -46,7 +50,7 @@ class VerifyStep(WizardStep[Verified | Move]):
                 markup=False,
             )
             yield DigitFields(id="verify-code")
-            yield Static("", id="verify-message", classes="wizard-feedback", markup=False)
+            yield MessageLine(id="verify-message")
             with Horizontal(classes="wizard-buttons"):
                 yield Button("Verify now", id="verify", variant="primary")
                 yield Button("Back", id="back")
@@ -68,21 +72,20 @@ class VerifyStep(WizardStep[Verified | Move]):
 
     @on(Button.Pressed, "#verify")
     def verify(self) -> None:
-        if self.finished or not self.is_current:
-            return  # verified already by the sixth digit; its Enter came in the same burst
+        if self.finished or self.busy or not self.is_current:
+            return  # checked or being checked already: the sixth digit's check, then its Enter
         fields = self.query_one(DigitFields)
         if not fields.is_complete:
-            self.show_message("Enter all six digits")
+            self.query_one("#verify-message", MessageLine).say("Enter all six digits")
             fields.focus()
             return
-        try:
-            verified = self.app.services.setup.verify(self.enrolment, fields.value)
-        except TwofoldError as error:
-            fields.clear()
-            self.show_message(str(error))
-            return
+        self.in_thread(partial(self.app.services.setup.verify, self.enrolment, fields.value), self.verified, self.refused)
+
+    def verified(self, verified: VerifiedEnrolment) -> None:
         self.finished = True
         self.dismiss(Verified(verified))
 
-    def show_message(self, text: str) -> None:
-        self.show_status(text, "error")
+    def refused(self, error: TwofoldError) -> bool:
+        self.query_one(DigitFields).clear()
+        self.query_one("#verify-message", MessageLine).say(str(error))
+        return True

@@ -114,7 +114,7 @@ async def through_wizard(pilot: Pilot) -> tuple[str, tuple[str, ...]]:
     await pilot.press("n")
     assert isinstance(app.screen, VerifyStep)
     await pilot.press(*code_now(app, secret))
-    await pilot.pause()
+    await settle(pilot)
     done = app.screen
     assert isinstance(done, DoneStep), app.screen_stack
     codes = done.verified.codes

@@ -55,7 +55,7 @@ async def test_the_recovery_codes_stay_whole_with_messages_showing(services) -> 
     async with app.run_test(size=SIZE) as pilot:
         scan = await scan_step(pilot)
         await pilot.press("n", *code_now(app, scan.enrolment.secret))
-        await pilot.pause()
+        await settle(pilot)
         done = app.screen
         assert isinstance(done, DoneStep)
         await pilot.press("c")
@@ -93,7 +93,7 @@ async def test_esc_after_the_code_verified_asks_first(services) -> None:
     async with app.run_test(size=SIZE) as pilot:
         scan = await scan_step(pilot)
         await pilot.press("n", *code_now(app, scan.enrolment.secret))
-        await pilot.pause()
+        await settle(pilot)
         done = app.screen
         assert isinstance(done, DoneStep)
         for keep in ("n", "escape"):

@@ -18,13 +18,14 @@ from screens.account import AccountScreen
 from screens.audit import AuditScreen
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal, PasswordPrompt
 from screens.edit_account import EditAccountScreen
-from screens.enrol.done import DoneStep, SaveCodesModal
+from screens.enrol.done import DoneStep
 from screens.enrol.scan import ScanStep
 from screens.enrol.verify import VerifyStep
 from screens.first_run import FirstRunScreen
 from screens.help import KeysHelp
 from screens.login import LoginScreen
 from screens.new_account import NewAccountModal
+from screens.recovery_codes import SaveCodesModal
 from screens.second_factor import SecondFactorScreen
 from screens.users import UsersScreen
 from sessions import session_for

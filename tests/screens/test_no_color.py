@@ -128,7 +128,7 @@ async def test_flows_and_the_qr_code_in_a_plain_terminal(services, clock, plain_
 
         secret = scan.enrolment.secret
         await pilot.press("n", *code_now(app, secret))
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, DoneStep)
         await pilot.press("space", "enter")
         await settle(pilot)

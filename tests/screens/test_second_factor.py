@@ -54,7 +54,7 @@ async def test_totp_sign_in_accepts_each_time_step_once(services, clock) -> None
         screen = await at_second_factor(pilot)
         used = code_now(app, secret)
         await pilot.press(*used)
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen is screen
         assert feedback(screen).startswith("That code is not valid")
         assert screen.query_one(DigitFields).value == ""
@@ -62,7 +62,7 @@ async def test_totp_sign_in_accepts_each_time_step_once(services, clock) -> None
         clock.advance(30)
         fresh = code_now(app, secret)
         await pilot.press(*fresh)
-        await pilot.pause()
+        await settle(pilot)
         await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert app.session is not None and app.session.username == "alice"
@@ -72,11 +72,11 @@ async def test_totp_sign_in_accepts_each_time_step_once(services, clock) -> None
         await pilot.pause()
         screen = await at_second_factor(pilot)
         await pilot.press(*fresh)
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen is screen and app.session is None
         clock.advance(30)
         await pilot.press(*code_now(app, secret))
-        await pilot.pause()
+        await settle(pilot)
         await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
 
@@ -88,13 +88,13 @@ async def test_wrong_code_clears_the_fields_and_stays(services, alice) -> None:
         await pilot.pause()
         screen = await at_second_factor(pilot)
         await pilot.press(*wrong_code(services, secret))
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen is screen
         assert feedback(screen).startswith("That code is not valid. Each code works once")
         fields = screen.query_one(DigitFields)
         assert fields.value == "" and app.focused is fields
         await pilot.press(*code_now(app, secret))
-        await pilot.pause()
+        await settle(pilot)
         await past_notices(pilot)
         assert isinstance(app.screen, AccountScreen)
 
@@ -129,12 +129,12 @@ async def test_five_wrong_codes_lock_and_return_to_sign_in(services, alice, cloc
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = await at_second_factor(pilot)
-        for _ in range(services.ctx.policy.factor_lock_after - 1):
+        for _ in range(services.ctx.policy.lock_after - 1):
             await pilot.press(*wrong_code(services, secret))
-            await pilot.pause()
+            await settle(pilot)
             assert app.screen is screen
         await pilot.press(*wrong_code(services, secret))
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
         assert app.screen.query_one("#username", Input).value == "alice"
         until = services.admin.show(CLI, "alice").locked_until
@@ -165,7 +165,7 @@ async def test_expired_sign_in_returns_to_sign_in(services, alice, clock) -> Non
         await at_second_factor(pilot)
         clock.advance(services.ctx.policy.second_factor_ticket_seconds + 1)
         await pilot.press(*code_now(app, secret))
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
         assert "This sign-in has expired; start again" in messages(app)
 

@@ -7,16 +7,17 @@ import stat
 
 import pytest
 from textual.geometry import Region
-from textual.widgets import Button, Checkbox, Input
+from textual.widgets import Button, Checkbox, Input, Label
 
 from account_flows import CLI, PASSWORD, add_account, stored, wrong_code
 from qr_decode import HALF_BLOCKS, assert_black_on_white, decode, rasterise, screen_cells
 from screens.account import AccountScreen
 from screens.dialogs import ConfirmModal
-from screens.enrol.done import DoneStep, SaveCodesModal
+from screens.enrol.done import DoneStep
 from screens.enrol.scan import ScanStep
 from screens.enrol.verify import VerifyStep
 from screens.login import LoginScreen
+from screens.recovery_codes import SaveCodesModal
 from signin_flows import SIZE, code_now, eventually, flat_text, messages, resize, settle, sign_in, text_of, through_wizard
 from sessions import session_for
 from store.accounts import TwoFactor
@@ -72,7 +73,7 @@ async def test_full_wizard(services, pending) -> None:
 
         right = code_now(app, enrolment.secret)
         await pilot.press(*wrong_code(services, enrolment.secret))
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen is verify
         message = text_of(verify, "#verify-message")
         assert message.startswith("That code is not valid") and right not in message
@@ -80,20 +81,20 @@ async def test_full_wizard(services, pending) -> None:
         assert state(services) is TwoFactor.PENDING
 
         await pilot.press(*right)
-        await pilot.pause()
+        await settle(pilot)
         done = app.screen
         assert isinstance(done, DoneStep) and "Step 3 of 3" in flat_text(app)
         codes = done.verified.codes
         assert len(codes) == 10 and len(set(codes)) == 10
         shown = flat_text(app)
         assert all(code in shown for code in codes)
-        assert [len(str(c.render()).splitlines()) for c in done.query(".code-column")] == [5, 5]
+        assert [str(c.render()).split(". ", 1)[1] for c in done.query(".code").results(Label)] == list(codes)
 
         # Continuing needs the tick; until then nothing is stored.
         assert done.query_one("#continue", Button).disabled
         await pilot.press("enter")
         assert app.screen is done
-        assert "I have saved these codes" in text_of(done, "#done-message")
+        assert "I have saved these codes" in text_of(done, "#codes-message")
         assert state(services) is TwoFactor.PENDING and stored(services, "alice").secret is None
         await pilot.press("c")
         assert app.clipboard == "\n".join(codes)
@@ -133,7 +134,7 @@ async def test_saved_codes_file_is_private_and_complete(services, pending, codes
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot)
         await pilot.press("n", *code_now(app, app.screen.enrolment.secret))
-        await pilot.pause()
+        await settle(pilot)
         codes = app.screen.verified.codes
         await pilot.press("s")
         modal = app.screen
@@ -148,7 +149,7 @@ async def test_saved_codes_file_is_private_and_complete(services, pending, codes
         assert stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == codes_folder.stat().st_uid
         lines = path.read_text().splitlines()
         assert [line for line in lines if line in codes] == list(codes)
-        assert text_of(app.screen, "#done-message") == f"Saved to {path}"
+        assert text_of(app.screen, "#codes-message") == f"Saved to {path}"
         assert not messages(app)  # no toast over the codes
 
         # Saving again to the same name is refused: an existing file is never replaced.
@@ -187,7 +188,7 @@ async def test_unwritable_path_gives_an_error_toast(services, pending, codes_fol
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot)
         await pilot.press("n", *code_now(app, app.screen.enrolment.secret))
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("s")
         app.screen.query_one("#save-path", Input).value = str(codes_folder / "no-such-folder" / "codes.txt")
         await pilot.press("enter")
@@ -210,7 +211,7 @@ async def test_cancel_at_any_step_signs_out_and_stays_pending(services, pending,
             await pilot.press("n")
         if step == 3:
             await pilot.press(*code_now(app, scan.enrolment.secret))
-            await pilot.pause()
+            await settle(pilot)
             assert isinstance(app.screen, DoneStep)
             await pilot.press("space")
         await pilot.press("escape")
@@ -237,14 +238,14 @@ async def test_screenshots_are_refused_while_secrets_show(services, pending, tmp
             app.action_screenshot(path=str(shots))
             await pilot.pause()
             assert list(shots.iterdir()) == []
-            line = "#scan-message" if expected is ScanStep else "#done-message"
+            line = "#scan-message" if expected is ScanStep else "#codes-message"
             assert text_of(app.screen, line) == "Screenshots are disabled while secrets are on screen"
             assert not messages(app)
             titles = [command.title.lower() for command in app.get_system_commands(app.screen)]
             assert titles and not any("screenshot" in title for title in titles)
             if expected is ScanStep:
                 await pilot.press("n", *code_now(app, scan.enrolment.secret))
-                await pilot.pause()
+                await settle(pilot)
 
 
 async def test_small_terminal_and_resizing_during_each_step(services, pending) -> None:
@@ -265,7 +266,7 @@ async def test_small_terminal_and_resizing_during_each_step(services, pending) -
         await resize(pilot, 80, 24)
         await resize(pilot, 60, 20)
         await pilot.press(*code_now(app, scan.enrolment.secret))
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, DoneStep)
         await resize(pilot, 80, 24)
         await resize(pilot, 60, 20)

@@ -21,13 +21,14 @@ from screens.account import AccountScreen
 from screens.audit import AuditScreen
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal, PasswordPrompt
 from screens.edit_account import EditAccountScreen
-from screens.enrol.done import DoneStep, SaveCodesModal
+from screens.enrol.done import DoneStep
 from screens.enrol.scan import ScanStep
 from screens.enrol.verify import VerifyStep
 from screens.first_run import FirstRunScreen
 from screens.login import LoginScreen
 from screens.new_account import NewAccountModal
 from screens.reason import ReasonModal
+from screens.recovery_codes import SaveCodesModal
 from screens.second_factor import SecondFactorScreen
 from screens.users import UsersScreen
 from signin_flows import SIZE, code_now, past_notices, resize, settle, type_into
@@ -169,7 +170,7 @@ async def test_setup_wizard_every_step(services, codes_folder) -> None:
         await pilot.press("b")  # back to the QR code and forward again
         assert app.screen is not verify and isinstance(app.screen, ScanStep)
         await pilot.press("n", *code)
-        await pilot.pause()
+        await settle(pilot)
 
         done = app.screen
         assert isinstance(done, DoneStep)

@@ -164,7 +164,7 @@ async def test_the_accounts_are_read_as_the_screen_is_made_and_a_failure_is_show
     real_listing = team.admin.listing
 
     def listing(*args, **kwargs):
-        started.append(isinstance(app.screen, UsersScreen))
+        started.append(isinstance(app.screen, UsersScreen) and app.screen.is_mounted)
         if len(started) == 1:
             raise StorageError("lost the connection to the database server (test)")
         return real_listing(*args, **kwargs)
@@ -174,7 +174,7 @@ async def test_the_accounts_are_read_as_the_screen_is_made_and_a_failure_is_show
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
-        assert started == [False]  # asked for before the screen was shown, and only once
+        assert started == [False]  # asked for before the screen was mounted, and only once
         assert names(screen) == [] and not screen.busy
         assert "Lost the connection to the database server (test)" in messages(app)
         await pilot.press("ctrl+r")
@@ -275,7 +275,7 @@ async def test_keys_typed_ahead_of_enter_are_not_lost(team) -> None:
         await pilot.press("n")
         burst(app, "erin\r", PASSWORD, "\r", PASSWORD, "\r")
         await settle(pilot)
-        assert app.screen is screen, [str(s.render()) for s in app.screen.query(".dialog-error")]
+        assert app.screen is screen, [str(s.render()) for s in app.screen.query("MessageLine")]
         assert team.admin.show(CLI, "erin").two_factor is TwoFactor.OFF
     assert team.signin.password("erin", PASSWORD).session is not None
 
