@@ -1,4 +1,4 @@
-"""What Twofold adds to an SSH login (issue 13; goal: no more than one argon2 verify plus 60 ms).
+"""What Twofold adds to an SSH login (goal: no more than one argon2 verify plus 60 ms).
 
 Three sshd instances on 127.0.0.1, started here with their own PAM services (as the tests do): a
 plain password login through pam_unix, Twofold through pam_exec (one prompt: password then code)

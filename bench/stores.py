@@ -1,4 +1,4 @@
-"""Both stores side by side (issue 14): the embedded file and PostgreSQL, in one run.
+"""Both stores side by side: the embedded file and PostgreSQL, in one run.
 
     python bench/stores.py [--repeat N] [--counts 10000,100000]
 

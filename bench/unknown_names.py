@@ -1,4 +1,4 @@
-"""Unknown usernames cost what known ones cost (PRODUCT §3): `twofold auth` with a wrong password
+"""Unknown usernames cost what known ones cost: `twofold auth` with a wrong password
 for a name that exists against one that does not, as whole processes, interleaved.
 
     python bench/unknown_names.py [--accounts 10000] [--samples 220]

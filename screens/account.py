@@ -1,4 +1,4 @@
-"""Account settings: the home screen after sign-in, for the signed-in account (PRODUCT §2.5)."""
+"""Account settings: the home screen after sign-in, for the signed-in account."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Audit log: security events newest first, filtered as you type (PRODUCT §2.7)."""
+"""Audit log: security events newest first, filtered as you type."""
 
 from __future__ import annotations
 

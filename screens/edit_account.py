@@ -1,4 +1,4 @@
-"""Edit one account as an administrator: 2FA, codes, reset, unlock, permissions, password (§2.6)."""
+"""Edit one account as an administrator: 2FA, codes, reset, unlock, permissions, password."""
 
 from __future__ import annotations
 

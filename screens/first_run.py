@@ -1,4 +1,4 @@
-"""First run: create the first administrator when the database has no accounts (PRODUCT §2.1)."""
+"""First run: create the first administrator when the database has no accounts."""
 
 from __future__ import annotations
 

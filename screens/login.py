@@ -1,4 +1,4 @@
-"""The sign-in screen: username and password, checked off the UI thread (PRODUCT §2.2)."""
+"""The sign-in screen: username and password, checked off the UI thread."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Two-factor policy (PRODUCT §6, UserManagement only): who must use 2FA, and the grace period.
+"""Two-factor policy (UserManagement only): who must use 2FA, and the grace period.
 
 The form shows what is saved, and, as it changes, how many accounts the new choice makes due
 (counted by the services, off the UI thread). Saving is audited by the services; a change that

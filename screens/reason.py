@@ -1,7 +1,7 @@
 """The confirmation of an administrator's action on another account, with the reason they give.
 
 Switching someone's 2FA off, resetting their authenticator, generating their recovery codes,
-setting their password and unlocking them each ask why (PRODUCT §6): the reason is recorded in the
+setting their password and unlocking them each ask why: the reason is recorded in the
 audit event and shown to the account's owner at their next sign-in.
 """
 

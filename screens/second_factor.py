@@ -1,4 +1,4 @@
-"""The second sign-in step: a code from the authenticator, or a recovery code (PRODUCT §2.2, §2.4)."""
+"""The second sign-in step: a code from the authenticator, or a recovery code."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""A full screen that calls the services, follows what other sessions change (PRODUCT §2) and asks
-for the current password before the changes that need it (§2.5)."""
+"""A full screen that calls the services, follows what other sessions change and asks
+for the current password before the changes that need it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 FOLLOW_SECONDS = 1.5
 """How often a screen re-reads what it shows: a change made by another session (permissions,
-2FA state, lock, deletion) shows within 2 s, or at the next key press (PRODUCT §2)."""
+2FA state, lock, deletion) shows within 2 s, or at the next key press."""
 
 FOLLOW_ON_KEY_SECONDS = 0.3
 """A key re-reads first unless the screen was re-read this recently (fast typing reads once)."""

@@ -1,4 +1,4 @@
-"""How an account stands against the installation's two-factor requirement, in words (PRODUCT §6)."""
+"""How an account stands against the installation's two-factor requirement, in words."""
 
 from __future__ import annotations
 

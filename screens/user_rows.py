@@ -100,9 +100,9 @@ class AccountRow:
 def collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while the account rows are built.
 
-    Each account becomes a few objects that all stay alive, so at 10,000 accounts the collector
-    ran dozens of times during one fetch, each time walking the growing heap to free nothing
-    (tens of milliseconds per open, often a full collection of 0.1 s). Nothing built here forms
+    Each account becomes a few objects that all stay alive, so with many accounts the collector
+    would run dozens of times during one fetch, each time walking the growing heap to free nothing
+    (figures in docs/PERFORMANCE.md). Nothing built here forms
     a cycle: reference counting still frees it all, and collection resumes afterwards.
     """
     was_enabled = gc.isenabled()
@@ -117,9 +117,10 @@ def collector_paused() -> Iterator[None]:
 class AccountRows(Sequence[AccountRow]):
     """A listing's accounts as table rows, each row made when it is first asked for.
 
-    The table asks only for the rows it draws and the one under its cursor: making 100,000 row
-    objects up front cost 150 ms of a 370 ms open on a server. A filter narrows the names (plain
-    strings) and keeps the rows already made, shared by every narrowing of one listing."""
+    The table asks only for the rows it draws and the one under its cursor: making every row
+    object up front was a large part of opening the screen (see docs/PERFORMANCE.md). A filter
+    narrows the names (plain strings) and keeps the rows already made, shared by every narrowing of
+    one listing."""
 
     def __init__(self, listing: AccountListing, warn: str, now: float | None, low: Callable[[int], bool],
                  picked: Sequence[int] | None = None, made: dict[int, AccountRow] | None = None) -> None:

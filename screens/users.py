@@ -1,4 +1,4 @@
-"""Users: every account in a table with filter-as-you-type (PRODUCT §2.6, UserManagement only)."""
+"""Users: every account in a table with filter-as-you-type (UserManagement only)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a completed sign-in says first (PRODUCT §6): security notices, then a due 2FA setup.
+"""What a completed sign-in says first: security notices, then a due 2FA setup.
 
 Notices come from the audit log since the account's previous sign-in. When that sign-in is all
 there is to say, a toast says it; failed attempts, a recovery code used or a change someone else

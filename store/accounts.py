@@ -19,7 +19,7 @@ _ALWAYS = frozenset({"pw", "created", "tf"})
 
 
 class TwoFactor(str, Enum):
-    """Two-factor state of an account (PRODUCT §1)."""
+    """Two-factor state of an account."""
 
     OFF = "off"
     PENDING = "pending"
@@ -62,7 +62,7 @@ class Account(NamedTuple):
     locked_for_good: bool = False
     last_sign_in: float | None = None
     due_since: float | None = None
-    """When the grace clock of a required 2FA setup started (PRODUCT §6); None when not counting."""
+    """When the grace clock of a required 2FA setup started; None when not counting."""
     notices_seen: int = 0
     """Audit events up to this number were acknowledged by the account's owner (notices)."""
 

@@ -1,4 +1,4 @@
-"""Append-only JSON Lines audit log with an HMAC chain, committed by the database (PRODUCT §3).
+"""Append-only JSON Lines audit log with an HMAC chain, committed by the database.
 
 Each line is ``{"time", "actor", "action", "target", "outcome", "mac"}`` where ``mac`` is an HMAC over
 the previous line's mac and this event, so an edited, inserted or removed line breaks the chain.

@@ -1,4 +1,4 @@
-"""``twofold db copy --to …``: an installation moved to another store, and checked (PRODUCT §8).
+"""``twofold db copy --to …``: an installation moved to another store, and checked.
 
 Everything goes: accounts (secrets sealed as they are, code hashes, counters, locks), the throttle
 records of unknown names, the settings, and the audit chain, whose macs come out the same because

@@ -27,8 +27,9 @@ class Passwords:
     """Hashes and verifies passwords with the policy's argon2 parameters.
 
     Checking a password, the step every sign-in and SSH login takes, calls libargon2 through
-    argon2-cffi's own bindings and reads the hash's parameters itself: the ``argon2`` package
-    costs about 20 ms to import (dataclasses, inspect) and is loaded only to make a new hash.
+    argon2-cffi's own bindings and reads the hash's parameters itself: the ``argon2`` package is
+    slow to import (dataclasses, inspect) and is loaded only to make a new hash (see
+    docs/PERFORMANCE.md).
     """
 
     def __init__(self, params: Argon2Params) -> None:

@@ -1,4 +1,4 @@
-"""Every security number in one place (PRODUCT §3)."""
+"""Every security number in one place."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The installation's two-factor requirement (PRODUCT §6): who must use 2FA, and the grace period.
+"""The installation's two-factor requirement: who must use 2FA, and the grace period.
 
 Pure functions over an :class:`Account`; the document lives in the store's settings.
 """

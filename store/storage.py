@@ -1,4 +1,4 @@
-"""The one persistence interface the services use, and how a ``--db`` value picks its store (PRODUCT §4, §8).
+"""The one persistence interface the services use, and how a ``--db`` value picks its store.
 
 Two implementations: :class:`store.repository.TinyRepository` (the embedded TinyDB file, the default)
 and :class:`store.pg.repository.PgRepository` (PostgreSQL through psycopg, for more than one host;

@@ -65,7 +65,7 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
     def on_mount(self) -> None:
         # The first screen goes up once Textual's start-up batch is over: a screen pushed during
         # it is laid out in a frame Textual never writes, and the sign-in form then appeared only
-        # at the next layout, ~50 ms later (bench/console_bench.py, start-up figure).
+        # at the next layout (bench/console_bench.py measures start-up; see docs/PERFORMANCE.md).
         self.call_later(self._show_first_screen)
         if self.idle_seconds > 0:
             self.set_interval(min(5.0, max(self.idle_seconds / 4, 0.05)), self.check_idle_lock, name="idle-lock")
@@ -74,10 +74,11 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
         if len(self.screen_stack) == 1:  # unless something was shown already (tests may navigate at once)
             self.start_sign_in()
         if self.freeze_heap:
-            # Once started, the console holds some 35,000 objects (Textual's, the modules', the
-            # first screen's) that live until it quits. A full collection walks every one, 70-250 ms
-            # here, and one ran now and then as the Users screen opened or took a keystroke. Frozen,
-            # they are left out of every collection; what was garbage among them stays allocated.
+            # Once started, the console holds tens of thousands of objects (Textual's, the modules',
+            # the first screen's) that live until it quits. A full collection walks every one, and
+            # one ran now and then as the Users screen opened or took a keystroke (figures in
+            # docs/PERFORMANCE.md). Frozen, they are left out of every collection; what was garbage
+            # among them stays allocated.
             self.call_after_refresh(gc.freeze)
 
     def _reset_to(self, screen: Screen) -> None:

@@ -39,7 +39,7 @@ def auth(args: Namespace, inp: Input) -> int:
 
 
 def print_notices(services, session, deadline: float | None) -> None:
-    """Security notices (PRODUCT §6) on stderr, one per line; printing them does not acknowledge."""
+    """Security notices on stderr, one per line; printing them does not acknowledge."""
     if deadline is not None:
         left = time_left(deadline - services.now())
         print(f"notice: two-factor authentication is required: set it up in the console within {left}", file=sys.stderr)

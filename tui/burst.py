@@ -1,4 +1,4 @@
-"""Keys and pastes that arrive in one burst reach the field they were typed for (issue 10, item 8).
+"""Keys and pastes that arrive in one burst reach the field they were typed for.
 
 Textual hands each key to the widget focused *when the App dispatches it*, and the widget handles
 it later from its own queue. Tab used to be a plain (non-priority) binding: it went to the focused

@@ -102,7 +102,7 @@ def audit(args: Namespace, inp: Input) -> int:
 
 
 def policy(args: Namespace, inp: Input) -> int:
-    """``policy show`` and ``policy require WHO --grace HOURS`` (PRODUCT §6)."""
+    """``policy show`` and ``policy require WHO --grace HOURS``."""
     services = open_services(args)
     me = SystemActor(unix_actor())
     if args.action == "require":

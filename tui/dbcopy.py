@@ -1,4 +1,4 @@
-"""``twofold db copy --to PATH|URL``: the installation moved between stores, verified (PRODUCT §8)."""
+"""``twofold db copy --to PATH|URL``: the installation moved between stores, verified."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``twofold pam``: the second factor (and password) of SSH logins through PAM (PRODUCT §7).
+"""``twofold pam``: the second factor (and password) of SSH logins through PAM.
 
 Two callers, one sign-in:
 
@@ -220,7 +220,7 @@ def password_before_the_code_prompt(services: Services, user: str, password: str
 
 
 def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | None) -> None:
-    """The security notices of a sign-in (PRODUCT §6) as PAM text messages: sshd shows them
+    """The security notices of a sign-in as PAM text messages: sshd shows them
     before the shell of a login with a terminal. Told, not acknowledged (the console does that).
     The sign-in has already counted: a failure here is for the system log, not a refusal."""
     try:

@@ -1,4 +1,4 @@
-"""Twofold for SSH logins with two prompts, "Password:" then "Verification code:" (PRODUCT §7).
+"""Twofold for SSH logins with two prompts, "Password:" then "Verification code:".
 
 A module for Debian's libpam-python (``pam_python.so``). The PAM line names this file, then the
 ``twofold`` command line that checks the sign-in, as pam_exec's line does::

@@ -15,7 +15,7 @@ from .cli_common import DEFAULTS, EXIT_USAGE, policy_from
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with usage errors on one line of stderr (PRODUCT §5), not the whole usage block."""
+    """argparse with usage errors on one line of stderr, not the whole usage block."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")

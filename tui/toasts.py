@@ -1,4 +1,4 @@
-"""Toasts that never cover a QR code or recovery codes (PRODUCT §2, console conduct).
+"""Toasts that never cover a QR code or recovery codes (console conduct).
 
 A toast sits top-right, which is where the QR code's finder pattern and the second column of codes
 are at 80x24: a capture taken with "Copied" showing did not decode. While secrets are on screen a

@@ -1,4 +1,4 @@
-"""The setup wizard as one coroutine: scan → verify → save codes, each a modal step (PRODUCT §2.3)."""
+"""The setup wizard as one coroutine: scan → verify → save codes, each a modal step."""
 
 from __future__ import annotations
 

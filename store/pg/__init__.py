@@ -1,4 +1,4 @@
-"""The PostgreSQL store (PRODUCT §8), reached through psycopg 3, imported only for a postgresql:// URL.
+"""The PostgreSQL store, reached through psycopg 3, imported only for a postgresql:// URL.
 
 - :mod:`.sql`: every statement sent, once.
 - :mod:`.base`: the advisory lock namespaces, and a lost server as a one-line error.

@@ -1,4 +1,4 @@
-"""The audit log in a table, with the same HMAC chain as the file (PRODUCT §3, §8).
+"""The audit log in a table, with the same HMAC chain as the file.
 
 Each row keeps the event's line exactly as the file would (``{...,"mac":"…"}``) and its sequence
 number. A transaction's events are appended just before it commits, under a transaction-level

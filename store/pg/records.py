@@ -27,10 +27,10 @@ def like_pattern(text: str) -> str:
 def names_of(conns: Connections, like: tuple[str, ...]) -> list[str]:
     """Every name (containing ``like``'s pattern, given one), in name order.
 
-    The server joins them into one text, split here: at 100,000 names 36 ms against 49 ms as
-    rows, and 68 ms against 124 ms while another thread wanted the interpreter too (the
-    console's, as the screen is made). A name that holds a line break (only a hand-edited database has one) would
-    split in two: the count says so, and the names are then read as rows. They are sorted here
+    The server joins them into one text, split here: quicker than reading them as rows, the more
+    so while another thread wants the interpreter too (the console's, as the screen is made; see
+    docs/PERFORMANCE.md). A name that holds a line break (only a hand-edited database has one)
+    would split in two: the count says so, and the names are then read as rows. They are sorted here
     whatever order the join kept (``COLLATE "C"`` is code point order, as Python's; a sort of an
     ordered list only checks it)."""
     count, joined = conns.read(sql.NAMES_LIKE_JOINED if like else sql.NAMES_JOINED, like)[0]

@@ -1,4 +1,4 @@
-"""The storage interface on PostgreSQL (PRODUCT §8), through psycopg 3.
+"""The storage interface on PostgreSQL, through psycopg 3.
 
 Every rule is decided in one server transaction, as on the file: what a :class:`PgUnit` reads is
 locked until the transaction ends (``SELECT … FOR UPDATE``; a name with no row yet takes a

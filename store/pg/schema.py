@@ -53,7 +53,7 @@ CREATE = (
     AUDIT_BY_TARGET := "CREATE INDEX twofold_audit_target ON twofold_audit (target, seq)",
 )
 """Schema 2. ``AUDIT_BY_TARGET`` serves a sign-in's notices (:data:`.sql.ABOUT`): without it each
-sign-in read the whole audit table, 142 ms (and two parallel workers) at a million events."""
+sign-in would read the whole audit table (see docs/PERFORMANCE.md)."""
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {2: (AUDIT_BY_TARGET,)}
 """Statements that bring schema ``n - 1`` to ``n``."""

@@ -1,4 +1,4 @@
-"""User administration (PRODUCT §2.6): every call needs UserManagement, checked in the store."""
+"""User administration: every call needs UserManagement, checked in the store."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading and verifying the audit log (PRODUCT §2.7, §5)."""
+"""Reading and verifying the audit log."""
 
 from __future__ import annotations
 

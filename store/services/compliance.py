@@ -1,4 +1,4 @@
-"""The installation's two-factor requirement (PRODUCT §6): shown to anyone with UserManagement,
+"""The installation's two-factor requirement: shown to anyone with UserManagement,
 changed only by them, audited; and how many accounts it makes due."""
 
 from __future__ import annotations

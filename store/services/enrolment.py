@@ -1,4 +1,4 @@
-"""Authenticator setup (PRODUCT §2.3): secret in memory → verified code → active with codes."""
+"""Authenticator setup: secret in memory → verified code → active with codes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Security notices at sign-in (PRODUCT §6), built from the audit log since the account's
+"""Security notices at sign-in, built from the audit log since the account's
 previous sign-in: that sign-in, failed attempts since, recovery codes used, and changes someone
 else made to the account (which stay until the owner acknowledges them)."""
 

@@ -1,4 +1,4 @@
-"""Self-service for the signed-in account (PRODUCT §2.5)."""
+"""Self-service for the signed-in account."""
 
 from __future__ import annotations
 

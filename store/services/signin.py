@@ -1,4 +1,4 @@
-"""Sign-in: the password step, then a TOTP code or a recovery code (PRODUCT §2.2, §2.4, §3)."""
+"""Sign-in: the password step, then a TOTP code or a recovery code."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ class SignIn:
         return PasswordAccepted(stage, name, ticket=ticket)
 
     def _requirement(self, unit, account: Account, now: float) -> tuple[Account, float | None]:
-        """Apply the two-factor requirement at a right password (PRODUCT §6): a required account
+        """Apply the two-factor requirement at a right password: a required account
         that is ``off`` starts its grace clock now (if it has not), is told its deadline while
         within it, and past it must set up now: its state becomes ``pending`` and the setup
         cannot be skipped. An account no longer required stops counting."""
