@@ -33,7 +33,7 @@ async def console(db: Path) -> dict[str, float]:
 
     stages = {"start": peak_mib()}
     from screens.users import UsersScreen
-    from store.paths import Paths
+    from store.file.paths import Paths
     from store.policy import Policy
     from store.services import Services
     from tui.app import TwofoldApp

@@ -28,7 +28,7 @@ from textual.widgets import Footer, Header, Input
 from textual.worker import WorkerCancelled
 
 from screens.users import UsersScreen
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import Policy
 from store.services import Services
 from store.storage import ServerTarget

@@ -10,11 +10,11 @@ from pathlib import Path
 from store.accounts import USER_MANAGEMENT, Account, TwoFactor
 from store.crypto import Keyring, create_key
 from store.audit import EMPTY
-from store.db import APP_ID, AUDIT_DOC, META, META_DOC, SCHEMA_VERSION
-from store.docfile import encode
-from store.fileio import atomic_write
+from store.file.db import APP_ID, AUDIT_DOC, META, META_DOC, SCHEMA_VERSION
+from store.file.docfile import encode
+from store.file.fileio import atomic_write
 from store.passwords import Passwords
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import Argon2Params, Policy
 from store.recovery import new_codes, normalise_code
 

@@ -32,7 +32,7 @@ from ssh_server import PAM_PYTHON, SshServer, add_user, remove_user, ssh_login, 
 
 from store.otp import code_at_step, time_step  # noqa: E402
 from store.passwords import Passwords  # noqa: E402
-from store.paths import Paths  # noqa: E402
+from store.file.paths import Paths  # noqa: E402
 from store.policy import Policy  # noqa: E402
 from store.services import Services  # noqa: E402
 from tui.pam import module_path  # noqa: E402

@@ -41,7 +41,7 @@ from dataset import PASSWORD, SECRET, build  # noqa: E402
 from store.clock import FixedClock  # noqa: E402
 from store.copy import copy_installation  # noqa: E402
 from store.otp import code_at_step, time_step  # noqa: E402
-from store.paths import Paths  # noqa: E402
+from store.file.paths import Paths  # noqa: E402
 from store.policy import Policy  # noqa: E402
 from store.services import Services  # noqa: E402
 from store.services.results import SystemActor  # noqa: E402

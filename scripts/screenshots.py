@@ -23,7 +23,7 @@ from store.accounts import USER_MANAGEMENT
 from store.clock import FixedClock
 from store.errors import TwofoldError
 from store.otp import code_at_step, group_secret, provisioning_uri, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import SystemActor

@@ -55,9 +55,10 @@ class Account(NamedTuple):
     secret: str | None = None
     last_step: int | None = None
     code_hashes: tuple[str, ...] = ()
-    password_failures: int = 0
-    factor_failures: int = 0
-    factor_locks: int = 0
+    failures: int = 0
+    """Failed attempts in a row (a wrong password, or a wrong code after the right one)."""
+    locks: int = 0
+    """Locks in a row since the last completed sign-in (each one longer)."""
     locked_until: float | None = None
     locked_for_good: bool = False
     last_sign_in: float | None = None
@@ -93,9 +94,8 @@ class Account(NamedTuple):
             "secret": self.secret,
             "step": self.last_step,
             "codes": list(self.code_hashes),
-            "pwf": self.password_failures,
-            "tff": self.factor_failures,
-            "tfl": self.factor_locks,
+            "fails": self.failures,
+            "locks": self.locks,
             "until": self.locked_until,
             "perm_lock": self.locked_for_good,
             "last": self.last_sign_in,
@@ -128,9 +128,9 @@ class Account(NamedTuple):
             secret=None if secret is None else _typed(secret, str),
             last_step=_optional(doc.get("step"), _integer),
             code_hashes=_texts(doc.get("codes", ())),
-            password_failures=_integer(doc.get("pwf", 0)),
-            factor_failures=_integer(doc.get("tff", 0)),
-            factor_locks=_integer(doc.get("tfl", 0)),
+            # records written before one counter: their two counters together, their locks
+            failures=_integer(doc.get("fails", 0)) + _integer(doc.get("pwf", 0)) + _integer(doc.get("tff", 0)),
+            locks=_integer(doc.get("locks", doc.get("tfl", 0))),
             locked_until=_optional(doc.get("until"), _number),
             locked_for_good=_typed(doc.get("perm_lock", False), bool),
             last_sign_in=_optional(doc.get("last"), _number),

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .crypto import Keyring
 from .errors import StorageError, WriteFailed
-from .fileio import describe_write_error
-from .guard import open_checked
+from .file.fileio import describe_write_error
+from .file.guard import open_checked
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,9 +15,9 @@ from typing import NamedTuple
 from .accounts import ACCOUNTS, GHOSTS, Account
 from .crypto import read_key
 from .errors import KeyFileError, StorageError
-from .fileio import create_private
-from .paths import Paths
-from .repository import SETTINGS, TABLES
+from .file.fileio import create_private
+from .file.paths import Paths
+from .storage import SETTINGS, TABLES
 from .storage import ServerTarget, Target, open_storage, shown
 
 
@@ -94,7 +94,7 @@ def _place_key(target: Target, key: bytes, source_key: Path) -> Path:
             raise KeyFileError(f"key file {path} holds another key; nothing was copied (choose a new path)")
         return path
     if isinstance(target, Paths):
-        from .guard import make_folder
+        from .file.guard import make_folder
 
         make_folder(target.folder)
     create_private(path, key)

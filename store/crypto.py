@@ -13,8 +13,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import KeyFileError, StorageError
-from .fileio import create_private
-from .guard import open_checked
+from .file.fileio import create_private
+from .file.guard import open_checked
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,6 +77,7 @@ class Keyring:
         self._code_key = self._derive(b"twofold recovery codes")
         self._audit_key = self._derive(b"twofold audit chain")
         self._tag_key = self._derive(b"twofold username tags")
+        self._seal_key = self._derive(b"twofold record seals")
 
     def __repr__(self) -> str:
         return "Keyring(<hidden>)"
@@ -110,6 +111,11 @@ class Keyring:
 
     def username_tag(self, username: str) -> str:
         return _b64(hmac.new(self._tag_key, username.encode("utf-8"), hashlib.sha256).digest()[:18])
+
+    def seal(self, kind: str, name: str, payload: bytes) -> str:
+        """The MAC that binds ``payload`` (a record's canonical form) to ``kind`` and ``name``."""
+        label = kind.encode("ascii") + b"\0" + name.encode("utf-8") + b"\0"
+        return _b64(hmac.new(self._seal_key, label + payload, hashlib.sha256).digest())
 
     def audit_mac(self, previous_mac: str, payload: bytes) -> str:
         return hmac.new(self._audit_key, previous_mac.encode("ascii") + b"\n" + payload, hashlib.sha256).hexdigest()

@@ -16,6 +16,11 @@ class CorruptDatabase(StorageError):
     """The database file does not parse; it is left untouched."""
 
 
+class RecordTampered(CorruptDatabase):
+    """A record or the audit head whose seal under the installation key fails: changed by someone
+    without the key. Refused, never used."""
+
+
 class ForeignDatabase(StorageError):
     """The file parses but belongs to something else, or to a newer Twofold."""
 

@@ -40,12 +40,14 @@ class Policy(NamedTuple):
     #: At this many recovery codes left, or fewer, the console and the PAM module warn.
     recovery_low: int = 3
 
-    password_lock_after: int = 10
-    password_lock_seconds: int = 10 * 60
-    factor_lock_after: int = 5
-    factor_lock_seconds: int = 5 * 60
-    factor_lock_max_seconds: int = 60 * 60
-    factor_permanent_after: int = 100
+    #: One lock whatever failed (a wrong password, or a wrong code after the right one), so the
+    #: lock never tells which part of a guess was right: every ``lock_after`` failures in a row
+    #: lock the account, ``lock_seconds`` doubling per lock up to ``lock_max_seconds``, and
+    #: ``permanent_lock_after`` in a row lock it until an administrator unlocks it.
+    lock_after: int = 5
+    lock_seconds: int = 5 * 60
+    lock_max_seconds: int = 60 * 60
+    permanent_lock_after: int = 100
 
     #: How long a password-verified sign-in may wait for its second factor.
     second_factor_ticket_seconds: int = 10 * 60
@@ -61,6 +63,6 @@ class Policy(NamedTuple):
         """Whether ``left`` recovery codes are few enough to warn about."""
         return left <= self.recovery_low
 
-    def factor_lock_duration(self, lock_number: int) -> int:
-        """Seconds of the n-th (1-based) second-factor lock: 5 min doubling up to 60 min."""
-        return min(self.factor_lock_seconds * 2 ** (lock_number - 1), self.factor_lock_max_seconds)
+    def lock_duration(self, lock_number: int) -> int:
+        """Seconds of the n-th (1-based) lock in a row: 5 min doubling up to 60 min."""
+        return min(self.lock_seconds * 2 ** (lock_number - 1), self.lock_max_seconds)

@@ -1,6 +1,6 @@
 """The one persistence interface the services use, and how a ``--db`` value picks its store.
 
-Two implementations: :class:`store.repository.TinyRepository` (the embedded TinyDB file, the default)
+Two implementations: :class:`store.file.repository.TinyRepository` (the embedded TinyDB file, the default)
 and :class:`store.pg.repository.PgRepository` (PostgreSQL through psycopg, for more than one host;
 the ``postgresql`` extra). Services and screens only ever see :class:`Storage`; neither knows which
 one it runs on.
@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple, Protocol
 
-from .accounts import Account
+from .accounts import ACCOUNTS, GHOSTS, Account
 from .audit import AuditEvent, AuditHead, ChainReport
 from .crypto import Keyring
 from .errors import PostgresNotInstalled, StorageError
-from .paths import ENV_DB, Paths
+from .file.paths import ENV_DB, Paths
 
 ENV_KEY = "TWOFOLD_KEY"
 SERVER_SCHEMES = ("postgresql://", "postgres://")
@@ -31,6 +31,11 @@ POSTGRES_MISSING = (
 )
 
 Doc = dict[str, Any]
+
+SETTINGS = "settings"
+"""Installation-wide settings documents by name (the two-factor requirement), on every store."""
+TABLES = (ACCOUNTS, GHOSTS, SETTINGS)
+"""The tables a copy moves, besides the audit log."""
 
 
 class StorageUnit(Protocol):
@@ -86,6 +91,8 @@ class Storage(Protocol):
     @property
     def audit_location(self) -> str: ...
     def settle_audit(self) -> int: ...
+    def sealed(self) -> bool: ...
+    def seal_all(self) -> None: ...
     # -- whole-database work: doctor and ``db copy`` -----------------------------------------
     def documents(self, table: str) -> Iterator[tuple[str, Doc]]:
         """Every committed document of ``accounts``, ``ghosts`` or ``settings`` (raw, undecoded)."""
@@ -195,8 +202,8 @@ def open_storage(target: Target, lock_timeout: float, *, create: bool, readonly:
 
         return PgRepository.open(target, lock_timeout, create=create and not readonly, migrate=not readonly)
     from .audit import AuditLog
-    from .db import Database
-    from .repository import TinyRepository
+    from .file.db import Database
+    from .file.repository import TinyRepository
 
     db = Database(target, lock_timeout).open(create=create and not readonly)
     assert db.keyring is not None

@@ -12,15 +12,54 @@ from pathlib import Path
 
 import pytest
 
+from proc_helpers import Twofold
 from store.clock import FixedClock
 from store.otp import code_at_step, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import SystemActor
 
 PASSWORD = "correct horse battery"  # fake, for tests only
 CLI = SystemActor("cli:test")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--dist loadgroup`` (addopts) runs the tests of one ``xdist_group`` on one worker, one after
+    another: a module's shared fixture is made once (``ssh``, ``test_cli``, ``wheel``), and tests that
+    compare timings never run beside each other (``timing``). A test in two groups (a timing test of
+    the SSH module) joins them: both groups run on one worker.
+
+    xdist marks the group by adding ``@group`` to the node ids on each worker, through
+    ``item._nodeid``, which pytest 9 no longer reads (the id is a ``NodeId`` now), so every group
+    would be scattered: the suffix is set here, where pytest 9 keeps the id."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    joined: dict[str, str] = {}  # group -> a group it was joined to (union-find)
+
+    def root(name: str) -> str:
+        while joined.get(name, name) != name:
+            name = joined[name]
+        return name
+
+    names_of = {}
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")})
+        if names:
+            names_of[item] = names
+            for name in names[1:]:
+                a, b = sorted((root(names[0]), root(name)))
+                joined[b] = a
+    members: dict[str, set[str]] = {}
+    for names in names_of.values():
+        for name in names:
+            members.setdefault(root(name), set()).add(name)
+    for item, names in names_of.items():
+        if "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'+'.join(sorted(members[root(names[0])]))}")
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +103,26 @@ def codes_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytes
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the ``twofold`` processes of the run keep their compiled modules: compiled once, outside
+    the repository, in a folder the xdist workers share (a module is written to a temporary file
+    and renamed, so they never read half of one)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    folder = root / "pycache"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def twofold(pycache: Path) -> Twofold:
+    """The real ``twofold`` command as a process (see :class:`proc_helpers.Twofold`):
+    ``twofold.at(paths)("user", "list", expect=0)``."""
+    return Twofold(pycache)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(1_700_000_000.0)
@@ -97,7 +156,7 @@ def current_code(secret: str, clock: FixedClock, policy: Policy) -> str:
 # ``location`` fixture (or ``services``, built on it) instead of ``paths``. The PostgreSQL server is
 # real: started once per session from Debian's ``postgresql`` package (see ``pg_server``), each test
 # on its own empty schema. Where no server can start, the PostgreSQL variants are skipped with the
-# reason (``-rs`` shows it in the summary).
+# reason (``-rs`` shows it in the summary), or fail where ``TWOFOLD_PG_TESTS=required`` (CI).
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -132,9 +191,12 @@ def pg_server():
 
 @pytest.fixture
 def server(pg_server):
-    """The running PostgreSQL server (the test is skipped, with the reason, where none can start)."""
+    """The running PostgreSQL server (where none can start, the test is skipped with the reason, or
+    fails where ``TWOFOLD_PG_TESTS=required``, as CI sets)."""
     if isinstance(pg_server, str):
-        pytest.skip(f"no PostgreSQL server: {pg_server}")
+        from pg_server import unavailable
+
+        unavailable(pg_server)
     return pg_server
 
 

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import quote
 
 SERVER_USER = "postgres"
@@ -25,6 +26,16 @@ SERVER_USER = "postgres"
 
 class ServerUnavailable(Exception):
     """No server can be started here; the message says why."""
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A test that needs a server where none started: skipped with the reason, or failed where
+    ``TWOFOLD_PG_TESTS=required`` (as CI sets: there the PostgreSQL tests must run)."""
+    import pytest
+
+    if os.environ.get("TWOFOLD_PG_TESTS") == "required":
+        pytest.fail(f"the PostgreSQL tests must run here but no server started: {reason}", pytrace=False)
+    pytest.skip(f"no PostgreSQL server: {reason}")
 
 
 def binaries() -> Path:

@@ -1,4 +1,5 @@
-"""Child-process bodies for the race tests, and a runner that starts them all and releases them at once.
+"""The real ``twofold`` command as a process (:class:`Twofold`, the ``twofold`` fixture), and the
+child-process bodies for the race tests with a runner that starts them all and releases them at once.
 
 Each job runs in its own Python process (``subprocess``: nothing is shared but the files). The child
 opens its own :class:`Services` on the shared database, does its preparation (such as the password
@@ -16,13 +17,15 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from store.clock import FixedClock
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import Policy
 from store.services import Services
 from store.services.results import SystemActor
@@ -30,6 +33,117 @@ from store.services.results import SystemActor
 HERE = Path(__file__).resolve().parent
 CHILD = "import proc_helpers; proc_helpers.child_main()"
 READY, GO = "ready", "go"
+TWOFOLD = Path(sys.executable).with_name("twofold")
+"""The ``twofold`` command of the environment running the tests."""
+NOT_PASSED_ON = ("TWOFOLD_", "PG", "SSH_", "TEXTUAL", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+"""Variables of the shell running the tests that never reach a ``twofold`` run (prefixes): the
+installation, libpq's server settings, an SSH login's origin, Textual's developer switches, and
+Python's no-bytecode and unbuffered switches (a pipe is buffered, as an SSH login's is)."""
+
+
+@dataclass(frozen=True)
+class Twofold:
+    """The real ``twofold`` command, one process per call; from the ``twofold`` fixture.
+
+    ``location`` (``Paths``, ``ServerTarget``, or a database path or URL) is passed as
+    ``TWOFOLD_DB`` (and a server's key file as ``TWOFOLD_KEY``); :meth:`at` gives the same runner
+    for another installation. Compiled modules go to ``pycache`` (once per session, outside the
+    repository). A run never prints a traceback, whatever it is asked."""
+
+    pycache: Path
+    location: object = None
+
+    def at(self, location: object) -> "Twofold":
+        return replace(self, location=location)
+
+    @property
+    def paths(self) -> Paths:
+        """The installation's files (a file installation)."""
+        assert isinstance(self.location, Paths), self.location
+        return self.location
+
+    def env(self, extra: dict[str, str | None] | None = None, *, inherit: bool = True) -> dict[str, str]:
+        """The run's environment: the tests' own less :data:`NOT_PASSED_ON` (only ``PATH`` when not
+        ``inherit``, as pam_exec gives), the installation's variables, then ``extra`` (None removes)."""
+        if inherit:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(NOT_PASSED_ON)}
+        else:
+            env = {"PATH": os.environ["PATH"]}
+        env["PYTHONPYCACHEPREFIX"] = str(self.pycache)
+        location = self.location
+        if hasattr(location, "url"):  # a ServerTarget
+            env["TWOFOLD_DB"] = location.url
+            if location.key is not None:
+                env["TWOFOLD_KEY"] = str(location.key)
+        elif isinstance(location, Paths):
+            env["TWOFOLD_DB"] = str(location.db)
+        elif location is not None:
+            env["TWOFOLD_DB"] = str(location)
+        for name, value in (extra or {}).items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        return env
+
+    def __call__(
+        self, *args: str | bytes, stdin: str | bytes = "", expect: int | None = None, **options
+    ) -> subprocess.CompletedProcess:
+        """One run: ``twofold *args`` with ``stdin``; ``expect``: the exit status it must have.
+        ``options`` as for :meth:`many`."""
+        return self.many([(args, stdin)], expect=expect, **options)[0]
+
+    def together(self, count: int, *args: str, stdin: str = "", **options) -> list[subprocess.CompletedProcess]:
+        """``count`` identical runs started at once."""
+        return self.many([(args, stdin)] * count, **options)
+
+    def many(
+        self,
+        jobs: Sequence[tuple[Sequence[str | bytes], str | bytes]],
+        *,
+        expect: int | None = None,
+        env: dict[str, str | None] | None = None,
+        inherit: bool = True,
+        umask: int | None = None,
+        prefix: Sequence[str] = (),
+        cwd: Path | None = None,
+        timeout: float = 120,
+    ) -> list[subprocess.CompletedProcess]:
+        """Start every job (``(args, stdin)``) at once, then feed and read them all together; their
+        results in order. Text in and out when stdin is text, bytes when it is bytes. ``prefix``:
+        a command the run goes through (such as one dropping root's privileges)."""
+        preexec = (lambda: os.umask(umask)) if umask is not None else None
+        environment = self.env(env, inherit=inherit)
+        running = [
+            (
+                [*prefix, str(TWOFOLD), *args],
+                stdin,
+                subprocess.Popen(
+                    [*prefix, str(TWOFOLD), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=isinstance(stdin, str), env=environment, preexec_fn=preexec, cwd=cwd,
+                ),
+            )
+            for args, stdin in jobs
+        ]  # fmt: skip
+        try:
+            with ThreadPoolExecutor(len(running)) as pool:
+                done = list(pool.map(lambda job: _finish(*job, timeout), running))
+        finally:
+            for _, _, process in running:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        for result in done:
+            printed = result.stdout + result.stderr
+            assert ("Traceback" if isinstance(printed, str) else b"Traceback") not in printed, (result.args, printed)
+            if expect is not None:
+                assert result.returncode == expect, (result.args, result.returncode, result.stdout, result.stderr)
+        return done
+
+
+def _finish(argv: list, stdin: str | bytes, process: subprocess.Popen, timeout: float) -> subprocess.CompletedProcess:
+    out, err = process.communicate(stdin, timeout=timeout)  # TimeoutExpired fails the test; the process is killed
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
 
 def run_together(

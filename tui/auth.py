@@ -23,7 +23,8 @@ def auth(args: Namespace, inp: Input) -> int:
         print("accepted")
         return EXIT_OK
     if result.stage is Stage.SETUP:
-        services.signin.discard(result.ticket)
+        assert result.ticket is not None  # the setup's stage always comes with its ticket
+        services.signin.refuse_setup_here(result.ticket)
         print("two-factor setup pending: open the Twofold console to set up your authenticator", file=sys.stderr)
         return EXIT_PENDING
     code = inp.line("Code (authenticator or recovery code): ")

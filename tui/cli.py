@@ -13,15 +13,12 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from store.errors import AccountLocked, PostgresNotInstalled, TwofoldError
-from store.fileio import installation_files, remove_created
-from store.paths import Paths
+from store.file.fileio import installation_files, remove_created
+from store.file.paths import Paths
 from store.services import Services
 
 from .cli_common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Input, UsageError, policy_from, retry_after
 from .parser import build_parser, where
-
-SIGN_INS = ("auth", "pam")
-"""The commands that check one sign-in and exit: run by ``run`` without the cycle collector."""
 
 HANDLERS = {
     "user": "commands:user",
@@ -48,8 +45,6 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) and EXIT_USAGE
-    if args.command not in SIGN_INS:
-        gc.enable()  # ``run`` starts without it; the console and the admin commands live long or build much
     try:
         if args.command is None:
             return open_console(args)
@@ -79,24 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The ``twofold`` command: :func:`main`, then exit with its code."""
-    # A sign-in check (``auth``, ``pam``: every SSH login) lives a fraction of a second and makes
-    # few objects that outlive it: it runs without the cycle collector, whose passes would find
-    # nothing worth freeing. :func:`main` switches the collector back on for every other command.
-    gc.disable()
     code = main()
-    if not gc.isenabled():  # a sign-in check (:func:`main` switched the collector on for the rest): all said, all committed
-        # The interpreter's teardown (every module, class and function loaded, one by one) frees
-        # nothing the kernel does not free at the exit, and its CPU is taken from the argon2 of
-        # the other logins running at the same time. Locks, files and the server's connection are
-        # let go by the kernel as with any exit.
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):  # a closed or broken pipe: nothing more can be said
-                pass
-        os._exit(code)
-    # Every other command: whatever is alive now lives until the exit. Freezing it spares the
-    # collector its final pass over every module, class and function loaded.
+    # Whatever is alive now lives until the exit: freezing it spares the cycle collector its final
+    # pass over every module, class and function loaded (docs/PERFORMANCE.md).
     gc.freeze()
     sys.exit(code)
 

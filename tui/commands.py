@@ -6,7 +6,7 @@ import json
 import sys
 from argparse import Namespace
 
-from store.checkup import checkup
+from store.services.checkup import checkup
 from store.services.results import SystemActor
 from store.services.views import AccountView, iso
 

@@ -6,7 +6,7 @@ from argparse import Namespace
 from pathlib import Path
 
 from store.copy import copy_installation
-from store.paths import Paths
+from store.file.paths import Paths
 from store.storage import ServerTarget, absolute, is_server_url, require_postgres
 
 from .cli_common import EXIT_OK, Input, UsageError, policy_from

@@ -31,7 +31,7 @@ from typing import BinaryIO
 from store.accounts import TwoFactor, normalise_username
 from store.errors import AccountLocked, AuthenticationFailed, PostgresNotInstalled, TwofoldError, ValidationError
 from store.origin import Origin
-from store.paths import Paths
+from store.file.paths import Paths
 from store.requirement import time_left
 from store.services import Services
 from store.services.results import Method, Stage
@@ -188,7 +188,8 @@ def sign_in(args: Namespace, fields: Fields, talk: ExecTalk) -> int:
         tell_notices(services, talk, accepted.session, accepted.setup_deadline)
         return EXIT_OK
     if accepted.stage is Stage.SETUP:
-        services.signin.discard(accepted.ticket)
+        assert accepted.ticket is not None  # the setup's stage always comes with its ticket
+        services.signin.refuse_setup_here(accepted.ticket)
         talk.error(PENDING_MESSAGE)
         return EXIT_PENDING
     if talk.asks and code is None:

@@ -16,23 +16,29 @@ import psycopg
 
 from ..audit import FIELDS, OPTIONAL, AuditEvent, AuditHead, ChainReport, chain_end, link_problem
 from ..crypto import Keyring
+from ..records import SEAL, Seals
 from . import sql
 from .base import AUDIT
 from .schema import GENESIS
 
 
-def head_of(doc: object) -> AuditHead:
+def head_of(doc: object, seals: Seals, where: str) -> AuditHead:
+    """The committed head ``doc`` describes, its seal checked."""
     if isinstance(doc, dict) and isinstance(doc.get("events"), int) and isinstance(doc.get("mac"), str):
-        return AuditHead(doc["events"], doc["mac"], 0)
-    return AuditHead(0, GENESIS, 0)
+        return seals.check_head(AuditHead(doc["events"], doc["mac"], 0), doc.get(SEAL), where)
+    return seals.check_head(AuditHead(0, GENESIS, 0), None if doc is None else "", where)
 
 
-def read_head(conn: psycopg.Connection) -> AuditHead:
+def read_head(conn: psycopg.Connection, seals: Seals, where: str) -> AuditHead:
     row = conn.execute(sql.AUDIT_HEAD).fetchone()
-    return head_of(row[0] if row else None)
+    return head_of(row[0] if row else None, seals, where)
 
 
-def append(conn: psycopg.Connection, keyring: Keyring, events: Sequence[AuditEvent]) -> None:
+def sealed_head(head: AuditHead, seals: Seals) -> dict:
+    return {"events": head.events, "mac": head.mac, SEAL: seals.head_seal(head)}
+
+
+def append(conn: psycopg.Connection, keyring: Keyring, events: Sequence[AuditEvent], seals: Seals) -> None:
     """Chain ``events`` onto the committed end, inside the caller's transaction.
 
     Three statements for a sign-in's events: the audit lock; the head, read by a statement of its
@@ -41,7 +47,7 @@ def append(conn: psycopg.Connection, keyring: Keyring, events: Sequence[AuditEve
     the events with the new head, written together. More events than one statement takes
     (``db copy`` appends the whole chain) go first, as one batch."""
     conn.execute(sql.XACT_LOCK_ALL, (AUDIT,))
-    head = read_head(conn)
+    head = read_head(conn, seals, "the database")
     count, mac, rows = head.events, head.mac, []
     for event in events:
         payload = event.payload()
@@ -49,7 +55,7 @@ def append(conn: psycopg.Connection, keyring: Keyring, events: Sequence[AuditEve
         count += 1
         line = payload[:-1].decode("ascii") + f',"mac":"{mac}"}}'
         rows.append((count, event.time, event.actor, event.target, line, mac))
-    new_head = json.dumps({"events": count, "mac": mac})
+    new_head = json.dumps(sealed_head(AuditHead(count, mac, 0), seals))
     if not rows:
         conn.execute(sql.PUT_AUDIT_HEAD, (new_head,))
         return

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..accounts import Account
 from ..errors import CorruptDatabase
+from ..records import Seals
 from . import sql
 from .connection import Connections
 
@@ -44,10 +45,11 @@ def names_of(conns: Connections, like: tuple[str, ...]) -> list[str]:
 class PgRecords:
     """Every account's name at one moment, in name order; accounts read a page at a time."""
 
-    __slots__ = ("names", "_conns", "_pages")
+    __slots__ = ("names", "_conns", "_pages", "_seals")
 
-    def __init__(self, conns: Connections, contains: str = "") -> None:
+    def __init__(self, conns: Connections, seals: Seals, contains: str = "") -> None:
         self._conns = conns
+        self._seals = seals
         needle = contains.strip().lower()
         self.names: list[str] = names_of(conns, (like_pattern(needle),) if needle else ())
         self._pages: dict[int, dict[str, Any]] = {}
@@ -71,4 +73,4 @@ class PgRecords:
         doc = self._page(index // PAGE).get(name)
         if doc is None:
             raise CorruptDatabase(f"account {name[:60]!r} was deleted meanwhile; reload the list")
-        return Account.from_doc(name, doc)
+        return self._seals.opened(name, doc)

@@ -22,7 +22,8 @@ from ..accounts import ACCOUNTS, GHOSTS, Account
 from ..audit import AuditEvent, AuditHead, ChainReport
 from ..crypto import Keyring
 from ..errors import StorageError
-from ..repository import SETTINGS
+from ..records import Seals, sealed_meta
+from ..storage import SETTINGS
 from . import audit, sql
 from .connection import Connections, hold_turn, release_turn, translate
 from .records import PgRecords
@@ -39,6 +40,10 @@ class PgRepository:
         self.location = conns.where
         self._open: OpenTransaction | None = None
         """The transaction in progress on the main connection."""
+        rows = self._read(sql.SCHEMA_DOC)
+        meta = rows[0][0] if rows and isinstance(rows[0][0], dict) else {}
+        self.seals = Seals(keyring, required=False)
+        self.seals.required = meta.get("sealed") == self.seals.mark()
 
     @classmethod
     def open(cls, target, lock_timeout: float, *, create: bool, migrate: bool = True) -> "PgRepository":
@@ -70,7 +75,7 @@ class PgRepository:
             try:
                 yield tx.unit
                 if tx.events:
-                    audit.append(tx.conn, self.keyring, tx.events)
+                    audit.append(tx.conn, self.keyring, tx.events, self.seals)
                 if tx.conn.info.transaction_status == TransactionStatus.INERROR:
                     raise StorageError(f"a statement failed on {self.location}; nothing of this change was saved")
                 tx.committing = True
@@ -93,7 +98,7 @@ class PgRepository:
             conn = self._conns.main(fresh=again)
             try:
                 conn.execute(sql.BEGIN)
-                return OpenTransaction(conn)
+                return OpenTransaction(conn, self.seals)
             except psycopg.Error as exc:
                 if again or not (conn.broken or conn.closed):
                     raise translate(exc, self.location, conn) from None
@@ -140,7 +145,7 @@ class PgRepository:
 
     def get(self, username: str) -> Account | None:
         doc = self._doc(sql.ACCOUNT, username)
-        return None if doc is None else Account.from_doc(username, doc)
+        return None if doc is None else self.seals.opened(username, doc)
 
     def ghost(self, tag: str) -> dict[str, Any] | None:
         return self._doc(sql.GHOST, tag)
@@ -152,7 +157,7 @@ class PgRepository:
         return int(self._read(sql.ACCOUNT_COUNT)[0][0])
 
     def records(self, contains: str = "") -> PgRecords:
-        return PgRecords(self._conns, contains)
+        return PgRecords(self._conns, self.seals, contains)
 
     # -- the audit log -----------------------------------------------------------------------
     def record(self, event: AuditEvent) -> None:
@@ -165,12 +170,31 @@ class PgRepository:
         return f"{self.location} (table twofold_audit)"
 
     def settle_audit(self) -> int:
-        """Nothing to settle: events exist only in the transaction that committed them."""
+        """Nothing to settle (events exist only in the transaction that committed them); the
+        head's seal is checked, so that nothing is written on top of a forged one."""
+        self.audit_head()
         return 0
 
     def audit_head(self) -> AuditHead:
         rows = self._read(sql.AUDIT_HEAD)
-        return audit.head_of(rows[0][0] if rows else None)
+        return audit.head_of(rows[0][0] if rows else None, self.seals, self.location)
+
+    def sealed(self) -> bool:
+        return self.seals.required
+
+    def seal_all(self) -> None:
+        """Inside a transaction: mark the installation sealed (the caller has just put every
+        account again, which sealed it)."""
+        tx = self._open
+        assert tx is not None, "sealing runs inside a transaction"
+        meta = tx.conn.execute(sql.SCHEMA_DOC).fetchone()[0]
+        tx.conn.execute(sql.PUT_SCHEMA_DOC, (Jsonb(sealed_meta(meta, self.keyring)),))
+        row = tx.conn.execute(sql.AUDIT_HEAD).fetchone()
+        head = Seals(self.keyring, required=False)
+        current = audit.head_of(row[0] if row else None, head, self.location)
+        tx.conn.execute(sql.PUT_AUDIT_HEAD, (Jsonb(audit.sealed_head(current, self.seals)),))
+        tx.undo.append(lambda: setattr(self.seals, "required", False))
+        self.seals.required = True
 
     def audit_events_about(self, target: str) -> tuple[int, list[tuple[int, AuditEvent]]]:
         return audit.events_about(self._read(sql.ABOUT, (target,)))
@@ -193,7 +217,7 @@ class PgRepository:
         """The head and every event, read in one transaction (so they agree)."""
         with self.transaction() as unit:
             conn = unit._conn
-            return audit.read_head(conn), conn.execute(sql.LINES).fetchall()
+            return audit.read_head(conn, self.seals, self.location), conn.execute(sql.LINES).fetchall()
 
     def verify_audit(self) -> ChainReport:
         head, rows = self._snapshot()

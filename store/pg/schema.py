@@ -15,7 +15,9 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
+from ..audit import AuditHead
 from ..crypto import Keyring, create_key, read_key
+from ..records import SEAL, Seals, key_belongs, new_meta
 from ..errors import ForeignDatabase, KeyFileError, StorageError
 from . import sql
 from .base import SCHEMA
@@ -99,7 +101,7 @@ def current(meta: object) -> bool:
 def checked_key(meta: dict, where: str, key_path: str) -> Keyring:
     """The keyring of ``key_path``, if it is the key the database's check value belongs to."""
     keyring = Keyring(read_key(key_path))
-    if meta.get("key_check") != keyring.check_value():
+    if not key_belongs(meta, keyring):
         raise KeyFileError(f"key file {key_path} does not belong to database {where}")
     return keyring
 
@@ -116,8 +118,10 @@ def _create(conn: psycopg.Connection, where: str, key_path: str) -> None:
     key = read_key(key_path) if os.path.lexists(key_path) else create_key(Path(key_path))
     for statement in CREATE:
         conn.execute(statement)  # type: ignore[arg-type]
-    meta = {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": Keyring(key).check_value()}
-    conn.execute(sql.FIRST_META, (Jsonb(meta), Jsonb(empty_head())))
+    seals = Seals(Keyring(key), True)
+    meta = new_meta(APP_ID, SCHEMA_VERSION, seals.keyring)
+    head = {"events": 0, "mac": GENESIS, SEAL: seals.head_seal(AuditHead(0, GENESIS, 0))}
+    conn.execute(sql.FIRST_META, (Jsonb(meta), Jsonb(head)))
 
 
 def _meta(conn: psycopg.Connection, where: str) -> dict:
@@ -136,5 +140,3 @@ def _migrate(conn: psycopg.Connection, where: str) -> None:
     conn.execute(sql.PUT_SCHEMA_VERSION, (Jsonb(SCHEMA_VERSION),))
 
 
-def empty_head() -> dict:
-    return {"events": 0, "mac": GENESIS}

@@ -32,6 +32,7 @@ AUDIT_HEAD = "SELECT doc FROM twofold_meta WHERE key = 'audit'"
 PUT_AUDIT_HEAD = "UPDATE twofold_meta SET doc = %s::jsonb WHERE key = 'audit'"
 FIRST_META = "INSERT INTO twofold_meta (key, doc) VALUES ('schema', %s), ('audit', %s)"
 """``(schema document, audit head)`` of a database just created."""
+PUT_SCHEMA_DOC = "UPDATE twofold_meta SET doc = %s WHERE key = 'schema'"
 PUT_SCHEMA_VERSION = "UPDATE twofold_meta SET doc = jsonb_set(doc, '{schema}', %s) WHERE key = 'schema'"
 
 # -- accounts ----------------------------------------------------------------------------------

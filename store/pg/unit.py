@@ -17,6 +17,7 @@ import psycopg
 
 from ..accounts import Account
 from ..audit import AuditEvent
+from ..records import Seals
 from . import sql
 from .base import ABSENT_ACCOUNT, ABSENT_GHOST, ROSTER, key_of
 
@@ -29,8 +30,9 @@ def as_json(doc: Any) -> str:
 class PgUnit:
     """One server transaction's view; reads lock what they read until it ends."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, seals: Seals) -> None:
         self._conn = conn
+        self._seals = seals
         self._roster = False
 
     def _locked_doc(self, query: str, value: str, absent: int) -> dict[str, Any] | None:
@@ -42,10 +44,10 @@ class PgUnit:
 
     def get(self, username: str) -> Account | None:
         doc = self._locked_doc(sql.ACCOUNT_LOCKED, username, ABSENT_ACCOUNT)
-        return None if doc is None else Account.from_doc(username, doc)
+        return None if doc is None else self._seals.opened(username, doc)
 
     def put(self, account: Account) -> None:
-        self._conn.execute(sql.PUT_ACCOUNT, (account.username, as_json(account.to_doc())))
+        self._conn.execute(sql.PUT_ACCOUNT, (account.username, as_json(self._seals.sealed(account))))
 
     def delete(self, username: str) -> None:
         self._conn.execute(sql.DELETE_ACCOUNT, (username,))
@@ -58,7 +60,7 @@ class PgUnit:
     def all(self) -> Iterator[Account]:
         self._take_roster()
         rows = self._conn.execute(sql.ACCOUNTS).fetchall()
-        return (Account.from_doc(name, doc) for name, doc in rows)
+        return (self._seals.opened(name, doc) for name, doc in rows)
 
     def count(self) -> int:
         self._take_roster()
@@ -90,9 +92,9 @@ class OpenTransaction:
     """A transaction in progress on ``conn``: its unit, the audit events to chain on before it
     commits, and what to undo if it does not."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, seals: Seals) -> None:
         self.conn = conn
-        self.unit = PgUnit(conn)
+        self.unit = PgUnit(conn, seals)
         self.events: list[AuditEvent] = []
         self.undo: list[Callable[[], None]] = []
         self.committing = False

@@ -79,6 +79,7 @@ class Services:
         )
         if not readonly:
             ctx.repo.settle_audit()
+            ctx.seal_installation()
         return cls(ctx)
 
     @cached_property

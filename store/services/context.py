@@ -8,10 +8,11 @@ from ..accounts import Account
 from ..audit import AuditEvent
 from ..clock import Clock
 from ..crypto import Keyring
-from ..errors import NotFound, PermissionDenied
+from ..errors import NotFound, PermissionDenied, RecordTampered
 from ..passwords import Passwords
 from ..origin import Origin
 from ..policy import Policy
+from ..records import SEALED_ACTION
 from ..requirement import SETTINGS_DOC, Requirement
 from ..storage import Storage, StorageUnit as Unit
 from .results import Caller, Session, SessionBook, SystemActor
@@ -49,6 +50,25 @@ class Context(NamedTuple):
         """Record an event in the current transaction: it is written with the change, and if the
         change then cannot be written (full disk, read-only folder) the event is taken back."""
         self.repo.record(AuditEvent(self.now(), actor, action, target, outcome, reason=reason, detail=detail, **self.origin.fields()))
+
+    def seal_installation(self) -> None:
+        """Seal every record of an installation from before seals (once, on its first open that
+        may write). Refused when its audit log shows it was sealed already: someone without the key
+        made it look unsealed, to have records of their own sealed."""
+        if self.repo.sealed():
+            return
+        with self.repo.transaction() as unit:
+            if any(event.action == SEALED_ACTION for event in self.repo.audit_events()):
+                raise RecordTampered(
+                    f"{self.repo.location} says its records were never sealed, but its audit log shows they were: "
+                    "someone without the installation key changed it; restore it from a backup"
+                )
+            accounts = list(unit.all())
+            for account in accounts:
+                unit.put(account)
+            self.repo.seal_all()
+            count = len(accounts)
+            self.audit("twofold", SEALED_ACTION, "*", f"{count} account record{'' if count == 1 else 's'} sealed")
 
     def require(self, unit: Unit, username: str) -> Account:
         account = unit.get(username)
@@ -92,11 +112,11 @@ class Context(NamedTuple):
     def recheck_password(self, session: Session, password: str) -> Account:
         """Re-check the caller's current password before a sensitive change.
 
-        Takes the name's sign-in turn as a sign-in does (:mod:`store.slots`); a wrong password is
+        Takes the name's sign-in turn as a sign-in does (:mod:`store.file.slots`); a wrong password is
         recorded (it counts toward the lock) and committed before :class:`AuthenticationFailed`.
         """
         from ..errors import AccountLocked, AuthenticationFailed
-        from ..throttle import after_wrong_password, current_lock
+        from ..throttle import after_failure, current_lock
 
         name = self.check_session(session).username
         with self.repo.attempt(self.keyring.username_tag(name), self.policy.attempt_wait_seconds):
@@ -111,7 +131,7 @@ class Context(NamedTuple):
             with self.repo.transaction() as unit:
                 current = unit.get(name)
                 if current is not None and current_lock(current, self.now()) is None:
-                    failed = after_wrong_password(current, self.now(), self.policy)
+                    failed = after_failure(current, self.now(), self.policy)
                     unit.put(failed)
                     self.audit(name, "password-check", name, "failed")
                     if current_lock(failed, self.now()) is not None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UnsafeFile, WriteFailed
-from ..fileio import describe_write_error
-from ..guard import PRIVATE
+from ..file.fileio import describe_write_error
+from ..file.guard import PRIVATE
 
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..accounts import Account, TwoFactor, normalise_username
-from ..errors import AccountLocked, AuthenticationFailed, ValidationError
+from ..errors import AccountLocked, AuthenticationFailed, RecordTampered, ValidationError
 from ..otp import matching_step, normalise_code
 from ..recovery import normalise_code as normalise_recovery
-from ..throttle import after_sign_in, after_wrong_factor, after_wrong_password, current_lock
+from ..throttle import after_failure, after_sign_in, current_lock
 from .context import Context
 from .results import Method, PasswordAccepted, SignedIn, Stage, Ticket
 
@@ -37,13 +37,15 @@ class _Record:
         if account is not None:
             return cls(account, True, tag)
         ghost = source.ghost(tag) or {}
-        pwf, until = ghost.get("pwf", 0), ghost.get("until")
+        fails, locks, until = ghost.get("fails", ghost.get("pwf", 0)), ghost.get("locks", 0), ghost.get("until")
         stand_in = Account(
             username=name or "?",
             password_hash="",
             created=0.0,
-            password_failures=pwf if isinstance(pwf, int) else 0,
-            locked_until=until if isinstance(until, (int, float)) else None,
+            failures=fails if type(fails) is int else 0,
+            locks=locks if type(locks) is int else 0,
+            locked_until=until if type(until) in (int, float) else None,
+            locked_for_good=ghost.get("perm") is True,
         )
         return cls(stand_in, False, tag)
 
@@ -51,7 +53,8 @@ class _Record:
         if self.known:
             unit.put(account)
         else:
-            unit.put_ghost(self.tag, {"pwf": account.password_failures, "until": account.locked_until, "seen": now})
+            record = {"fails": account.failures, "locks": account.locks, "until": account.locked_until, "seen": now}
+            unit.put_ghost(self.tag, {**record, "perm": True} if account.locked_for_good else record)
 
 
 class SignIn:
@@ -65,7 +68,7 @@ class SignIn:
     def password(self, username: str, password: str) -> PasswordAccepted:
         """Check a username and password.
 
-        Known and unknown names take one path: the same turn (:mod:`store.slots`), the same
+        Known and unknown names take one path: the same turn (:mod:`store.file.slots`), the same
         argon2 work, the same counters and lock (an unknown name's live in a "ghost" record) and
         the same messages. The lock is read again in the transaction that records the result, so
         no attempt that commits after a lock can succeed, however many ran in parallel.
@@ -78,11 +81,16 @@ class SignIn:
             name = None
         shown = name or "?"
         tag = ctx.keyring.username_tag(name or "")
-        with ctx.repo.attempt(tag, ctx.policy.attempt_wait_seconds):
-            record = _Record.read(ctx.repo, name, tag)
-            lock = current_lock(record.account, ctx.now())
-            if lock is None:
-                return self._check_password(name, tag, record, password)
+        try:
+            with ctx.repo.attempt(tag, ctx.policy.attempt_wait_seconds):
+                record = _Record.read(ctx.repo, name, tag)
+                lock = current_lock(record.account, ctx.now())
+                if lock is None:
+                    return self._check_password(name, tag, record, password)
+        except RecordTampered:  # changed without the key: refused, and the audit log says so
+            with ctx.repo.transaction():
+                ctx.audit(shown, "sign-in", shown, "refused: the record fails its seal")
+            raise
         ctx.passwords.dummy_verify(password)  # outside the turn: a locked name queues nobody
         with ctx.repo.transaction():
             ctx.audit(shown, "sign-in", shown, "locked")
@@ -110,7 +118,7 @@ class SignIn:
                 ctx.audit(shown, "sign-in", shown, "locked")
                 refusal = locked_message(lock.until)
             elif not ok:
-                failed = after_wrong_password(current.account, now, ctx.policy)
+                failed = after_failure(current.account, now, ctx.policy)
                 current.store(unit, failed, now)
                 unit.prune_ghosts(now - GHOST_TTL)
                 ctx.audit(shown, "sign-in", shown, "failed")
@@ -186,6 +194,14 @@ class SignIn:
         if ticket is not None:
             self._tickets.pop(ticket.token, None)
 
+    def refuse_setup_here(self, ticket: Ticket) -> None:
+        """End a sign-in whose two-factor setup is pending where no setup can run (the command line,
+        a one-prompt login): the refusal is audited, as every refused attempt is."""
+        name = self.redeem(ticket, Stage.SETUP)
+        self.discard(ticket)
+        with self.ctx.repo.transaction():
+            self.ctx.audit(name, "sign-in", name, "refused: two-factor setup pending")
+
     # -- step 2 ------------------------------------------------------------------------------
     def second_factor(self, ticket: Ticket, text: str) -> SignedIn:
         """A six-digit code or a recovery code, told apart by their shape."""
@@ -216,7 +232,7 @@ class SignIn:
             else:
                 passed = self._check(account, text, method, now)
                 if passed is None:
-                    failed = after_wrong_factor(account, now, ctx.policy)
+                    failed = after_failure(account, now, ctx.policy)
                     unit.put(failed)
                     ctx.audit(name, f"sign-in-{method.value}", name, "failed")
                     newly = current_lock(failed, now)

@@ -15,7 +15,7 @@ import pytest
 from account_flows import OTHER_PASSWORD, PASSWORD, add_account, enrol
 from ssh_server import TWOFOLD
 from store.otp import code_at_step, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from tui.cli import main

@@ -85,7 +85,7 @@ def test_the_turn_and_lock_hold_across_pam_and_the_console(installation) -> None
     """Five wrong passwords through PAM lock the account for the console too (one set of counters)."""
     target, _ = installation
     line = ["--db", target.url, "--key", str(target.key)]
-    for _ in range(Policy().password_lock_after):  # the command's own policy
+    for _ in range(Policy().lock_after):  # the command's own policy
         assert run_pam(line, b"not the password\0", "plain").returncode == 1
     locked = run_pam(line, b"fake password 123456\0", "plain")
     assert locked.returncode == 1 and b"locked" in locked.stdout

@@ -16,7 +16,7 @@ from terminal import Terminal
 from test_console_flow import current_step, rfc6238, shown_secret
 
 from account_flows import PASSWORD, add_account
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import statistics
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +25,10 @@ from pathlib import Path
 import pytest
 
 from account_flows import OTHER_PASSWORD, PASSWORD, add_account, enrol
+from proc_helpers import Twofold
 from ssh_server import OK_WORD, PAM_PYTHON, TWOFOLD, Login, SshServer, add_user, remove_user, ssh_login, why_not
 from store.otp import code_at_step, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import Policy
 from store.services import Services
 from tui.pam import PENDING_MESSAGE, module_path
@@ -33,11 +36,16 @@ from tui.pam import PENDING_MESSAGE, module_path
 REASON = why_not()
 if REASON is not None and os.environ.get("TWOFOLD_SSH_TESTS") == "required":
     pytest.fail(f"the SSH tests must run here but cannot: {REASON}", pytrace=False)
-pytestmark = pytest.mark.skipif(REASON is not None, reason=f"real sshd not possible: {REASON}")
+pytestmark = [
+    pytest.mark.skipif(REASON is not None, reason=f"real sshd not possible: {REASON}"),
+    pytest.mark.xdist_group("ssh"),  # one worker makes the users and the two sshd once
+]
 
 OFF_PASSWORD = "fake password 123456"
 """Ends in six digits: a two-factor-off account's one-prompt authtok is the password alone."""
 ROLES = ("active", "pending", "locked", "off", "due")
+STRANGER = "stranger"
+"""A unix user with no Twofold account."""
 POLICY = Policy()
 
 
@@ -45,7 +53,7 @@ POLICY = Policy()
 def unix_users() -> dict[str, str]:
     """One unix user per role, removed (with their homes) when the module ends."""
     tag = f"tf{os.getpid() % 1_000_000}"
-    users = {role: f"{tag}{role[0]}" for role in ROLES}
+    users = {role: f"{tag}{role[0]}" for role in (*ROLES, STRANGER)}
     made = []
     try:
         for name in users.values():
@@ -69,6 +77,8 @@ class Site:
     server: SshServer
     db: Path
     users: dict[str, str]
+    cli: Twofold
+    """The ``twofold`` command against this site's database."""
     secrets: dict[str, str] = field(default_factory=dict)
     codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     last_step: dict[str, int] = field(default_factory=dict)
@@ -102,11 +112,8 @@ class Site:
         taken = {code_at_step(self.secrets[role], now + d, POLICY) for d in range(-2, 4)}
         return next(c for c in (f"{n:06d}" for n in range(1_000_000)) if c not in taken)
 
-    def twofold(self, *words: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(TWOFOLD), "--db", str(self.db), *words], capture_output=True, text=True)
-
     def events(self, role: str) -> list[dict]:
-        listed = self.twofold("audit", "--json", "--user", self.users[role])
+        listed = self.cli("audit", "--json", "--user", self.users[role])
         assert listed.returncode == 0, listed.stderr
         return json.loads(listed.stdout)
 
@@ -119,7 +126,9 @@ def pam_auth_lines(style: str, db: Path) -> str:
 
 
 @pytest.fixture(scope="module", params=["exec", "python"])
-def site(request: pytest.FixtureRequest, unix_users: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Site:
+def site(
+    request: pytest.FixtureRequest, unix_users: dict[str, str], tmp_path_factory: pytest.TempPathFactory, twofold: Twofold
+) -> Site:
     style = request.param
     if style == "python" and PAM_PYTHON is None:
         if os.environ.get("TWOFOLD_SSH_TESTS") == "required":
@@ -129,7 +138,7 @@ def site(request: pytest.FixtureRequest, unix_users: dict[str, str], tmp_path_fa
     (work / "db").mkdir(mode=0o700)
     db = work / "db" / "twofold.json"
     server = SshServer(work / "sshd", f"sshd-twofold-test-{style}-{os.getpid()}", pam_auth_lines(style, db))
-    site = Site(style, server, db, unix_users)
+    site = Site(style, server, db, unix_users, twofold.at(Paths(db)))
     services = Services.open(Paths(db), POLICY)
     try:
         for role in ROLES:
@@ -185,6 +194,8 @@ def test_a_pending_account_is_refused_with_the_message(site: Site) -> None:
     assert "open the Twofold console to set up your authenticator" in login.output
     assert PENDING_MESSAGE.split(":")[0] in login.output
     assert login.prompts == ["Password:"]
+    refused = [e for e in site.events("pending") if e["action"] == "sign-in"]
+    assert refused[0]["outcome"] == "refused: two-factor setup pending" and refused[0]["via"] == "pam", refused
 
 
 def test_an_account_without_two_factor_signs_in_with_the_password_alone(site: Site) -> None:
@@ -193,7 +204,7 @@ def test_an_account_without_two_factor_signs_in_with_the_password_alone(site: Si
     assert login.prompts == ["Password:"]
 
 
-def test_the_lock_after_ten_wrong_passwords_holds_across_parallel_logins(site: Site) -> None:
+def test_the_lock_after_five_wrong_passwords_holds_across_parallel_logins(site: Site) -> None:
     with ThreadPoolExecutor(12) as pool:
         logins = list(pool.map(lambda n: site.login("locked", f"wrong fake password {n}", "123456"), range(12)))
     assert not any(login.ran for login in logins)
@@ -201,9 +212,9 @@ def test_the_lock_after_ten_wrong_passwords_holds_across_parallel_logins(site: S
     assert not right.ran, right
     assert "This account is locked for now; try again after" in right.output
     events = [e for e in site.events("locked") if e["action"] == "sign-in"]
-    assert sum(e["outcome"] == "failed" for e in events) == 10  # the 11th and later met the lock
-    assert sum(e["outcome"] == "locked" for e in events) >= 3
-    shown = json.loads(site.twofold("user", "show", site.users["locked"], "--json").stdout)
+    assert sum(e["outcome"] == "failed" for e in events) == 5  # the 6th and later met the lock
+    assert sum(e["outcome"] == "locked" for e in events) >= 7
+    shown = json.loads(site.cli("user", "show", site.users["locked"], "--json").stdout)
     assert shown["locked"] is True
 
 
@@ -216,7 +227,7 @@ def test_the_audit_shows_pam_and_the_client_address(site: Site) -> None:
     for event in signins[:2]:
         assert event["via"] == "pam" and event["addr"] == "127.0.0.1" and event["tty"] == "ssh", event
         assert event["target"] == site.users["off"]
-    verify = site.twofold("audit", "verify")
+    verify = site.cli("audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
@@ -234,7 +245,7 @@ def test_nothing_reaches_the_client_that_tells_a_wrong_code_from_a_wrong_passwor
 def test_notices_reach_a_terminal_login_and_an_overdue_setup_is_refused(site: Site) -> None:
     """PRODUCT §6 over SSH: within the grace period the login goes through and says by when;
     the next login tells the previous one; past the deadline the login is refused."""
-    assert site.twofold("policy", "require", "everyone", "--grace", "24").returncode == 0
+    assert site.cli("policy", "require", "everyone", "--grace", "24").returncode == 0
     try:
         first = site.login("due", OFF_PASSWORD, shell=True)
         assert first.ran, first
@@ -242,12 +253,12 @@ def test_notices_reach_a_terminal_login_and_an_overdue_setup_is_refused(site: Si
         second = site.login("due", OFF_PASSWORD, shell=True)
         assert second.ran, second
         assert "Previous sign-in:" in second.output and "(pam from 127.0.0.1)" in second.output
-        assert site.twofold("policy", "require", "everyone", "--grace", "0").returncode == 0
+        assert site.cli("policy", "require", "everyone", "--grace", "0").returncode == 0
         overdue = site.login("due", OFF_PASSWORD)
         assert not overdue.ran, overdue
         assert PENDING_MESSAGE in overdue.output
     finally:
-        assert site.twofold("policy", "require", "nobody").returncode == 0
+        assert site.cli("policy", "require", "nobody").returncode == 0
 
 
 def test_pam_exec_alone_fails_in_setcred_and_pam_permit_is_what_it_needs(
@@ -271,3 +282,33 @@ def test_pam_exec_alone_fails_in_setcred_and_pam_permit_is_what_it_needs(
     assert not login.ran, login
     log = server.log.read_text()
     assert "Accepted keyboard-interactive/pam" in log and "pam_setcred(): Permission denied" in log
+
+
+@pytest.mark.xdist_group("timing")
+def test_two_prompts_every_state_alike_until_the_password_is_right(site: Site) -> None:
+    """A wrong password gets "Verification code:" after the same delay whatever the name is (an
+    account with 2FA off, pending or active, a locked one, no account at all), then one refusal:
+    the password is checked at the same point for every state, before anything else is asked."""
+    if site.style != "python":
+        pytest.skip("one prompt: nothing is asked after the password")
+    roles = ("active", "off", "pending", "locked", STRANGER)
+    for n in range(POLICY.lock_after):  # the locked one is locked (whatever ran before)
+        site.login("locked", f"wrong fake password {n}", "123456")
+    waits: dict[str, list[float]] = {role: [] for role in roles}
+    told: dict[str, set[str]] = {role: set() for role in roles}
+    try:
+        for round_ in range(7):  # interleaved, so load on the machine falls on every role alike
+            for role in roles:
+                login = site.login(role, f"wrong fake password {round_}", "123456")
+                assert not login.ran and login.prompts == ["Password:", "Verification code:"], (role, login)
+                waits[role].append(login.waits[0])
+                after = login.output.split("Verification code:", 1)[1].replace(site.users[role], "USER")
+                told[role].add(re.sub(r"try again after \S+", "try again after T", after))
+    finally:
+        for role in roles[:-1]:
+            site.cli("user", "unlock", site.users[role])
+    medians = {role: statistics.median(w) * 1000 for role, w in waits.items()}
+    print("\nms from the password to the code prompt, median of 7:", {r: round(m) for r, m in medians.items()})
+    # one refusal, the same for every name (the fifth wrong password in a row locks any of them alike)
+    assert len(set.union(*told.values())) == 2 and told["active"] == told["off"] == told["pending"] == told[STRANGER], told
+    assert max(medians.values()) / min(medians.values()) < 1.6, medians  # 3.7x apart when argon2 ran for some only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -13,14 +14,27 @@ import pytest
 from terminal import Terminal
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.xdist_group("wheel")  # one worker builds the wheel once
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "app.tcss", "tui", "screens", "store")
+"""What the wheel is built from (the packages and the files pyproject.toml names)."""
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with only the wheel installed (dependencies borrowed read-only from this one)."""
+    """A fresh venv with only the wheel installed (dependencies borrowed read-only from this one).
+
+    The wheel is built from a copy of the sources: a build writes build/ and *.egg-info beside
+    them, which other test runs at the same time (xdist workers, a second checkout's) must not share."""
     work = tmp_path_factory.mktemp("wheel")
+    source = work / "source"
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(source)],
         check=True,
     )
     wheel = next((work / "dist").glob("twofold-*.whl"))

@@ -1,12 +1,10 @@
-"""What the security review drives: the real command line, a shared installation, console steps,
-and what counts as a leaked secret."""
+"""What the security review drives: a shared installation, console steps, and what counts as a
+leaked secret (the real command line is the ``twofold`` fixture)."""
 
 from __future__ import annotations
 
 import base64
-import os
 import stat
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -20,14 +18,14 @@ if SCREEN_TESTS not in sys.path:  # signin_flows and qr_decode live beside the s
     sys.path.insert(0, SCREEN_TESTS)
 
 from account_flows import PASSWORD, code_spellings, secret_spellings  # noqa: E402
+from proc_helpers import Twofold  # noqa: E402
 from screens.login import LoginScreen  # noqa: E402
 from signin_flows import sign_in, text_of, type_into  # noqa: E402
 from store.otp import code_at_step, time_step  # noqa: E402
-from store.paths import Paths  # noqa: E402
+from store.file.paths import Paths  # noqa: E402
 from store.policy import Policy  # noqa: E402
 from store.services import Services  # noqa: E402
 
-TWOFOLD = Path(sys.executable).with_name("twofold")
 WRONG = "Sup3r-Secret-Guess-42"  # fake: a wrong password that must never be echoed
 INSTALLATION_FILES = ("twofold.json", "twofold.key", "twofold.audit.jsonl", "twofold.lock")
 
@@ -49,51 +47,13 @@ async def settle(pilot: Pilot) -> None:
 
 
 @dataclass
-class Cli:
-    """The real ``twofold`` against one database, with TWOFOLD_DEBUG and Textual's switches unset."""
-
-    paths: Paths
-    pycache: Path
-
-    def env(self) -> dict[str, str]:
-        drop = {"TWOFOLD_DEBUG", "PYTHONDONTWRITEBYTECODE", "TEXTUAL", "TEXTUAL_DEBUG", "TEXTUAL_LOG"}
-        env = {k: v for k, v in os.environ.items() if k not in drop}
-        env["TWOFOLD_DB"] = str(self.paths.db)
-        env["PYTHONPYCACHEPREFIX"] = str(self.pycache)
-        return env
-
-    def __call__(self, *args: str, stdin: str = "", umask: int | None = None) -> subprocess.CompletedProcess:
-        return self.many([(args, stdin)], umask=umask)[0]
-
-    def many(self, jobs: list[tuple[tuple[str, ...], str]], umask: int | None = None) -> list[subprocess.CompletedProcess]:
-        """Run the jobs at once (each ``(args, stdin)``); their results in order."""
-        preexec = (lambda: os.umask(umask)) if umask is not None else None
-        running = [
-            subprocess.Popen(
-                [str(TWOFOLD), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True, env=self.env(), preexec_fn=preexec,
-            )
-            for args, _ in jobs
-        ]
-        for process, (_, stdin) in zip(running, jobs):
-            process.stdin.write(stdin)
-            process.stdin.close()
-        done = []
-        for process, (args, _) in zip(running, jobs):
-            out, err = process.stdout.read(), process.stderr.read()
-            process.wait(timeout=60)
-            assert "Traceback" not in out + err, (args, err)
-            done.append(subprocess.CompletedProcess(args, process.returncode, out, err))
-        return done
-
-
-@dataclass
 class Shared:
     """One installation used by the console (in-process) and the command line at once."""
 
     services: Services
     paths: Paths
-    cli: Cli
+    cli: Twofold
+    """The real ``twofold`` against this installation."""
     secret: str
     codes: tuple[str, ...]
 

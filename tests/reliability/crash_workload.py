@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 from store.clock import Clock
 from store.otp import code_at_step, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import SystemActor
 
 PASSWORD = "crash test password"  # fake
 ACTOR = SystemActor("cli:crash")
-POLICY = Policy(argon2=FAST_ARGON2, factor_lock_after=10**6, factor_permanent_after=10**7)
+POLICY = Policy(argon2=FAST_ARGON2, lock_after=10**6, permanent_lock_after=10**7)
 
 
 @dataclass

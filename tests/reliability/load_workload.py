@@ -35,7 +35,7 @@ from crash_workload import FastClock
 from store.accounts import USER_MANAGEMENT
 from store.errors import AuthenticationFailed, StorageError
 from store.otp import code_at_step, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.recovery import ALPHABET
 from store.services import Services
@@ -46,7 +46,7 @@ PASSWORD = "load test password"  # fake
 ADMIN = SystemActor("cli:load-setup")
 #: High lock thresholds: wrong codes are part of the mix and must not lock the shared accounts.
 POLICY = Policy(
-    argon2=FAST_ARGON2, password_lock_after=10**6, factor_lock_after=10**6, factor_permanent_after=10**7
+    argon2=FAST_ARGON2, lock_after=10**6, permanent_lock_after=10**7
 )
 TOTP_ACCOUNTS, RECOVERY_ACCOUNTS, WRONG_ONLY_ACCOUNTS, OWNED_PER_WORKER = 8, 12, 4, 4
 KINDS = ("totp", "recovery", "wrong", "create", "edit", "audit", "show")

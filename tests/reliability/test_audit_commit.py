@@ -3,21 +3,17 @@ events of a change that never committed are never shown and are dropped on the n
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, enrol
+from proc_helpers import Twofold
 from store.audit import AuditHead
 from store.errors import WriteFailed
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 
 POLICY = Policy(argon2=FAST_ARGON2)
-TWOFOLD = Path(sys.executable).with_name("twofold")
 
 
 @pytest.fixture
@@ -36,8 +32,9 @@ def installation(paths: Paths, clock) -> Paths:
     return paths
 
 
-def twofold(paths: Paths, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(TWOFOLD), "--db", str(paths.db), *args], capture_output=True, text=True, timeout=60)
+@pytest.fixture
+def cli(installation: Paths, twofold: Twofold) -> Twofold:
+    return twofold.at(installation)
 
 
 CUTS = {
@@ -49,7 +46,7 @@ CUTS = {
 
 
 @pytest.mark.parametrize("cut", [*CUTS, "deleted"])
-def test_a_cut_or_missing_log_is_detected_by_verify_and_doctor(installation: Paths, cut: str) -> None:
+def test_a_cut_or_missing_log_is_detected_by_verify_and_doctor(installation: Paths, cli: Twofold, cut: str) -> None:
     paths = installation
     lines = paths.audit.read_bytes().splitlines(keepends=True)
     if cut == "deleted":
@@ -57,12 +54,12 @@ def test_a_cut_or_missing_log_is_detected_by_verify_and_doctor(installation: Pat
     else:
         paths.audit.write_bytes(b"".join(CUTS[cut](lines)))
     before = paths.audit.read_bytes() if paths.audit.exists() else None
-    verify = twofold(paths, "audit", "verify")
+    verify = cli("audit", "verify")
     assert verify.returncode == 1, verify
     words = "missing" if cut == "deleted" else "cut off the end"
     assert words in verify.stderr and str(paths.audit) in verify.stderr and "Traceback" not in verify.stderr
     assert f"records {len(lines)}" in verify.stderr
-    doctor = twofold(paths, "doctor")
+    doctor = cli("doctor")
     assert doctor.returncode == 1 and f"[FAIL] audit log {paths.audit}" in doctor.stdout and words in doctor.stdout
     assert (paths.audit.read_bytes() if paths.audit.exists() else None) == before  # reading changed nothing
 
@@ -78,14 +75,14 @@ def test_a_cut_stays_detected_after_later_writes(installation: Paths, clock) -> 
     services.close()
 
 
-def test_verify_repairs_nothing(installation: Paths) -> None:
+def test_verify_repairs_nothing(installation: Paths, cli: Twofold) -> None:
     paths = installation
     paths.audit.write_bytes(paths.audit.read_bytes() + b'{"action":"half a li')
     before = paths.audit.read_bytes()
-    verify = twofold(paths, "audit", "verify")
+    verify = cli("audit", "verify")
     assert verify.returncode == 0, verify.stderr  # past the committed end: not part of the chain
     assert paths.audit.read_bytes() == before
-    doctor = twofold(paths, "doctor")
+    doctor = cli("doctor")
     assert doctor.returncode == 0 and "never committed" in doctor.stdout
     assert paths.audit.read_bytes() == before
 
@@ -95,13 +92,13 @@ def test_events_of_a_change_that_did_not_commit_are_never_shown(installation: Pa
     paths = installation
     services = Services.open(paths, POLICY, clock)
     head_before = services.ctx.repo.audit_head()
-    import store.db
+    import store.file.db
 
     def crash(path, data):
         raise WriteFailed("simulated crash before the rename")
 
     monkeypatch.setattr(services.ctx.repo.log, "take_back", lambda size: None)  # a killed process cuts nothing
-    monkeypatch.setattr(store.db, "atomic_write", crash)
+    monkeypatch.setattr(store.file.db, "atomic_write", crash)
     with pytest.raises(WriteFailed):
         services.admin.create(CLI, "mallory", PASSWORD)
     monkeypatch.undo()
@@ -121,7 +118,7 @@ def test_events_of_a_change_that_did_not_commit_are_never_shown(installation: Pa
 def test_a_log_from_before_the_head_was_kept_gets_one_on_open(installation: Paths, clock) -> None:
     """Databases written before the head existed: its head is taken from the log once."""
     from store import docfile
-    from store.db import AUDIT_DOC, META
+    from store.file.db import AUDIT_DOC, META
 
     paths = installation
     raw = paths.db.read_bytes()

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from account_flows import CLI, PASSWORD, add_account, enrol
+from proc_helpers import Twofold
 from store.accounts import USER_MANAGEMENT, USERNAME_RE, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound, ValidationError
 from store.otp import code_at_step, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import Policy
 from store.services import Services
 from store.services.results import Stage
@@ -34,7 +34,6 @@ FUZZ_CLI = settings(
     max_examples=CLI_EXAMPLES, deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )  # fmt: skip
-TWOFOLD = Path(sys.executable).with_name("twofold")
 
 #: Arabic-Indic, Persian, Devanagari, Bengali, fullwidth, bold, superscript and subscript digits.
 UNICODE_DIGITS = "٠١٢٣٤٥٦٧٨٩۴०१२३४५६७८९০১২৩" "０１２３４５６７８９𝟎𝟏𝟐𝟑¹²³₄"
@@ -145,7 +144,7 @@ def test_wrong_second_factors_are_refused_and_consume_nothing(services, people, 
     before = factor_state(services)
     assert attempt(lambda: services.signin.second_factor(ticket, code), AuthenticationFailed, AccountLocked)
     assert factor_state(services) == before
-    assert services.ctx.repo.get("tia").factor_failures == 1
+    assert services.ctx.repo.get("tia").failures == 1
 
 
 TOTP_SHAPES = ("spaces", "unicode digit", "inner character", "letter", "length", "tab")
@@ -264,25 +263,28 @@ arg_bytes = st.one_of(
 stdin_bytes = st.one_of(st.binary(max_size=300), text.map(lambda t: t.encode("utf-8", "surrogatepass")))
 
 
-def twofold(paths: Paths, args: list[bytes], stdin: bytes, extra_env: dict | None = None):
-    """Run the real command line; never a traceback or an unexpected error, one line if it fails."""
-    env = {k: v for k, v in os.environ.items() if k != "TWOFOLD_DEBUG"} | (extra_env or {})
-    env["TWOFOLD_DB"] = str(paths.db)
-    done = subprocess.run([TWOFOLD, *args], input=stdin, capture_output=True, env=env, timeout=60)
-    out = done.stdout + done.stderr
-    assert b"Traceback" not in out and b"unexpected error" not in out, out.decode(errors="replace")
-    if done.returncode != 0:
-        assert done.stderr.startswith(b"twofold") and done.stderr.count(b"\n") == 1, done.stderr
-    return done
+@pytest.fixture
+def cli(paths: Paths, twofold: Twofold) -> Callable[..., subprocess.CompletedProcess]:
+    """The real command line; never a traceback or an unexpected error, one line if it fails."""
+
+    def run(args: list[bytes], stdin: bytes, env: dict | None = None) -> subprocess.CompletedProcess:
+        done = twofold.at(paths)(*args, stdin=stdin, env=env)
+        out = done.stdout + done.stderr
+        assert b"unexpected error" not in out, out.decode(errors="replace")
+        if done.returncode != 0:
+            assert done.stderr.startswith(b"twofold") and done.stderr.count(b"\n") == 1, done.stderr
+        return done
+
+    return run
 
 
 @FUZZ_CLI
 @given(name=arg_bytes, stdin=stdin_bytes)
 @example(name=b"carl", stdin=b"pass\xffword1\n")
 @example(name=b"carl", stdin=b"x" * 100_000)
-def test_cli_user_add_with_bad_input(services, paths, people, name, stdin):
+def test_cli_user_add_with_bad_input(services, paths, people, cli, name, stdin):
     before, names = files(paths), accounts(services)
-    done = twofold(paths, [b"user", b"add", b"--", name], stdin)
+    done = cli([b"user", b"add", b"--", name], stdin)
     assert done.returncode in (0, 1, 2)
     if done.returncode == 0:
         assert len(accounts(services) - names) == 1
@@ -293,9 +295,9 @@ def test_cli_user_add_with_bad_input(services, paths, people, name, stdin):
 @FUZZ_CLI
 @given(name=st.one_of(arg_bytes, st.sampled_from([b"oli", b"pat", b"tia"])), stdin=stdin_bytes)
 @example(name=b"tia", stdin=PASSWORD.encode() + b"\n\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5\xd9\xa6\n")
-def test_cli_auth_with_bad_input(services, paths, people, name, stdin):
+def test_cli_auth_with_bad_input(services, people, cli, name, stdin):
     services.admin.unlock(CLI, "tia")
-    done = twofold(paths, [b"auth", b"--", name], stdin)
+    done = cli([b"auth", b"--", name], stdin)
     assert done.returncode in (0, 1, 2, 3)
     if done.returncode == 0:
         assert name.strip().lower() in (b"oli", b"amy") and stdin.startswith(PASSWORD.encode() + b"\n")
@@ -304,18 +306,18 @@ def test_cli_auth_with_bad_input(services, paths, people, name, stdin):
 @FUZZ_CLI
 @given(issuer=arg_bytes, name=arg_bytes)
 @example(issuer=b"Acme\xff", name=b"amy")
-def test_cli_issuer_and_names_with_bad_input(services, paths, people, issuer, name):
+def test_cli_issuer_and_names_with_bad_input(services, paths, people, cli, issuer, name):
     before = files(paths)
-    done = twofold(paths, [b"--issuer", issuer, b"user", b"show", b"--", name], b"")
+    done = cli([b"--issuer", issuer, b"user", b"show", b"--", name], b"")
     assert done.returncode in (0, 1, 2)
     assert files(paths) == before
 
 
-def test_cli_undecodable_stdin_under_a_strict_locale_is_one_line(services, paths, people):
+def test_cli_undecodable_stdin_under_a_strict_locale_is_one_line(services, paths, people, cli):
     """With a strict UTF-8 locale, stdin bytes that do not decode are a usage problem, not a crash."""
     before = files(paths)
     env = {"PYTHONIOENCODING": "utf-8:strict"}
     for args in ([b"user", b"add", b"carl"], [b"auth", b"oli"]):
-        done = twofold(paths, args, b"pass\xffword1\n", env)
+        done = cli(args, b"pass\xffword1\n", env)
         assert done.returncode == 1 and b"not valid text" in done.stderr, done.stderr
     assert files(paths) == before

@@ -13,7 +13,7 @@ import pytest
 from crash_workload import ACTOR, PASSWORD, POLICY, FastClock, run
 from store.accounts import TwoFactor
 from store.otp import code_at_step, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.recovery import normalise_code
 from store.services import Services
 

@@ -25,19 +25,20 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, code_now, enrol
+from proc_helpers import TWOFOLD, Twofold
 from store.clock import FixedClock
 from store.errors import CorruptDatabase, ForeignDatabase, KeyFileError, WriteFailed
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 
-TWOFOLD = Path(sys.executable).with_name("twofold")
 POLICY = Policy(argon2=FAST_ARGON2)
 #: (fault, message) of every case run, printed by the module's last test.
 FAULT_LOG: list[tuple[str, str]] = []
@@ -160,15 +161,16 @@ def leftovers(paths: Paths) -> list[str]:
     return [p.name for p in paths.folder.iterdir() if ".tmp-" in p.name]
 
 
-def twofold(paths: Paths, *args: str, stdin: str = "", env: dict | None = None, prefix=()):
-    """Run the real command line against ``paths``; never a traceback, whatever happens."""
-    full_env = {k: v for k, v in os.environ.items() if k != "TWOFOLD_DEBUG"} | (env or {})
-    full_env["TWOFOLD_DB"] = str(paths.db)
-    done = subprocess.run(
-        [*prefix, str(TWOFOLD), *args], input=stdin, capture_output=True, text=True, env=full_env, timeout=60
-    )
-    assert "Traceback" not in done.stdout + done.stderr and "unexpected error" not in done.stderr, done.stderr
-    return done
+@pytest.fixture
+def cli(inst, twofold: Twofold) -> Callable[..., subprocess.CompletedProcess]:
+    """The real command line against ``inst``; never a traceback or an unexpected error, whatever happens."""
+
+    def run(*args: str, stdin: str = "", env: dict | None = None, prefix=()) -> subprocess.CompletedProcess:
+        done = twofold.at(inst[0])(*args, stdin=stdin, env=env, prefix=prefix)
+        assert "unexpected error" not in done.stderr, done.stderr
+        return done
+
+    return run
 
 
 def one_line_error(done: subprocess.CompletedProcess, *words: str) -> str:
@@ -221,7 +223,7 @@ CLI_CALLS = ((("user", "list"), ""), (("auth", "amy"), PASSWORD + "\n"), (("user
 
 
 @pytest.mark.parametrize("case", sorted(DAMAGE))
-def test_a_damaged_file_gives_one_message_and_is_left_alone(inst, case: str) -> None:
+def test_a_damaged_file_gives_one_message_and_is_left_alone(inst, cli, case: str) -> None:
     paths = inst[0]
     which, content, (error, words) = DAMAGE[case]
     target = getattr(paths, which)
@@ -238,14 +240,14 @@ def test_a_damaged_file_gives_one_message_and_is_left_alone(inst, case: str) -> 
     assert str(target) in message and words in message and "\n" not in message, message
 
     for args, stdin in CLI_CALLS:
-        assert one_line_error(twofold(paths, *args, stdin=stdin), str(target), words)
-    doctor = twofold(paths, "doctor")
+        assert one_line_error(cli(*args, stdin=stdin), str(target), words)
+    doctor = cli("doctor")
     assert doctor.returncode == 1 and f"[FAIL] {message}" in doctor.stdout, doctor.stdout
     assert snapshot(paths) == before and not leftovers(paths)
     FAULT_LOG.append((case, message))
 
 
-def test_an_edited_audit_line_is_reported_and_nothing_else_changes(inst) -> None:
+def test_an_edited_audit_line_is_reported_and_nothing_else_changes(inst, cli) -> None:
     paths = inst[0]
     lines = paths.audit.read_bytes().splitlines(keepends=True)
     edited = lines[1].replace(b'"amy"', b'"eve"', 1)
@@ -257,8 +259,8 @@ def test_an_edited_audit_line_is_reported_and_nothing_else_changes(inst) -> None
     report = services.audit.verify(CLI)
     assert not report.ok and report.bad_line == 2, report
     services.close()
-    message = one_line_error(twofold(paths, "audit", "verify"), "line 2", str(paths.audit))
-    doctor = twofold(paths, "doctor")
+    message = one_line_error(cli("audit", "verify"), "line 2", str(paths.audit))
+    doctor = cli("doctor")
     assert doctor.returncode == 1 and f"[FAIL] audit log {paths.audit}: chain broken at line 2" in doctor.stdout
     assert snapshot(paths) == before and not leftovers(paths)
     FAULT_LOG.append(("edited audit line", message))
@@ -312,7 +314,7 @@ def test_a_failed_write_through_the_services_changes_nothing(inst, shim, kind: s
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_a_failed_write_through_the_command_line_changes_nothing(inst, shim, kind: str) -> None:
+def test_a_failed_write_through_the_command_line_changes_nothing(inst, cli, shim, kind: str) -> None:
     paths = inst[0]
     before = snapshot(paths)
     env = {
@@ -320,8 +322,8 @@ def test_a_failed_write_through_the_command_line_changes_nothing(inst, shim, kin
         "TWOFOLD_TEST_FAULT": kind, "TWOFOLD_TEST_FAULT_DIR": str(paths.folder),
     }  # fmt: skip
     words = (KINDS[kind], str(paths.folder))
-    message = one_line_error(twofold(paths, "user", "2fa", "amy", "on", env=env), *words)
-    one_line_error(twofold(paths, "auth", "amy", stdin="not the password\n", env=env), *words)
+    message = one_line_error(cli("user", "2fa", "amy", "on", env=env), *words)
+    one_line_error(cli("auth", "amy", stdin="not the password\n", env=env), *words)
     assert snapshot(paths) == before and not leftovers(paths)
     FAULT_LOG.append((f"{kind} (command line)", message))
 
@@ -342,16 +344,16 @@ def without_root_override() -> list[str]:
     pytest.skip("running as root and setpriv cannot drop CAP_DAC_OVERRIDE here")
 
 
-def test_a_really_read_only_folder(inst) -> None:
+def test_a_really_read_only_folder(inst, cli) -> None:
     paths = inst[0]
     prefix = without_root_override()
     paths.folder.chmod(0o500)
     try:
         before = snapshot(paths)
-        done = twofold(paths, "user", "2fa", "amy", "on", prefix=prefix)
+        done = cli("user", "2fa", "amy", "on", prefix=prefix)
         message = one_line_error(done, "read-only folder", str(paths.db))
-        one_line_error(twofold(paths, "auth", "amy", stdin="not the password\n", prefix=prefix), "read-only folder")
-        listed = twofold(paths, "user", "list", prefix=prefix)
+        one_line_error(cli("auth", "amy", stdin="not the password\n", prefix=prefix), "read-only folder")
+        listed = cli("user", "list", prefix=prefix)
         assert listed.returncode == 0 and "amy" in listed.stdout, listed.stderr  # reading still works
         assert snapshot(paths) == before and not leftovers(paths)
     finally:
@@ -365,7 +367,7 @@ from pathlib import Path
 folder, twofold = Path(sys.argv[1]), sys.argv[2]
 if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(folder)]).returncode:
     sys.exit(77)  # no tmpfs here: the test skips
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import SystemActor

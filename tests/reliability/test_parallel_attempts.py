@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -17,12 +18,12 @@ from store.services import Services
 
 STORES = ("tiny", "pg")
 POLICY = Policy(argon2=FAST_ARGON2)
+LOCK = POLICY.lock_after  # failures in a row that lock
 WRONG = "not the password at all"
 
 
 @pytest.fixture(scope="module")
-def race(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., list[list[str]]]:
-    pycache = tmp_path_factory.mktemp("pycache")
+def race(pycache: Path) -> Callable[..., list[list[str]]]:
     return lambda body, jobs: run_together(body, jobs, pycache, timeout=240)
 
 
@@ -41,15 +42,15 @@ def sign_in_events(services: Services, name: str) -> list[str]:
     return [e.outcome for e in reversed(newest_first) if e.action == "sign-in"]
 
 
-def test_fifty_parallel_wrong_passwords_evaluate_ten(shared: Services, location, clock: FixedClock, race) -> None:
+def test_fifty_parallel_wrong_passwords_evaluate_exactly_as_many_as_lock(shared: Services, location, clock: FixedClock, race) -> None:
     jobs = [(location, POLICY, clock.now(), "alice", WRONG) for _ in range(50)]
     outcomes = Counter(result[0] for result in race(try_password, jobs))
-    # Nine are told "wrong", the tenth's failure locks (it is told so), the other forty find the lock.
-    assert outcomes == {"wrong": 9, "locked": 41}
+    # LOCK - 1 are told "wrong", the LOCK-th failure locks (it is told so), the others find the lock.
+    assert outcomes == {"wrong": LOCK - 1, "locked": 50 - LOCK + 1}
     events = Counter(sign_in_events(shared, "alice"))
-    assert events["failed"] == 10, events  # exactly ten passwords were checked against the hash
-    assert events["locked"] == 41
-    assert stored(shared, "alice").password_failures == 10
+    assert events["failed"] == LOCK, events  # exactly LOCK passwords were checked against the hash
+    assert events["locked"] == 50 - LOCK + 1
+    assert stored(shared, "alice").failures == LOCK
     assert shared.audit.verify(CLI).ok
 
 
@@ -63,19 +64,19 @@ def test_the_right_password_in_a_burst_of_wrong_ones_never_beats_the_lock(
     right = results[13 * round_ + 5]
     history = sign_in_events(shared, "alice")
     if right[0] == "ok":
-        # accepted only while fewer than ten failures had committed
-        assert history.index("ok") < 10 and history[: history.index("ok")].count("failed") < 10, history
+        # accepted only while fewer than LOCK failures had committed
+        assert history.index("ok") < LOCK and history[: history.index("ok")].count("failed") < LOCK, history
     else:
         assert right[0] == "locked", right
-        assert history.count("failed") >= 10 and "ok" not in history, history
-    since_success = 0  # never more than ten checked between successes; never a success after ten
+        assert history.count("failed") >= LOCK and "ok" not in history, history
+    since_success = 0  # never more than LOCK checked between successes; never a success after LOCK
     for outcome in history:
         if outcome == "ok":
-            assert since_success < 10, history
+            assert since_success < LOCK, history
             since_success = 0
         elif outcome == "failed":
             since_success += 1
-            assert since_success <= 10, history
+            assert since_success <= LOCK, history
 
 
 def fail_sequentially(services: Services, name: str, times: int) -> None:
@@ -90,7 +91,7 @@ def test_unknown_names_answer_exactly_as_known_ones_in_parallel(
 ) -> None:
     answers = {}
     for name in ("alice", "nobody"):
-        fail_sequentially(shared, name, 9)
+        fail_sequentially(shared, name, LOCK - 1)
         jobs = [(location, POLICY, clock.now(), name, WRONG) for _ in range(parallel)]
         answers[name] = sorted(tuple(r) for r in race(try_password, jobs))
         with pytest.raises(AccountLocked) as later:  # and sequentially afterwards

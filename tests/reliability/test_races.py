@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, code_now, enrol, stored, wrong_code
 from proc_helpers import add_accounts, mixed_actions, run_together, submit_factors
 from store.clock import FixedClock
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 
 STORES = ("tiny", "pg")
 PROCESSES = 8
 #: A failure budget no race reaches, so every wrong code is counted and none locks the account.
-PATIENT = Policy(argon2=FAST_ARGON2, factor_lock_after=1000, factor_permanent_after=100_000)
+PATIENT = Policy(argon2=FAST_ARGON2, lock_after=1000, permanent_lock_after=100_000)
 
 
 @pytest.fixture(scope="module")
-def race(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., list[list[str]]]:
+def race(pycache: Path) -> Callable[..., list[list[str]]]:
     """``race(body, jobs)``: one process per job, released at once; outcomes in job order."""
-    pycache = tmp_path_factory.mktemp("pycache")  # children compile the modules once, outside the repository
     return lambda body, jobs: run_together(body, jobs, pycache)
 
 
@@ -76,7 +76,7 @@ def test_the_same_totp_code_at_once_signs_in_exactly_once(
     assert outcomes == {"ok": 1, "refused": PROCESSES - 1}
     account = stored(shared, "alice")
     assert account.last_step == int(clock.now() // 30)
-    assert account.factor_failures == failures_after_the_success(shared)
+    assert account.failures == failures_after_the_success(shared)
     audit_intact(shared, paths)
 
 
@@ -91,7 +91,7 @@ def test_the_same_recovery_code_at_once_works_exactly_once(
     assert shared.ctx.keyring.code_hash(codes[4].replace("-", "")) not in stored(shared, "alice").code_hashes
     used = [e for e in shared.audit.events(CLI) if e.action == "recovery-code-used"]
     assert len(used) == 1 and used[0].outcome == "9 left"
-    assert stored(shared, "alice").factor_failures == failures_after_the_success(shared)
+    assert stored(shared, "alice").failures == failures_after_the_success(shared)
     audit_intact(shared, paths)
 
 
@@ -104,7 +104,7 @@ def test_wrong_codes_at_once_are_all_counted(shared: Services, paths: Paths, loc
     jobs = [(location, PATIENT, clock.now(), "alice", PASSWORD, wrong[:per_process]) for _ in range(PROCESSES)]
     outcomes = Counter(o for result in race(submit_factors, jobs) for o in result)
     assert outcomes == {"refused": PROCESSES * per_process}
-    assert stored(shared, "alice").factor_failures == PROCESSES * per_process
+    assert stored(shared, "alice").failures == PROCESSES * per_process
     failed = [e for e in shared.audit.events(CLI) if e.action.startswith("sign-in-") and e.outcome == "failed"]
     assert len(failed) == PROCESSES * per_process
     audit_intact(shared, paths)
@@ -122,7 +122,7 @@ def test_wrong_codes_at_once_lock_the_account_with_the_default_budget(location, 
         outcomes = Counter(o for result in race(submit_factors, jobs) for o in result)
         assert outcomes == {"refused": 4, "locked": PROCESSES - 4}
         account = stored(services, "alice")
-        assert (account.factor_failures, account.factor_locks) == (5, 1)
+        assert (account.failures, account.locks) == (5, 1)
         assert account.locked_until == clock.now() + 5 * 60
     finally:
         services.close()
@@ -167,5 +167,5 @@ def test_thirty_hosts_racing_one_recovery_code_use_it_exactly_once(
     assert shared.admin.show(CLI, "alice").codes_left == 9
     used = [e for e in shared.audit.events(CLI) if e.action == "recovery-code-used"]
     assert len(used) == 1 and used[0].outcome == "9 left"
-    assert stored(shared, "alice").factor_failures == failures_after_the_success(shared)
+    assert stored(shared, "alice").failures == failures_after_the_success(shared)
     assert shared.audit.verify(CLI).ok

@@ -251,7 +251,7 @@ async def test_locked_account_is_told_when_to_retry(services) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_account(app, pilot, "bob")
         for _ in range(10):
-            with pytest.raises((AuthenticationFailed, AccountLocked)):  # the 10th locks
+            with pytest.raises((AuthenticationFailed, AccountLocked)):  # the fifth locks; the rest meet the lock
                 services.signin.password("bob", "wrong password!")
         await pilot.press("g")
         await type_password(pilot, PASSWORD)

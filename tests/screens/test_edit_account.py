@@ -142,7 +142,7 @@ async def test_reset_authenticator(team) -> None:
 
 async def test_unlock_a_locked_account(team) -> None:
     for _ in range(10):
-        with pytest.raises((AuthenticationFailed, AccountLocked)):  # the 10th locks
+        with pytest.raises((AuthenticationFailed, AccountLocked)):  # the fifth locks; the rest meet the lock
             team.signin.password("bob", "wrong password!")
     with pytest.raises(AccountLocked):
         team.signin.password("bob", PASSWORD)

@@ -132,7 +132,7 @@ async def test_prefilled_username_focuses_the_password(services) -> None:
 
 async def test_locked_account_is_told_when_to_retry(services, clock) -> None:
     add_account(services, "alice")
-    for _ in range(services.ctx.policy.password_lock_after):
+    for _ in range(services.ctx.policy.lock_after):
         try:
             services.signin.password("alice", WRONG)
         except (AuthenticationFailed, AccountLocked):  # the last one locks
@@ -153,14 +153,14 @@ async def test_account_locked_for_good_says_an_administrator_must_unlock(service
     secret, _ = enrol(services, "alice")
     policy = services.ctx.policy
     failures = 0
-    while failures < policy.factor_permanent_after:
+    while failures < policy.permanent_lock_after:
         ticket = factor_ticket(services, "alice")
         try:
             while True:
                 services.signin.totp(ticket, wrong_code(services, secret))
         except AccountLocked:
-            failures = (failures // policy.factor_lock_after + 1) * policy.factor_lock_after
-            clock.advance(policy.factor_lock_max_seconds + 1)
+            failures = (failures // policy.lock_after + 1) * policy.lock_after
+            clock.advance(policy.lock_max_seconds + 1)
         except AuthenticationFailed:
             failures += 1  # not reached: the loop only ends on a lock
     assert services.admin.show(CLI, "alice").locked_for_good

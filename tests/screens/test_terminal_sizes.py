@@ -4,7 +4,8 @@ At each step :func:`wobble` resizes 40x12 → 200x60 → 61x19 → 80x24, draws 
 size, and checks that the app is still running with no exception, on the same screen, with the
 same widget focused. The flow then continues at 80x24 and must still complete (the wizard still
 activates, the sign-in still signs in, dialogs still save). Slow service calls are held open with
-an event so that the busy states are resized too.
+an event so that the busy states are resized too. One test per screen or dialog (or two that
+follow each other), each reaching it the short way, so the cases spread over the xdist workers.
 """
 
 from __future__ import annotations
@@ -73,9 +74,39 @@ def hold(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> threading
     return release
 
 
-async def test_first_run_and_sign_in(services, monkeypatch) -> None:
+async def signed_in(pilot: Pilot, services, username: str) -> AccountScreen:
+    """Start signed in as ``username``, on the account settings."""
+    app = pilot.app
+    await pilot.pause()
+    app.signed_in(session_for(services, username))
+    await settle(pilot)
+    assert isinstance(app.screen, AccountScreen), app.screen_stack
+    return app.screen
+
+
+async def to_the_wizard(pilot: Pilot, username: str) -> ScanStep:
+    """Sign in as ``username`` (two-factor pending) and reach the wizard's first step."""
+    app = pilot.app
+    await pilot.pause()
+    await type_into(pilot, "#username", username)
+    await type_into(pilot, "#password", PASSWORD)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(app.screen, ScanStep), app.screen_stack
+    return app.screen
+
+
+async def to_the_users(pilot: Pilot, services) -> UsersScreen:
+    """Signed in as root (a manager), on Users."""
+    await signed_in(pilot, services, "root")
+    await pilot.press("m")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, UsersScreen), pilot.app.screen_stack
+    return pilot.app.screen
+
+
+async def test_first_run(services, monkeypatch) -> None:
     created = hold(monkeypatch, services.admin, "create_first")
-    checked = hold(monkeypatch, services.signin, "password")
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -91,10 +122,21 @@ async def test_first_run_and_sign_in(services, monkeypatch) -> None:
         await wobble(pilot, "first run, creating")
         created.set()
         await settle(pilot)
-
         login = app.screen
         assert isinstance(login, LoginScreen)
         assert login.query_one("#username", Input).value == "root"
+    assert services.admin.show(CLI, "root").permissions == (USER_MANAGEMENT,)
+
+
+async def test_sign_in(services, monkeypatch) -> None:
+    add_account(services, "root", manager=True)
+    checked = hold(monkeypatch, services.signin, "password")
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        login = app.screen
+        assert isinstance(login, LoginScreen)
+        await type_into(pilot, "#username", "root")
         await type_into(pilot, "#password", PASSWORD)
         await wobble(pilot, "sign-in, password typed")
         await pilot.press("enter")
@@ -105,7 +147,6 @@ async def test_first_run_and_sign_in(services, monkeypatch) -> None:
         await settle(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert app.session is not None and app.session.username == "root"
-        assert services.admin.show(CLI, "root").permissions == (USER_MANAGEMENT,)
 
 
 @pytest.mark.parametrize("mode", ["code", "recovery"])
@@ -145,17 +186,11 @@ async def test_second_factor(services, clock, mode) -> None:
         assert services.admin.show(CLI, "alice").codes_left == 9
 
 
-async def test_setup_wizard_every_step(services, codes_folder) -> None:
+async def test_setup_wizard_scan_and_verify(services) -> None:
     add_account(services, "alice", two_factor=True)
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await type_into(pilot, "#username", "alice")
-        await type_into(pilot, "#password", PASSWORD)
-        await pilot.press("enter")
-        await settle(pilot)
-        scan = app.screen
-        assert isinstance(scan, ScanStep)
+        scan = await to_the_wizard(pilot, "alice")
         await wobble(pilot, "wizard step 1")
         qr = scan.query_one(QRCode)
         assert qr.fits  # redrawn after the resizes, and still scannable at 80x24
@@ -171,7 +206,21 @@ async def test_setup_wizard_every_step(services, codes_folder) -> None:
         assert app.screen is not verify and isinstance(app.screen, ScanStep)
         await pilot.press("n", *code)
         await settle(pilot)
+        assert isinstance(app.screen, DoneStep)
+        await pilot.press("space")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert services.admin.show(CLI, "alice").two_factor is TwoFactor.ACTIVE
 
+
+async def test_setup_wizard_done_and_saving_the_codes(services, codes_folder) -> None:
+    add_account(services, "alice", two_factor=True)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        scan = await to_the_wizard(pilot, "alice")
+        await pilot.press("n", *code_now(app, scan.enrolment.secret))
+        await settle(pilot)
         done = app.screen
         assert isinstance(done, DoneStep)
         await wobble(pilot, "wizard step 3")
@@ -189,18 +238,13 @@ async def test_setup_wizard_every_step(services, codes_folder) -> None:
         assert services.admin.show(CLI, "alice").two_factor is TwoFactor.ACTIVE
 
 
-async def test_account_settings_and_its_dialogs(services) -> None:
+async def test_account_settings_and_new_recovery_codes(services) -> None:
     add_account(services, "root", manager=True)
     enrol(services, "root")
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.signed_in(session_for(services, "root"))
-        await settle(pilot)
-        account = app.screen
-        assert isinstance(account, AccountScreen)
+        account = await signed_in(pilot, services, "root")
         await wobble(pilot, "account settings")
-
         await pilot.press("g")
         assert isinstance(app.screen, PasswordPrompt)
         await wobble(pilot, "current password prompt")
@@ -212,6 +256,13 @@ async def test_account_settings_and_its_dialogs(services) -> None:
         await pilot.press("space", "enter")
         assert app.screen is account
 
+
+async def test_account_change_password(services) -> None:
+    add_account(services, "root", manager=True)
+    enrol(services, "root")
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        account = await signed_in(pilot, services, "root")
         await pilot.press("p")
         modal = app.screen
         assert isinstance(modal, NewPasswordModal)
@@ -225,33 +276,33 @@ async def test_account_settings_and_its_dialogs(services) -> None:
         assert app.screen is account
         assert services.signin.password("root", NEW_PASSWORD).stage is Stage.SECOND_FACTOR
 
+
+async def test_account_reset_two_factor(services) -> None:
+    add_account(services, "root", manager=True)
+    enrol(services, "root")
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        account = await signed_in(pilot, services, "root")
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmModal)
         await wobble(pilot, "confirm dialog")
         await pilot.press("y")
         assert isinstance(app.screen, PasswordPrompt)
-        app.screen.query_one("#current", Input).value = NEW_PASSWORD
+        app.screen.query_one("#current", Input).value = PASSWORD
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is account
         assert services.admin.show(CLI, "root").two_factor is TwoFactor.PENDING
 
 
-
-async def test_users_edit_account_and_audit(services) -> None:
+async def test_users_filter_and_new_account(services) -> None:
     add_account(services, "root", manager=True)
     add_account(services, "bob")
     enrol(services, "bob")
     add_account(services, "carol")
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.signed_in(session_for(services, "root"))
-        await settle(pilot)
-        await pilot.press("m")
-        await settle(pilot)
-        users = app.screen
-        assert isinstance(users, UsersScreen)
+        users = await to_the_users(pilot, services)
         await pilot.press("slash", "b", "o")
         await pilot.pause()
         assert [r.key for r in users.query_one(RecordTable).records] == ["bob"]
@@ -274,7 +325,18 @@ async def test_users_edit_account_and_audit(services) -> None:
         assert services.admin.show(CLI, "bobby").two_factor is TwoFactor.OFF
         assert [r.key for r in users.query_one(RecordTable).records] == ["bob", "bobby"]
 
-        await pilot.press("home", "enter")
+
+async def test_edit_account_and_new_codes_with_a_reason(services) -> None:
+    add_account(services, "root", manager=True)
+    add_account(services, "bob")
+    enrol(services, "bob")
+    add_account(services, "carol")
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        users = await to_the_users(pilot, services)
+        await pilot.press("slash", "b", "o")
+        await pilot.pause()
+        await pilot.press("down", "home", "enter")  # into the table, bob's row
         await settle(pilot)
         edit = app.screen
         assert isinstance(edit, EditAccountScreen) and edit.username == "bob"
@@ -296,8 +358,14 @@ async def test_users_edit_account_and_audit(services) -> None:
         await settle(pilot)
         assert app.screen is users
 
-        await pilot.press("escape")
-        await settle(pilot)
+
+async def test_audit_filter(services) -> None:
+    add_account(services, "root", manager=True)
+    add_account(services, "bob")
+    enrol(services, "bob")  # its events include the codes generated
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot, services, "root")
         await pilot.press("a")
         await settle(pilot)
         audit = app.screen

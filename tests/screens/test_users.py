@@ -18,7 +18,7 @@ from screens.new_account import NewAccountModal
 from screens.users import UsersScreen
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound
-from store.repository import AccountRecords
+from store.file.repository import AccountRecords
 from store.services.views import AccountListing
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
@@ -73,7 +73,7 @@ def team(services):
     add_account(services, "carol", manager=True)
     add_account(services, "dave")
     for _ in range(10):
-        with pytest.raises((AuthenticationFailed, AccountLocked)):  # the 10th locks
+        with pytest.raises((AuthenticationFailed, AccountLocked)):  # the fifth locks; the rest meet the lock
             services.signin.password("dave", "wrong password!")
     return services
 
@@ -217,6 +217,7 @@ async def test_typing_a_name_at_the_table_filters_but_its_own_keys_still_act(tea
         assert isinstance(app.screen, NewAccountModal)
 
 
+@pytest.mark.xdist_group("timing")
 async def test_ten_thousand_accounts_filter_quickly(team, monkeypatch) -> None:
     template = team.ctx.repo.get("bob").to_doc()
     docs = [(f"user{i:05d}", template) for i in range(10_000)]

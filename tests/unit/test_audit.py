@@ -21,7 +21,7 @@ from account_flows import (
 from store.accounts import USER_MANAGEMENT
 from store.clock import FixedClock
 from store.errors import AccountLocked, AuthenticationFailed
-from store.paths import Paths
+from store.file.paths import Paths
 from store.services import Services
 
 FIELDS = ("time", "actor", "action", "target", "outcome")
@@ -76,8 +76,9 @@ def test_sign_ins_ok_failed_and_locked_are_recorded(services: Services) -> None:
     add_account(services, "alice")
     start = len(actions(services))
     sign_in(services, "alice")
-    for attempt in range(10):  # the tenth wrong password locks, and says so
-        with pytest.raises(AccountLocked if attempt == 9 else AuthenticationFailed):
+    lock = services.policy.lock_after
+    for attempt in range(lock):  # the last wrong password locks, and says so
+        with pytest.raises(AccountLocked if attempt == lock - 1 else AuthenticationFailed):
             services.signin.password("alice", "not the password")
     with pytest.raises(AccountLocked):
         services.signin.password("alice", PASSWORD)
@@ -85,7 +86,7 @@ def test_sign_ins_ok_failed_and_locked_are_recorded(services: Services) -> None:
         services.signin.password("nobody", "not the password")
     events = since(services, start)
     assert events[0] == ("alice", "sign-in", "alice", "ok")
-    assert events.count(("alice", "sign-in", "alice", "failed")) == 10
+    assert events.count(("alice", "sign-in", "alice", "failed")) == lock
     assert events.count(("alice", "sign-in", "alice", "locked")) == 2  # locking, then the refused attempt
     assert events[-1] == ("nobody", "sign-in", "nobody", "failed")
 

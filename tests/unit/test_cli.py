@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import pwd
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,14 +18,14 @@ import orjson
 import pytest
 
 from account_flows import OTHER_PASSWORD, PASSWORD
+from proc_helpers import Twofold
 from store.accounts import USER_MANAGEMENT
 from store.clock import SystemClock
 from store.otp import code_at_step, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 
-TWOFOLD = Path(sys.executable).with_name("twofold")
 VIEW_FIELDS = {
     "username",
     "permissions",
@@ -42,58 +41,7 @@ VIEW_FIELDS = {
 EVENT_FIELDS = {"time", "actor", "action", "target", "outcome"}
 SOURCE_FIELDS = {"via", "unix", "addr", "claimed_addr", "tty", "reason", "detail"}
 ME = f"cli:{pwd.getpwuid(os.getuid()).pw_name}"
-
-
-@dataclass
-class Run:
-    """``twofold`` with ``TWOFOLD_DB`` pointing at one installation."""
-
-    paths: Paths
-    pycache: Path
-
-    def __call__(self, *args: str, stdin: str = "", expect: int | None = None) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [str(TWOFOLD), *args], input=stdin, capture_output=True, text=True, env=self._env(), timeout=60
-        )
-        return self._checked(args, done, expect)
-
-    def together(self, count: int, *args: str, stdin: str = "") -> list[subprocess.CompletedProcess]:
-        """``count`` identical runs started at once."""
-        running = [
-            subprocess.Popen(
-                [str(TWOFOLD), *args],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=self._env(),
-            )
-            for _ in range(count)
-        ]
-        for process in running:  # feed every one before waiting for any
-            process.stdin.write(stdin)
-            process.stdin.close()
-        results = []
-        for process in running:  # outputs are a line or two: reading one pipe then the other cannot stall
-            out, err = process.stdout.read(), process.stderr.read()
-            process.wait(timeout=60)
-            results.append(self._checked(args, subprocess.CompletedProcess(args, process.returncode, out, err), None))
-        return results
-
-    def _env(self) -> dict[str, str]:
-        # Without PYTHONUNBUFFERED (set in some shells and CI): output to a pipe is buffered, as an
-        # SSH login's is, so a line not flushed before the process ends is missed here too.
-        env = {k: v for k, v in os.environ.items() if k not in {"TWOFOLD_DEBUG", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}}
-        env["TWOFOLD_DB"] = str(self.paths.db)
-        env["PYTHONPYCACHEPREFIX"] = str(self.pycache)  # compiled once, outside the repository
-        return env
-
-    @staticmethod
-    def _checked(args: tuple[str, ...], done: subprocess.CompletedProcess, expect: int | None):
-        assert "Traceback" not in done.stderr + done.stdout
-        if expect is not None:
-            assert done.returncode == expect, (args, done.returncode, done.stdout, done.stderr)
-        return done
+pytestmark = pytest.mark.xdist_group("test_cli")  # one worker makes the shared installation once
 
 
 def one_line_error(done: subprocess.CompletedProcess, *words: str) -> None:
@@ -106,22 +54,17 @@ def one_line_error(done: subprocess.CompletedProcess, *words: str) -> None:
 
 @dataclass
 class Installation:
-    run: Run
+    run: Twofold
     paths: Paths
     carol_secret: str
     carol_codes: tuple[str, ...]
 
 
 @pytest.fixture(scope="module")
-def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pycache")
-
-
-@pytest.fixture(scope="module")
-def inst(tmp_path_factory: pytest.TempPathFactory, pycache: Path) -> Installation:
+def inst(tmp_path_factory: pytest.TempPathFactory, twofold: Twofold) -> Installation:
     """alice (manager, 2FA off), bob (2FA pending), carol (2FA active, set up in-process)."""
     paths = Paths(tmp_path_factory.mktemp("cli") / "twofold.json")
-    run = Run(paths, pycache)
+    run = twofold.at(paths)
     run("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
     run("user", "add", "bob", stdin=f"{PASSWORD}\n", expect=0)
     run("user", "2fa", "bob", "on", expect=0)
@@ -140,8 +83,8 @@ def inst(tmp_path_factory: pytest.TempPathFactory, pycache: Path) -> Installatio
 
 
 @pytest.fixture
-def fresh(tmp_path: Path, pycache: Path) -> Run:
-    return Run(Paths(tmp_path / "fresh" / "twofold.json"), pycache)
+def fresh(tmp_path: Path, twofold: Twofold) -> Twofold:
+    return twofold.at(Paths(tmp_path / "fresh" / "twofold.json"))
 
 
 def next_code(secret: str) -> str:
@@ -309,7 +252,7 @@ def test_doctor_ok_then_fail_after_chmod_0644(inst: Installation) -> None:
     "args",
     [("user", "list"), ("user", "show", "alice", "--json"), ("auth", "alice"), ("audit", "verify"), ("audit",)],
 )
-def test_a_corrupt_database_is_one_line_and_left_alone(fresh: Run, args: tuple[str, ...]) -> None:
+def test_a_corrupt_database_is_one_line_and_left_alone(fresh: Twofold, args: tuple[str, ...]) -> None:
     fresh.paths.folder.mkdir(parents=True)
     fresh.paths.db.write_bytes(b"{ this is not json")
     done = fresh(*args, stdin=f"{PASSWORD}\n")
@@ -318,7 +261,7 @@ def test_a_corrupt_database_is_one_line_and_left_alone(fresh: Run, args: tuple[s
     assert not fresh.paths.key.exists()
 
 
-def test_a_missing_key_is_one_line_and_no_new_key_appears(fresh: Run) -> None:
+def test_a_missing_key_is_one_line_and_no_new_key_appears(fresh: Twofold) -> None:
     fresh("user", "add", "alice", stdin=f"{PASSWORD}\n", expect=0)
     fresh.paths.key.unlink()
     for args in (("user", "list"), ("auth", "alice"), ("user", "add", "bob")):
@@ -344,7 +287,7 @@ def test_bad_input_is_one_line(inst: Installation) -> None:
     one_line_error(inst.run("user", "delete", "alice", expect=1), "last account with UserManagement")
 
 
-def test_doctor_does_not_create_a_missing_installation(fresh: Run) -> None:
+def test_doctor_does_not_create_a_missing_installation(fresh: Twofold) -> None:
     done = fresh("doctor", expect=1)
     assert "[FAIL] database" in done.stdout
     assert not fresh.paths.folder.exists() or not any(fresh.paths.folder.iterdir())
@@ -353,29 +296,30 @@ def test_doctor_does_not_create_a_missing_installation(fresh: Run) -> None:
 # -- lockout and administration ---------------------------------------------------------------
 
 
-def test_the_lockout_applies_through_the_cli(fresh: Run) -> None:
+def test_the_lockout_applies_through_the_cli(fresh: Twofold) -> None:
     services = Services.open(fresh.paths, Policy(argon2=FAST_ARGON2), SystemClock())  # cheap wrong guesses
     try:
         services.admin.create_first("mallory", PASSWORD)
     finally:
         services.close()
-    results = fresh.together(10, "auth", "mallory", stdin="not the password\n")  # ten at once saves time
+    lock = Policy().lock_after
+    results = fresh.together(lock, "auth", "mallory", stdin="not the password\n")  # all at once saves time
     for done in results:
         assert done.returncode == 1
-    # nine say the password is wrong; the one that locks says so (and when to retry)
-    assert sum("Wrong username or password" in done.stderr for done in results) == 9
+    # all but one say the password is wrong; the one that locks says so (and when to retry)
+    assert sum("Wrong username or password" in done.stderr for done in results) == lock - 1
     assert sum("locked" in done.stderr for done in results) == 1
     refused = fresh("auth", "mallory", stdin=f"{PASSWORD}\n", expect=1)
     view = orjson.loads(fresh("user", "show", "mallory", "--json", expect=0).stdout)
     assert view["locked"] is True
     until = datetime.fromisoformat(view["locked_until"]).timestamp()
-    assert 9 * 60 < until - time.time() <= 10 * 60
+    assert 4 * 60 < until - time.time() <= Policy().lock_seconds
     one_line_error(refused, "locked", view["locked_until"])  # says when to retry (PRODUCT §3)
     fresh("user", "unlock", "mallory", expect=0)
     fresh("auth", "mallory", stdin=f"{PASSWORD}\n", expect=0)
 
 
-def test_user_commands_change_what_they_say(fresh: Run) -> None:
+def test_user_commands_change_what_they_say(fresh: Twofold) -> None:
     fresh("user", "add", "root", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
     fresh("user", "add", "dave", stdin=f"{PASSWORD}\n", expect=0)
     fresh("user", "passwd", "dave", stdin=f"{OTHER_PASSWORD}\n", expect=0)
@@ -390,7 +334,7 @@ def test_user_commands_change_what_they_say(fresh: Run) -> None:
     assert "password-changed" in actions
 
 
-def test_a_damaged_account_record_is_one_line(fresh: Run) -> None:
+def test_a_damaged_account_record_is_one_line(fresh: Twofold) -> None:
     services = Services.open(fresh.paths, Policy(argon2=FAST_ARGON2), SystemClock())
     try:
         services.admin.create_first("root", PASSWORD)
@@ -399,5 +343,6 @@ def test_a_damaged_account_record_is_one_line(fresh: Run) -> None:
     data = orjson.loads(fresh.paths.db.read_bytes())
     data["accounts"]["root"].pop("pw")
     fresh.paths.db.write_bytes(orjson.dumps(data))
-    one_line_error(fresh("user", "list", expect=1), "damaged")
-    one_line_error(fresh("auth", "root", stdin=f"{PASSWORD}\n", expect=1), "damaged")
+    # edited without the key: its seal fails, and every command says so on one line
+    one_line_error(fresh("user", "list", expect=1), "fails its seal")
+    one_line_error(fresh("auth", "root", stdin=f"{PASSWORD}\n", expect=1), "fails its seal")

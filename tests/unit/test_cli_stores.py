@@ -16,53 +16,23 @@ from pathlib import Path
 import pytest
 
 from account_flows import PASSWORD
+from proc_helpers import Twofold
 from store.accounts import USER_MANAGEMENT
 from store.clock import SystemClock
 from store.otp import code_at_step, time_step
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import Policy
 from store.services import Services
 from store.storage import ServerTarget
-from test_cli import TWOFOLD, one_line_error
+from test_cli import one_line_error
 
 STORES = ("tiny", "pg")
 
 
-class Run:
-    """``twofold`` with ``TWOFOLD_DB`` (and ``TWOFOLD_KEY`` for a server) naming one installation."""
-
-    def __init__(self, location, pycache: Path) -> None:
-        self.location = location
-        self.pycache = pycache
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in {"TWOFOLD_DEBUG", "PYTHONDONTWRITEBYTECODE", "TWOFOLD_KEY"}}
-        if isinstance(self.location, ServerTarget):
-            env["TWOFOLD_DB"] = self.location.url
-            env["TWOFOLD_KEY"] = str(self.location.key)
-        else:
-            env["TWOFOLD_DB"] = str(self.location.db)
-        env["PYTHONPYCACHEPREFIX"] = str(self.pycache)
-        return env
-
-    def __call__(self, *args: str, stdin: str = "", expect: int | None = None, env: dict | None = None):
-        done = subprocess.run(
-            [str(TWOFOLD), *args], input=stdin, capture_output=True, text=True, env=env or self.env(), timeout=120
-        )
-        assert "Traceback" not in done.stderr + done.stdout, done.stderr
-        if expect is not None:
-            assert done.returncode == expect, (args, done.returncode, done.stdout, done.stderr)
-        return done
-
-
-@pytest.fixture(scope="module")
-def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pycache")
-
-
 @pytest.fixture
-def run(location, pycache: Path) -> Run:
-    return Run(location, pycache)
+def run(location, twofold: Twofold) -> Twofold:
+    """``twofold`` with ``TWOFOLD_DB`` (and ``TWOFOLD_KEY`` for a server) naming the test's installation."""
+    return twofold.at(location)
 
 
 def set_up_carol(location) -> tuple[str, tuple[str, ...]]:
@@ -83,7 +53,7 @@ def next_code(secret: str) -> str:
     return code_at_step(secret, time_step(time.time(), Policy()) + 1, Policy())
 
 
-def test_the_commands_answer_alike_on_each_store(run: Run, location) -> None:
+def test_the_commands_answer_alike_on_each_store(run: Twofold, location) -> None:
     run("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
     run("user", "add", "carol", stdin=f"{PASSWORD}\n", expect=0)
     run("user", "2fa", "carol", "on", expect=0)
@@ -117,59 +87,53 @@ def test_the_commands_answer_alike_on_each_store(run: Run, location) -> None:
 
 
 @pytest.mark.stores("pg")
-def test_a_server_installation_needs_its_own_key(run: Run, location, tmp_path: Path) -> None:
+def test_a_server_installation_needs_its_own_key(run: Twofold, location, tmp_path: Path) -> None:
     run("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
     assert location.key.stat().st_mode & 0o777 == 0o600
 
     other = tmp_path / "other.key"
     other.write_bytes(os.urandom(32))
     other.chmod(0o600)
-    env = run.env()
-    env["TWOFOLD_KEY"] = str(other)
+    env = {"TWOFOLD_KEY": str(other)}
     one_line_error(run("user", "list", env=env), str(other), "does not belong")
     assert run("user", "list", "--key", str(location.key), env=env).returncode == 0  # --key wins
 
-    env["TWOFOLD_KEY"] = str(tmp_path / "missing.key")
+    env = {"TWOFOLD_KEY": str(tmp_path / "missing.key")}
     one_line_error(run("user", "list", env=env), "missing.key", "missing")
     assert not (tmp_path / "missing.key").exists()
 
-    del env["TWOFOLD_KEY"]
+    env = {"TWOFOLD_KEY": None}
     one_line_error(run("user", "list", env=env), "--key", "TWOFOLD_KEY")
 
 
 @pytest.mark.stores("pg")
-def test_a_server_without_an_installation_or_unreachable_is_one_line(server, run: Run, tmp_path: Path) -> None:
-    env = run.env()
-    env["TWOFOLD_DB"] = server.new_schema()
-    one_line_error(run("user", "list", env=env), "no Twofold database")
-    env["TWOFOLD_DB"] = server.url("no_such_database")
-    one_line_error(run("user", "list", env=env), "cannot reach", "no_such_database")
-    env["TWOFOLD_DB"] = "postgresql://nobody@/x?host=" + str(tmp_path)  # no server listens there
-    one_line_error(run("auth", "alice", env=env, stdin=f"{PASSWORD}\n"), "cannot reach")
+def test_a_server_without_an_installation_or_unreachable_is_one_line(server, run: Twofold, tmp_path: Path) -> None:
+    one_line_error(run("user", "list", env={"TWOFOLD_DB": server.new_schema()}), "no Twofold database")
+    one_line_error(run("user", "list", env={"TWOFOLD_DB": server.url("no_such_database")}), "cannot reach", "no_such_database")
+    nowhere = "postgresql://nobody@/x?host=" + str(tmp_path)  # no server listens there
+    one_line_error(run("auth", "alice", env={"TWOFOLD_DB": nowhere}, stdin=f"{PASSWORD}\n"), "cannot reach")
 
 
 @pytest.mark.stores("pg")
 @pytest.mark.parametrize("command", ["auth", "user-list", "doctor"])
-def test_a_server_password_in_the_url_is_never_shown(run: Run, tmp_path: Path, command: str) -> None:
+def test_a_server_password_in_the_url_is_never_shown(run: Twofold, tmp_path: Path, command: str) -> None:
     """Neither the URL's own password nor a ``password`` parameter reaches a message."""
-    env = run.env()
     for url in (
         f"postgresql://nobody:S3cretInUrl@/x?host={tmp_path}",
         f"postgresql://nobody@/x?host={tmp_path}&password=S3cretInUrl",
         f"postgresql://nobody@/x?pass%77ord=S3cretInUrl&host={tmp_path}",
     ):
-        env["TWOFOLD_DB"] = url
         args = {"auth": ("auth", "alice"), "user-list": ("user", "list"), "doctor": ("doctor",)}[command]
-        done = run(*args, env=env, stdin=f"{PASSWORD}\n")
+        done = run(*args, env={"TWOFOLD_DB": url}, stdin=f"{PASSWORD}\n")
         assert done.returncode != 0, (url, done.stdout)
         if command != "doctor":  # doctor stops at the key file, which no installation made here
             assert "cannot reach" in done.stderr, (url, done.stderr)
         assert "S3cretInUrl" not in done.stderr + done.stdout, (url, done.stderr)
 
 
-def test_db_copy_there_and_back_keeps_everything(server, pycache: Path, tmp_path: Path) -> None:
+def test_db_copy_there_and_back_keeps_everything(server, twofold: Twofold, tmp_path: Path) -> None:
     """file → PostgreSQL → file: accounts, secrets, codes, counters, settings and the audit chain."""
-    source = Run(Paths(tmp_path / "a" / "twofold.json"), pycache)
+    source = twofold.at(Paths(tmp_path / "a" / "twofold.json"))
     source("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
     source("user", "add", "carol", stdin=f"{PASSWORD}\n", expect=0)
     source("user", "2fa", "carol", "on", expect=0)
@@ -182,12 +146,12 @@ def test_db_copy_there_and_back_keeps_everything(server, pycache: Path, tmp_path
     url = server.new_schema()
     copied = source("db", "copy", "--to", url, expect=0).stdout
     assert "2 accounts" in copied and "verified" in copied
-    on_server = Run(ServerTarget(url, source.location.key), pycache)
-    back = Run(Paths(tmp_path / "b" / "copy.json"), pycache)
+    on_server = twofold.at(ServerTarget(url, source.location.key))
+    back = twofold.at(Paths(tmp_path / "b" / "copy.json"))
     on_server("db", "copy", "--to", str(back.location.db), expect=0)
     assert back.location.key.read_bytes() == source.location.key.read_bytes()
 
-    def state(run: Run) -> tuple:
+    def state(run: Twofold) -> tuple:
         return (
             json.loads(run("user", "list", "--json", expect=0).stdout),
             json.loads(run("audit", "--json", expect=0).stdout),
@@ -200,7 +164,7 @@ def test_db_copy_there_and_back_keeps_everything(server, pycache: Path, tmp_path
         assert "[FAIL]" not in copy("doctor", expect=0).stdout
         alice = Services.open(copy.location, Policy(), SystemClock(), create=False)
         try:
-            assert alice.ctx.repo.get("alice").password_failures == 1
+            assert alice.ctx.repo.get("alice").failures == 1
             assert len(list(alice.ctx.repo.documents("ghosts"))) == 1
         finally:
             alice.close()
@@ -210,8 +174,8 @@ def test_db_copy_there_and_back_keeps_everything(server, pycache: Path, tmp_path
     on_server("auth", "carol", stdin=f"{PASSWORD}\n{next_code(secret)}\n", expect=0)
 
 
-def test_db_copy_refuses_a_target_that_holds_a_database(server, pycache: Path, tmp_path: Path) -> None:
-    source = Run(Paths(tmp_path / "a" / "twofold.json"), pycache)
+def test_db_copy_refuses_a_target_that_holds_a_database(server, twofold: Twofold, tmp_path: Path) -> None:
+    source = twofold.at(Paths(tmp_path / "a" / "twofold.json"))
     source("user", "add", "alice", "--permission", USER_MANAGEMENT, stdin=f"{PASSWORD}\n", expect=0)
     url = server.new_schema()
     source("db", "copy", "--to", url, expect=0)
@@ -224,7 +188,7 @@ def test_db_copy_refuses_a_target_that_holds_a_database(server, pycache: Path, t
 
 
 @pytest.mark.stores("tiny")
-def test_the_file_store_never_loads_psycopg(run: Run) -> None:
+def test_the_file_store_never_loads_psycopg(run: Twofold) -> None:
     """psycopg costs a quarter of a second to import: only a postgresql:// URL loads it."""
     import sys
 

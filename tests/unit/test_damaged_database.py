@@ -8,9 +8,9 @@ import pytest
 from account_flows import CLI, add_account, file_bytes
 from store.accounts import USER_MANAGEMENT
 from store.clock import FixedClock
-from store.db import SCHEMA_VERSION
+from store.file.db import SCHEMA_VERSION
 from store.errors import CorruptDatabase, ForeignDatabase, NotFound, StorageError, WriteFailed
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import Policy
 from store.services import Services
 
@@ -194,9 +194,11 @@ def test_a_damaged_account_record_is_reported_and_untouched(
                 call()
             assert "carol" in str(caught.value)
         assert services.admin.show(CLI, "root").username == "root"  # the rest stays usable
+        refused = services.audit.events(CLI, user="carol")[0]  # the refused sign-in is audited
+        assert refused.outcome == "refused: the record fails its seal"
     finally:
         services.close()
-    assert paths.db.read_bytes() == damaged
+    assert orjson.loads(paths.db.read_bytes())["accounts"] == data["accounts"]  # no record was changed
 
 
 def test_a_write_that_fails_after_an_in_place_change_leaves_reads_as_the_file_is(
@@ -212,13 +214,13 @@ def test_a_write_that_fails_after_an_in_place_change_leaves_reads_as_the_file_is
     def full_disk(target, data):
         raise WriteFailed(f"cannot write {target}: No space left on device")
 
-    monkeypatch.setattr("store.db.atomic_write", full_disk)
+    monkeypatch.setattr("store.file.db.atomic_write", full_disk)
     with pytest.raises(WriteFailed):
         with repo.transaction() as unit:
-            unit.put(before.evolve(password_failures=7))  # one existing account: changed in place
+            unit.put(before.evolve(failures=7))  # one existing account: changed in place
     monkeypatch.undo()
     assert repo.get("alice") == before and path.read_bytes() == stored
     with repo.transaction() as unit:
-        unit.put(before.evolve(password_failures=3))
-    assert repo.get("alice").password_failures == 3
-    assert orjson.loads(path.read_bytes())["accounts"]["alice"]["pwf"] == 3
+        unit.put(before.evolve(failures=3))
+    assert repo.get("alice").failures == 3
+    assert orjson.loads(path.read_bytes())["accounts"]["alice"]["fails"] == 3

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from store.accounts import USER_MANAGEMENT
-from store.docfile import (
+from store.file.docfile import (
     LayoutMismatch,
     count_docs,
     encode,

@@ -1,8 +1,11 @@
-"""Data flows one way: screens → services → store. The store never imports Textual."""
+"""Data flows one way: screens → services → store. The store never imports Textual. The layers
+are import-linter contracts in pyproject.toml; what they cannot say is checked here."""
 
 from __future__ import annotations
 
 import ast
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,87 +13,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def imported_modules(folder: str) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for path in (ROOT / folder).rglob("*.py"):
-        names: set[str] = set()
-        tree = ast.parse(path.read_text(), filename=str(path))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                base = node.module if node.level == 0 else f"{'.' * node.level}{node.module}"
-                names.add(base)
-        found[str(path.relative_to(ROOT))] = names
-    return found
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """import-linter's contracts (``[tool.importlinter]`` in pyproject.toml) over the tree at ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([str(Path(sys.executable).with_name("lint-imports"))], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
 
 
-def absolute(path: str, name: str) -> str:
-    """``name`` as imported from module file ``path`` (relative imports resolved)."""
-    if not name.startswith("."):
-        return name
-    level = len(name) - len(name.lstrip("."))
-    package = Path(path).with_suffix("").parts[: -level]
-    rest = name.lstrip(".")
-    return ".".join([*package, rest] if rest else package)
+def test_the_layer_contracts_hold() -> None:
+    done = lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
-def imports_of(folder: str) -> dict[str, set[str]]:
-    return {path: {absolute(path, n) for n in names} for path, names in imported_modules(folder).items()}
-
-
-def outside(names: set[str], allowed: tuple[str, ...], layer_prefixes: tuple[str, ...]) -> set[str]:
-    """Names within ``layer_prefixes`` (the project's own packages, Textual, TinyDB) that are not allowed."""
-    return {
-        n for n in names
-        if n.split(".")[0] in layer_prefixes and not any(n == a or n.startswith(a + ".") for a in allowed)
-    }
-
-
-PROJECT = ("store", "tui", "screens", "textual", "rich", "tinydb", "psycopg")
-#: What the console (screens, the App, its widgets) may import of the store: the services and the
-#: words they speak (errors, account constants, the requirement's wording, the policy's numbers).
-#: Never storage.
-CONSOLE_MAY = ("store.services", "store.errors", "store.accounts", "store.requirement", "store.policy",
-               "textual", "rich", "screens", "tui")
-#: The composition root (the command line) also picks the storage target and opens it.
-ENTRY_MAY = CONSOLE_MAY + ("store.paths", "store.policy", "store.origin", "store.storage", "store.checkup",
-                           "store.copy", "store.fileio")
-ENTRY_POINTS = {"tui/cli.py", "tui/commands.py", "tui/auth.py", "tui/pam.py", "tui/dbcopy.py", "tui/parser.py",
-                "tui/pam_twofold.py", "tui/__main__.py"}
-
-
-def test_store_never_imports_textual_or_the_console() -> None:
-    for path, names in imports_of("store").items():
-        bad = {n for n in names if n.split(".")[0] in {"textual", "rich", "tui", "screens"}}
-        assert not bad, f"{path} imports {bad}"
-
-
-def test_storage_never_imports_the_services_above_it() -> None:
-    for path, names in imports_of("store").items():
-        if not path.startswith("store/services/") and path not in {"store/checkup.py"}:
-            bad = {n for n in names if n.startswith("store.services")}
-            assert not bad, f"{path} imports {bad}"
-
-
-def test_services_never_reach_past_the_storage_interface_into_tinydb_or_psycopg() -> None:
-    for path, names in imports_of("store/services").items():
-        bad = {n for n in names if n.split(".")[0] in {"tinydb", "psycopg"} or n in {"store.db", "store.docfile", "store.pg"}}
-        assert not bad, f"{path} imports {bad}"
-
-
-def test_the_console_reaches_the_store_only_through_services() -> None:
-    for folder in ("screens", "tui"):
-        for path, names in imports_of(folder).items():
-            allowed = ENTRY_MAY if path in ENTRY_POINTS else CONSOLE_MAY
-            bad = outside(names, allowed, PROJECT)
-            assert not bad, f"{path} imports {bad}"
-
-
-def test_the_contract_catches_a_screen_that_opens_storage(tmp_path: Path) -> None:
-    names = {absolute("screens/login.py", n) for n in ("store.db", "..store.fileio", "store.services.views")}
-    assert outside(names, CONSOLE_MAY, PROJECT) == {"store.db", "store.fileio"}
-    assert outside({"tinydb"}, CONSOLE_MAY, PROJECT) == {"tinydb"}
+def test_the_contracts_catch_a_screen_that_opens_storage(tmp_path: Path) -> None:
+    for part in ("store", "screens", "tui", "pyproject.toml"):
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, tmp_path / part)
+    (tmp_path / "screens" / "breach.py").write_text("from store.file.db import Database\n")
+    done = lint_imports(tmp_path)
+    assert done.returncode != 0 and "screens.breach" in done.stdout, done.stdout + done.stderr
 
 
 def context_reaches(source: str) -> list[int]:

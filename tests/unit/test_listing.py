@@ -40,16 +40,18 @@ def test_a_listing_shows_every_change_made_here_or_by_another_process(
     assert first.names == ["bob", "root"] and first.view(0).two_factor.value == "off"  # a moment kept
 
 
-def copies_of(location, source: str, names: list[str]) -> None:
-    """Accounts written straight into the server's table, as copies of ``source`` (fast, and able
-    to hold what the services would refuse, as a hand-edited database may)."""
+def copies_of(services: Services, location, source: str, names: list[str]) -> None:
+    """Accounts written straight into the server's table, as copies of ``source`` sealed for their
+    names with the installation key (fast, and able to hold names the services would refuse, as a
+    database written by an older version may)."""
     import psycopg
+    from psycopg.types.json import Jsonb
 
+    repo = services.ctx.repo
+    account = repo.get(source)
+    rows = [(name, Jsonb(repo.seals.sealed(account._replace(username=name)))) for name in names]
     with psycopg.connect(location.url, autocommit=True) as conn, conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO twofold_accounts (username, doc) SELECT %s, doc FROM twofold_accounts WHERE username = %s",
-            [(name, source) for name in names],
-        )
+        cur.executemany("INSERT INTO twofold_accounts (username, doc) VALUES (%s, %s)", rows)
 
 
 @pytest.mark.stores("pg")
@@ -57,7 +59,7 @@ def test_the_server_listing_has_every_name_once_in_code_point_order(services: Se
     add_account(services, "root", manager=True)
     extra = [f"user{i:04d}" for i in range(2000)] + ["a_b", "a-b", "a.b", "ab", "z9", "éa"]
     random.Random(7).shuffle(extra)
-    copies_of(location, "root", extra)
+    copies_of(services, location, "root", extra)
 
     listing = services.admin.listing(CLI)
     assert listing.names == sorted(["root", *extra])  # "a-b" < "a.b" < "a_b" < "ab", as the table shows them
@@ -72,7 +74,7 @@ def test_a_name_holding_a_line_break_does_not_split_the_server_listing(services:
     """The names arrive joined by line breaks; one holding a line break itself (only a hand-edited
     database has one) must not become two names, nor shift the others."""
     add_account(services, "root", manager=True)
-    copies_of(location, "root", ["bob", "eve\nmallory", "zoe"])
+    copies_of(services, location, "root", ["bob", "eve\nmallory", "zoe"])
 
     listing = services.admin.listing(CLI)
     assert listing.names == ["bob", "eve\nmallory", "root", "zoe"]

@@ -1,4 +1,4 @@
-"""Throttling with an injected clock: password lock, doubling factor locks, the permanent lock, unknown names."""
+"""Throttling with an injected clock: one lock whatever failed, doubling, the permanent lock, unknown names."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def wrong_passwords(services: Services, name: str, count: int) -> list[type[Exce
 def fail_factor_round(services: Services, name: str, secret: str) -> AccountLocked:
     """Sign in with the password, then five wrong codes: the last one must lock."""
     ticket = factor_ticket(services, name)
-    for _ in range(services.ctx.policy.factor_lock_after - 1):
+    for _ in range(services.ctx.policy.lock_after - 1):
         with pytest.raises(AuthenticationFailed):
             services.signin.totp(ticket, wrong_code(services, secret))
     with pytest.raises(AccountLocked) as caught:
@@ -45,56 +45,94 @@ def assert_locked(services: Services, name: str, until: float | None) -> None:
 # -- passwords ---------------------------------------------------------------------------------
 
 
-def test_ten_wrong_passwords_lock_for_ten_minutes(services: Services, clock: FixedClock) -> None:
+def test_five_wrong_passwords_lock_for_five_minutes(services: Services, clock: FixedClock) -> None:
     add_account(services, "alice")
-    assert wrong_passwords(services, "alice", 9) == [AuthenticationFailed] * 9
+    assert wrong_passwords(services, "alice", 4) == [AuthenticationFailed] * 4
     assert stored(services, "alice").locked_until is None
     clock.advance(5)
-    assert wrong_passwords(services, "alice", 1) == [AccountLocked]  # the tenth locks and says so
-    until = clock.now() + 10 * MINUTE
+    assert wrong_passwords(services, "alice", 1) == [AccountLocked]  # the fifth locks and says so
+    until = clock.now() + 5 * MINUTE
     assert services.admin.show(CLI, "alice").locked
     assert_locked(services, "alice", until)  # even the right password
-    clock.advance(10 * MINUTE - 1)
+    clock.advance(5 * MINUTE - 1)
     assert_locked(services, "alice", until)
     assert wrong_passwords(services, "alice", 1) == [AccountLocked]
     clock.advance(1)
     assert services.signin.password("alice", PASSWORD).stage is Stage.DONE
-    assert stored(services, "alice").password_failures == 0
+    assert stored(services, "alice").failures == 0
 
 
 def test_the_lock_message_tells_nothing_secret(services: Services) -> None:
     add_account(services, "alice")
-    wrong_passwords(services, "alice", 10)
+    wrong_passwords(services, "alice", 5)
     with pytest.raises(AccountLocked) as caught:
         services.signin.password("alice", PASSWORD)
     assert PASSWORD not in str(caught.value) and "alice" not in str(caught.value)
 
 
-def test_a_completed_sign_in_resets_the_password_counter(services: Services) -> None:
+def test_a_completed_sign_in_resets_the_counter(services: Services) -> None:
     add_account(services, "alice")
-    wrong_passwords(services, "alice", 9)
+    wrong_passwords(services, "alice", 4)
     services.signin.password("alice", PASSWORD)
-    assert wrong_passwords(services, "alice", 9) == [AuthenticationFailed] * 9
+    assert wrong_passwords(services, "alice", 4) == [AuthenticationFailed] * 4
     assert services.signin.password("alice", PASSWORD).stage is Stage.DONE
 
 
-def test_a_right_password_without_the_second_factor_does_not_reset_the_password_counter(
-    services: Services,
-) -> None:
+def test_a_right_password_without_the_second_factor_does_not_reset_the_counter(services: Services) -> None:
     add_account(services, "alice")
     enrol(services, "alice")
-    wrong_passwords(services, "alice", 9)
+    wrong_passwords(services, "alice", 4)
     assert services.signin.password("alice", PASSWORD).stage is Stage.SECOND_FACTOR
     wrong_passwords(services, "alice", 1)
     with pytest.raises(AccountLocked):
         services.signin.password("alice", PASSWORD)
 
 
-def test_an_admin_unlock_ends_a_password_lock(services: Services) -> None:
+def test_an_admin_unlock_ends_a_lock(services: Services) -> None:
     add_account(services, "alice")
-    wrong_passwords(services, "alice", 10)
+    wrong_passwords(services, "alice", 5)
     assert services.admin.unlock(CLI, "alice").locked is False
     assert services.signin.password("alice", PASSWORD).stage is Stage.DONE
+
+
+def test_the_lock_does_not_tell_whether_a_guessed_password_was_right(services: Services, clock: FixedClock) -> None:
+    """Guess a password, then send wrong codes: the lock must come at the same attempt, last as
+    long and read the same as after wrong passwords, or it would confirm the guess."""
+    add_account(services, "right")
+    add_account(services, "wrong")
+    secret, _ = enrol(services, "right")
+    enrol(services, "wrong")
+    clock.advance(30)
+
+    def after_right_password() -> list[tuple[type[Exception], str, float | None]]:
+        seen = []
+        while not seen or seen[-1][0] is not AccountLocked:
+            try:
+                ticket = factor_ticket(services, "right")
+                services.signin.totp(ticket, wrong_code(services, secret))
+            except (AuthenticationFailed, AccountLocked) as refused:
+                seen.append((type(refused), str(refused), getattr(refused, "until", None)))
+        return seen
+
+    def after_wrong_password() -> list[tuple[type[Exception], str, float | None]]:
+        seen = []
+        while not seen or seen[-1][0] is not AccountLocked:
+            try:
+                services.signin.password("wrong", WRONG)
+            except (AuthenticationFailed, AccountLocked) as refused:
+                seen.append((type(refused), str(refused), getattr(refused, "until", None)))
+        return seen
+
+    for _ in range(3):  # the first lock and two longer ones
+        guessed, missed = after_right_password(), after_wrong_password()
+        assert len(guessed) == len(missed) == services.ctx.policy.lock_after
+        assert guessed[-1] == missed[-1]  # one message, one end: the same length of lock
+        with pytest.raises(AccountLocked) as right:
+            services.signin.password("right", PASSWORD)
+        with pytest.raises(AccountLocked) as wrong:
+            services.signin.password("wrong", PASSWORD)
+        assert (str(right.value), right.value.until) == (str(wrong.value), wrong.value.until)
+        clock.advance(guessed[-1][2] - clock.now())
 
 
 # -- second factor ---------------------------------------------------------------------------
@@ -110,12 +148,12 @@ def test_wrong_second_factors_lock_for_5_10_20_40_60_60_minutes(services: Servic
         clock.advance(minutes * MINUTE - 1)
         assert_locked(services, "alice", locked.until)
         clock.advance(1)
-    assert stored(services, "alice").factor_failures == 30
+    assert stored(services, "alice").failures == 30
     clock.advance(30)
     signed = services.signin.totp(factor_ticket(services, "alice"), code_now(services, secret))
     assert signed.method is Method.TOTP
     account = stored(services, "alice")
-    assert (account.factor_failures, account.factor_locks, account.locked_until) == (0, 0, None)
+    assert (account.failures, account.locks, account.locked_until) == (0, 0, None)
 
 
 def test_a_lock_ends_the_ticket(services: Services, clock: FixedClock) -> None:
@@ -138,7 +176,7 @@ def test_a_hundred_consecutive_factor_failures_lock_until_an_admin_unlocks(
 ) -> None:
     add_account(services, "alice")
     secret, _ = enrol(services, "alice")
-    rounds = services.ctx.policy.factor_permanent_after // services.ctx.policy.factor_lock_after
+    rounds = services.ctx.policy.permanent_lock_after // services.ctx.policy.lock_after
     for number in range(1, rounds + 1):
         clock.advance(30)
         locked = fail_factor_round(services, "alice", secret)
@@ -146,7 +184,7 @@ def test_a_hundred_consecutive_factor_failures_lock_until_an_admin_unlocks(
             assert locked.until == clock.now() + min(5 * 2 ** (number - 1), 60) * MINUTE
             clock.advance(60 * MINUTE)
     assert locked.until is None
-    assert stored(services, "alice").factor_failures == 100
+    assert stored(services, "alice").failures == 100
     view = services.admin.show(CLI, "alice")
     assert view.locked and view.locked_for_good and view.locked_until is None
     clock.advance(30 * 24 * 3600)
@@ -168,7 +206,7 @@ def test_a_right_password_followed_by_a_wrong_code_keeps_the_factor_counter(
         with pytest.raises(AuthenticationFailed):
             services.signin.totp(ticket, wrong_code(services, secret))
     ticket = factor_ticket(services, "alice")  # the password was right again
-    assert stored(services, "alice").factor_failures == 4
+    assert stored(services, "alice").failures == 4
     with pytest.raises(AccountLocked):
         services.signin.totp(ticket, "abcd-efgh-jkmn")  # a wrong recovery code counts the same
 
@@ -182,7 +220,7 @@ def test_a_completed_sign_in_resets_the_factor_counter(services: Services, clock
         with pytest.raises(AuthenticationFailed):
             services.signin.totp(ticket, wrong_code(services, secret))
     services.signin.recovery_code(ticket, codes[0])
-    assert stored(services, "alice").factor_failures == 0
+    assert stored(services, "alice").failures == 0
     ticket = factor_ticket(services, "alice")
     for _ in range(4):
         with pytest.raises(AuthenticationFailed):

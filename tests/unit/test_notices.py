@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, code_now, enrol, sign_in
+from proc_helpers import Twofold
 from store.origin import Origin
-from store.paths import Paths
+from store.file.paths import Paths
 from store.services import Services
 
-TWOFOLD = Path(sys.executable).with_name("twofold")
 SSH = "203.0.113.7 52022 10.0.0.1 22"  # a documentation address
 
 
-def twofold(paths: Paths, *args: str, stdin: str = "", ssh: str | None = SSH) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSH_")}
-    if ssh:
-        env["SSH_CONNECTION"] = ssh
-    return subprocess.run([str(TWOFOLD), "--db", str(paths.db), *args], input=stdin, capture_output=True,
-                          text=True, env=env, timeout=60)
+@pytest.fixture
+def cli(paths: Paths, twofold: Twofold) -> Callable[..., subprocess.CompletedProcess]:
+    """``twofold`` against the test's installation, run as if over SSH from ``SSH``."""
+    return functools.partial(twofold.at(paths), env={"SSH_CONNECTION": SSH})
 
 
 @pytest.fixture
@@ -39,10 +37,10 @@ def kinds(notices) -> list[str]:
     return [n.kind for n in notices]
 
 
-def test_failures_from_the_command_line_show_once_with_count_time_and_source(team, paths) -> None:
+def test_failures_from_the_command_line_show_once_with_count_time_and_source(team, cli) -> None:
     sign_in(team, "alice")  # the previous sign-in
     for _ in range(3):
-        assert twofold(paths, "auth", "alice", stdin="a wrong password\n").returncode == 1
+        assert cli("auth", "alice", stdin="a wrong password\n").returncode == 1
     events = team.audit.events(CLI, user="alice")
     # SSH_CONNECTION is the caller's claim, recorded as such (never as the fact `addr`)
     assert events[0].via == "cli" and events[0].claimed_addr == "203.0.113.7" and events[0].addr == ""
@@ -91,32 +89,33 @@ def test_an_admin_reset_with_a_reason_stays_until_acknowledged(team, clock) -> N
     ]
 
 
-def test_auth_prints_notices_to_stderr_only_when_asked(team, paths) -> None:
+def test_auth_prints_notices_to_stderr_only_when_asked(team, cli) -> None:
     sign_in(team, "alice")
-    twofold(paths, "auth", "alice", stdin="a wrong password\n")
-    plain = twofold(paths, "auth", "alice", stdin=PASSWORD + "\n")
+    cli("auth", "alice", stdin="a wrong password\n")
+    plain = cli("auth", "alice", stdin=PASSWORD + "\n")
     assert plain.returncode == 0 and "notice" not in plain.stderr
-    twofold(paths, "auth", "alice", stdin="a wrong password\n")
-    told = twofold(paths, "auth", "alice", "--notices", stdin=PASSWORD + "\n")
+    cli("auth", "alice", stdin="a wrong password\n")
+    told = cli("auth", "alice", "--notices", stdin=PASSWORD + "\n")
     assert told.returncode == 0 and told.stdout.strip() == "accepted"
     assert "notice: Previous sign-in" in told.stderr and "notice: 1 failed attempt since then" in told.stderr
     assert PASSWORD not in told.stderr + told.stdout
 
 
-def test_the_requirement_from_the_command_line(team, paths) -> None:
-    done = twofold(paths, "policy", "require", "everyone", "--grace", "48")
+def test_the_requirement_from_the_command_line(team, cli) -> None:
+    done = cli("policy", "require", "everyone", "--grace", "48")
     assert done.returncode == 0 and "within 48 hours" in done.stdout
-    told = twofold(paths, "auth", "alice", "--notices", stdin=PASSWORD + "\n")
+    told = cli("auth", "alice", "--notices", stdin=PASSWORD + "\n")
     assert told.returncode == 0 and "required: set it up in the console within 47 hours" in told.stderr
-    listed = twofold(paths, "user", "list", "--json")
+    listed = cli("user", "list", "--json")
     import json
 
     alice = {v["username"]: v for v in json.loads(listed.stdout)}["alice"]
     assert alice["required"] is True and alice["setup_deadline"]
-    twofold(paths, "policy", "require", "everyone", "--grace", "0")
-    assert twofold(paths, "auth", "alice", stdin=PASSWORD + "\n").returncode == 3  # overdue
-    assert twofold(paths, "policy", "require", "sometimes").returncode == 2
-    event = team.audit.events(CLI)[0]
+    cli("policy", "require", "everyone", "--grace", "0")
+    assert cli("auth", "alice", stdin=PASSWORD + "\n").returncode == 3  # overdue
+    assert cli("policy", "require", "sometimes").returncode == 2
+    refused, event = team.audit.events(CLI)[:2]  # the overdue sign-in was refused, after the policy's 2fa-on
+    assert (refused.action, refused.outcome) == ("sign-in", "refused: two-factor setup pending")
     assert (event.action, event.via, event.addr, event.claimed_addr) == ("2fa-on", "cli", "", "203.0.113.7")
 
 
@@ -130,10 +129,10 @@ def test_origin_of_a_terminal_session(monkeypatch) -> None:
     assert pam.address == "192.0.2.9" and pam.fields()["addr"] == "192.0.2.9" and "claimed_addr" not in pam.fields()
 
 
-def test_what_came_with_the_account_is_not_news_and_first_failures_read_right(team, paths) -> None:
+def test_what_came_with_the_account_is_not_news_and_first_failures_read_right(team, cli) -> None:
     add_account(team, "carol", manager=True, two_factor=True)
     team.admin.switch_two_factor(CLI, "carol", False)
-    twofold(paths, "auth", "carol", stdin="a wrong password\n")
+    cli("auth", "carol", stdin="a wrong password\n")
     first = sign_in(team, "carol")
     notices = team.notices.for_session(first)
     assert [n.text.split(" at ")[0] for n in notices if n.kind == "changed"] == [

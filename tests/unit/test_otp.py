@@ -126,7 +126,7 @@ def test_the_longest_usernames_keep_the_uri_within_what_the_qr_carries(username:
 @pytest.fixture
 def lenient(location, clock: FixedClock) -> Services:
     """Services whose factor lock never trips, so each wrong code shows up as a plain refusal."""
-    policy = Policy(argon2=FAST_ARGON2, factor_lock_after=1000, factor_permanent_after=10_000)
+    policy = Policy(argon2=FAST_ARGON2, lock_after=1000, permanent_lock_after=10_000)
     svc = Services.open(location, policy, clock)
     add_account(svc, "alice")
     yield svc
@@ -204,4 +204,4 @@ def test_the_code_of_another_secret_is_refused(lenient: Services, clock: FixedCl
         pytest.skip("the two random secrets happen to share a code right now")
     with pytest.raises(AuthenticationFailed):
         lenient.signin.totp(factor_ticket(lenient, "alice"), bobs)
-    assert stored(lenient, "alice").factor_failures == 1
+    assert stored(lenient, "alice").failures == 1

@@ -11,7 +11,7 @@ from account_flows import CLI, OTHER_PASSWORD, PASSWORD, add_account, enrol, sig
 from store.clock import FixedClock
 from store.errors import AuthenticationFailed, ValidationError
 from store.passwords import _DEFAULT_DUMMY, Passwords, check_new_password
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Argon2Params, Policy
 from store.services import Services
 from store.services.results import Stage
@@ -170,11 +170,12 @@ def _hasher(params: Argon2Params, kind: argon2.Type = argon2.Type.ID) -> argon2.
 CHEAP_I = _hasher(FAST_ARGON2, argon2.Type.I).hash(PASSWORD)
 CHEAP_ID = _hasher(FAST_ARGON2).hash(PASSWORD)
 LONG_SALT = _hasher(FAST_ARGON2._replace(salt_len=24, hash_len=40)).hash(PASSWORD)
-HASHES = [
-    *(CHEAP_ID, CHEAP_I, LONG_SALT, _hasher(STRONGER).hash(PASSWORD)),
-    *("", "$argon2id$", "plain text", "$argon2id$v=19$m=8,t=1,p=1$$"),
-    *(CHEAP_ID[:-4], CHEAP_ID.replace("$argon2id$", "$argon2x$"), CHEAP_ID.replace("m=8", "m=x")),
-]
+HASHES = {  # named: the ids of the tests must not depend on the random salts
+    "argon2id": CHEAP_ID, "argon2i": CHEAP_I, "long salt": LONG_SALT, "stronger": _hasher(STRONGER).hash(PASSWORD),
+    "empty": "", "no parameters": "$argon2id$", "plain text": "plain text", "no salt": "$argon2id$v=19$m=8,t=1,p=1$$",
+    "cut": CHEAP_ID[:-4], "unknown type": CHEAP_ID.replace("$argon2id$", "$argon2x$"),
+    "bad memory cost": CHEAP_ID.replace("m=8", "m=x"),
+}  # fmt: skip
 
 
 def _reference_verify(stored_hash: str, password: str) -> bool:
@@ -184,7 +185,7 @@ def _reference_verify(stored_hash: str, password: str) -> bool:
         return False
 
 
-@pytest.mark.parametrize("stored_hash", HASHES)
+@pytest.mark.parametrize("stored_hash", HASHES.values(), ids=HASHES.keys())
 @pytest.mark.parametrize("password", [PASSWORD, OTHER_PASSWORD, PASSWORD + "\x00", ""])
 def test_the_sign_in_check_answers_as_argon2_cffi_does(stored_hash: str, password: str) -> None:
     """Passwords are checked through argon2-cffi's bindings, not its package: same answer for
@@ -193,7 +194,7 @@ def test_the_sign_in_check_answers_as_argon2_cffi_does(stored_hash: str, passwor
 
 
 @pytest.mark.parametrize("params", [FAST_ARGON2, STRONGER, Argon2Params(), FAST_ARGON2._replace(salt_len=24, hash_len=40)])
-@pytest.mark.parametrize("stored_hash", [*HASHES, _DEFAULT_DUMMY])
+@pytest.mark.parametrize("stored_hash", [*HASHES.values(), _DEFAULT_DUMMY], ids=[*HASHES, "the dummy"])
 def test_the_rehash_check_answers_as_argon2_cffi_does(params: Argon2Params, stored_hash: str) -> None:
     try:
         expected = _hasher(params).check_needs_rehash(stored_hash)

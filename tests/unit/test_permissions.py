@@ -10,7 +10,7 @@ from account_flows import CLI, OTHER_PASSWORD, PASSWORD, add_account, enrol, fil
 from store.accounts import USER_MANAGEMENT
 from store.clock import FixedClock
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, PermissionDenied
-from store.paths import Paths
+from store.file.paths import Paths
 from store_state import stored_state
 from store.services import Services
 from store.services.results import Caller, Session
@@ -45,7 +45,7 @@ ADMIN_CALLS: dict[str, AdminCall] = {
 
 
 def lock_out(services: Services, name: str) -> None:
-    for _ in range(services.ctx.policy.password_lock_after):
+    for _ in range(services.ctx.policy.lock_after):
         with pytest.raises((AuthenticationFailed, AccountLocked)):  # the last one locks
             services.signin.password(name, "not the password")
 

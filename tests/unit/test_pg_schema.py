@@ -5,21 +5,19 @@ as they are."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from account_flows import PASSWORD, add_account
+from proc_helpers import TWOFOLD, Twofold
 from store.errors import ForeignDatabase
 from store.pg.base import SCHEMA
 from store.pg.schema import SCHEMA_VERSION
 from store.services import Services
 
 STORES = ("pg",)
-TWOFOLD = Path(sys.executable).with_name("twofold")
 INDEX = "twofold_audit_target"
 
 
@@ -49,11 +47,9 @@ def installed(location, policy, clock):
     return location
 
 
-def env_for(location) -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWOFOLD_", "PG"))}
-    return {**env, "TWOFOLD_DB": location.url, "TWOFOLD_KEY": str(location.key)}
+@pytest.fixture
+def cli(installed, twofold: Twofold) -> Twofold:
+    return twofold.at(installed)
 
 
 def test_a_new_database_has_this_version_and_the_notices_index(installed) -> None:
@@ -65,22 +61,21 @@ def test_a_new_database_has_this_version_and_the_notices_index(installed) -> Non
     assert INDEX in plan, plan
 
 
-def test_a_sign_in_brings_schema_1_forward(installed) -> None:
+def test_a_sign_in_brings_schema_1_forward(installed, cli: Twofold) -> None:
     set_back_to_schema_1(installed)
-    done = subprocess.run([str(TWOFOLD), "auth", "alice"], input=f"{PASSWORD}\n", capture_output=True, text=True,
-                          env=env_for(installed), timeout=60)
+    done = cli("auth", "alice", stdin=f"{PASSWORD}\n")
     assert done.returncode == 0, done.stderr
     assert state(installed) == (2, True)
 
 
-def test_a_read_only_open_leaves_schema_1_as_it_is(installed) -> None:
+def test_a_read_only_open_leaves_schema_1_as_it_is(installed, cli: Twofold) -> None:
     set_back_to_schema_1(installed)
-    done = subprocess.run([str(TWOFOLD), "audit", "verify"], capture_output=True, text=True, env=env_for(installed), timeout=60)
+    done = cli("audit", "verify")
     assert done.returncode == 0, done.stderr
     assert state(installed) == (1, False)
 
 
-def test_processes_opening_schema_1_together_migrate_it_once(installed) -> None:
+def test_processes_opening_schema_1_together_migrate_it_once(installed, cli: Twofold) -> None:
     """Each reads schema 1, then waits for the schema lock; the first migrates, the others must
     see that under the lock instead of creating the index again (which the server would refuse)."""
     set_back_to_schema_1(installed)
@@ -89,7 +84,7 @@ def test_processes_opening_schema_1_together_migrate_it_once(installed) -> None:
             holder.execute("SELECT pg_advisory_xact_lock(%s, 0)", (SCHEMA,))
             running = [
                 subprocess.Popen([str(TWOFOLD), "user", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True, env=env_for(installed))
+                                 text=True, env=cli.env())
                 for _ in range(4)
             ]
             waiting = f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = {SCHEMA} AND NOT granted"
@@ -105,12 +100,11 @@ def test_processes_opening_schema_1_together_migrate_it_once(installed) -> None:
     assert state(installed) == (2, True)
 
 
-def test_a_newer_schema_is_refused_and_left_alone(installed) -> None:
+def test_a_newer_schema_is_refused_and_left_alone(installed, cli: Twofold) -> None:
     with connect(installed) as conn:
         conn.execute("UPDATE twofold_meta SET doc = jsonb_set(doc, '{schema}', '99') WHERE key = 'schema'")
     with pytest.raises(ForeignDatabase, match="newer Twofold"):
         Services.open(installed)
-    done = subprocess.run([str(TWOFOLD), "auth", "alice"], input=f"{PASSWORD}\n", capture_output=True, text=True,
-                          env=env_for(installed), timeout=60)
-    assert done.returncode != 0 and "newer Twofold" in done.stderr and "Traceback" not in done.stderr
+    done = cli("auth", "alice", stdin=f"{PASSWORD}\n")
+    assert done.returncode != 0 and "newer Twofold" in done.stderr
     assert state(installed) == (99, True)

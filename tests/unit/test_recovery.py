@@ -23,7 +23,7 @@ CODE_SHAPE = re.compile(r"[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}")
 @pytest.fixture
 def lenient(location, clock: FixedClock) -> Services:
     """Services whose factor lock never trips, so every old code can be tried."""
-    policy = Policy(argon2=FAST_ARGON2, factor_lock_after=1000, factor_permanent_after=10_000)
+    policy = Policy(argon2=FAST_ARGON2, lock_after=1000, permanent_lock_after=10_000)
     svc = Services.open(location, policy, clock)
     add_account(svc, "root", manager=True)
     add_account(svc, "alice")

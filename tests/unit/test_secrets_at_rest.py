@@ -29,7 +29,7 @@ from account_flows import (
 from store.clock import FixedClock
 from store.crypto import Keyring
 from store.errors import KeyFileError
-from store.paths import Paths
+from store.file.paths import Paths
 from store.policy import Policy
 from store.services import Services
 
@@ -144,7 +144,7 @@ def test_the_key_of_another_installation_is_detected(
     assert paths.db.read_bytes() == before
 
 
-@pytest.mark.parametrize("content", [b"", b"short", os.urandom(31), os.urandom(33)])
+@pytest.mark.parametrize("content", [b"", b"short", os.urandom(31), os.urandom(33)], ids=["empty", "short", "31 bytes", "33 bytes"])
 def test_a_damaged_key_file_is_a_clear_error(
     services: Services, paths: Paths, policy: Policy, clock: FixedClock, content: bytes
 ) -> None:

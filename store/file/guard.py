@@ -1,4 +1,4 @@
-"""Refusing files and folders that someone else could have planted or can change (PRODUCT §3).
+"""Refusing files and folders that someone else could have planted or can change.
 
 Like OpenSSH's StrictModes: the database folder and every folder above it must belong to us or to
 root and must not be writable by other users, unless sticky (as ``/tmp`` is: others may add files
@@ -15,7 +15,7 @@ import os
 import stat
 from typing import TYPE_CHECKING
 
-from .errors import UnsafeFile
+from ..errors import UnsafeFile
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,4 +1,4 @@
-"""Locked, atomic TinyDB storage that several processes can share (PRODUCT §4).
+"""Locked, atomic TinyDB storage that several processes can share.
 
 Every read-modify-write runs in :meth:`Database.transaction`: an exclusive ``flock`` on a lock file
 beside the database, a fresh look at the file, the changes, and one atomic replacement of the file
@@ -6,7 +6,7 @@ beside the database, a fresh look at the file, the changes, and one atomic repla
 committed file. What was read is reused only while the very same inode is on disk (we keep it
 open, so its number cannot be reused), so no process ever serves stale data.
 
-The file is plain TinyDB JSON laid out one document per line (see :mod:`store.docfile`), so a
+The file is plain TinyDB JSON laid out one document per line (see :mod:`store.file.docfile`), so a
 single account is read, and a change written, without decoding or re-encoding the others.
 """
 
@@ -22,8 +22,9 @@ from typing import Any
 
 from . import docfile
 from .closer import close_later, wait_for_closes
-from .crypto import Keyring, create_key, read_key
-from .errors import CorruptDatabase, ForeignDatabase, KeyFileError, LockTimeout, StorageError, WriteFailed
+from ..crypto import Keyring, create_key, read_key
+from ..records import SEAL, Seals, key_belongs, new_meta
+from ..errors import CorruptDatabase, ForeignDatabase, KeyFileError, LockTimeout, StorageError, WriteFailed
 from .fileio import atomic_write, describe_write_error, remove_leftovers
 from .guard import check_folder, check_path, make_folder, open_checked
 from .paths import Paths
@@ -95,18 +96,8 @@ class Database:
         self._entries: dict[str, list[tuple[str, Doc | bytes]]] = {}
         """Tables listed by :meth:`read_entries` from the file version held (immutable lists)."""
         self._spliceable = True
-        self._tinydb: Any = None
         self.keyring: Keyring | None = None
         self._undo: list[Callable[[], None]] | None = None
-
-    @property
-    def tinydb(self) -> Any:
-        """TinyDB's query API over the committed tables (read-only)."""
-        if self._tinydb is None:
-            from .tinyview import tinydb_over
-
-            self._tinydb = tinydb_over(self._full)
-        return self._tinydb
 
     # -- opening ---------------------------------------------------------------------------
     def open(self, create: bool = True) -> "Database":
@@ -143,16 +134,18 @@ class Database:
         return self
 
     def _create(self) -> None:
-        from .audit import EMPTY
+        from ..audit import EMPTY
 
         key = read_key(self.paths.key) if os.path.lexists(self.paths.key) else create_key(self.paths.key)
-        meta = {"app": APP_ID, "schema": SCHEMA_VERSION, "key_check": Keyring(key).check_value()}
-        tables = {META: {META_DOC: meta, AUDIT_DOC: EMPTY.to_doc()}, docfile.LAST: {}}
+        seals = Seals(Keyring(key), True)
+        meta = new_meta(APP_ID, SCHEMA_VERSION, seals.keyring)
+        head = {**EMPTY.to_doc(), SEAL: seals.head_seal(EMPTY)}
+        tables = {META: {META_DOC: meta, AUDIT_DOC: head}, docfile.LAST: {}}
         atomic_write(self.paths.db, docfile.encode(tables))
 
     def _check_key(self) -> None:
         keyring = Keyring(read_key(self.paths.key))
-        if self._meta().get("key_check") != keyring.check_value():
+        if not key_belongs(self._meta(), keyring):
             raise KeyFileError(f"key file {self.paths.key} does not belong to database {self.paths.db}")
         self.keyring = keyring
 

@@ -1,5 +1,5 @@
-"""One password check at a time per account name, across processes (PRODUCT §3, "concurrency
-never weakens a rule").
+"""One password check at a time per account name, across processes, so that
+concurrency never weakens a rule.
 
 Each sign-in holds the slot of the name it checks from reading the throttle counters to committing
 the result, so parallel attempts are evaluated one after another, exactly as sequential ones: once

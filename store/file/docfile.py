@@ -181,8 +181,8 @@ def entries(raw: bytes, table: str) -> list[tuple[str, bytes]]:
     """Every ``(id, line)`` of ``table`` in id order, without decoding any document (decode one
     with :func:`entry_doc`); LayoutMismatch when the bytes are laid out otherwise.
 
-    Listing 10,000 accounts this way takes a few milliseconds; decoding the file takes 20-30 ms
-    and holds the GIL throughout, so a console would stop drawing meanwhile.
+    Decoding the whole file holds the GIL throughout, so a console would stop drawing meanwhile;
+    listing the lines does not (figures in docs/PERFORMANCE.md).
     """
     if not framed(raw):
         raise LayoutMismatch(table)
@@ -245,7 +245,7 @@ def replace_in_place(raw: bytearray, changes: Mapping[str, Mapping[str, Doc | No
     untouched) otherwise, and :func:`splice` makes them.
 
     A sign-in changes one account's line (and the audit head's, of fixed length): changing the
-    buffer in place spares copying the whole file into a new one (3-4 ms at 10,000 accounts).
+    buffer in place spares copying the whole file into a new one (see docs/PERFORMANCE.md).
     LayoutMismatch is raised, as by :func:`splice`, before anything is changed.
     """
     if not framed(raw):

@@ -1,4 +1,4 @@
-"""Where the database, key, audit and lock files live (PRODUCT §4)."""
+"""Where the database, key, audit and lock files live."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import os
 import stat
 from typing import TYPE_CHECKING
 
-from .errors import WriteFailed
+from ..errors import WriteFailed
 from .guard import PRIVATE
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def create_private(path: Path, data: bytes) -> None:
 
 
 def installation_files(paths) -> set[Path]:
-    """The files and folders of the installation at ``paths`` (a :class:`~store.paths.Paths`) that exist now."""
+    """The files and folders of the installation at ``paths`` (a :class:`~store.file.paths.Paths`) that exist now."""
     found = {p for p in (paths.db, paths.key, paths.audit, paths.lock) if os.path.lexists(p)}
     folder = paths.folder
     while True:

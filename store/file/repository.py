@@ -13,36 +13,35 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import docfile
-from .accounts import ACCOUNTS, GHOSTS, Account
-from .audit import AuditEvent, AuditHead, AuditLog, ChainReport
-from .db import AUDIT_DOC, META, Database, Transaction
-from .errors import CorruptDatabase, StorageError
+from ..accounts import ACCOUNTS, GHOSTS, Account
+from ..storage import SETTINGS
+from ..audit import AuditEvent, AuditHead, AuditLog, ChainReport
+from .db import AUDIT_DOC, META, META_DOC, Database, Transaction
+from ..errors import CorruptDatabase, StorageError
+from ..records import SEAL, Seals, sealed_meta
 
-SETTINGS = "settings"
-"""Installation-wide settings documents by name (the two-factor requirement)."""
-TABLES = (ACCOUNTS, GHOSTS, SETTINGS)
-"""The tables a copy moves, besides the audit log."""
 
 
 class Unit:
     """One locked transaction's view of the accounts (and throttle records of unknown names)."""
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: Transaction, seals: Seals) -> None:
         self._tx = tx
+        self._seals = seals
 
     def get(self, username: str) -> Account | None:
         doc = self._tx.get(ACCOUNTS, username)
-        return None if doc is None else Account.from_doc(username, doc)
+        return None if doc is None else self._seals.opened(username, doc)
 
     def put(self, account: Account) -> None:
-        self._tx.put(ACCOUNTS, account.username, account.to_doc())
+        self._tx.put(ACCOUNTS, account.username, self._seals.sealed(account))
 
     def delete(self, username: str) -> None:
         self._tx.delete(ACCOUNTS, username)
 
     def all(self) -> Iterator[Account]:
         for username, doc in self._tx.all(ACCOUNTS):
-            yield Account.from_doc(username, doc)
+            yield self._seals.opened(username, doc)
 
     def count(self) -> int:
         return self._tx.count(ACCOUNTS)
@@ -70,11 +69,12 @@ class AccountRecords:
     """Every account at one moment: the names in order at once, each :class:`Account` decoded when
     asked for. What is held is a copy of what was read, so later changes do not show through."""
 
-    __slots__ = ("names", "_items")
+    __slots__ = ("names", "_items", "_seals")
 
-    def __init__(self, items: list[tuple[str, dict[str, Any] | bytes]]) -> None:
+    def __init__(self, items: list[tuple[str, dict[str, Any] | bytes]], seals: Seals) -> None:
         self.names = [name for name, _ in items]
         self._items = items
+        self._seals = seals
 
     def __len__(self) -> int:
         return len(self._items)
@@ -88,7 +88,7 @@ class AccountRecords:
             except docfile.LayoutMismatch:
                 damaged = f"the stored record of account {name[:60]!r} is damaged; it was left untouched"
                 raise CorruptDatabase(damaged) from None
-        return Account.from_doc(name, item)
+        return self._seals.opened(name, item)
 
 
 class TinyRepository:
@@ -101,6 +101,9 @@ class TinyRepository:
         assert db.keyring is not None
         self.keyring = db.keyring
         self.location = str(db.paths.db)
+        meta = db.read_doc(META, META_DOC) or {}
+        self.seals = Seals(self.keyring, required=False)
+        self.seals.required = meta.get("sealed") == self.seals.mark()
 
     def close(self) -> None:
         self.db.close()
@@ -108,10 +111,10 @@ class TinyRepository:
     @contextmanager
     def transaction(self) -> Iterator[Unit]:
         with self.db.transaction() as tx:
-            yield Unit(tx)
+            yield Unit(tx, self.seals)
 
     def attempt(self, tag: str, timeout: float):
-        """Hold the sign-in turn of one name (see :mod:`store.slots`) across processes."""
+        """Hold the sign-in turn of one name (see :mod:`store.file.slots`) across processes."""
         from .slots import attempt_slot
 
         return attempt_slot(self.db, tag, timeout)
@@ -123,7 +126,7 @@ class TinyRepository:
     def get(self, username: str) -> Account | None:
         """The committed account, read without the file lock."""
         doc = self.db.read_doc(ACCOUNTS, username)
-        return None if doc is None else Account.from_doc(username, doc)
+        return None if doc is None else self.seals.opened(username, doc)
 
     def ghost(self, tag: str) -> dict[str, Any] | None:
         return self.db.read_doc(GHOSTS, tag)
@@ -146,14 +149,26 @@ class TinyRepository:
         pending.append(event)
 
     def _write_events(self, tx: Transaction, log: AuditLog, events: list[AuditEvent]) -> None:
-        head = AuditHead.from_doc(tx.get(META, AUDIT_DOC)) or log.head_of_file()
+        head = self._head_of(tx.get(META, AUDIT_DOC)) or log.head_of_file()
         new_head, start = log.append(events, head)
         self.db.on_abort(lambda: log.take_back(start))
-        tx.put(META, AUDIT_DOC, new_head.to_doc())
+        tx.put(META, AUDIT_DOC, self._head_doc(new_head))
+
+    def _head_doc(self, head: AuditHead) -> dict[str, Any]:
+        return {**head.to_doc(), SEAL: self.seals.head_seal(head)}
+
+    def _head_of(self, doc: Any) -> AuditHead | None:
+        """The committed head ``doc`` describes, its seal checked (None: not recorded yet)."""
+        head = AuditHead.from_doc(doc)
+        if head is None:
+            if doc is not None and self.seals.required:
+                self.seals.check_head(AuditHead(0, "", 0), None, self.location)
+            return None
+        return self.seals.check_head(head, doc.get(SEAL), self.location)
 
     def audit_head(self) -> AuditHead:
         """The committed head (for a database from before heads were kept: the log's own end)."""
-        return AuditHead.from_doc(self.db.read_doc(META, AUDIT_DOC)) or self.log.head_of_file()
+        return self._head_of(self.db.read_doc(META, AUDIT_DOC)) or self.log.head_of_file()
 
     def audit_events(self) -> Iterator[AuditEvent]:
         """Every committed event, oldest first."""
@@ -175,18 +190,33 @@ class TinyRepository:
         """On opening: drop events of changes that never committed, or record the head of a log
         written before the database kept one. Returns the bytes dropped."""
         with self.db.transaction() as tx:
-            head = AuditHead.from_doc(tx.get(META, AUDIT_DOC))
+            head = self._head_of(tx.get(META, AUDIT_DOC))
             if head is None:
-                tx.put(META, AUDIT_DOC, self.log.head_of_file().to_doc())
+                tx.put(META, AUDIT_DOC, self._head_doc(self.log.head_of_file()))
                 return 0
             return self.log.drop_uncommitted(head)
+
+    # -- sealing ---------------------------------------------------------------------------------
+    def sealed(self) -> bool:
+        return self.seals.required
+
+    def seal_all(self) -> None:
+        """Inside a transaction: mark the installation sealed (every record must then carry its
+        seal); the caller has just put every account again, which sealed it."""
+        tx = self.db.current()
+        assert tx is not None, "sealing runs inside a transaction"
+        tx.put(META, META_DOC, sealed_meta(dict(tx.get(META, META_DOC) or {}), self.keyring))
+        head = AuditHead.from_doc(tx.get(META, AUDIT_DOC)) or self.log.head_of_file()
+        tx.put(META, AUDIT_DOC, self._head_doc(head))
+        self.db.on_abort(lambda: setattr(self.seals, "required", False))
+        self.seals.required = True
 
     def records(self, contains: str = "") -> "AccountRecords":
         """Every committed account's name now (those containing ``contains``), each account read
         when asked for."""
         entries = self.db.read_entries(ACCOUNTS)
         needle = contains.strip().lower()
-        return AccountRecords([e for e in entries if needle in e[0]] if needle else entries)
+        return AccountRecords([e for e in entries if needle in e[0]] if needle else entries, self.seals)
 
     def count(self) -> int:
         return self.db.count(ACCOUNTS)
@@ -202,7 +232,7 @@ class TinyRepository:
         verify first)."""
         import orjson
 
-        from .audit import FIELDS, OPTIONAL
+        from ..audit import FIELDS, OPTIONAL
 
         for number, line, _ in self.log._lines(self.audit_head().size):
             try:

@@ -1,7 +1,7 @@
 """Closing replaced database files off the caller's path.
 
-The last close of a large unlinked file frees its pages, which takes a few milliseconds that a
-sign-in need not wait for: one daemon thread does it instead.
+The last close of a large unlinked file frees its pages, which takes time that a sign-in need not
+wait for: one daemon thread does it instead (see docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import threading
 
 def close_later(fd: int) -> None:
     """Close a replaced file's descriptor off the caller's path: the last close of a large
-    unlinked file frees its pages, which takes a few milliseconds nobody needs to wait for."""
+    unlinked file frees its pages, which takes time nobody needs to wait for."""
     _closer().put(fd)
 
 

@@ -1,4 +1,4 @@
-"""``twofold doctor``: every check of an installation, reading only (PRODUCT §3, §5)."""
+"""``twofold doctor``: every check of an installation, reading only."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import stat
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from .errors import StorageError, TwofoldError
-from .guard import check_folder, check_path
-from .paths import Paths
-from .policy import Policy
-from .storage import ServerTarget
+from ..errors import RecordTampered, StorageError, TwofoldError
+from ..records import SEAL
+from ..file.guard import check_folder, check_path
+from ..file.paths import Paths
+from ..policy import Policy
+from ..storage import ServerTarget
 
 
 class Finding(NamedTuple):
@@ -72,7 +73,7 @@ def _server(target: ServerTarget, policy: Policy) -> Iterator[Finding]:
 
 
 def _opened(paths, policy: Policy) -> Iterator[Finding]:
-    from .services import Services
+    from . import Services
 
     try:
         services = Services.open(paths, policy, readonly=True)
@@ -85,8 +86,12 @@ def _opened(paths, policy: Policy) -> Iterator[Finding]:
         services.close()
 
 
+def _listed(names: list[str]) -> str:
+    return ", ".join(repr(n[:40]) for n in names[:5]) + (" ..." if len(names) > 5 else "")
+
+
 def _contents(services) -> Iterator[Finding]:
-    from .accounts import ACCOUNTS, GHOSTS, Account
+    from ..accounts import ACCOUNTS, GHOSTS, Account
 
     repo = services.ctx.repo
     try:
@@ -95,22 +100,32 @@ def _contents(services) -> Iterator[Finding]:
     except StorageError as exc:
         yield Finding(False, str(exc))
         return
-    damaged = []
+    damaged, forged = [], []
     for name, doc in accounts:
         try:
-            Account.from_doc(name, doc)
-        except StorageError:
+            if not repo.seals.intact(name, doc):
+                forged.append(name)
+            else:
+                Account.from_doc(name, {k: v for k, v in doc.items() if k != SEAL})
+        except (StorageError, AttributeError):
             damaged.append(name)
+    if forged:
+        yield Finding(False, f"database {repo.location}: {len(forged)} account records fail their seal, changed without "
+                             f"the installation key ({_listed(forged)}); they are refused: restore them from a backup")
     if damaged:
-        listed = ", ".join(repr(n[:40]) for n in damaged[:5]) + (" ..." if len(damaged) > 5 else "")
-        yield Finding(False, f"database {repo.location}: {len(damaged)} damaged account records ({listed})")
-    else:
+        yield Finding(False, f"database {repo.location}: {len(damaged)} damaged account records ({_listed(damaged)})")
+    if not damaged and not forged:
         count = len(accounts)
-        yield Finding(True, f"database {repo.location}: schema and key match; every record parses; {count} {'account' if count == 1 else 'accounts'}")
-    if any(not isinstance(g.get("pwf", 0), int) for g in ghosts):
+        sealed = "every record parses and its seal holds" if repo.sealed() else "every record parses (not sealed yet: sealed at the next write)"
+        yield Finding(True, f"database {repo.location}: schema and key match; {sealed}; {count} {'account' if count == 1 else 'accounts'}")
+    if any(not isinstance(g.get("fails", g.get("pwf", 0)), int) for g in ghosts):
         yield Finding(False, f"database {repo.location}: damaged throttle records of unknown names")
     where = services.ctx.repo.audit_location
-    report = services.ctx.repo.verify_audit()
+    try:
+        report = services.ctx.repo.verify_audit()
+    except RecordTampered as exc:  # the head itself was rewritten
+        yield Finding(False, f"audit log {where}: {exc}")
+        return
     if report.ok:
         extra = f"; {report.uncommitted} bytes of a change that never committed follow (dropped at the next write)" if report.uncommitted else ""
         yield Finding(True, f"audit log {where}: chain intact, {report.events} events, ends where the database says{extra}")
