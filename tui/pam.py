@@ -252,10 +252,26 @@ def target_of(args: Namespace) -> Target:
         if not key:
             raise UsageError("pam on a PostgreSQL database needs --key PATH on its PAM line")
         require_postgres()
+        if carries_password(args.db):
+            raise UsageError(
+                "the PAM line's database URL carries a password, and files in /etc/pam.d can be read by every "
+                "user: connect by peer authentication on the server's socket, or keep the password in a "
+                "root-only pg_service.conf or .pgpass (docs/POSTGRESQL.md)"
+            )
         for name in [name for name in os.environ if name.startswith("PG")]:
             del os.environ[name]  # libpq reads PGHOST, PGOPTIONS, PGSERVICE…: the URL alone says where
         return ServerTarget(args.db, absolute(key, home=False))
     return Paths(Path(args.db).absolute())
+
+
+def carries_password(url: str) -> bool:
+    """Whether a server URL holds a password (in its user part or as a parameter)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return bool(conninfo_to_dict(url).get("password"))
+    except Exception:  # noqa: BLE001 - a URL that does not parse is refused by the connection with its own message
+        return "@" in url.split("//", 1)[-1].split("/", 1)[0] and ":" in url.split("//", 1)[-1].split("@", 1)[0]
 
 
 def one_prompt_parts(services: Services, user: str, authtok: str) -> tuple[str, str | None]:
