@@ -3,6 +3,8 @@
 Each carries a message safe to show to a person: no secret ever goes into one.
 """
 
+import re
+
 
 class TwofoldError(Exception):
     """Base class for every error the console and command line turn into a message."""
@@ -76,3 +78,15 @@ class AccountLocked(TwofoldError):
     def __init__(self, message: str, until: float | None) -> None:
         super().__init__(message)
         self.until = until
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_PARAM_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def printable(text: str) -> str:
+    """Text that did not come from Twofold (a server's message, a name from the environment), fit
+    for a terminal or a log: control characters (escape sequences too) removed, and any password
+    a connection string in it holds replaced by ``***``."""
+    clean = "".join(c for c in text if c.isprintable() or c == " ")
+    return _PARAM_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", clean))

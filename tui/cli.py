@@ -12,7 +12,7 @@ from argparse import Namespace
 from collections.abc import Callable
 from typing import NoReturn
 
-from store.errors import AccountLocked, PostgresNotInstalled, TwofoldError
+from store.errors import AccountLocked, PostgresNotInstalled, TwofoldError, printable
 from store.file.fileio import installation_files, remove_created
 from store.file.paths import Paths
 from store.services import Services
@@ -54,13 +54,13 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return handler_of(args.command)(args, Input())
     except (UsageError, PostgresNotInstalled) as exc:
-        print(f"twofold: {exc}", file=sys.stderr)
+        print(f"twofold: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except AccountLocked as exc:
         print(f"twofold: {exc}{retry_after(exc)}", file=sys.stderr)
         return EXIT_REFUSED
-    except TwofoldError as exc:
-        print(f"twofold: {exc}", file=sys.stderr)
+    except TwofoldError as exc:  # messages may quote a server or a path: printable only
+        print(f"twofold: {printable(str(exc))}", file=sys.stderr)
         return EXIT_REFUSED
     except KeyboardInterrupt:
         print(file=sys.stderr)

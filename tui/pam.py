@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from store.accounts import TwoFactor, normalise_username
-from store.errors import AccountLocked, AuthenticationFailed, PostgresNotInstalled, TwofoldError, ValidationError
+from store.errors import printable, AccountLocked, AuthenticationFailed, PostgresNotInstalled, TwofoldError, ValidationError
 from store.origin import Origin
 from store.file.paths import Paths
 from store.requirement import time_left
@@ -130,7 +130,7 @@ class ModuleTalk(ExecTalk):
 
 
 def one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(printable(text).split())
 
 
 def pam(args: Namespace, inp: Input) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ..errors import StorageError
+from ..errors import StorageError, printable
 
 # Advisory lock namespaces (the first of the two int4 keys): one per kind of lock.
 TURN = 0x74660001
@@ -34,9 +34,10 @@ class Busy(StorageError):
 
 
 def first_line(exc: BaseException | str) -> str:
+    """The first line of a server's or libpq's message, without control characters or passwords."""
     text = str(exc).strip()
     for line in text.splitlines():
-        line = line.strip()
+        line = printable(line).strip()
         if line:
             return line.removeprefix("FATAL:").strip()
     return type(exc).__name__ if isinstance(exc, BaseException) else "no reason given"
