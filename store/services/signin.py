@@ -178,7 +178,10 @@ class SignIn:
             name = normalise_username(username)
         except ValidationError:
             return None
-        account = self.ctx.repo.get(name)
+        try:
+            account = self.ctx.repo.get(name)
+        except RecordTampered:
+            return None  # the password step refuses it, and audits the refusal
         return None if account is None else account.two_factor
 
     # -- tickets -----------------------------------------------------------------------------

@@ -312,3 +312,27 @@ def test_two_prompts_every_state_alike_until_the_password_is_right(site: Site) -
     # one refusal, the same for every name (the fifth wrong password in a row locks any of them alike)
     assert len(set.union(*told.values())) == 2 and told["active"] == told["off"] == told["pending"] == told[STRANGER], told
     assert max(medians.values()) / min(medians.values()) < 1.6, medians  # 3.7x apart when argon2 ran for some only
+
+
+def test_a_record_edited_without_the_key_lets_nobody_in(site: Site) -> None:
+    """Whoever can write the database but has no key puts in a password hash of their own: the
+    record's seal fails, so neither that password nor the real one logs in, and it is audited."""
+    import orjson
+    from argon2 import PasswordHasher
+
+    name = site.users["off"]
+    before = site.db.read_bytes()
+    data = orjson.loads(before)
+    data["accounts"][name]["pw"] = PasswordHasher().hash("the attacker's password")
+    site.db.write_bytes(orjson.dumps(data))
+    try:
+        for password in ("the attacker's password", OFF_PASSWORD):
+            login = site.login("off", password)
+            assert not login.ran, login
+        assert any(e["outcome"] == "refused: the record fails its seal" for e in site.events("off"))
+        doctor = site.cli("doctor")
+        assert doctor.returncode == 1 and "fail their seal" in doctor.stdout
+    finally:
+        data = orjson.loads(site.db.read_bytes())
+        data["accounts"][name] = orjson.loads(before)["accounts"][name]
+        site.db.write_bytes(orjson.dumps(data))
