@@ -117,7 +117,7 @@ def test_events_of_a_change_that_did_not_commit_are_never_shown(installation: Pa
 
 def test_a_log_from_before_the_head_was_kept_gets_one_on_open(installation: Paths, clock) -> None:
     """Databases written before the head existed: its head is taken from the log once."""
-    from store import docfile
+    from store.file import docfile
     from store.file.db import AUDIT_DOC, META
 
     paths = installation
