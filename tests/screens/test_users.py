@@ -19,6 +19,7 @@ from screens.users import UsersScreen
 from store.accounts import USER_MANAGEMENT, TwoFactor
 from store.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound
 from store.file.repository import AccountRecords
+from store.records import Seals
 from store.services.views import AccountListing
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
@@ -221,7 +222,7 @@ async def test_typing_a_name_at_the_table_filters_but_its_own_keys_still_act(tea
 async def test_ten_thousand_accounts_filter_quickly(team, monkeypatch) -> None:
     template = team.ctx.repo.get("bob").to_doc()
     docs = [(f"user{i:05d}", template) for i in range(10_000)]
-    monkeypatch.setattr(team.admin, "listing", lambda *a, **k: AccountListing(AccountRecords(docs), team.ctx.now()))
+    monkeypatch.setattr(team.admin, "listing", lambda *a, **k: AccountListing(AccountRecords(docs, Seals(team.ctx.keyring, False)), team.ctx.now()))
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
