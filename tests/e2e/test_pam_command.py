@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from account_flows import OTHER_PASSWORD, PASSWORD, add_account, enrol
-from ssh_server import TWOFOLD
+from proc_helpers import TWOFOLD, Twofold
 from store.otp import code_at_step, time_step
 from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
@@ -38,10 +38,16 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
-def run_pam(db: Path | None, stdin: bytes, user: str = "plain", pam_type: str = "auth", **env: str):
-    environ = {"PATH": os.environ["PATH"], "PAM_TYPE": pam_type, "PAM_USER": user, "PAM_RHOST": "192.0.2.7", **env}
-    command = [str(TWOFOLD), *(["--db", str(db)] if db else []), "pam"]
-    return subprocess.run(command, input=stdin, capture_output=True, env=environ, timeout=60)
+@pytest.fixture
+def run_pam(twofold: Twofold) -> Callable[..., subprocess.CompletedProcess]:
+    """``run_pam(db, stdin, user, pam_type, **env)``: ``twofold [--db DB] pam`` as pam_exec runs it,
+    with PATH and the PAM variables for its whole environment."""
+
+    def run(db: Path | None, stdin: bytes, user: str = "plain", pam_type: str = "auth", **env: str):
+        pam = {"PAM_TYPE": pam_type, "PAM_USER": user, "PAM_RHOST": "192.0.2.7", **env}
+        return twofold(*(["--db", str(db)] if db else []), "pam", stdin=stdin, env=pam, inherit=False)
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -59,43 +65,43 @@ def test_a_one_prompt_authtok_ends_with_the_code(authtok: str, parts: tuple[str,
     assert split_authtok(authtok) == parts
 
 
-def test_only_the_auth_stack_is_handled(db: Path) -> None:
+def test_only_the_auth_stack_is_handled(db: Path, run_pam) -> None:
     done = run_pam(db, b"fake password 123456\0", pam_type="account")
     assert done.returncode == 2 and b"PAM_TYPE=auth" in done.stderr and b"Traceback" not in done.stderr
 
 
-def test_the_database_comes_only_from_the_pam_line(db: Path) -> None:
+def test_the_database_comes_only_from_the_pam_line(db: Path, run_pam) -> None:
     ignored = run_pam(None, b"fake password 123456\0", TWOFOLD_DB=str(db))
     assert ignored.returncode == 2 and b"--db PATH" in ignored.stderr
     assert run_pam(db, b"fake password 123456\0").returncode == 0
 
 
-def test_an_account_without_two_factor_types_the_password_alone(db: Path) -> None:
+def test_an_account_without_two_factor_types_the_password_alone(db: Path, run_pam) -> None:
     assert run_pam(db, b"fake password 123456\0").returncode == 0
     assert run_pam(db, b"fake password 123456").returncode == 0  # a missing NUL is the end all the same
     assert run_pam(db, b"fake password\0").returncode == 1
 
 
-def test_a_login_name_is_the_account_name_exactly(db: Path) -> None:
+def test_a_login_name_is_the_account_name_exactly(db: Path, run_pam) -> None:
     assert run_pam(db, b"fake password 123456\0", user="PLAIN").returncode == 1  # unix Bob is not bob
     assert run_pam(db, b"fake password 123456\0", user=" plain").returncode == 1
     assert run_pam(db, b"fake password 123456\0", user="plain").returncode == 0
 
 
-def test_a_pending_account_is_refused_with_the_message_on_stdout(db: Path) -> None:
+def test_a_pending_account_is_refused_with_the_message_on_stdout(db: Path, run_pam) -> None:
     done = run_pam(db, PASSWORD.encode() + b"\0", user="pending")
     assert done.returncode == 3
     assert done.stdout.decode().strip() == PENDING_MESSAGE
 
 
-def test_a_missing_database_is_for_the_system_log_not_the_client(tmp_path: Path) -> None:
+def test_a_missing_database_is_for_the_system_log_not_the_client(tmp_path: Path, run_pam) -> None:
     done = run_pam(tmp_path / "none.json", b"fake password 123456\0")
     assert done.returncode == 1
     assert str(tmp_path).encode() not in done.stdout + done.stderr
     assert b"cannot check sign-ins" in done.stdout
 
 
-def test_wrong_inputs_print_nothing_that_tells_them_apart(db: Path) -> None:
+def test_wrong_inputs_print_nothing_that_tells_them_apart(db: Path, run_pam) -> None:
     services = Services.open(Paths(db), FAST)
     secret, _ = enrol(services, "admin1")
     services.close()
@@ -107,8 +113,8 @@ def test_wrong_inputs_print_nothing_that_tells_them_apart(db: Path) -> None:
         assert (done.returncode, done.stdout, done.stderr) == (1, b"", b"")
 
 
-def test_the_python_module_is_printed_and_ships_in_the_package() -> None:
-    done = subprocess.run([str(TWOFOLD), "pam", "python-module"], capture_output=True, text=True)
+def test_the_python_module_is_printed_and_ships_in_the_package(twofold: Twofold) -> None:
+    done = twofold("pam", "python-module")
     assert done.returncode == 0 and Path(done.stdout.strip()) == module_path() and module_path().is_file()
 
 
@@ -161,7 +167,7 @@ def load_module():
     return module
 
 
-def test_the_module_asks_for_the_code_when_the_account_needs_one(db: Path) -> None:
+def test_the_module_asks_for_the_code_when_the_account_needs_one(db: Path, twofold: Twofold) -> None:
     services = Services.open(Paths(db), FAST)
     secret, _ = enrol(services, "admin1")
     step = time_step(services.ctx.now(), FAST) + 1
@@ -181,11 +187,7 @@ def test_the_module_asks_for_the_code_when_the_account_needs_one(db: Path) -> No
     assert module.pam_sm_authenticate(pending, 0, argv) == pending.PAM_AUTH_ERR
     assert (pending.PAM_ERROR_MSG, PENDING_MESSAGE) in pending.shown
     assert module.pam_sm_authenticate(FakePamHandle("plain", []), 0, ["pam_twofold.py"]) == 3  # no command
-    events = json.loads(
-        subprocess.run(
-            [str(TWOFOLD), "--db", str(db), "audit", "--json", "--user", "admin1"], capture_output=True
-        ).stdout
-    )
+    events = json.loads(twofold("--db", str(db), "audit", "--json", "--user", "admin1", expect=0).stdout)
     assert {e.get("addr") for e in events if e.get("via") == "pam"} == {"198.51.100.4"}
 
 
@@ -220,7 +222,7 @@ def test_a_wrong_pam_line_is_a_usage_error(argv: list[str], capsys: pytest.Captu
     assert err.count("\n") == 1 and err.startswith("twofold"), err
 
 
-def test_three_recovery_codes_left_is_said_after_the_sign_in(db: Path) -> None:
+def test_three_recovery_codes_left_is_said_after_the_sign_in(db: Path, run_pam) -> None:
     services = Services.open(Paths(db), FAST)
     _, codes = enrol(services, "admin1")
     services.close()
@@ -233,16 +235,15 @@ def test_three_recovery_codes_left_is_said_after_the_sign_in(db: Path) -> None:
     assert "A recovery code was used" in said[6]  # the notice of this sign-in's own use
 
 
-def test_a_login_that_goes_away_at_a_prompt_counts_for_nothing(db: Path) -> None:
+def test_a_login_that_goes_away_at_a_prompt_counts_for_nothing(db: Path, run_pam, twofold: Twofold) -> None:
     """The module starts the check before the password is typed; a login that ends there (its pipe
     closes mid-field) is not an attempt: no failure counted, no event, however often it happens."""
     before = Paths(db).audit.read_bytes()
     for stdin in (b"", b"half a passw", b"fake password 123456"):  # no NUL: the field never ended
         done = run_pam(db, stdin, user="plain", PAM_SERVICE="sshd-test")
-        command = [str(TWOFOLD), "--db", str(db), "pam", "--conversation"]
-        environ = {"PATH": os.environ["PATH"], "PAM_TYPE": "auth", "PAM_USER": "plain"}
-        cut = subprocess.run(command, input=stdin, capture_output=True, env=environ, timeout=60)
-        assert cut.returncode == 1 and cut.stdout == b"" and b"Traceback" not in cut.stderr
+        pam = {"PAM_TYPE": "auth", "PAM_USER": "plain"}
+        cut = twofold("--db", str(db), "pam", "--conversation", stdin=stdin, env=pam, inherit=False)
+        assert cut.returncode == 1 and cut.stdout == b""
         assert done.returncode == (0 if stdin.startswith(b"fake") else 1)  # pam_exec's authtok: as before
     after = Paths(db).audit.read_bytes()
     new = [json.loads(line) for line in after[len(before) :].splitlines()]
@@ -250,14 +251,14 @@ def test_a_login_that_goes_away_at_a_prompt_counts_for_nothing(db: Path) -> None
     assert [e["outcome"] for e in new if e["target"] == "plain" and e["via"] == "pam"] == ["failed", "failed", "ok"]
 
 
-def test_the_module_s_process_opens_nothing_before_the_password_comes(tmp_path: Path) -> None:
+def test_the_module_s_process_opens_nothing_before_the_password_comes(tmp_path: Path, twofold: Twofold) -> None:
     """Started as the password prompt opens, the check loads its code but opens no database (nor a
     server connection) for a login that may never answer: a missing database is found only once
     the password is in."""
     folder = tmp_path / "db"
     folder.mkdir(mode=0o700)
     command = [str(TWOFOLD), "--db", str(folder / "missing.json"), "pam", "--conversation"]
-    environ = {"PATH": os.environ["PATH"], "PAM_TYPE": "auth", "PAM_USER": "plain"}
+    environ = twofold.env({"PAM_TYPE": "auth", "PAM_USER": "plain"}, inherit=False)
     check = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
     try:
         with pytest.raises(subprocess.TimeoutExpired):

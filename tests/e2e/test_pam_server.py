@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from account_flows import OTHER_PASSWORD, PASSWORD, add_account, enrol
-from ssh_server import TWOFOLD
+from proc_helpers import Twofold
 from store.otp import code_at_step, time_step
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
@@ -33,11 +34,17 @@ def installation(location: ServerTarget) -> tuple[ServerTarget, str]:
     return location, secret
 
 
-def run_pam(line: list[str], stdin: bytes, user: str, **env: str) -> subprocess.CompletedProcess[bytes]:
-    """``twofold`` with the PAM ``line`` (``pam`` is added at its end unless it is in it already)."""
-    environ = {"PATH": os.environ["PATH"], "PAM_TYPE": "auth", "PAM_USER": user, "PAM_RHOST": "192.0.2.7", **env}
-    argv = line if "pam" in line else [*line, "pam"]
-    return subprocess.run([str(TWOFOLD), *argv], input=stdin, capture_output=True, env=environ, timeout=60)
+@pytest.fixture
+def run_pam(twofold: Twofold) -> Callable[..., subprocess.CompletedProcess]:
+    """``run_pam(line, stdin, user, **env)``: ``twofold`` with the PAM ``line`` (``pam`` is added at
+    its end unless it is in it already), as pam_exec runs it: PATH and the PAM variables for its
+    whole environment."""
+
+    def run(line: list[str], stdin: bytes, user: str, **env: str) -> subprocess.CompletedProcess:
+        pam = {"PAM_TYPE": "auth", "PAM_USER": user, "PAM_RHOST": "192.0.2.7", **env}
+        return twofold(*(line if "pam" in line else [*line, "pam"]), stdin=stdin, env=pam, inherit=False)
+
+    return run
 
 
 def next_code(secret: str) -> str:
@@ -46,7 +53,7 @@ def next_code(secret: str) -> str:
     return code_at_step(secret, time_step(time.time(), FAST) + 1, FAST)
 
 
-def test_a_server_and_its_key_on_the_pam_line_sign_in(installation) -> None:
+def test_a_server_and_its_key_on_the_pam_line_sign_in(installation, run_pam) -> None:
     target, secret = installation
     line = ["--db", target.url, "--key", str(target.key)]
     assert run_pam(line, b"fake password 123456\0", "plain").returncode == 0
@@ -57,7 +64,7 @@ def test_a_server_and_its_key_on_the_pam_line_sign_in(installation) -> None:
     assert after.returncode == 0, after  # the options after pam, as on the file
 
 
-def test_the_key_never_comes_from_the_environment(installation) -> None:
+def test_the_key_never_comes_from_the_environment(installation, run_pam) -> None:
     target, _ = installation
     done = run_pam(["--db", target.url], b"fake password 123456\0", "plain", TWOFOLD_KEY=str(target.key))
     assert done.returncode == 2
@@ -69,7 +76,7 @@ def test_the_key_never_comes_from_the_environment(installation) -> None:
     # environment is not read either (an unknown service would stop the connection)
 
 
-def test_a_wrong_key_or_no_server_is_for_the_system_log(installation, tmp_path: Path) -> None:
+def test_a_wrong_key_or_no_server_is_for_the_system_log(installation, tmp_path: Path, run_pam) -> None:
     target, _ = installation
     other_key = tmp_path / "other.key"
     other_key.write_bytes(os.urandom(32))
@@ -81,7 +88,7 @@ def test_a_wrong_key_or_no_server_is_for_the_system_log(installation, tmp_path: 
         assert done.stderr == b""
 
 
-def test_the_turn_and_lock_hold_across_pam_and_the_console(installation) -> None:
+def test_the_turn_and_lock_hold_across_pam_and_the_console(installation, run_pam) -> None:
     """Five wrong passwords through PAM lock the account for the console too (one set of counters)."""
     target, _ = installation
     line = ["--db", target.url, "--key", str(target.key)]
