@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from proc_helpers import Twofold
 from terminal import Terminal
 
 CONSOLE = str(Path(sys.executable).parent / "twofold")
@@ -27,13 +28,9 @@ def test_quitting_at_the_first_run_screen_leaves_nothing_behind(tmp_path: Path) 
     assert not data.exists() or not any(data.iterdir())
 
 
-def test_a_database_with_an_account_is_kept(tmp_path: Path) -> None:
-    import subprocess
-
+def test_a_database_with_an_account_is_kept(tmp_path: Path, twofold: Twofold) -> None:
     db = tmp_path / "keep" / "twofold.json"
-    done = subprocess.run([CONSOLE, "--db", str(db), "user", "add", "root"], input="a long password 1\n",
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    twofold("--db", str(db), "user", "add", "root", stdin="a long password 1\n", expect=0)
     term = Terminal([CONSOLE, "--db", str(db)], env={"TWOFOLD_DB": ""})
     try:
         term.wait_for("Sign in")
