@@ -92,7 +92,14 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     log = tmp_path / "committed.log"
     rng = random.Random(20261128)
     totals: dict[str, int] = {}
-    for cycle in range(KILLS):
+
+    def landed() -> bool:  # the kills really landed during work of every kind
+        return all(totals.get(kind, 0) > least for kind, least in (("created", 20), ("totp", 5), ("consumed", 5), ("activated", 5)))
+
+    cycle = 0
+    # On a busy machine (other tests beside this one) a writer gets less done before its kill: more
+    # kills then, up to four times as many, until every kind of work was cut into.
+    while cycle < KILLS or (not landed() and cycle < 4 * KILLS):
         pid = os.fork()
         if pid == 0:  # the writer
             try:
@@ -103,9 +110,9 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         assert os.WIFSIGNALED(status), "the writer stopped on its own (it crashed?)"
-        if cycle % 20 == 19 or cycle == KILLS - 1:
-            for key, value in check(paths, clock, log, plan).items():
-                totals[key] = value
-    # The kills really landed during work of every kind.
-    assert totals["created"] > 20 and totals["totp"] > 5 and totals["consumed"] > 5 and totals["activated"] > 5, totals
-    print(f"\n{KILLS} kills; committed and checked: {totals}")
+        cycle += 1
+        if cycle % 20 == 0 or cycle == KILLS:
+            totals.update(check(paths, clock, log, plan))
+    totals.update(check(paths, clock, log, plan))
+    assert landed(), totals
+    print(f"\n{cycle} kills; committed and checked: {totals}")
