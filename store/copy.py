@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from .accounts import ACCOUNTS, GHOSTS, Account
+from .accounts import ACCOUNTS, GHOSTS
 from .crypto import read_key
 from .errors import KeyFileError, StorageError
 from .file.fileio import create_private
@@ -59,8 +59,10 @@ def copy_installation(source: Target, target: Target, lock_timeout: float = 10.0
         if not report.ok:
             raise StorageError(f"the audit chain of {src.audit_location} is broken ({report.reason}); nothing was copied")
         tables = {table: list(src.documents(table)) for table in TABLES}
-        for name, doc in tables[ACCOUNTS]:
-            Account.from_doc(name, doc)  # a damaged record stops the copy here, not in the target
+        # Each record checked against its seal (a damaged or forged one stops the copy here, not in
+        # the target) and sealed again, so that a source from before seals arrives sealed.
+        accounts = [src.seals.opened(name, doc) for name, doc in tables[ACCOUNTS]]
+        tables[ACCOUNTS] = [(account.username, src.seals.sealed(account)) for account in accounts]
         chain = list(src.audit_lines())
     finally:
         src.close()

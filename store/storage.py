@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, Protocol
 from .accounts import ACCOUNTS, GHOSTS, Account
 from .audit import AuditEvent, AuditHead, ChainReport
 from .crypto import Keyring
+from .records import Seals
 from .errors import PostgresNotInstalled, StorageError
 from .file.paths import ENV_DB, Paths
 
@@ -92,6 +93,10 @@ class Storage(Protocol):
     def audit_location(self) -> str: ...
     def settle_audit(self) -> int: ...
     def sealed(self) -> bool: ...
+    @property
+    def seals(self) -> Seals:
+        """Sealing and opening of this installation's records."""
+        ...
     def seal_all(self) -> None: ...
     # -- whole-database work: doctor and ``db copy`` -----------------------------------------
     def documents(self, table: str) -> Iterator[tuple[str, Doc]]:

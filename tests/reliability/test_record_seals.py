@@ -175,3 +175,20 @@ def test_an_installation_from_before_seals_is_sealed_once_and_cannot_be_made_to_
             conn.execute("UPDATE twofold_meta SET doc = doc - 'sealed' WHERE key = 'schema'")
     with pytest.raises(KeyFileError):
         Services.open(location, POLICY)
+
+
+def test_a_copy_of_an_installation_from_before_seals_arrives_sealed(services: Services, location, tmp_path) -> None:
+    from store.copy import copy_installation
+
+    add_account(services, "root", manager=True)
+    add_account(services, "alice")
+    make_unsealed(location, services)
+    services.close()
+    target = Paths(tmp_path / "copy" / "twofold.json")
+    copy_installation(location, target)
+    copied = Services.open(target, POLICY)
+    try:
+        assert copied.ctx.repo.sealed() and copied.admin.show(CLI, "alice").username == "alice"
+        assert all(SEAL in doc for _, doc in copied.ctx.repo.documents("accounts"))
+    finally:
+        copied.close()
