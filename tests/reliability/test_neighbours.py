@@ -28,18 +28,10 @@ from store.services import Services
 POLICY = Policy(argon2=FAST_ARGON2, lock_timeout_seconds=1.0)
 
 
-@pytest.fixture(scope="module")
-def neighbour() -> Iterator[pwd.struct_passwd]:
-    if os.geteuid() != 0:
-        pytest.skip("creating a second unix user needs root (CI runs as root)")
-    if shutil.which("useradd") is None:
-        pytest.skip("useradd is not installed")
-    name = f"tfn{os.getpid()}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True, capture_output=True)
-    try:
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["userdel", name], capture_output=True)
+@pytest.fixture
+def neighbour(second_user) -> pwd.struct_passwd:
+    """Another unix user on this host (conftest's ``second_user``)."""
+    return second_user
 
 
 @pytest.fixture
