@@ -295,16 +295,27 @@ async def test_account_reset_two_factor(services) -> None:
         assert services.admin.show(CLI, "root").two_factor is TwoFactor.PENDING
 
 
-async def test_users_filter_and_new_account(services) -> None:
+def three_accounts(services) -> None:
+    """root (a manager), bob (2FA active) and carol."""
     add_account(services, "root", manager=True)
     add_account(services, "bob")
     enrol(services, "bob")
     add_account(services, "carol")
+
+
+async def users_filtered_to_bob(pilot: Pilot, services) -> UsersScreen:
+    """Signed in as root, Users filtered by "bo"."""
+    users = await to_the_users(pilot, services)
+    await pilot.press("slash", "b", "o")
+    await pilot.pause()
+    return users
+
+
+async def test_users_filter_and_new_account(services) -> None:
+    three_accounts(services)
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
-        users = await to_the_users(pilot, services)
-        await pilot.press("slash", "b", "o")
-        await pilot.pause()
+        users = await users_filtered_to_bob(pilot, services)
         assert [r.key for r in users.query_one(RecordTable).records] == ["bob"]
         await wobble(pilot, "users, filter typed")
         assert users.query_one("#users-filter", Input).value == "bo"
@@ -327,15 +338,10 @@ async def test_users_filter_and_new_account(services) -> None:
 
 
 async def test_edit_account_and_new_codes_with_a_reason(services) -> None:
-    add_account(services, "root", manager=True)
-    add_account(services, "bob")
-    enrol(services, "bob")
-    add_account(services, "carol")
+    three_accounts(services)
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
-        users = await to_the_users(pilot, services)
-        await pilot.press("slash", "b", "o")
-        await pilot.pause()
+        users = await users_filtered_to_bob(pilot, services)
         await pilot.press("down", "home", "enter")  # into the table, bob's row
         await settle(pilot)
         edit = app.screen
