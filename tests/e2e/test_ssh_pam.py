@@ -288,30 +288,60 @@ def test_pam_exec_alone_fails_in_setcred_and_pam_permit_is_what_it_needs(
 def test_two_prompts_every_state_alike_until_the_password_is_right(site: Site) -> None:
     """A wrong password gets "Verification code:" after the same delay whatever the name is (an
     account with 2FA off, pending or active, a locked one, no account at all), then one refusal:
-    the password is checked at the same point for every state, before anything else is asked."""
+    the password is checked at the same point for every state, before anything else is asked.
+
+    Other work on the machine slows whole rounds, so each wait is taken relative to the median of
+    its own round (the roles of a round run back to back, the order turning each round). A batch is
+    four rounds, below the lock: the accounts are unlocked before each, so only the locked one skips
+    to its lock (the unknown name locks from the second batch on, which must not show either). If
+    the bound is missed, up to three more batches are taken and all of them decide. When argon2 ran
+    for some states only, they were 3.7x apart on a quiet machine.
+    """
     if site.style != "python":
         pytest.skip("one prompt: nothing is asked after the password")
     roles = ("active", "off", "pending", "locked", STRANGER)
     for n in range(POLICY.lock_after):  # the locked one is locked (whatever ran before)
         site.login("locked", f"wrong fake password {n}", "123456")
+    relative: dict[str, list[float]] = {role: [] for role in roles}
     waits: dict[str, list[float]] = {role: [] for role in roles}
     told: dict[str, set[str]] = {role: set() for role in roles}
-    try:
-        for round_ in range(7):  # interleaved, so load on the machine falls on every role alike
-            for role in roles:
+    rounds = POLICY.lock_after - 1
+
+    def batch(first: int) -> float:
+        for role in ("active", "off", "pending"):
+            assert site.cli("user", "unlock", site.users[role]).returncode == 0
+        for round_ in range(first, first + rounds):
+            turn = roles[round_ % len(roles) :] + roles[: round_ % len(roles)]
+            taken: dict[str, float] = {}
+            for role in turn:
                 login = site.login(role, f"wrong fake password {round_}", "123456")
                 assert not login.ran and login.prompts == ["Password:", "Verification code:"], (role, login)
-                waits[role].append(login.waits[0])
-                after = login.output.split("Verification code:", 1)[1].replace(site.users[role], "USER")
-                told[role].add(re.sub(r"try again after \S+", "try again after T", after))
+                taken[role] = login.waits[0]
+                if first == 0 or role == "locked":
+                    after = login.output.split("Verification code:", 1)[1].replace(site.users[role], "USER")
+                    told[role].add(re.sub(r"try again after \S+", "try again after T", after))
+            middle = statistics.median(taken.values())
+            for role, wait in taken.items():
+                waits[role].append(wait)
+                relative[role].append(wait / middle)
+        spread = {role: statistics.median(r) for role, r in relative.items()}
+        return max(spread.values()) / min(spread.values())
+
+    try:
+        ratio = batch(0)
+        for first in range(rounds, 4 * rounds, rounds):
+            if ratio < 1.5:
+                break
+            ratio = batch(first)
     finally:
         for role in roles[:-1]:
             site.cli("user", "unlock", site.users[role])
-    medians = {role: statistics.median(w) * 1000 for role, w in waits.items()}
-    print("\nms from the password to the code prompt, median of 7:", {r: round(m) for r, m in medians.items()})
-    # one refusal, the same for every name (the fifth wrong password in a row locks any of them alike)
-    assert len(set.union(*told.values())) == 2 and told["active"] == told["off"] == told["pending"] == told[STRANGER], told
-    assert max(medians.values()) / min(medians.values()) < 1.6, medians  # 3.7x apart when argon2 ran for some only
+    medians = {role: round(statistics.median(w) * 1000) for role, w in waits.items()}
+    print("\nms from the password to the code prompt, medians:", medians, f"spread {ratio:.2f}")
+    # one refusal for every name that is not locked, one for the locked one
+    assert told["active"] == told["off"] == told["pending"] == told[STRANGER] != told["locked"], told
+    assert len(set.union(*told.values())) == 2, told
+    assert ratio < 1.5, medians
 
 
 def test_a_record_edited_without_the_key_lets_nobody_in(site: Site) -> None:
