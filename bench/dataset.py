@@ -27,8 +27,9 @@ PASSWORD = "benchmark password"  # fake
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # fake, shared by every generated account
 
 
-def build(folder: Path, count: int, params: Argon2Params = Argon2Params()) -> Paths:
-    """Write a database of ``count`` accounts (user00000...) with the real file format."""
+def build(folder: Path, count: int, params: Argon2Params = Argon2Params(), unknown: int = 0) -> Paths:
+    """Write a database of ``count`` accounts (user00000...) with the real file format, and the
+    failure records of ``unknown`` names without an account (one failure each, just now)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = Paths(folder / "twofold.json")
     for leftover in (paths.db, paths.key, paths.audit, paths.lock):
@@ -58,7 +59,10 @@ def build(folder: Path, count: int, params: Argon2Params = Argon2Params()) -> Pa
         META_DOC: new_meta(APP_ID, SCHEMA_VERSION, keyring),
         AUDIT_DOC: {**EMPTY.to_doc(), SEAL: seals.head_seal(EMPTY)},
     }
-    atomic_write(paths.db, encode({META: meta, "accounts": accounts}))
+    tables = {META: meta, "accounts": accounts}
+    if unknown:
+        tables["ghosts"] = {os.urandom(16).hex(): {"fails": 1, "locks": 0, "until": None, "seen": now} for _ in range(unknown)}
+    atomic_write(paths.db, encode(tables))
     return paths
 
 

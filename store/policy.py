@@ -48,6 +48,11 @@ class Policy(NamedTuple):
     lock_seconds: int = 5 * 60
     lock_max_seconds: int = 60 * 60
     permanent_lock_after: int = 100
+    #: A name with no account counts its failures like an account does, in a record of its own.
+    #: When a tenth more than ``unknown_names_kept`` of them exist, the least recently failed
+    #: go, down to that number: a flood of names leaves the database and a sign-in's cost
+    #: within a fixed bound.
+    unknown_names_kept: int = 10_000
 
     #: How long a password-verified sign-in may wait for its second factor.
     second_factor_ticket_seconds: int = 10 * 60

@@ -40,6 +40,11 @@ AUDIT_DOC = "audit"
 """The audit chain's committed head (:class:`store.audit.AuditHead`), beside the schema."""
 
 
+SPLICE_MOST = 64
+"""A commit changing more documents than this writes the file whole: each splice moves the rest of
+the file, so thousands of them (a prune of many failure records) would take minutes."""
+
+
 class Transaction:
     """Changes of one locked transaction, applied to the file when it ends."""
 
@@ -75,7 +80,12 @@ class Transaction:
                 yield doc_id, doc
 
     def count(self, table: str) -> int:
-        return sum(1 for _ in self.all(table))
+        """Counted from the lines and the pending changes, decoding nothing."""
+        held = self._db._count_committed(table)
+        for doc_id, doc in self.changes.get(table, {}).items():
+            was = self._db._committed_doc(table, doc_id) is not None
+            held += (doc is not None) - was
+        return held
 
 
 class Database:
@@ -314,9 +324,12 @@ class Database:
     def count(self, table: str) -> int:
         with self._thread_lock:
             self._refresh()
-            if self._tables is None and docfile.framed(self._raw):
-                return docfile.count_docs(self._raw, table)
-            return len(self._full().get(table, {}))
+            return self._count_committed(table)
+
+    def _count_committed(self, table: str) -> int:
+        if self._tables is None and docfile.framed(self._raw):
+            return docfile.count_docs(self._raw, table)
+        return len(self._full().get(table, {}))
 
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
@@ -363,6 +376,8 @@ class Database:
         try:
             if not self._spliceable:
                 raise docfile.LayoutMismatch("decoded tables are out of order")
+            if sum(map(len, changes.values())) > SPLICE_MOST:
+                raise docfile.LayoutMismatch("too many lines to splice one by one")
             in_place = docfile.replace_in_place(self._raw, changes)
             raw = self._raw if in_place else docfile.splice(self._raw, changes)
         except docfile.LayoutMismatch:

@@ -7,6 +7,7 @@ ends: here the file lock is held throughout), lock-free reads, and the audit log
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -59,10 +60,20 @@ class Unit:
     def put_settings(self, name: str, doc: dict[str, Any]) -> None:
         self._tx.put(SETTINGS, name, doc)
 
-    def prune_ghosts(self, older_than: float) -> None:
-        for tag, doc in list(self._tx.all(GHOSTS)):
-            if doc.get("seen", 0) < older_than:
-                self._tx.delete(GHOSTS, tag)
+    def prune_ghosts(self, most: int, keep: int) -> None:
+        """When more than ``most`` failure records of unknown names exist, drops the least
+        recently failed down to ``keep`` (counting is cheap, the drop reads them all)."""
+        held = self._tx.count(GHOSTS)
+        if held <= most:
+            return
+        seen = [(_seen(doc), tag) for tag, doc in self._tx.all(GHOSTS)]
+        for _, tag in heapq.nsmallest(held - keep, seen):
+            self._tx.delete(GHOSTS, tag)
+
+
+def _seen(doc: dict[str, Any]) -> float:
+    seen = doc.get("seen")
+    return float(seen) if isinstance(seen, (int, float)) and not isinstance(seen, bool) else 0.0
 
 
 class AccountRecords:

@@ -64,10 +64,13 @@ GHOST = "SELECT doc FROM twofold_ghosts WHERE tag = %s"
 GHOST_LOCKED = GHOST + " FOR UPDATE"
 PUT_GHOST = "INSERT INTO twofold_ghosts (tag, doc) VALUES (%s, %s::jsonb) ON CONFLICT (tag) DO UPDATE SET doc = EXCLUDED.doc"
 PRUNE_GHOSTS = (
+    "WITH held AS (SELECT count(*) AS n FROM twofold_ghosts) "
     "DELETE FROM twofold_ghosts WHERE tag IN "
-    "(SELECT tag FROM twofold_ghosts WHERE seen < %s FOR UPDATE SKIP LOCKED)"
+    "(SELECT tag FROM twofold_ghosts, held WHERE held.n > %s ORDER BY seen, tag"
+    " LIMIT greatest((SELECT n FROM held) - %s, 0) FOR UPDATE OF twofold_ghosts SKIP LOCKED)"
 )
-"""Records another transaction holds are left for a later prune: no waiting, no deadlock."""
+"""Beyond ``most`` records, the least recently failed down to ``keep``. Records another
+transaction holds are left for a later prune: no waiting, no deadlock."""
 GHOSTS = "SELECT tag, doc FROM twofold_ghosts ORDER BY tag"
 
 # -- settings ----------------------------------------------------------------------------------

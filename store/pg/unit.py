@@ -73,9 +73,9 @@ class PgUnit:
     def put_ghost(self, tag: str, record: dict[str, Any]) -> None:
         self._conn.execute(sql.PUT_GHOST, (tag, as_json(record)))
 
-    def prune_ghosts(self, older_than: float) -> None:
+    def prune_ghosts(self, most: int, keep: int) -> None:
         # Records another transaction holds are left for a later prune: no waiting, no deadlock.
-        self._conn.execute(sql.PRUNE_GHOSTS, (older_than,))
+        self._conn.execute(sql.PRUNE_GHOSTS, (most, keep))
 
     def settings(self, name: str) -> dict[str, Any] | None:
         """Read without a row lock: every sign-in reads the two-factor requirement, and locking

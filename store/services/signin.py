@@ -12,7 +12,6 @@ from .results import Method, PasswordAccepted, SignedIn, Stage, Ticket
 
 WRONG_CREDENTIALS = "Wrong username or password"
 WRONG_CODE = "That code is not valid"
-GHOST_TTL = 24 * 3600
 
 
 def locked_message(until: float | None) -> AccountLocked:
@@ -120,7 +119,8 @@ class SignIn:
             elif not ok:
                 failed = after_failure(current.account, now, ctx.policy)
                 current.store(unit, failed, now)
-                unit.prune_ghosts(now - GHOST_TTL)
+                kept = ctx.policy.unknown_names_kept
+                unit.prune_ghosts(kept + kept // 10, kept)
                 ctx.audit(shown, "sign-in", shown, "failed")
                 newly = current_lock(failed, now)
                 if newly is not None:

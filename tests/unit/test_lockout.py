@@ -6,6 +6,7 @@ import pytest
 
 from account_flows import CLI, PASSWORD, add_account, code_now, enrol, factor_ticket, stored, wrong_code
 from store.clock import FixedClock
+from store.policy import FAST_ARGON2, Policy
 from store.errors import AccountLocked, AuthenticationFailed
 from store.services import Services
 from store.services.results import Method, Stage
@@ -258,3 +259,31 @@ def test_unknown_names_are_throttled_per_name(services: Services) -> None:
     outcomes(services, "nobody", 10)
     assert outcomes(services, "somebody", 1)[0][0] is AuthenticationFailed
     assert outcomes(services, "nobody", 1)[0][0] is AccountLocked
+
+
+@pytest.mark.parametrize("policy", [Policy(argon2=FAST_ARGON2, unknown_names_kept=20)])
+def test_a_flood_of_unknown_names_keeps_a_bounded_number_of_records(
+    services: Services, clock: FixedClock, policy: Policy
+) -> None:
+    """Each unknown name counts its failures in a record of its own, but a flood of names leaves at
+    most a tenth more than ``unknown_names_kept`` of them: the least recently failed go first.
+    Accounts are untouched, and a name still in the kept set locks like an account does."""
+    kept, most = policy.unknown_names_kept, policy.unknown_names_kept * 11 // 10
+    add_account(services, "alice")
+    outcomes(services, "alice", policy.lock_after - 1)
+    outcomes(services, "patient", policy.lock_after - 1)
+    held = []
+    for n in range(5 * kept):
+        clock.advance(1)
+        outcomes(services, f"flood{n}", 1)
+        held.append(ghost_count(services))
+    assert max(held) == most and min(held[kept:]) == kept
+    # the newest names are the ones kept: the last one flooded locks on its fifth failure, ...
+    assert outcomes(services, f"flood{5 * kept - 1}", policy.lock_after - 1)[-1][0] is AccountLocked
+    # ... the account's failures stand, and an early name's record went with the flood
+    assert outcomes(services, "alice", 1)[0][0] is AccountLocked
+    assert outcomes(services, "patient", 1)[0][0] is AuthenticationFailed
+
+
+def ghost_count(services: Services) -> int:
+    return len(list(services.ctx.repo.documents("ghosts")))
