@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True, allow_nan=False)
 FIELDS = ("time", "actor", "action", "target", "outcome")
-OPTIONAL = ("via", "unix", "addr", "tty", "reason", "detail", "claimed_addr")
+OPTIONAL = ("via", "unix", "addr", "tty", "reason", "detail", "claimed_addr", "service", "ruser")
 
 
 class AuditEvent(NamedTuple):
@@ -54,6 +54,10 @@ class AuditEvent(NamedTuple):
     """What the change was, where the action alone does not say (the permissions given)."""
     claimed_addr: str = ""
     """The client's address as the caller's environment claimed it (``SSH_CONNECTION``): not a fact."""
+    service: str = ""
+    """The PAM service that asked (``sshd``, ``sudo``), for ``pam`` events."""
+    ruser: str = ""
+    """The unix user who asked, as PAM names it (``PAM_RUSER``: sudo's invoking user)."""
 
     def payload(self) -> bytes:
         # Empty optional fields are left out, so lines written before they existed verify as before.

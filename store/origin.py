@@ -38,6 +38,10 @@ class Origin(NamedTuple):
     tty: str = ""
     claimed_address: str = ""
     """The client's address as the caller's environment claims it (``SSH_CONNECTION``/``SSH_CLIENT``)."""
+    service: str = ""
+    """The PAM service that asked (``sshd``, ``sudo``...): ``PAM_SERVICE``."""
+    requester: str = ""
+    """The unix user who asked for the sign-in, as PAM names it (``PAM_RUSER``: sudo's invoking user)."""
 
     @classmethod
     def here(cls, via: str, environ: Mapping[str, str] | None = None) -> "Origin":
@@ -53,11 +57,22 @@ class Origin(NamedTuple):
         return cls(via, _clean(_unix_user()), "", _clean(tty), _clean(claimed))
 
     @classmethod
-    def pam(cls, rhost: str, tty: str, unix: str = "") -> "Origin":
-        """A PAM conversation: the address and terminal PAM names (``PAM_RHOST``, ``PAM_TTY``)."""
-        return cls(PAM, _clean(unix or _unix_user()), _clean(rhost), _clean(tty))
+    def pam(cls, rhost: str, tty: str, unix: str = "", service: str = "", ruser: str = "") -> "Origin":
+        """A PAM conversation: the address, terminal, service and requesting user PAM names
+        (``PAM_RHOST``, ``PAM_TTY``, ``PAM_SERVICE``, ``PAM_RUSER``)."""
+        return cls(
+            PAM, _clean(unix or _unix_user()), _clean(rhost), _clean(tty), service=_clean(service), requester=_clean(ruser)
+        )
 
     def fields(self) -> dict[str, str]:
         """The audit event's source fields (empty ones left out)."""
-        found = {"via": self.via, "unix": self.unix, "addr": self.address, "tty": self.tty, "claimed_addr": self.claimed_address}
+        found = {
+            "via": self.via,
+            "unix": self.unix,
+            "addr": self.address,
+            "tty": self.tty,
+            "claimed_addr": self.claimed_address,
+            "service": self.service,
+            "ruser": self.requester,
+        }
         return {k: v for k, v in found.items() if v}

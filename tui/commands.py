@@ -124,7 +124,7 @@ def _accounts(n: int) -> str:
 def _event_json(event) -> dict[str, object]:
     """time, actor, action, target, outcome, then where it came from and any reason (when known)."""
     data: dict[str, object] = {"time": iso(event.time)}
-    for key in ("actor", "action", "target", "outcome", "via", "unix", "addr", "claimed_addr", "tty", "reason", "detail"):
+    for key in ("actor", "action", "target", "outcome", "via", "service", "unix", "ruser", "addr", "claimed_addr", "tty", "reason", "detail"):
         value = getattr(event, key)
         if value or key in ("actor", "action", "target", "outcome"):
             data[key] = value

@@ -176,7 +176,12 @@ def sign_in(args: Namespace, fields: Fields, talk: ExecTalk) -> int:
         target_of(args),
         policy_from(args),
         create=False,
-        origin=Origin.pam(rhost=env.get("PAM_RHOST", ""), tty=env.get("PAM_TTY", "")),
+        origin=Origin.pam(
+            rhost=env.get("PAM_RHOST", ""),
+            tty=env.get("PAM_TTY", ""),
+            service=env.get("PAM_SERVICE", ""),
+            ruser=env.get("PAM_RUSER", ""),
+        ),
     )
     code: str | None = None
     if talk.asks:

@@ -114,6 +114,7 @@ def pam_sm_authenticate(pamh, flags, argv):
         "PAM_RHOST": pamh.rhost or "",
         "PAM_TTY": pamh.tty or "",
         "PAM_SERVICE": pamh.service or "",
+        "PAM_RUSER": pamh.ruser or "",
     }
     try:
         pid, feed, answers = spawn(command, env)
