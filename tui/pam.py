@@ -8,10 +8,13 @@ Two callers, one sign-in:
   has pam_exec's ``stdout`` option.
 - the ``pam_twofold`` libpam-python module (two prompts), with ``--conversation``: it sends the
   password NUL-terminated, and this command answers with lines: ``ask`` (send the verification
-  code, NUL-terminated), ``info TEXT`` and ``error TEXT`` (messages for the client). The password
-  is checked first, for every name and state alike; the code is asked for after a wrong password,
-  an unknown name or a locked account too, so neither the prompts nor their timing tell whether
-  a password was right, or anything of the account, until it was.
+  code, NUL-terminated), ``ask TEXT`` (the same, with TEXT shown above the prompt), ``prompt TEXT``
+  (send what is typed at the prompt TEXT, shown as typed), ``info TEXT`` and ``error TEXT``
+  (messages for the client). In TEXT a backslash is written ``\\\\`` and a newline ``\\n``. The
+  password is checked first, for every name and state alike; the code is asked for after a wrong
+  password, an unknown name or a locked account too, so neither the prompts nor their timing tell
+  whether a password was right, or anything of the account, until it was. After a right password,
+  an account whose setup is pending sets it up in the conversation (:mod:`tui.pam_enrol`).
 
 ``PAM_USER``, ``PAM_RHOST``, ``PAM_TTY`` and ``PAM_TYPE`` come from the environment; the database
 only from ``--db`` on the PAM line, never from ``TWOFOLD_DB``: the environment belongs to the user
@@ -37,9 +40,13 @@ from store.services import Services
 from store.services.results import Method, Stage
 from store.storage import ServerTarget, Target, absolute, is_server_url, require_postgres
 
+from .pam_enrol import SetupLeft, enrol_at_prompt, offer_setup
 from .cli_common import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_USAGE, Input, UsageError, policy_from, retry_after
 
-PENDING_MESSAGE = "Two-factor setup is pending: open the Twofold console to set up your authenticator"
+PENDING_MESSAGE = (
+    "Two-factor setup is pending and cannot run at this login: log in where Twofold asks for a "
+    "verification code to set it up, or ask an administrator"
+)
 UNAVAILABLE_MESSAGE = "Twofold cannot check sign-ins right now; the system log says why"
 MODULE_FILE = "pam_twofold.py"
 MAX_FIELD = 1024
@@ -109,8 +116,11 @@ class ExecTalk:
 
     error = info
 
-    def ask_code(self) -> str:  # pragma: no cover - one prompt: the code came with the password
+    def ask_code(self, shown: str = "") -> str:  # pragma: no cover - one prompt: the code came with the password
         raise AssertionError("pam_exec sends the code with the password")
+
+    def ask_line(self, prompt: str) -> str:  # pragma: no cover - one prompt: nothing else is asked
+        raise AssertionError("pam_exec asks nothing after the password")
 
 
 class ModuleTalk(ExecTalk):
@@ -124,9 +134,18 @@ class ModuleTalk(ExecTalk):
     def error(self, text: str) -> None:
         print(f"error {one_line(text)}", flush=True)
 
-    def ask_code(self) -> str:
-        print("ask", flush=True)
+    def ask_code(self, shown: str = "") -> str:
+        print(f"ask {escaped(shown)}" if shown else "ask", flush=True)
         return self.fields.read()
+
+    def ask_line(self, prompt: str) -> str:
+        print(f"prompt {escaped(prompt)}", flush=True)
+        return self.fields.read()
+
+
+def escaped(text: str) -> str:
+    """TEXT of the module protocol: one line, whatever ``text`` holds."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
 
 
 def one_line(text: str) -> str:
@@ -152,7 +171,7 @@ def pam(args: Namespace, inp: Input) -> int:
     except AccountLocked as exc:
         talk.error(f"{exc}{retry_after(exc)}")
         return EXIT_REFUSED
-    except (AuthenticationFailed, ValidationError, Unanswered):
+    except (AuthenticationFailed, ValidationError, Unanswered, SetupLeft):
         return EXIT_REFUSED
     except (UsageError, PostgresNotInstalled) as exc:  # the PAM line, or the host's installation
         report(str(exc))
@@ -190,10 +209,16 @@ def sign_in(args: Namespace, fields: Fields, talk: ExecTalk) -> int:
         password, code = one_prompt_parts(services, user, secret)
         accepted = services.signin.password(user, password)
     if accepted.stage is Stage.DONE:
-        tell_notices(services, talk, accepted.session, accepted.setup_deadline)
+        session, deadline = accepted.session, accepted.setup_deadline
+        if talk.asks and deadline is not None:
+            session, deadline = offer_setup(services, talk, session, deadline), None
+        tell_notices(services, talk, session, deadline)
         return EXIT_OK
     if accepted.stage is Stage.SETUP:
         assert accepted.ticket is not None  # the setup's stage always comes with its ticket
+        if talk.asks:
+            tell_notices(services, talk, enrol_at_prompt(services, talk, accepted.ticket), None)
+            return EXIT_OK
         services.signin.refuse_setup_here(accepted.ticket)
         talk.error(PENDING_MESSAGE)
         return EXIT_PENDING

@@ -47,6 +47,17 @@ def tell(pamh, style, text):
         pass  # a client that cannot show messages still gets the result
 
 
+def unescaped(text):
+    """The protocol's TEXT: ``\\\\`` is a backslash, ``\\n`` a newline."""
+    out, chars = [], iter(text)
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "")
+            char = "\n" if char == "n" else char
+        out.append(char)
+    return "".join(out)
+
+
 def write_field(pipe, text):
     pipe.write(text.replace("\0", "").encode("utf-8", "replace") + b"\0")
     pipe.flush()
@@ -128,14 +139,20 @@ def pam_sm_authenticate(pamh, flags, argv):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             word, _, text = line.partition(" ")
             if word == "ask":
-                write_field(feed, ask(pamh, pamh.PAM_PROMPT_ECHO_OFF, CODE_PROMPT))
+                shown = unescaped(text)
+                write_field(feed, ask(pamh, pamh.PAM_PROMPT_ECHO_OFF, shown + CODE_PROMPT))
+            elif word == "prompt":
+                write_field(feed, ask(pamh, pamh.PAM_PROMPT_ECHO_ON, unescaped(text)))
             elif word == "info":
                 tell(pamh, pamh.PAM_TEXT_INFO, text)
             elif word == "error":
                 tell(pamh, pamh.PAM_ERROR_MSG, text)
         status = finished(pid, TIMEOUT_SECONDS)
-    except pamh.exception as exc:  # the login went away at a prompt: the command counts nothing
-        stop(pid)
+    except pamh.exception as exc:
+        # The login went away at a prompt: the command's input ends, so it counts nothing and
+        # records a setup left halfway, then exits.
+        feed.close()
+        finished(pid, TIMEOUT_SECONDS)
         return exc.pam_result
     except OSError:
         stop(pid)

@@ -6,11 +6,11 @@ from ..accounts import TwoFactor
 from ..errors import AuthenticationFailed, Conflict
 from ..otp import group_secret, matching_step, new_secret, normalise_code, provisioning_uri
 from ..recovery import new_codes, normalise_issued
-from ..throttle import after_sign_in
+from ..throttle import after_failure, after_sign_in, current_lock
 from .context import Context
 from .results import Session, Stage, Ticket
 from .views import Enrolment, VerifiedEnrolment
-from .signin import SignIn
+from .signin import SignIn, locked_message
 
 
 class Setup:
@@ -48,16 +48,32 @@ class Setup:
         self.signin.discard(enrolment.ticket)
 
     def verify(self, enrolment: Enrolment, text: str) -> VerifiedEnrolment:
-        """Check a code from the new authenticator; nothing is stored yet."""
+        """Check a code from the new authenticator; nothing is stored yet. In a sign-in a wrong
+        code counts as a failed attempt, as a wrong code at sign-in does: the lock ends the setup."""
         if enrolment.ticket is not None:
             self.signin.redeem(enrolment.ticket, Stage.SETUP)
         code = normalise_code(text)
         step = None if code is None else matching_step(enrolment.secret, code, self.ctx.now(), None, self.ctx.policy)
         if step is None:
-            with self.ctx.repo.transaction():
-                self.ctx.audit(enrolment.username, "setup-code", enrolment.username, "failed")
+            self._failed(enrolment)
             raise AuthenticationFailed("That code is not valid; check the authenticator's clock and try again")
         return VerifiedEnrolment(enrolment, step, tuple(new_codes(self.ctx.policy)))
+
+    def _failed(self, enrolment: Enrolment) -> None:
+        ctx, name = self.ctx, enrolment.username
+        lock = None
+        with ctx.repo.transaction() as unit:
+            ctx.audit(name, "setup-code", name, "failed")
+            if enrolment.ticket is not None:
+                now = ctx.now()
+                failed = after_failure(ctx.require(unit, name), now, ctx.policy)
+                unit.put(failed)
+                lock = current_lock(failed, now)
+                if lock is not None:
+                    ctx.audit(name, "sign-in", name, "locked")
+        if lock is not None:
+            self.signin.discard(enrolment.ticket)
+            raise locked_message(lock.until)
 
     def activate(self, verified: VerifiedEnrolment) -> Session:
         """Store the secret (encrypted) and the code hashes; the state becomes ``active``.

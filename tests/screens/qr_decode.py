@@ -70,3 +70,43 @@ def assert_black_on_white(cells, region: Region) -> None:
             assert _rgb(style.color, None) == BLACK, (x, y, style)
             assert _rgb(style.bgcolor, None) == WHITE, (x, y, style)
             assert not style.reverse
+
+
+# -- a real terminal's screen, as pyte emulates it --------------------------------------------
+
+XTERM = {
+    "black": (0, 0, 0), "red": (205, 0, 0), "green": (0, 205, 0), "brown": (205, 205, 0),
+    "blue": (0, 0, 238), "magenta": (205, 0, 205), "cyan": (0, 205, 205), "white": (229, 229, 229),
+    "brightblack": (127, 127, 127), "brightred": (255, 0, 0), "brightgreen": (0, 255, 0),
+    "brightbrown": (255, 255, 0), "brightblue": (92, 92, 255), "brightmagenta": (255, 0, 255),
+    "brightcyan": (0, 255, 255), "brightwhite": (255, 255, 255),
+}
+"""xterm's palette for the 16 colours, as pyte names them."""
+
+
+def qr_box(screen) -> Region:
+    """The smallest region holding every half-block cell of a pyte screen."""
+    spots = [(x, y) for y in range(screen.lines) for x in range(screen.columns) if screen.buffer[y][x].data in HALF_BLOCKS]
+    assert spots, "no QR code on screen"
+    xs, ys = [x for x, _ in spots], [y for _, y in spots]
+    return Region(min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1)
+
+
+def pyte_cells(screen) -> list[list[tuple[str, Style]]]:
+    """pyte's cells as (character, style) with xterm's palette for the 16 colours."""
+
+    def colour(name: str, default: str) -> str:
+        rgb = XTERM.get(name if name != "default" else default)
+        if rgb is None:  # 256-colour or truecolor cells arrive as hex
+            return f"#{name}"
+        return "#%02x%02x%02x" % rgb
+
+    rows = []
+    for y in range(screen.lines):
+        row = []
+        for x in range(screen.columns):
+            char = screen.buffer[y][x]
+            style = Style(color=colour(char.fg, "white"), bgcolor=colour(char.bg, "black"), reverse=char.reverse)
+            row.append((char.data, style))
+        rows.append(row)
+    return rows

@@ -21,7 +21,7 @@ from textual.filter import Monochrome
 from textual.geometry import Region
 
 from account_flows import CLI, PASSWORD, add_account
-from qr_decode import HALF_BLOCKS, decode, rasterise
+from qr_decode import decode, pyte_cells, qr_box, rasterise
 from screens.account import AccountScreen
 from screens.enrol.done import DoneStep
 from screens.enrol.scan import ScanStep
@@ -44,13 +44,6 @@ ENVIRONMENTS = {
 }
 
 # xterm's 16-colour palette, as pyte names the SGR colours.
-XTERM = {
-    "black": (0, 0, 0), "red": (205, 0, 0), "green": (0, 205, 0), "brown": (205, 205, 0),
-    "blue": (0, 0, 238), "magenta": (205, 0, 205), "cyan": (0, 205, 205), "white": (229, 229, 229),
-    "brightblack": (127, 127, 127), "brightred": (255, 0, 0), "brightgreen": (0, 255, 0),
-    "brightbrown": (255, 255, 0), "brightblue": (92, 92, 255), "brightmagenta": (255, 0, 255),
-    "brightcyan": (0, 255, 255), "brightwhite": (255, 255, 255),
-}
 GREYS = {"default", "black", "white", "brightblack", "brightwhite"}
 
 
@@ -148,34 +141,6 @@ async def test_flows_and_the_qr_code_in_a_plain_terminal(services, clock, plain_
             await settle(pilot)
             assert isinstance(app.screen, AccountScreen) and app.session is not None
         assert app._exception is None
-
-
-def qr_box(screen) -> Region:
-    """The smallest region holding every half-block cell of a pyte screen."""
-    spots = [(x, y) for y in range(screen.lines) for x in range(screen.columns) if screen.buffer[y][x].data in HALF_BLOCKS]
-    assert spots, "no QR code on screen"
-    xs, ys = [x for x, _ in spots], [y for _, y in spots]
-    return Region(min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1)
-
-
-def pyte_cells(screen) -> list[list[tuple[str, Style]]]:
-    """pyte's cells as (character, style) with xterm's palette for the 16 colours."""
-
-    def colour(name: str, default: str) -> str:
-        rgb = XTERM.get(name if name != "default" else default)
-        if rgb is None:  # 256-colour or truecolor cells arrive as hex
-            return f"#{name}"
-        return "#%02x%02x%02x" % rgb
-
-    rows = []
-    for y in range(screen.lines):
-        row = []
-        for x in range(screen.columns):
-            char = screen.buffer[y][x]
-            style = Style(color=colour(char.fg, "white"), bgcolor=colour(char.bg, "black"), reverse=char.reverse)
-            row.append((char.data, style))
-        rows.append(row)
-    return rows
 
 
 def test_real_terminal_with_no_color_and_plain_xterm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

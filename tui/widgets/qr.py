@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from functools import lru_cache
 
-import segno
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
@@ -13,47 +11,19 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ..qrtext import qr_cells, qr_lines, qr_matrix
+
+__all__ = ["QRCode", "qr_cell_size", "qr_lines", "qr_matrix"]
+
 QR_STYLE = Style(color="#000000", bgcolor="#ffffff")
 """Fixed colours of every QR cell: dark modules are the foreground, light ones the background."""
-
-HALF_BLOCKS = {
-    (False, False): " ",
-    (True, False): "▀",
-    (False, True): "▄",
-    (True, True): "█",
-}
-"""Glyph for a (top module dark, bottom module dark) pair."""
 
 MIN_BORDER, MAX_BORDER = 1, 2
 
 
-@lru_cache(maxsize=32)
-def _matrix(data: str, border: int) -> tuple[tuple[bool, ...], ...]:
-    qr = segno.make(data, error="l", micro=False)
-    return tuple(tuple(bool(m) for m in row) for row in qr.matrix_iter(border=border))
-
-
-def qr_matrix(data: str, border: int = 1) -> list[list[bool]]:
-    """The module matrix of `data` including the quiet zone; `True` is a dark module."""
-    return [list(row) for row in _matrix(data, border)]
-
-
-@lru_cache(maxsize=32)
-def qr_lines(data: str, border: int = 1) -> tuple[str, ...]:
-    """The QR of `data` as text, two module rows per line (an odd last row gets a light half)."""
-    rows = list(_matrix(data, border))
-    if len(rows) % 2:
-        rows.append((False,) * len(rows[0]))
-    return tuple(
-        "".join(HALF_BLOCKS[pair] for pair in zip(top, bottom))
-        for top, bottom in zip(rows[::2], rows[1::2])
-    )
-
-
 def qr_cell_size(data: str, border: int = 1) -> Size:
     """Terminal cells (columns, rows) needed to draw the QR of `data`."""
-    modules = len(_matrix(data, border))
-    return Size(modules, (modules + 1) // 2)
+    return Size(*qr_cells(data, border))
 
 
 class QRCode(Widget):
