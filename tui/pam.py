@@ -10,7 +10,8 @@ Two callers, one sign-in:
   password NUL-terminated, and this command answers with lines: ``ask`` (send the verification
   code, NUL-terminated), ``ask TEXT`` (the same, with TEXT shown above the prompt), ``prompt TEXT``
   (send what is typed at the prompt TEXT, shown as typed), ``info TEXT`` and ``error TEXT``
-  (messages for the client). In TEXT a backslash is written ``\\\\`` and a newline ``\\n``. The
+  (messages for the client), ``notice TEXT`` (a security notice of the sign-in, which the module
+  may keep for the session stage). In TEXT a backslash is written ``\\\\`` and a newline ``\\n``. The
   password is checked first, for every name and state alike; the code is asked for after a wrong
   password, an unknown name or a locked account too, so neither the prompts nor their timing tell
   whether a password was right, or anything of the account, until it was. After a right password,
@@ -114,7 +115,7 @@ class ExecTalk:
     def info(self, text: str) -> None:
         print(one_line(text), flush=True)
 
-    error = info
+    error = notice = info
 
     def ask_code(self, shown: str = "") -> str:  # pragma: no cover - one prompt: the code came with the password
         raise AssertionError("pam_exec sends the code with the password")
@@ -133,6 +134,9 @@ class ModuleTalk(ExecTalk):
 
     def error(self, text: str) -> None:
         print(f"error {one_line(text)}", flush=True)
+
+    def notice(self, text: str) -> None:
+        print(f"notice {one_line(text)}", flush=True)
 
     def ask_code(self, shown: str = "") -> str:
         print(f"ask {escaped(shown)}" if shown else "ask", flush=True)
@@ -259,7 +263,7 @@ def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | 
             left = time_left(deadline - services.now())
             talk.info(f"Two-factor authentication is required: set it up in the Twofold console within {left}")
         for notice in services.notices.for_session(session):
-            talk.info(notice.text)
+            talk.notice(notice.text)
     except Exception as exc:  # noqa: BLE001 - the login stands
         report(f"security notices not shown ({type(exc).__name__})")
 

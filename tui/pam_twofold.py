@@ -5,6 +5,12 @@ A module for Debian's libpam-python (``pam_python.so``). The PAM line names this
 
     auth requisite pam_python.so /path/to/pam_twofold.py /path/to/twofold --db /var/lib/twofold/twofold.json pam
 
+With ``notices=session`` before the command, the sign-in's security notices are not shown during
+the authentication but kept in the PAM environment, and a session line of this module shows them
+(``session optional pam_python.so /path/to/pam_twofold.py``): sshd sends messages that arrive with
+the end of the authentication both as a banner and after the login, so they would show twice,
+while the session's show once, before the shell of a login with a terminal.
+
 This file runs inside the PAM stack's own Python (libpam-python's, not Twofold's): it uses the
 standard library only and leaves every decision to ``twofold pam --conversation``, which it runs
 with a clean environment and talks to over pipes (the protocol is in ``tui/pam.py``). The code is
@@ -20,13 +26,17 @@ PASSWORD_PROMPT = "Password: "
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MAX_FD = 65536
 SIGKILL = 9  # Linux's number; the signal module costs this login an import of enum
+NOTICES_ENV = "TWOFOLD_NOTICES"
+"""Where the notices wait for the session stage (removed there before the session starts)."""
+SESSION_NOTICES = "notices=session"
 TIMEOUT_SECONDS = 60
 """The longest a check may take once the answers are in (a lock wait is 10 s by default)."""
 
 
 def command_of(argv):
-    """The twofold command line from the PAM line's arguments (after this file's path)."""
-    command = list(argv[1:])
+    """The twofold command line from the PAM line's arguments (after this file's path and the
+    options)."""
+    command = [arg for arg in argv[1:] if arg != SESSION_NOTICES]
     if not command:
         return None
     if command[-1] != "pam":
@@ -133,6 +143,8 @@ def pam_sm_authenticate(pamh, flags, argv):
         return pamh.PAM_AUTHINFO_UNAVAIL
     # started before the password is asked for: it loads and opens the database while it is typed
     status = -1
+    notices = []
+    keep = SESSION_NOTICES in argv[1:]
     try:
         write_field(feed, ask(pamh, pamh.PAM_PROMPT_ECHO_OFF, PASSWORD_PROMPT))
         for raw in answers:
@@ -147,6 +159,11 @@ def pam_sm_authenticate(pamh, flags, argv):
                 tell(pamh, pamh.PAM_TEXT_INFO, text)
             elif word == "error":
                 tell(pamh, pamh.PAM_ERROR_MSG, text)
+            elif word == "notice":
+                if keep:
+                    notices.append(text)
+                else:
+                    tell(pamh, pamh.PAM_TEXT_INFO, text)
         status = finished(pid, TIMEOUT_SECONDS)
     except pamh.exception as exc:
         # The login went away at a prompt: the command's input ends, so it counts nothing and
@@ -162,7 +179,15 @@ def pam_sm_authenticate(pamh, flags, argv):
                 pipe.close()
             except OSError:
                 pass
-    return pamh.PAM_SUCCESS if status == 0 else pamh.PAM_AUTH_ERR
+    if status != 0:
+        return pamh.PAM_AUTH_ERR
+    if notices:
+        try:
+            pamh.env[NOTICES_ENV] = "\n".join(notices)
+        except (pamh.exception, KeyError, TypeError, ValueError):
+            for text in notices:
+                tell(pamh, pamh.PAM_TEXT_INFO, text)
+    return pamh.PAM_SUCCESS
 
 
 def pam_sm_setcred(pamh, flags, argv):
@@ -174,7 +199,18 @@ def pam_sm_acct_mgmt(pamh, flags, argv):
 
 
 def pam_sm_open_session(pamh, flags, argv):
-    return pamh.PAM_IGNORE
+    """The notices the authentication kept (``notices=session``), shown once; the variable goes
+    before the session's environment is made."""
+    try:
+        notices = pamh.env.get(NOTICES_ENV)
+        if notices is None:
+            return pamh.PAM_IGNORE
+        del pamh.env[NOTICES_ENV]
+    except (pamh.exception, KeyError, TypeError, ValueError):
+        return pamh.PAM_IGNORE
+    for text in notices.split("\n"):
+        tell(pamh, pamh.PAM_TEXT_INFO, text)
+    return pamh.PAM_SUCCESS
 
 
 def pam_sm_close_session(pamh, flags, argv):

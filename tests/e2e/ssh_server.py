@@ -191,7 +191,9 @@ PROMPTS = ["Password: ", "Verification code: ", "Set up now? [y/N] "]
 SHELL_PROMPT = "$ "
 
 
-def ssh_login(port: int, user: str, answers: list[str], timeout: float = 60, *, shell: bool = False) -> Login:
+def ssh_login(
+    port: int, user: str, answers: list[str], timeout: float = 60, *, shell: bool = False, command: str = f"echo {OK_WORD}"
+) -> Login:
     """Run ``ssh user@127.0.0.1 echo OK_WORD`` with keyboard-interactive only, answering the
     prompts in order; a prompt beyond the answers ends the run (a refusal asking again). With
     ``shell``, a login shell on a terminal instead (where sshd shows PAM's messages before the
@@ -206,7 +208,7 @@ def ssh_login(port: int, user: str, answers: list[str], timeout: float = 60, *, 
         "-o", "PubkeyAuthentication=no",
         "-o", "NumberOfPasswordPrompts=1",
         "-o", "ConnectTimeout=20",
-        *(["-tt", f"{user}@127.0.0.1"] if shell else ["-T", f"{user}@127.0.0.1", "echo", OK_WORD]),
+        *(["-tt", f"{user}@127.0.0.1"] if shell else ["-T", f"{user}@127.0.0.1", command]),
     ]  # fmt: skip
     child = pexpect.spawn(SSH, args, timeout=timeout, encoding="utf-8", codec_errors="replace")
     child.delaybeforesend = None  # pexpect waits 50 ms before each answer by default: not for timing logins

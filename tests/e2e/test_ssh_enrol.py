@@ -68,7 +68,10 @@ def where(tmp_path_factory: pytest.TempPathFactory, twofold: Twofold) -> Iterato
         add_account(services, user, two_factor=True)  # pending: set up at the next sign-in
     finally:
         services.close()
-    line = f"auth requisite pam_python.so {module_path()} {TWOFOLD} --db {db} pam"
+    line = (
+        f"auth requisite pam_python.so {module_path()} notices=session {TWOFOLD} --db {db} pam\n"
+        f"session optional pam_python.so {module_path()}"
+    )
     server = SshServer(work / "sshd", f"sshd-twofold-test-enrol-{os.getpid()}", line)
     add_user(user)
     try:

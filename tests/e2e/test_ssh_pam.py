@@ -122,7 +122,10 @@ def pam_auth_lines(style: str, db: Path) -> str:
     command = f"{TWOFOLD} --db {db} pam"
     if style == "exec":
         return f"auth requisite pam_exec.so quiet expose_authtok stdout {command}\nauth required pam_permit.so"
-    return f"auth requisite pam_python.so {module_path()} {command}"
+    return (
+        f"auth requisite pam_python.so {module_path()} notices=session {command}\n"
+        f"session optional pam_python.so {module_path()}"
+    )
 
 
 @pytest.fixture(scope="module", params=["exec", "python"])
@@ -261,6 +264,11 @@ def test_notices_reach_a_terminal_login_and_an_overdue_setup_is_refused(site: Si
         second = ssh_login(site.server.port, site.users["due"], later, shell=True)
         assert second.ran, second
         assert "Previous sign-in:" in second.output and "(pam from 127.0.0.1)" in second.output
+        # two prompts keep them for the session stage: once (one prompt: also as sshd's banner)
+        assert second.output.count("Previous sign-in:") == (1 if site.style == "python" else 2), second
+        command = ssh_login(site.server.port, site.users["due"], later, command=f"env; echo {OK_WORD}")  # ssh host command
+        assert command.ran and command.output.count("Previous sign-in:") == (0 if site.style == "python" else 1)
+        assert "TWOFOLD" not in command.output  # the kept notices never reach the session's environment
         assert site.cli("policy", "require", "everyone", "--grace", "0").returncode == 0
         overdue = site.login("due", OFF_PASSWORD)
         assert not overdue.ran, overdue
