@@ -105,17 +105,23 @@ class Fields:
 
 
 class ExecTalk:
-    """pam_exec: messages are plain lines on stdout (shown with pam_exec's ``stdout`` option)."""
+    """pam_exec: messages are plain lines on stdout (shown with pam_exec's ``stdout`` option).
+    With ``keep_notices`` the sign-in's notices are left to the session line (``--notices session``)."""
 
     asks = False
 
-    def __init__(self, fields: Fields) -> None:
+    def __init__(self, fields: Fields, keep_notices: bool = False) -> None:
         self.fields = fields
+        self.keep_notices = keep_notices
 
     def info(self, text: str) -> None:
         print(one_line(text), flush=True)
 
-    error = notice = info
+    error = info
+
+    def notice(self, text: str) -> None:
+        if not self.keep_notices:
+            self.info(text)
 
     def ask_code(self, shown: str = "") -> str:  # pragma: no cover - one prompt: the code came with the password
         raise AssertionError("pam_exec sends the code with the password")
@@ -160,6 +166,8 @@ def pam(args: Namespace, inp: Input) -> int:
     if args.action == "python-module":
         print(module_path())
         return EXIT_OK
+    if os.environ.get("PAM_TYPE") == "open_session" and args.notices == "session" and not args.conversation:
+        return session_notices(args)
     if os.environ.get("PAM_TYPE") != "auth":
         # the account, session and password stacks are not Twofold's: refuse, quietly
         print("twofold: pam handles PAM_TYPE=auth only (run it from pam_exec or pam_twofold)", file=sys.stderr)
@@ -167,7 +175,7 @@ def pam(args: Namespace, inp: Input) -> int:
     if not args.db:
         raise UsageError("pam needs --db PATH on its PAM line (the environment is not read for pam)")
     fields = Fields(sys.stdin.buffer, whole_only=bool(args.conversation))
-    talk = ModuleTalk(fields) if args.conversation else ExecTalk(fields)
+    talk = ModuleTalk(fields) if args.conversation else ExecTalk(fields, keep_notices=args.notices == "session")
     # pam_exec's ``stdout`` hands stderr to the client too: during a sign-in nothing but the
     # messages below is printed, so a wrong code reads like a wrong password (the audit tells them apart)
     try:
@@ -260,12 +268,39 @@ def tell_notices(services: Services, talk: ExecTalk, session, deadline: float | 
     The sign-in has already counted: a failure here is for the system log, not a refusal."""
     try:
         if deadline is not None:
-            left = time_left(deadline - services.now())
-            talk.info(f"Two-factor authentication is required: set it up in the Twofold console within {left}")
+            talk.notice(due_notice(deadline - services.now()))
         for notice in services.notices.for_session(session):
             talk.notice(notice.text)
     except Exception as exc:  # noqa: BLE001 - the login stands
         report(f"security notices not shown ({type(exc).__name__})")
+
+
+def due_notice(seconds_left: float) -> str:
+    return f"Two-factor authentication is required: set it up in the Twofold console within {time_left(seconds_left)}"
+
+
+SESSION_WINDOW = 10 * 60
+"""How recent the PAM sign-in a session line tells about must be (sshd's longest login grace)."""
+
+
+def session_notices(args: Namespace) -> int:
+    """pam_exec's session line (``--notices session``): the notices of the sign-in that led to this
+    session, printed once, before the shell of a login with a terminal. Never refuses a session."""
+    try:
+        user = account_name(os.environ.get("PAM_USER", ""))
+        services = Services.open(target_of(args), policy_from(args), create=False, readonly=True)
+        try:
+            notices, deadline = services.notices.after_sign_in(user, SESSION_WINDOW) if user else ([], None)
+            if deadline is not None:
+                print(due_notice(deadline - services.now()))
+            for notice in notices:
+                print(one_line(notice.text))
+        finally:
+            services.close()
+    except Exception as exc:  # noqa: BLE001 - the session stands
+        report(f"security notices not shown ({type(exc).__name__})")
+    sys.stdout.flush()
+    return EXIT_OK
 
 
 def account_name(login: str) -> str:

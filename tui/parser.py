@@ -115,6 +115,12 @@ def _pam_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--conversation", action="store_true", help="speak the pam_twofold module's protocol (set by the module)"
     )
+    parser.add_argument(
+        "--notices",
+        choices=["auth", "session"],
+        default="auth",
+        help="when pam_exec shows a sign-in's notices: during the authentication, or from a session line (docs/SSH.md)",
+    )
 
 
 #: Each subcommand's help line and arguments (its handler is in ``tui.cli.HANDLERS``).

@@ -120,6 +120,21 @@ class Notices:
         total, mine = self.ctx.repo.audit_events_about(name)
         return build(name, mine, total, account.notices_seen, when)
 
+    def after_sign_in(self, username: str, within: float) -> tuple[list[Notice], float | None]:
+        """For a login's session stage, where no session object exists (pam_exec): the notices of
+        the account's latest sign-in and its setup deadline while one runs, when that sign-in went
+        through PAM less than ``within`` seconds ago; nothing otherwise (another way in)."""
+        account = self.ctx.repo.get(username)
+        if account is None:
+            return [], None
+        total, mine = self.ctx.repo.audit_events_about(username)
+        latest = next((e for _, e in reversed(mine) if e.action == "sign-in" and e.outcome == "ok"), None)
+        if latest is None or latest.via != "pam" or not 0 <= self.ctx.now() - latest.time <= within:
+            return [], None
+        deadline = self.ctx.view(account).setup_deadline
+        due = deadline if deadline is not None and deadline > self.ctx.now() else None
+        return build(username, mine, total, account.notices_seen), due
+
     def acknowledge(self, session: Session, shown: Sequence[Notice]) -> None:
         """The changes by someone else among ``shown`` are no longer shown (later ones still are)."""
         upto = max((n.seq + 1 for n in shown if n.needs_ack), default=0)

@@ -132,7 +132,7 @@ def test_the_module_asks_for_the_code_when_the_account_needs_one(db: Path, twofo
 # -- the PAM line, as argparse reads it ---------------------------------------------------------
 
 PAM_LINE = {"db": None, "key": None, "issuer": "Twofold", "idle_timeout": 15.0, "command": "pam", "action": None,
-            "conversation": False}  # fmt: skip
+            "conversation": False, "notices": "auth"}  # fmt: skip
 
 
 @pytest.mark.parametrize(
