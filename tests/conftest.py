@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from account_flows import add_account
 from proc_helpers import Twofold
 from store.clock import FixedClock
 from store.otp import code_at_step, time_step
@@ -210,3 +211,19 @@ def location(store_kind: str, paths: Paths, tmp_path: Path, request: pytest.Fixt
 
     pg = request.getfixturevalue("server")
     return ServerTarget(pg.new_schema(), tmp_path / "twofold.key")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """For the tests of ``twofold pam`` without sshd: a database in a private folder with ``admin1``
+    (2FA on, to set up), ``plain`` (2FA off, password ``fake password 123456``) and ``pending``
+    (2FA on, to set up)."""
+    folder = tmp_path / "db"
+    folder.mkdir(mode=0o700)
+    path = folder / "twofold.json"
+    services = Services.open(Paths(path), Policy(argon2=FAST_ARGON2))
+    add_account(services, "admin1", two_factor=True)
+    add_account(services, "plain", password="fake password 123456")
+    add_account(services, "pending", two_factor=True)
+    services.close()
+    return path

@@ -212,11 +212,14 @@ def test_recovery_codes_are_normalised_but_never_guessed(services, people, accep
 @FUZZ
 @given(code=st.one_of(text, huge))
 def test_setup_verify_refuses_bad_codes_and_stores_nothing(services, paths, people, code):
+    services.admin.unlock(CLI, "pat")  # each example starts below the lock
     ticket = services.signin.password("pat", PASSWORD).ticket
     enrolment = services.setup.begin(ticket)
     before = services.ctx.repo.get("pat")
     assert attempt(lambda: services.setup.verify(enrolment, code), AuthenticationFailed)
-    assert services.ctx.repo.get("pat") == before  # nothing stored: only the attempt is audited
+    after = services.ctx.repo.get("pat")
+    # nothing stored but the failed attempt, counted as a wrong code at sign-in is (and audited)
+    assert after.failures == before.failures + 1 and after.evolve(failures=before.failures) == before
     assert services.admin.show(CLI, "pat").two_factor is TwoFactor.PENDING
     assert enrolment.secret.encode() not in paths.db.read_bytes() + paths.audit.read_bytes()
 
