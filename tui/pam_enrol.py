@@ -36,7 +36,7 @@ def qr_screen(enrolment: Enrolment, heading: str, light_background: bool = False
     from .qrtext import qr_cells, qr_lines
 
     other = DARK_WORD if light_background else LIGHT_WORD
-    key = f"Key: {enrolment.grouped_secret}  ({URI_WORD}: the link, {other}: {other} background)"
+    key = f"Key: {enrolment.grouped_secret}  ({URI_WORD}: link; {other}: {other} screen)"
     columns, rows = qr_cells(enrolment.uri)
     if rows > QR_ROWS or columns > 80:
         return f"{heading}\nThe QR code does not fit on this screen: type the key into the app.\n{key}\n"
@@ -49,8 +49,9 @@ def codes_screen(verified: VerifiedEnrolment) -> str:
     pairs = ["   ".join(codes[i : i + 2]) for i in range(0, len(codes), 2)]
     lines = "\n".join(f"  {pair}" for pair in pairs)
     return (
-        "The code works. Recovery codes: each signs in once when the authenticator is lost.\n"
-        f"Save them now (a password manager, or on paper); they are not shown again:\n{lines}\n"
+        "The code works. Save these recovery codes now:\n"
+        "each signs in once if the authenticator is lost, and they are not shown again.\n"
+        f"{lines}\n"
     )
 
 

@@ -66,6 +66,8 @@ def test_a_pending_account_sets_up_its_authenticator_in_the_login(db: Path, twof
     assert result == pamh.PAM_SUCCESS
     first, link, light, wrong = pamh.prompts[1:]
     assert first.endswith("Verification code: ") and len(first.splitlines()) <= 23  # with ssh's "(user@host) ": 24
+    for shown in (first, light, wrong, pamh.typed_prompts[0]):  # below the prefixed first line, nothing wraps at 80
+        assert max(len(line) for line in shown.splitlines()[1:]) <= 80, shown
     # the code drawn for a dark background and for a light one: each module's glyph half swapped
     swap = str.maketrans("▀▄█ ", "▄▀ █")
     assert qr_rows(light) == [row.translate(swap) for row in qr_rows(first)] and "▀" in first
