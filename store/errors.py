@@ -35,7 +35,12 @@ class UnsafeFile(StorageError):
     """A file or folder someone else could have planted or can change; nothing was touched."""
 
 
-class LockTimeout(StorageError):
+class StoreUnreachable(StorageError):
+    """The store cannot be used right now: its server is down or unreachable, or another process
+    held the file's lock too long. Nothing was changed; trying again later may work."""
+
+
+class LockTimeout(StoreUnreachable):
     """Another process held the database lock for too long; nothing was changed."""
 
 

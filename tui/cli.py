@@ -12,12 +12,12 @@ from argparse import Namespace
 from collections.abc import Callable
 from typing import NoReturn
 
-from store.errors import AccountLocked, PostgresNotInstalled, TwofoldError, printable
+from store.errors import AccountLocked, PostgresNotInstalled, StoreUnreachable, TwofoldError, printable
 from store.file.fileio import installation_files, remove_created
 from store.file.paths import Paths
 from store.services import Services
 
-from .cli_common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Input, UsageError, policy_from, retry_after
+from .cli_common import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, Input, UsageError, policy_from, retry_after
 from .parser import build_parser, where
 
 HANDLERS = {
@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     except AccountLocked as exc:
         print(f"twofold: {exc}{retry_after(exc)}", file=sys.stderr)
         return EXIT_REFUSED
+    except StoreUnreachable as exc:
+        print(f"twofold: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     except TwofoldError as exc:  # messages may quote a server or a path: printable only
         print(f"twofold: {printable(str(exc))}", file=sys.stderr)
         return EXIT_REFUSED

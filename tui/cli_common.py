@@ -19,6 +19,9 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_PENDING = 3
 """Two-factor setup is pending."""
+EXIT_UNREACHABLE = 4
+"""The store cannot be reached right now (its server is down, or the file's lock was held too
+long): nothing was checked or changed, so nothing was refused either."""
 
 DEFAULTS = {"issuer": "Twofold", "idle_timeout": 15.0}
 """Defaults of the options that are not read from the environment (``--issuer``, ``--idle-timeout``)."""

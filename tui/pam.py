@@ -33,7 +33,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from store.accounts import TwoFactor, normalise_username
-from store.errors import printable, AccountLocked, AuthenticationFailed, PostgresNotInstalled, TwofoldError, ValidationError
+from store.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    PostgresNotInstalled,
+    StoreUnreachable,
+    TwofoldError,
+    ValidationError,
+    printable,
+)
 from store.origin import Origin
 from store.file.paths import Paths
 from store.requirement import time_left
@@ -42,7 +50,7 @@ from store.services.results import Method, Stage
 from store.storage import ServerTarget, Target, absolute, is_server_url, require_postgres
 
 from .pam_enrol import SetupLeft, enrol_at_prompt, offer_setup
-from .cli_common import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_USAGE, Input, UsageError, policy_from, retry_after
+from .cli_common import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, Input, UsageError, policy_from, retry_after
 
 PENDING_MESSAGE = (
     "Two-factor setup is pending and cannot run at this login: log in where Twofold asks for a "
@@ -189,6 +197,10 @@ def pam(args: Namespace, inp: Input) -> int:
         report(str(exc))
         talk.error(UNAVAILABLE_MESSAGE)
         return EXIT_USAGE
+    except StoreUnreachable as exc:  # refused for it, never accepted: for the admin's log
+        report(f"login of {printable(os.environ.get('PAM_USER', ''))[:64]!r} refused: {exc}")
+        talk.error(UNAVAILABLE_MESSAGE)
+        return EXIT_UNREACHABLE
     except TwofoldError as exc:  # the installation, not the user: for the admin's log
         report(str(exc))
         talk.error(UNAVAILABLE_MESSAGE)

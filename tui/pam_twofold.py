@@ -29,6 +29,8 @@ SIGKILL = 9  # Linux's number; the signal module costs this login an import of e
 NOTICES_ENV = "TWOFOLD_NOTICES"
 """Where the notices wait for the session stage (removed there before the session starts)."""
 SESSION_NOTICES = "notices=session"
+UNREACHABLE = 4
+"""``twofold pam``'s exit status when the store cannot be reached (PAM_AUTHINFO_UNAVAIL)."""
 TIMEOUT_SECONDS = 60
 """The longest a check may take once the answers are in (a lock wait is 10 s by default)."""
 
@@ -179,6 +181,8 @@ def pam_sm_authenticate(pamh, flags, argv):
                 pipe.close()
             except OSError:
                 pass
+    if status == UNREACHABLE:
+        return pamh.PAM_AUTHINFO_UNAVAIL
     if status != 0:
         return pamh.PAM_AUTH_ERR
     if notices:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ..errors import StorageError, printable
+from ..errors import StorageError, StoreUnreachable, printable
 
 # Advisory lock namespaces (the first of the two int4 keys): one per kind of lock.
 TURN = 0x74660001
@@ -25,7 +25,7 @@ def key_of(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big", signed=True)
 
 
-class ServerUnavailable(StorageError):
+class ServerUnavailable(StoreUnreachable):
     """The database server cannot be reached, or the connection to it was lost."""
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -205,3 +206,44 @@ def test_the_module_s_process_opens_nothing_before_the_password_comes(tmp_path: 
     finally:
         check.kill()
     assert check.returncode == 1 and out.decode() == f"error {UNAVAILABLE_MESSAGE}\n"
+
+
+# -- a store that cannot be reached --------------------------------------------------------------
+
+
+def test_a_store_that_cannot_be_reached_is_exit_4_and_authinfo_unavail(
+    db: Path, tmp_path: Path, twofold: Twofold, run_pam
+) -> None:
+    """Scripts and PAM tell "the store cannot be reached" from "refused": exit 4 from every
+    command, PAM_AUTHINFO_UNAVAIL from the module, a line in the system log, never an acceptance.
+    A server that is not there, and a file whose lock another process holds past the wait."""
+    pytest.importorskip("psycopg")
+    key = tmp_path / "key"
+    key.write_bytes(b"k" * 32)
+    key.chmod(0o600)
+    nowhere = f"postgresql://postgres@/twofold?host={tmp_path / 'no-server'}"
+    where = ["--db", nowhere, "--key", str(key)]
+    auth = twofold(*where, "auth", "admin1", stdin=f"{PASSWORD}\n")
+    assert auth.returncode == 4 and "cannot reach the database server" in auth.stderr, auth
+    listed = twofold(*where, "user", "list")
+    assert listed.returncode == 4, listed
+    pam = twofold(*where, "pam", stdin=f"{PASSWORD}\0".encode(), env={"PAM_TYPE": "auth", "PAM_USER": "admin1"}, inherit=False)
+    assert pam.returncode == 4 and b"cannot check sign-ins right now" in pam.stdout, pam
+    module = load_module()
+    pamh = FakePamHandle("admin1", [PASSWORD, "123456"])
+    assert module.pam_sm_authenticate(pamh, 0, ["pam_twofold.py", str(TWOFOLD), *where, "pam"]) == pamh.PAM_AUTHINFO_UNAVAIL
+    wrong = FakePamHandle("admin1", ["not the password", "123456"])
+    assert load_module().pam_sm_authenticate(wrong, 0, ["pam_twofold.py", str(TWOFOLD), "--db", str(db), "pam"]) == wrong.PAM_AUTH_ERR
+    # the file store: its lock held by another process for longer than the wait
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys\n"
+        f"fd = os.open({str(Paths(db).lock)!r}, os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\nsys.stdin.read()\n"
+    )], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        held = twofold("--db", str(db), "auth", "plain", stdin="fake password 123456\n")
+        assert held.returncode == 4 and "lock" in held.stderr, held
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
