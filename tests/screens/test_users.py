@@ -234,7 +234,9 @@ async def test_ten_thousand_accounts_filter_quickly(team, monkeypatch) -> None:
             await pilot.press(key)
         elapsed = time.perf_counter() - started
         assert names(screen) == [f"user0999{i}" for i in range(10)]
-        assert elapsed < 8 * 0.5, f"8 keystrokes took {elapsed:.2f}s"
+        # speed is bench/stores.py's figure (a keystroke at 10,000 accounts: 16 ms quiet); this only
+        # catches a filter that stalls the screen, with room for two suites on two cores
+        assert elapsed < 8 * 3.0, f"8 keystrokes took {elapsed:.2f}s"
         await pilot.press("enter", "end")
         assert screen.query_one(RecordTable).cursor_key == "user09999"
 
