@@ -66,6 +66,10 @@ class Account(NamedTuple):
     """When the grace clock of a required 2FA setup started; None when not counting."""
     notices_seen: int = 0
     """Audit events up to this number were acknowledged by the account's owner (notices)."""
+    pending_by_policy: bool = False
+    """2FA is ``pending`` because the installation's policy switched it on (a grace period ended),
+    not an administrator or the owner: when the policy no longer requires it, it goes back to ``off``.
+    Records written before this field read as False: their pending setup stays."""
 
     def __repr__(self) -> str:  # never print hashes or secrets
         return f"Account({self.username!r}, two_factor={self.two_factor.value})"
@@ -82,6 +86,10 @@ class Account(NamedTuple):
         return self.locked_for_good or (self.locked_until is not None and now < self.locked_until)
 
     def evolve(self, **changes: Any) -> "Account":
+        """A copy with ``changes``. A change of the 2FA state that does not say it is the policy's
+        is someone's (an administrator, the owner, a completed setup): ``pending_by_policy`` ends."""
+        if "two_factor" in changes and "pending_by_policy" not in changes:
+            changes["pending_by_policy"] = False
         return self._replace(**changes)
 
     def to_doc(self) -> dict[str, Any]:
@@ -101,6 +109,7 @@ class Account(NamedTuple):
             "last": self.last_sign_in,
             "due": self.due_since,
             "ack": self.notices_seen,
+            "by_policy": self.pending_by_policy,
         }
         return {k: v for k, v in doc.items() if k in _ALWAYS or v not in (None, 0, False, [])}
 
@@ -136,6 +145,7 @@ class Account(NamedTuple):
             last_sign_in=_optional(doc.get("last"), _number),
             due_since=_optional(doc.get("due"), _number),
             notices_seen=_integer(doc.get("ack", 0)),
+            pending_by_policy=_typed(doc.get("by_policy", False), bool),
         )
 
 

@@ -11,6 +11,7 @@ from ..passwords import check_new_password
 from ..recovery import new_codes, normalise_issued
 from ..storage import StorageUnit as Unit
 from ..throttle import unlocked
+from .compliance import released
 from .context import Context
 from .results import Caller, SystemActor
 from .views import AccountListing, AccountView, IssuedCodes
@@ -109,10 +110,13 @@ class UserAdmin:
 
     def _due_clock(self, unit: Unit, account: Account) -> Account:
         """A change that makes 2FA required of an account (a permission) does not start its grace
-        clock (the next sign-in does); one that makes it no longer required stops it."""
-        if account.due_since is not None and not self.ctx.requirement(unit).applies_to(account):
-            return account.evolve(due_since=None)
-        return account
+        clock (the next sign-in does); one that makes it no longer required stops it, and returns
+        a setup the policy itself made pending to ``off``."""
+        if (account.due_since is None and not account.pending_by_policy) or self.ctx.requirement(unit).applies_to(account):
+            return account
+        if account.pending_by_policy:
+            return released(self.ctx, account)
+        return account.evolve(due_since=None)
 
     def _not_own(self, caller: Caller, username: str) -> None:
         """Sensitive changes to one's own account go through Account settings, which ask for the

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..accounts import TwoFactor
+from ..accounts import Account, TwoFactor
 from ..requirement import DUE, OVERDUE, SETTINGS_DOC, Requirement
+from ..storage import StorageUnit as Unit
 from .context import Context
 from .results import Caller
+
+NO_LONGER_REQUIRED = "2FA is no longer required of this account"
+"""The reason recorded when the policy switches off a setup it had made pending."""
+
+
+def released(ctx: Context, account: Account) -> Account:
+    """``account``, whose pending setup the policy made and no longer requires, back to ``off``
+    (its grace clock stopped); audited as the policy's doing. The caller stores it."""
+    ctx.audit("policy", "2fa-off", account.username, reason=NO_LONGER_REQUIRED)
+    return account.evolve(two_factor=TwoFactor.OFF, due_since=None)
 
 
 class RequirementView(NamedTuple):
@@ -46,7 +57,23 @@ class Compliance:
             if self.ctx.requirement(unit) != wanted:
                 unit.put_settings(SETTINGS_DOC, wanted.to_doc())
                 self.ctx.audit(caller.actor, "policy-changed", "two-factor", detail=f"{who}, grace {grace_hours} h")
+                self._release(unit, wanted)
         return self._view(wanted)
+
+    def _release(self, unit: Unit, wanted: Requirement) -> None:
+        """Under ``wanted``, the accounts it no longer covers: a setup the policy itself made
+        pending goes back to ``off`` (one an administrator or the owner switched on stays), and a
+        grace clock stops (it starts again at the first sign-in under a later requirement). Each
+        is read again under its lock before it changes."""
+        names = [a.username for a in unit.all() if not wanted.applies_to(a) and (a.pending_by_policy or a.due_since is not None)]
+        for name in names:
+            account = unit.get(name)
+            if account is None or wanted.applies_to(account):
+                continue
+            if account.two_factor is TwoFactor.PENDING and account.pending_by_policy:
+                unit.put(released(self.ctx, account))
+            elif account.due_since is not None:
+                unit.put(account.evolve(due_since=None))
 
     def _view(self, requirement: Requirement) -> RequirementView:
         now = self.ctx.now()

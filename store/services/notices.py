@@ -56,7 +56,6 @@ def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: i
     first, numbered among all ``total`` events), the last of its successful sign-ins being the
     current one; events before number ``seen`` were acknowledged. Times are worded by ``when``
     (ISO 8601 UTC unless the caller words them as it shows other times)."""
-    born = _made_with_the_account(mine)
     sign_ins = [(i, e) for i, e in mine if e.action == "sign-in" and e.outcome == "ok"]
     current = sign_ins[-1][0] if sign_ins else total
     previous = sign_ins[-2][0] if len(sign_ins) > 1 else -1
@@ -79,8 +78,17 @@ def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: i
         if event.action == "recovery-code-used":
             notices.append(Notice("recovery", f"A recovery code was used at {when(event.time)} ({_source(event)}); "
                                   f"{event.outcome.replace('left', 'are left')}", event.time))
+    return notices + changes(name, mine, seen, current, when)
+
+
+def changes(name: str, mine: Sequence[tuple[int, AuditEvent]], seen: int, before: int,
+            when: Callable[[float], str | None] = iso) -> list[Notice]:
+    """The changes someone else made to ``name`` (who, what, when, their reason) among its events
+    numbered from ``seen`` (the first not acknowledged) up to ``before``; see :func:`build`."""
+    born = _made_with_the_account(mine)
+    notices = []
     for i, event in mine:
-        if i >= seen and i < current and event.actor != name and event.action in BY_SOMEONE_ELSE and i not in born:
+        if seen <= i < before and event.actor != name and event.action in BY_SOMEONE_ELSE and i not in born:
             who = "The installation's policy" if event.actor == "policy" else event.actor
             reason = f" Reason: {event.reason}" if event.reason else ""
             notices.append(Notice("changed", f"{who} {BY_SOMEONE_ELSE[event.action]} at {when(event.time)}.{reason}",
@@ -135,10 +143,24 @@ class Notices:
         due = deadline if deadline is not None and deadline > self.ctx.now() else None
         return build(username, mine, total, account.notices_seen), due
 
+    def before_setup(self, username: str, when: Callable[[float], str | None] = iso) -> list[Notice]:
+        """For a sign-in that must set up an authenticator first, before its session exists: the
+        changes someone else made that its owner has not acknowledged (the reset or the policy
+        that brought the setup: who, when, the reason). The caller has checked the password."""
+        account = self.ctx.repo.get(username)
+        if account is None:
+            return []
+        total, mine = self.ctx.repo.audit_events_about(username)
+        return changes(username, mine, account.notices_seen, total, when)
+
     def acknowledge(self, session: Session, shown: Sequence[Notice]) -> None:
         """The changes by someone else among ``shown`` are no longer shown (later ones still are)."""
+        self.acknowledge_for(self.ctx.check_session(session).username, shown)
+
+    def acknowledge_for(self, username: str, shown: Sequence[Notice]) -> None:
+        """:meth:`acknowledge` for an account whose owner the caller has checked (a password)."""
         upto = max((n.seq + 1 for n in shown if n.needs_ack), default=0)
         with self.ctx.repo.transaction() as unit:
-            account = self.ctx.require_self(unit, session)
-            if account.notices_seen < upto:
+            account = unit.get(username)
+            if account is not None and account.notices_seen < upto:
                 unit.put(account.evolve(notices_seen=upto))

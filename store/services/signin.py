@@ -7,6 +7,7 @@ from ..errors import AccountLocked, AuthenticationFailed, RecordTampered, Valida
 from ..otp import matching_step, normalise_code
 from ..recovery import normalise_code as normalise_recovery
 from ..throttle import after_failure, after_sign_in, current_lock
+from .compliance import released
 from .context import Context
 from .results import Method, PasswordAccepted, SignedIn, Stage, Ticket
 
@@ -156,9 +157,11 @@ class SignIn:
         within it, and past it must set up now: its state becomes ``pending`` and the setup
         cannot be skipped. An account no longer required stops counting."""
         unchanged = (account.evolve(due_since=None) if account.due_since is not None else account), None
-        if account.two_factor is not TwoFactor.OFF:
+        if account.two_factor is not TwoFactor.OFF and not account.pending_by_policy:
             return unchanged  # the requirement is not read: one statement less for most sign-ins
         requirement = self.ctx.requirement(unit)
+        if account.two_factor is not TwoFactor.OFF:  # pending by the policy: off again once not required
+            return unchanged if requirement.applies_to(account) else (released(self.ctx, account), None)
         if not requirement.applies_to(account):
             return unchanged
         if account.due_since is None:
@@ -168,7 +171,7 @@ class SignIn:
         if now < deadline:
             return account, deadline
         self.ctx.audit("policy", "2fa-on", account.username, "required; grace period over")
-        return account.evolve(two_factor=TwoFactor.PENDING), None
+        return account.evolve(two_factor=TwoFactor.PENDING, pending_by_policy=True), None
 
     def two_factor_of(self, username: str) -> TwoFactor | None:
         """The 2FA state of ``username`` as committed, for a caller that must decide how to read a
