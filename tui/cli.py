@@ -14,10 +14,11 @@ from typing import NoReturn
 
 from store.errors import AccountLocked, PostgresNotInstalled, StoreUnreachable, TwofoldError, printable
 from store.file.fileio import installation_files, remove_created
-from store.file.paths import Paths
+from store.file.paths import ENV_DB, Paths
 from store.services import Services
 
 from .cli_common import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, Input, UsageError, policy_from, retry_after
+from .new_database import confirm_new_database, quit_on_signals
 from .parser import build_parser, where
 
 HANDLERS = {
@@ -107,13 +108,18 @@ def without_textual_developer_switches() -> None:
 def open_console(args: Namespace) -> int:
     without_textual_developer_switches()
     target = where(args)
+    if isinstance(target, Paths) and not os.path.lexists(target.db):
+        named = bool(args.db or os.environ.get(ENV_DB))
+        if not confirm_new_database(target, named=named):  # asked before anything is created
+            return EXIT_OK
     before = installation_files(target) if isinstance(target, Paths) else None
     services = Services.open(target, policy_from(args))
     from .app import TwofoldApp  # Textual: only here, and only once its developer switches are gone
 
     app = TwofoldApp(services, freeze_heap=True)
     try:
-        app.run()
+        with quit_on_signals(app):
+            app.run()
     finally:
         if before is not None and not _has_accounts(services):
             services.close()

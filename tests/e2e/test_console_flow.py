@@ -62,7 +62,9 @@ def sign_out(term: Terminal) -> None:
 def test_first_run_setup_totp_and_recovery_code_sign_ins(tmp_path: Path) -> None:
     term = Terminal([CONSOLE, "--db", str(tmp_path / "twofold.json")], env={"TWOFOLD_DB": ""})
     try:
-        # First run: the first administrator.
+        # First run: the console asks before creating the database, then the first administrator.
+        term.wait_for("Enter creates a new installation", timeout=30)
+        term.press("enter")
         term.wait_for("first administrator", timeout=30)
         term.type(USER)
         term.press("enter")

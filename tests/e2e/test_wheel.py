@@ -69,6 +69,8 @@ def test_wheel_carries_the_stylesheet(installed: Path) -> None:
 def test_installed_console_starts(installed: Path, tmp_path: Path) -> None:
     term = Terminal([str(installed / "bin" / "twofold"), "--db", str(tmp_path / "db.json")], env={}, cwd="/")
     try:
+        term.wait_for("Enter creates a new installation", timeout=30)
+        term.press("enter")
         screen = term.wait_for("administrator", timeout=30)
         assert "Traceback" not in screen
     finally:

@@ -151,6 +151,8 @@ def test_real_terminal_with_no_color_and_plain_xterm(tmp_path: Path, monkeypatch
     db = tmp_path / "twofold.json"
     term = Terminal([console, "--db", str(db)], env={"NO_COLOR": "1", "TERM": "xterm", "TWOFOLD_DB": ""})
     try:
+        term.wait_for("Enter creates a new installation", timeout=30)
+        term.press("enter")
         term.wait_for("first administrator", timeout=30)
         term.type("admin")
         term.press("enter")
