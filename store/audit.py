@@ -17,6 +17,7 @@ import errno
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -88,6 +89,56 @@ class AuditHead(NamedTuple):
 EMPTY = AuditHead(0, GENESIS, 0)
 
 
+class Link(NamedTuple):
+    """An event as the chain holds it: its number (from 1) and its mac."""
+
+    seq: int
+    mac: str
+    event: AuditEvent
+
+
+class _Outbox(threading.local):
+    """The links this thread's transaction chained, for the system log once it commits.
+
+    Only events the services recorded are expected (``db copy`` chains a whole log: not those)."""
+
+    def __init__(self) -> None:
+        self.expected = 0
+        self.links: list[Link] = []
+
+
+_OUTBOX = _Outbox()
+
+
+def expect_link() -> None:
+    """The services recorded an event in this thread's transaction: keep it when it is chained."""
+    _OUTBOX.expected += 1
+
+
+def chained(seq: int, mac: str, event: AuditEvent) -> None:
+    """A store has chained ``event`` as number ``seq``: kept if the services expect it."""
+    if _OUTBOX.expected > 0:
+        _OUTBOX.expected -= 1
+        _OUTBOX.links.append(Link(seq, mac, event))
+
+
+def links_held() -> int:
+    """How many links this thread holds (of changes committed since the last send)."""
+    return len(_OUTBOX.links)
+
+
+def committed_links() -> list[Link]:
+    """What this thread's transactions chained and committed; the outbox is emptied."""
+    links, _OUTBOX.links, _OUTBOX.expected = _OUTBOX.links, [], 0
+    return links
+
+
+def forget_links(mark: int) -> None:
+    """A transaction did not commit: the links it chained (those after the first ``mark``) go."""
+    del _OUTBOX.links[mark:]
+    _OUTBOX.expected = 0
+
+
 class ChainReport(NamedTuple):
     """Result of verifying the chain: ``ok`` and, if not, the 1-based line where it breaks."""
 
@@ -124,10 +175,11 @@ class AuditLog:
                 size = head.size
             start = size
             previous, lines = head.mac, []
-            for event in events:
+            for number, event in enumerate(events, head.events + 1):
                 payload = event.payload()
                 previous = self._keyring.audit_mac(previous, payload)
                 lines.append(payload[:-1] + b',"mac":"' + previous.encode() + b'"}\n')
+                chained(number, previous, event)
             block = b"".join(lines)
             if os.write(fd, block) != len(block):  # a full disk may take only part of it
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

@@ -9,6 +9,7 @@ from argparse import Namespace
 from store.services.checkup import checkup
 from store.services.results import SystemActor
 from store.services.views import AccountView, iso
+from store.witness import WitnessLog, WitnessReport
 
 from .cli_common import EXIT_OK, EXIT_REFUSED, Input, UsageError, policy_from, unix_actor
 from .parser import open_services, where
@@ -79,17 +80,20 @@ def user(args: Namespace, inp: Input) -> int:
 
 
 def audit(args: Namespace, inp: Input) -> int:
+    if args.witness is not None and args.check != "verify":
+        raise UsageError("--witness goes with audit verify")
     services = open_services(args, readonly=args.check == "verify")
     me = SystemActor(unix_actor())
     if args.check == "verify":
         report = services.audit.verify(me)
         if report.ok:
             print(f"audit chain intact: {report.events} {'event' if report.events == 1 else 'events'}")
-            return EXIT_OK
-        where = services.audit_location
-        at = f" at line {report.bad_line}" if report.bad_line else ""
-        print(f"twofold: audit chain broken{at} of {where}: {report.reason}", file=sys.stderr)
-        return EXIT_REFUSED
+        else:
+            where = services.audit_location
+            at = f" at line {report.bad_line}" if report.bad_line else ""
+            print(f"twofold: audit chain broken{at} of {where}: {report.reason}", file=sys.stderr)
+        witnessed = args.witness is None or _witness(services, me, args.witness)
+        return EXIT_OK if report.ok and witnessed else EXIT_REFUSED
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit must be 0 or more")
     events = services.audit.events(me, user=args.user, limit=args.limit)
@@ -99,6 +103,61 @@ def audit(args: Namespace, inp: Input) -> int:
         for e in events:
             print(f"{iso(e.time)}  {e.actor:<20} {e.action:<20} {e.target:<20} {e.outcome}")
     return EXIT_OK
+
+
+def _witness(services, me: SystemActor, path: str) -> bool:
+    """``audit verify --witness FILE``: print what the exported log shows; True if it agrees."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as lines:
+            log, report = services.audit.verify_witness(me, lines)
+    except OSError as exc:
+        raise UsageError(f"cannot read the witness {path}: {exc.strerror or exc}") from None
+    for line in witness_lines(path, log, report):
+        print(line, file=sys.stdout if report.ok else sys.stderr)
+    return report.ok
+
+
+def witness_lines(path: str, log: WitnessLog, report: WitnessReport) -> list[str]:
+    """What ``audit verify --witness`` says of ``report``: one line per kind of problem."""
+    def some(entries: list) -> str:
+        shown = ", ".join(entry.describe() for entry in entries[:3])
+        return shown + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+
+    def count(n: int) -> str:
+        return f"{n} {'event' if n == 1 else 'events'}"
+
+    if report.compared == 0:
+        others = f" ({count(report.others)} of other installations)" if report.others else ""
+        return [f"twofold: the witness {path} holds no audit events of this installation{others}"]
+    lines = []
+    if report.cut:
+        top = max(entry.seq for entry in report.cut)
+        lines.append(
+            f"twofold: witness {path}: {count(len(report.cut))} cut off the end of the database (it ends at event "
+            f"{report.stored}, the witness goes on to {top}; or the installation was put back from an older copy): "
+            f"{some(report.cut)}"
+        )
+    if report.missing:
+        lines.append(f"twofold: witness {path}: {count(len(report.missing))} missing from the database: {some(report.missing)}")
+    if report.altered:
+        lines.append(
+            f"twofold: witness {path}: {count(len(report.altered))} altered in the database (another mac: the event, "
+            f"or one before it, was changed and the chain rewritten): {some(report.altered)}"
+        )
+    if not lines:
+        lines.append(
+            f"witness {path}: {count(report.matched)} of this installation found in the database with their macs"
+        )
+    notes = []
+    if report.unwitnessed:
+        notes.append(f"{count(report.unwitnessed)} of the database not in the witness")
+    if report.others:
+        notes.append(f"{count(report.others)} of other installations ignored")
+    if log.unreadable:
+        notes.append(f"{log.unreadable} unreadable audit {'line' if log.unreadable == 1 else 'lines'}")
+    if notes:
+        lines.append(f"{'twofold: ' if not report.ok else ''}witness {path}: " + "; ".join(notes))
+    return lines
 
 
 def policy(args: Namespace, inp: Input) -> int:
@@ -135,5 +194,5 @@ def doctor(args: Namespace, inp: Input) -> int:
     problems = 0
     for finding in checkup(where(args), policy_from(args)):
         problems += not finding.ok
-        print(f"[{'ok' if finding.ok else 'FAIL'}] {finding.text}")
+        print(f"[{'FAIL' if not finding.ok else 'WARN' if finding.warning else 'ok'}] {finding.text}")
     return EXIT_OK if problems == 0 else EXIT_REFUSED

@@ -27,12 +27,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-import syslog
 from argparse import Namespace
 from pathlib import Path
 from typing import BinaryIO
 
 from store.accounts import TwoFactor, normalise_username
+from store.auditsyslog import send, use_socket
 from store.errors import (
     AccountLocked,
     AuthenticationFailed,
@@ -50,6 +50,7 @@ from store.services.results import Method, Stage
 from store.storage import ServerTarget, Target, absolute, is_server_url, require_postgres
 
 from .pam_enrol import SetupLeft, enrol_at_prompt, offer_setup
+from .parser import syslog_socket
 from .cli_common import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, Input, UsageError, policy_from, retry_after
 
 PENDING_MESSAGE = (
@@ -58,6 +59,8 @@ PENDING_MESSAGE = (
 )
 UNAVAILABLE_MESSAGE = "Twofold cannot check sign-ins right now; the system log says why"
 MODULE_FILE = "pam_twofold.py"
+REPORT_PRIORITY = 10 * 8 + 3
+"""``authpriv.err``: a sign-in Twofold could not check."""
 MAX_FIELD = 1024
 """Longest password or code read (PAM's own limit for a reply is 512 bytes)."""
 
@@ -174,6 +177,7 @@ def pam(args: Namespace, inp: Input) -> int:
     if args.action == "python-module":
         print(module_path())
         return EXIT_OK
+    use_socket(syslog_socket(args, home=False))  # the PAM line's --syslog: the environment is the user's
     if os.environ.get("PAM_TYPE") == "open_session" and args.notices == "session" and not args.conversation:
         return session_notices(args)
     if os.environ.get("PAM_TYPE") != "auth":
@@ -371,9 +375,6 @@ def two_factor_of(services: Services, user: str):
 
 
 def report(text: str) -> None:
-    """A problem of the installation, for the admin: the system log (auth facility)."""
-    try:
-        syslog.openlog("twofold-pam", 0, syslog.LOG_AUTHPRIV)
-        syslog.syslog(syslog.LOG_ERR, one_line(text))
-    except OSError:  # pragma: no cover - no system log here
-        pass
+    """A problem of the installation, for the admin: the system log (``authpriv.err``, tagged
+    ``twofold-pam``), on the PAM line's ``--syslog`` socket if it names one."""
+    send([one_line(text)], ident="twofold-pam", priority=REPORT_PRIORITY)

@@ -7,11 +7,12 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
+from store.auditsyslog import DEFAULT_SOCKET, use_socket
 from store.origin import CLI, Origin
 from store.services import Services
-from store.storage import ServerTarget, Target, locate, require_postgres
+from store.storage import ServerTarget, Target, absolute, locate, require_postgres
 
-from .cli_common import DEFAULTS, EXIT_USAGE, policy_from
+from .cli_common import DEFAULTS, EXIT_USAGE, UsageError, policy_from
 
 
 class Parser(argparse.ArgumentParser):
@@ -29,6 +30,7 @@ class _SubParser(Parser):
         if kwargs.get("add_help", True) and "--db" not in self._option_string_actions:
             self.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
             self.add_argument("--key", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+            self.add_argument("--syslog", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="PATH", help="database file or postgresql:// URL (default: per-user data folder; or $TWOFOLD_DB)"
     )
     parser.add_argument("--key", metavar="PATH", help="key file of a PostgreSQL database (or $TWOFOLD_KEY)")
+    parser.add_argument(
+        "--syslog", metavar="PATH", help=f"syslog socket that witnesses every audit event (default: {DEFAULT_SOCKET})"
+    )
     parser.add_argument(
         "--issuer", metavar="NAME", default=DEFAULTS["issuer"], help="issuer shown in authenticator apps"
     )
@@ -106,6 +111,9 @@ def _audit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", metavar="NAME")
     parser.add_argument("--limit", metavar="N", type=int)
     parser.add_argument("check", nargs="?", choices=["verify"], help="verify the HMAC chain")
+    parser.add_argument(
+        "--witness", metavar="FILE", help="with verify: compare with an exported system log (syslog file or journal JSON)"
+    )
 
 
 def _pam_arguments(parser: argparse.ArgumentParser) -> None:
@@ -137,11 +145,23 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
 
 def where(args: argparse.Namespace) -> Target:
     """The installation ``--db`` (or ``TWOFOLD_DB``) names: a file, or a PostgreSQL URL with the
-    key file from ``--key`` (or ``TWOFOLD_KEY``), once PostgreSQL support is known to be there."""
+    key file from ``--key`` (or ``TWOFOLD_KEY``), once PostgreSQL support is known to be there.
+    Its audit events go to the syslog socket ``--syslog`` names (``/dev/log`` without it)."""
+    use_socket(syslog_socket(args))
     target = locate(args.db, args.key)
     if isinstance(target, ServerTarget):
         require_postgres()
     return target
+
+
+def syslog_socket(args: argparse.Namespace, *, home: bool = True) -> str | None:
+    """``--syslog``'s socket, made absolute (``~`` expanded when ``home``); None without it."""
+    path = getattr(args, "syslog", None)
+    if path is None:
+        return None
+    if not path or "\0" in path:
+        raise UsageError("--syslog needs the path of a syslog socket")
+    return absolute(path, home=home)
 
 
 def open_services(args: argparse.Namespace, *, create: bool = False, readonly: bool = False) -> Services:

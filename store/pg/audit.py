@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import psycopg
 
-from ..audit import FIELDS, OPTIONAL, AuditEvent, AuditHead, ChainReport, chain_end, link_problem
+from ..audit import FIELDS, OPTIONAL, AuditEvent, AuditHead, ChainReport, chain_end, chained, link_problem
 from ..crypto import Keyring
 from ..records import SEAL, Seals
 from . import sql
@@ -53,6 +53,7 @@ def append(conn: psycopg.Connection, keyring: Keyring, events: Sequence[AuditEve
         payload = event.payload()
         mac = keyring.audit_mac(mac, payload)
         count += 1
+        chained(count, mac, event)  # for the system log, once the transaction commits
         line = payload[:-1].decode("ascii") + f',"mac":"{mac}"}}'
         rows.append((count, event.time, event.actor, event.target, line, mac))
     new_head = json.dumps(sealed_head(AuditHead(count, mac, 0), seals))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..audit import AuditEvent, ChainReport
+from ..auditsyslog import chain_id
+from ..witness import WitnessLog, WitnessReport, compare, read_lines
 from .context import Context
 from .results import Caller
 
@@ -34,3 +38,11 @@ class AuditReader:
     def verify(self, caller: Caller) -> ChainReport:
         self.ctx.require_manager_now(caller)
         return self.ctx.repo.verify_audit()
+
+    def verify_witness(self, caller: Caller, lines: Iterable[str]) -> tuple[WitnessLog, WitnessReport]:
+        """``lines`` of an exported system log (syslog file or journal JSON) against the database's
+        events: what is missing from it, altered in it, or cut off its end (:mod:`store.witness`)."""
+        self.ctx.require_manager_now(caller)
+        log = read_lines(lines)
+        stored = list(self.ctx.repo.audit_lines())
+        return log, compare(log.entries, stored, chain_id(self.ctx.keyring))

@@ -18,6 +18,8 @@ from ..storage import ServerTarget
 class Finding(NamedTuple):
     ok: bool
     text: str
+    warning: bool = False
+    """Worth an admin's attention, but the installation works (does not fail the checkup)."""
 
 
 def checkup(paths: "Paths | ServerTarget", policy: Policy) -> Iterator[Finding]:
@@ -82,6 +84,7 @@ def _opened(paths, policy: Policy) -> Iterator[Finding]:
         return
     try:
         yield from _contents(services)
+        yield from _system_log(services)
     finally:
         services.close()
 
@@ -132,3 +135,30 @@ def _contents(services) -> Iterator[Finding]:
     else:
         at = f" at line {report.bad_line}" if report.bad_line else ""
         yield Finding(False, f"audit log {where}: chain broken{at}: {report.reason}")
+
+
+def _system_log(services) -> Iterator[Finding]:
+    """Whether the syslog socket takes messages now, an open gap, and the gaps the chain notes."""
+    from ..auditsyslog import reachable, socket_path
+    from .witnessed import GAP_ACTION, GAP_DOC, describe_gap
+
+    where = socket_path()
+    why = reachable(where)
+    if why:
+        yield Finding(True, f"system log {where}: cannot be reached ({why}): audit events are not witnessed there; "
+                            "start the syslog daemon or give --syslog PATH", warning=True)
+    else:
+        yield Finding(True, f"system log {where}: takes messages (every audit event is sent there)")
+    try:
+        gap = services.ctx.repo.settings(GAP_DOC)
+        noted = [event for event in services.ctx.repo.audit_events() if event.action == GAP_ACTION]
+    except StorageError as exc:
+        yield Finding(False, str(exc))
+        return
+    if gap:
+        yield Finding(True, f"system log: audit {describe_gap(gap)}; the audit log notes it when the log "
+                            "takes events again", warning=True)
+    if noted:
+        count = len(noted)
+        yield Finding(True, f"audit log: {count} {'gap' if count == 1 else 'gaps'} of the system log noted, the latest: "
+                            f"{noted[-1].detail}")

@@ -21,9 +21,7 @@ if TYPE_CHECKING:
     from .views import AccountView
 
 
-class Context(NamedTuple):
-    """The parts every service is built from; fixed for the life of a :class:`Services`."""
-
+class _Parts(NamedTuple):
     repo: Storage
     policy: Policy
     clock: Clock
@@ -32,6 +30,24 @@ class Context(NamedTuple):
     sessions: SessionBook
     origin: Origin
     """Where requests come from: recorded with every audit event."""
+
+
+class Context(_Parts):
+    """The parts every service is built from; fixed for the life of a :class:`Services`.
+
+    ``repo`` is the store seen through :class:`~.witnessed.Witnessed`: each audit event recorded
+    in it is also sent to the system log once its change has committed."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls, repo: Storage, policy: Policy, clock: Clock, passwords: Passwords, keyring: Keyring,
+        sessions: SessionBook, origin: Origin,
+    ) -> "Context":
+        from .witnessed import Witnessed, witnessed
+
+        seen = repo if isinstance(repo, Witnessed) else witnessed(repo, clock, origin)
+        return super().__new__(cls, seen, policy, clock, passwords, keyring, sessions, origin)
 
     def now(self) -> float:
         return self.clock.now()

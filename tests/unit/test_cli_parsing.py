@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tui.cli import HANDLERS, handler_of, main
 from tui.parser import COMMANDS, build_parser
 
-OPTIONS = {"db": None, "key": None, "issuer": "Twofold", "idle_timeout": 15.0, "command": None}
+OPTIONS = {"db": None, "key": None, "syslog": None, "issuer": "Twofold", "idle_timeout": 15.0, "command": None}
 PARSER = build_parser()  # read-only once built: one for every example
 
 
@@ -41,6 +41,8 @@ def test_every_subcommand_has_a_handler() -> None:
         (["--idle-timeout", "2.5", "auth", "alice", "--notices"],
          {"command": "auth", "name": "alice", "notices": True, "idle_timeout": 2.5}),
         (["user", "list", "--json", "--key", "/k"], {"command": "user", "action": "list", "json": True, "key": "/k"}),
+        (["--syslog", "/run/log", "auth", "alice", "--syslog", "/s"],
+         {"command": "auth", "name": "alice", "notices": False, "syslog": "/s"}),
     ],
 )
 def test_the_lines_scripts_use(argv: list[str], expected: dict) -> None:
