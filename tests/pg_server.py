@@ -3,8 +3,8 @@
 Debian's ``postgresql`` package puts ``initdb``, ``pg_ctl`` and ``postgres`` under
 ``/usr/lib/postgresql/<version>/bin``. The server runs as the ``postgres`` system user when we are
 root (PostgreSQL refuses to run as root), otherwise as ourselves, on a temporary data folder and a
-temporary Unix socket folder, with no TCP port. :meth:`TestServer.stop` stops it by its pid and
-removes both folders.
+temporary Unix socket folder, with no TCP port (unless :attr:`TestServer.settings` asks for one).
+:meth:`TestServer.stop` stops it by its pid and removes both folders.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ class TestServer:
         self._counter = 0
         self._shared = False
         self._user: str | None = None
+        self.settings: dict[str, str] = {}
+        """More server settings (``name: value``) for :meth:`_launch`, after the defaults (which they
+        override: ``listen_addresses``, ``port``, ``ssl``…); :meth:`relaunch` applies a change."""
         if os.geteuid() == 0:
             try:
                 pwd.getpwnam(SERVER_USER)
@@ -95,6 +98,7 @@ class TestServer:
             f"-c listen_addresses='' -c unix_socket_directories='{self.socket}' -c max_connections=300 "
             "-c fsync=off -c full_page_writes=off -c shared_buffers=64MB -c log_min_messages=fatal"
         )
+        options += "".join(f" -c {name}='{value}'" for name, value in self.settings.items())
         log = self.root / "pg_ctl.log"
         if self._user is not None and not log.exists():
             log.touch()
@@ -104,6 +108,21 @@ class TestServer:
             tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
             raise ServerUnavailable(f"the server did not start: {result.stderr.strip()} {' / '.join(tail)}")
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def relaunch(self) -> None:
+        """Stop the server cleanly and start it again on the same data, with :attr:`settings`."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+        self._launch()
+
+    def write_config(self, name: str, text: str) -> Path:
+        """Write a configuration file of the data folder (``pg_hba.conf``, ``pg_ident.conf``) as the
+        server's user would have it; :meth:`relaunch` (or a reload) makes the server read it."""
+        path = self.data / name
+        path.write_text(text)
+        path.chmod(0o600)
+        if self._user is not None:
+            shutil.chown(path, self._user, self._user)
+        return path
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@/{database}?host={quote(str(self.socket), safe='')}"
