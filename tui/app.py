@@ -21,7 +21,7 @@ from store.services import Services
 from store.services.results import Session, Ticket
 from tui.app_keys import APP_BINDINGS, AppKeys
 from tui.burst import paste_events
-from tui.palette import bound_commands
+from tui.palette import bound_commands, kept_textual_commands
 from tui.toasts import SecretSafeToasts
 from tui.wording import failure_reason, plural
 
@@ -228,13 +228,10 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
         return [*listed, *bound_commands(screen, listed)]
 
     def _listed_commands(self, screen: Screen) -> Iterator[SystemCommand]:
-        """Textual's own, the console's screens, and what ``screen`` says of its state; its
-        bound keys follow (:func:`tui.palette.bound_commands`)."""
-        secret = self.secrets_on_screen(screen)
-        for command in super().get_system_commands(screen):
-            if secret and "screenshot" in command.title.lower():
-                continue
-            yield command
+        """Textual's Theme and Quit and the key list (:func:`tui.palette.kept_textual_commands`),
+        the console's screens, and what ``screen`` says of its state; its bound keys follow
+        (:func:`tui.palette.bound_commands`)."""
+        yield from kept_textual_commands(super().get_system_commands(screen), self.action_help)
         if self.session is not None:
             yield SystemCommand("Account settings", "Your two-factor settings, codes and password", self.open_account)
             if self.can_manage():

@@ -118,7 +118,7 @@ async def test_the_palettes_keys_open_the_help_not_textuals_side_panel(services)
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         scan = await scan_step(pilot)
-        keys = [c for c in app.get_system_commands(scan) if c.title == "Keys"]
+        keys = [c for c in app.get_system_commands(scan) if c.title == "Keys of this screen"]
         assert len(keys) == 1
         keys[0].callback()
         await pilot.pause()

@@ -1,4 +1,5 @@
-"""The command palette lists every key a screen binds and allows now, with no list kept by hand."""
+"""The command palette lists every key a screen binds and allows now, with no list kept by hand,
+each described in words, and none of Textual's own entries but Theme and Quit."""
 
 from __future__ import annotations
 
@@ -7,13 +8,19 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Label
 
+import re
+
 from account_flows import add_account, enrol
 from screens.account import AccountScreen
+from screens.dialogs import ConfirmModal
+from screens.help import KeysHelp
+from screens.login import LoginScreen
 from screens.second_factor import SecondFactorScreen
 from screens.users import UsersScreen
 from tui.app import TwofoldApp
 from tui.palette import bound_commands
 
+from signin_flows import settle
 from test_account import open_account
 
 
@@ -87,7 +94,7 @@ async def test_a_key_added_to_a_screen_shows_in_the_palette() -> None:
         await pilot.pause()
         commands = {c.title: c for c in bound_commands(screen, [])}
         assert list(commands) == ["Do the extra thing"]
-        assert commands["Do the extra thing"].help == "Key x · Do the extra thing (once)"
+        assert commands["Do the extra thing"].help == "Do the extra thing (once) · press x on Extra"
         assert commands["Do the extra thing"].callback == screen.action_extra
 
 
@@ -113,3 +120,49 @@ def test_a_screen_that_words_its_own_entries_names_keys_it_binds() -> None:
         bound = {b.action for b in screen.BINDINGS if isinstance(b, Binding)}
         assert screen.PALETTE_OWN <= bound and callable(getattr(screen, "palette_commands", None)), screen
 
+
+
+TEXTUALS_LEFT_OUT = {"Maximize", "Minimize", "Screenshot", "Keys"}
+
+
+def check_entries(app: TwofoldApp, screen: Screen) -> list[str]:
+    """The palette's titles on ``screen``, once each entry is checked: none of Textual's left-out
+    ones, and a help line of words (more than a key), never "Key p"."""
+    commands = list(app.get_system_commands(screen))
+    titles = [c.title for c in commands]
+    assert not TEXTUALS_LEFT_OUT & set(titles), titles
+    for command in commands:
+        words = [w for w in re.findall(r"[A-Za-z]+", command.help) if w.lower() not in ("key", "press", "on")]
+        assert len(words) >= 2 and not re.fullmatch(r"Key \S+", command.help), (command.title, command.help)
+    return titles
+
+
+async def test_every_entry_is_worded_and_textuals_extras_are_gone(services) -> None:
+    add_account(services, "root", manager=True)
+    add_account(services, "bob")
+    app = TwofoldApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert {"Theme", "Quit", "Keys of this screen", "Sign in"} <= set(check_entries(app, app.screen))
+        screen = await open_account(app, pilot, "root")
+        titles = check_entries(app, screen)
+        assert {"Change password", "Users", "Audit log", "Two-factor policy"} <= set(titles)
+        app.open_users()
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        check_entries(app, app.screen)
+        app.push_screen(ConfirmModal("Really?"))
+        await settle(pilot)
+        check_entries(app, app.screen)
+
+
+async def test_the_key_list_entry_opens_twofolds_key_list(services) -> None:
+    add_account(services, "root", manager=True)
+    app = TwofoldApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_account(app, pilot, "root")
+        entry = next(c for c in app.get_system_commands(screen) if c.title == "Keys of this screen")
+        entry.callback()
+        await settle(pilot)
+        assert isinstance(app.screen, KeysHelp)
