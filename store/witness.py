@@ -11,9 +11,9 @@ Two formats, told apart line by line:
 - ``journalctl -t twofold -o json``: one JSON object per line, the message in ``MESSAGE``.
 
 Lines of :mod:`store.auditsyslog` carry each event's number, mac and installation (``chain``).
-:func:`compare` says which of this installation's witnessed events the database lacks (missing:
-nothing in it has that time, actor, action, target and outcome), which it holds with another mac
-(altered: the event, or one before it, was changed and the chain rewritten with the key), and
+:func:`compare` says which of this installation's witnessed events the database holds with another mac
+(altered: the event, or one before it, was changed and the chain rewritten with the key), which
+it does not hold at all (missing: nothing in it has that time, actor, action and target), and
 which lie past its last event (cut off its end; also a whole installation put back from an older
 copy). Events the database has and the witness lacks are only counted: the log may have missed
 them (the database notes such gaps).
@@ -30,8 +30,8 @@ from .audit import AuditEvent
 from .auditsyslog import PREFIX, shorten
 
 _TAGGED = re.compile(r"(?:^|\s)twofold(?:\[\d+\])?: (.*)$")
-COMPARED = ("time", "actor", "action", "target", "outcome")
-"""What two events must share to be the same event."""
+IDENTITY = ("time", "actor", "action", "target")
+"""What two events must share to be the same event (its outcome may have been altered)."""
 
 
 class WitnessEntry(NamedTuple):
@@ -123,7 +123,7 @@ def read_lines(lines: Iterable[str]) -> WitnessLog:
 
 
 def _key(fields: dict[str, Any]) -> tuple:
-    return tuple(shorten(fields.get(name)) for name in COMPARED)
+    return tuple(shorten(fields.get(name)) for name in IDENTITY)
 
 
 def compare(witness: Sequence[WitnessEntry], stored: Sequence[tuple[AuditEvent, str]], chain: str) -> WitnessReport:
