@@ -40,47 +40,50 @@ class Guide(NamedTuple):
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def certificates(folder: Path, owner: str | None) -> dict[str, Path]:
-    """A CA and a server certificate it signed (for 127.0.0.1 and localhost); the server's key
-    0600, its user's."""
+def certificate(subject: str, key, issuer: str, issuer_key, *, ca: bool, names: list | None = None) -> bytes:
+    """A PEM certificate for ``key``, signed by ``issuer_key``, valid for a day."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
-    def made(name: str, key, issuer_name: str, issuer_key, ca: bool, san=None) -> x509.Certificate:
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if san:
-            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-        return builder.sign(issuer_key, hashes.SHA256())
 
-    def pem(cert: x509.Certificate) -> bytes:
-        return cert.public_bytes(serialization.Encoding.PEM)
+def certificates(folder: Path, owner: str | None) -> dict[str, Path]:
+    """A CA (``ca``) and a server certificate it signed for 127.0.0.1 and localhost (``cert``), with
+    its key (``key``, 0600), in ``folder``, all ``owner``'s (the server's user)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     ca_key, server_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(2))
     names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+    key = server_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
     files = {
-        "ca": (pem(made("Twofold test CA", ca_key, "Twofold test CA", ca_key, True)), 0o644),
-        "cert": (pem(made("127.0.0.1", server_key, "Twofold test CA", ca_key, False, names)), 0o644),
-        "key": (server_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-        ), 0o600),
+        "ca": (certificate("Twofold test CA", ca_key, "Twofold test CA", ca_key, ca=True), 0o644),
+        "cert": (certificate("127.0.0.1", server_key, "Twofold test CA", ca_key, ca=False, names=names), 0o644),
+        "key": (key, 0o600),
     }
     folder.mkdir(mode=0o755)
     paths = {}
