@@ -26,7 +26,7 @@ import pytest
 
 from account_flows import PASSWORD, add_account, enrol
 from pam_handle import FakePamHandle, load_module
-from pg_guide import ROLE_PASSWORD, Guide, Host, certificates, free_port, guide_blocks, host, settings
+from pg_guide import ROLE_PASSWORD, URL, Guide, Host, certificates, free_port, guide_blocks, host, settings
 from proc_helpers import TWOFOLD, Twofold
 from store.file.paths import Paths
 from store.otp import code_at_step, time_step
@@ -106,6 +106,10 @@ def test_the_guide_on_a_real_server(pg, twofold: Twofold, tmp_path: Path) -> Non
     sql = first.swap(guide_blocks()["role"]) + f"ALTER ROLE twofold PASSWORD '{ROLE_PASSWORD}';\n"
     made = first.run("sudo -u postgres psql -X -v ON_ERROR_STOP=1", stdin=sql)
     assert made.returncode == 0, made
+    # 2. the map lets root in as twofold (below), and no other unix user
+    url = first.swap(URL)
+    other = first.run(f"sudo -u postgres psql -X -d '{url}' -c 'SELECT 1'")
+    assert other.returncode != 0 and 'Peer authentication failed for user "twofold"' in other.stderr, other
 
     # 3. and 4. the key's folder, then db copy, which ends with the guide's PAM lines
     for line in first.lines("key") + first.lines("copy"):
