@@ -132,7 +132,7 @@ def test_the_module_asks_for_the_code_when_the_account_needs_one(db: Path, twofo
 
 # -- the PAM line, as argparse reads it ---------------------------------------------------------
 
-PAM_LINE = {"db": None, "key": None, "issuer": "Twofold", "idle_timeout": 15.0, "command": "pam", "action": None,
+PAM_LINE = {"db": None, "key": None, "syslog": None, "issuer": "Twofold", "idle_timeout": 15.0, "command": "pam", "action": None,
             "conversation": False, "notices": "auth"}  # fmt: skip
 
 
@@ -147,6 +147,7 @@ PAM_LINE = {"db": None, "key": None, "issuer": "Twofold", "idle_timeout": 15.0, 
         (["--issuer", "Acme", "--idle-timeout", "2", "pam", "--conversation", "--db=x.json"],
          {"issuer": "Acme", "idle_timeout": 2.0, "conversation": True, "db": "x.json"}),
         (["pam", "python-module"], {"action": "python-module"}),
+        (["--db", "x.json", "pam", "--syslog", "/run/log.sock"], {"db": "x.json", "syslog": "/run/log.sock"}),
         (["pam"], {}),
     ],
 )
