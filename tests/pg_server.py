@@ -5,6 +5,9 @@ Debian's ``postgresql`` package puts ``initdb``, ``pg_ctl`` and ``postgres`` und
 root (PostgreSQL refuses to run as root), otherwise as ourselves, on a temporary data folder and a
 temporary Unix socket folder, with no TCP port (unless :attr:`TestServer.settings` asks for one).
 :meth:`TestServer.stop` stops it by its pid and removes both folders.
+
+:class:`Pooler` puts Debian's ``pgbouncer`` in front of such a server, in transaction mode (each
+transaction may run on another server connection), on a Unix socket of its own.
 """
 
 from __future__ import annotations
@@ -216,3 +219,94 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+# -- a pooler in front of the server -------------------------------------------------------------
+POOLER_INI = """\
+[databases]
+* = host={server_socket}
+
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = {socket}
+auth_type = trust
+auth_file = {root}/users.txt
+pool_mode = transaction
+default_pool_size = {pool_size}
+max_client_conn = 1000
+server_login_retry = 1
+query_wait_timeout = {query_wait}
+logfile = {root}/pgbouncer.log
+pidfile =
+"""
+"""Any database of the server, for the user ``postgres`` with no password (a private socket: the
+folder is the server user's own, 0700)."""
+
+
+class Pooler:
+    """Debian's ``pgbouncer`` in transaction mode in front of a :class:`TestServer`: :meth:`start`,
+    :meth:`url` of a database, :meth:`stop` (by its pid). Run as the server's user, as the server."""
+
+    __test__ = False
+
+    def __init__(self, server: TestServer, pool_size: int = 20, query_wait: int = 120) -> None:
+        """``query_wait``: how long (seconds) a client's query may wait for a server connection
+        before PgBouncer gives up on it (its ``query_wait_timeout``; 120 is its default)."""
+        program = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        if not os.path.exists(program):
+            raise ServerUnavailable("PgBouncer is not installed (apt-get install -y pgbouncer)")
+        self.program = program
+        self.server = server
+        self.pool_size = pool_size
+        self.query_wait = query_wait
+        self.root = server.root / "pooler"
+        self.socket = self.root / "socket"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Pooler":
+        for folder in (self.root, self.socket):
+            folder.mkdir(mode=0o700)
+            if self.server._user is not None:
+                shutil.chown(folder, self.server._user, self.server._user)
+        ini = self.root / "pgbouncer.ini"
+        ini.write_text(POOLER_INI.format(
+            server_socket=self.server.socket, socket=self.socket, root=self.root, pool_size=self.pool_size,
+            query_wait=self.query_wait,
+        ))
+        (self.root / "users.txt").write_text('"postgres" ""\n')
+        self.process = subprocess.Popen(
+            [self.program, "-q", str(ini)], user=self.server._user, cwd="/",
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        listening = self.socket / ".s.PGSQL.6432"
+        deadline = time.monotonic() + 20
+        while not listening.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                error = self.process.stderr.read().decode(errors="replace") if self.process.poll() is not None else ""
+                self.stop()
+                raise ServerUnavailable(f"pgbouncer did not start: {error.strip()[-300:]}")
+            time.sleep(0.02)
+        return self
+
+    def url(self, server_url: str) -> str:
+        """``server_url`` (a database of :attr:`server`, with no ``options``: PgBouncer refuses
+        them) reached through the pooler instead."""
+        if "options=" in server_url:
+            raise ValueError("PgBouncer passes no options to the server: use a database, not a schema")
+        return server_url.replace(quote(str(self.server.socket), safe=""), quote(str(self.socket), safe="")).replace(
+            "?host=", "?port=6432&host=", 1
+        )
+
+    def stop(self) -> None:
+        """Stop pgbouncer by its pid (its folder goes with the server's)."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process is not None and process.stderr is not None:
+            process.stderr.close()

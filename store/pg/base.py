@@ -9,7 +9,7 @@ from ..errors import StorageError, StoreUnreachable, printable
 
 # Advisory lock namespaces (the first of the two int4 keys): one per kind of lock.
 TURN = 0x74660001
-"""A sign-in's turn for one name (session level, held while the password is checked)."""
+"""A sign-in's turn for one name (transaction level: its transaction runs the whole attempt)."""
 ABSENT_ACCOUNT = 0x74660002
 """A name with no row yet, so that two transactions creating it take turns."""
 ABSENT_GHOST = 0x74660003

@@ -3,6 +3,11 @@
 A lost connection (server restarted, network gone) is a :class:`ServerUnavailable` naming the server
 and saying what happened to the change in progress; the next call connects again. Everything the
 server committed stays committed: PostgreSQL only reports a commit once it is durable.
+
+No state is kept on a server session from one transaction to the next: nothing is prepared
+(``prepare_threshold=None``), settings are ``SET LOCAL`` and locks transaction-level. So a pooler in
+transaction mode (PgBouncer) may run each transaction on another server connection. Waits are
+bounded (:mod:`.limits`).
 """
 
 from __future__ import annotations
@@ -17,12 +22,18 @@ from psycopg import errors as pg_errors
 from ..errors import LockTimeout, StorageError
 from . import sql
 from .base import TURN, Busy, ServerUnavailable, first_line, key_of, lost as lost_connection, turn_timeout, unreachable
+from .limits import limits_of
 
 
 def translate(exc: psycopg.Error, where: str, conn: psycopg.Connection | None, committing: bool = False) -> StorageError:
     """The one-line error for a server error (never the statement, never a parameter)."""
     if isinstance(exc, pg_errors.LockNotAvailable):
         return LockTimeout(f"a lock on {where} was not granted in time; nothing was changed (try again)")
+    if isinstance(exc, pg_errors.QueryCanceled) and not committing:
+        return ServerUnavailable(
+            f"the database server {where} did not finish a statement in time ({first_line(exc)}); "
+            "nothing was changed (try again)"
+        )
     if isinstance(exc, (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)):
         return Busy("another session changed the same accounts at the same moment; nothing was changed (try again)")
     lost = conn is None or conn.closed or conn.broken or isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
@@ -38,11 +49,12 @@ def translate(exc: psycopg.Error, where: str, conn: psycopg.Connection | None, c
 
 class Connections:
     """The main connection (short statements and transactions, one thread at a time) and spare
-    ones for sign-in turns, which are held while a password is hashed."""
+    ones for sign-in turns, whose transactions stay open while a password is hashed."""
 
     def __init__(self, url: str, where: str) -> None:
         self.url = url
         self.where = where
+        self.limits = limits_of(url, where)
         self.lock = threading.RLock()
         """Held while the main connection is in use."""
         self._main: psycopg.Connection | None = None
@@ -51,7 +63,9 @@ class Connections:
 
     def connect(self) -> psycopg.Connection:
         try:
-            return psycopg.connect(self.url, autocommit=True, connect_timeout=10, application_name="twofold")
+            return psycopg.connect(
+                self.url, autocommit=True, prepare_threshold=None, application_name="twofold", **self.limits.connect
+            )
         except psycopg.Error as exc:
             raise unreachable(self.where, first_line(exc)) from None
 
@@ -120,20 +134,33 @@ def _close(conn: psycopg.Connection) -> None:
         pass
 
 
-def hold_turn(conns: Connections, conn: psycopg.Connection, tag: str, timeout: float) -> None:
-    """Take the session-level turn of ``tag`` on ``conn``, waiting at most ``timeout`` seconds."""
-    try:  # the spare connection is used for turns only: its lock_timeout can stay set
-        conn.execute(sql.TAKE_TURN, (f"{max(int(timeout * 1000), 1)}ms", TURN, key_of(tag)))
+def begin(conns: Connections, conn: psycopg.Connection) -> None:
+    """BEGIN on ``conn``, with the statement timeout for this transaction."""
+    conn.execute(sql.begin(conns.limits.statement_ms))
+
+
+def take_turn(conns: Connections, conn: psycopg.Connection, tag: str, timeout: float) -> None:
+    """Begin a transaction on ``conn`` holding the turn of ``tag`` (a transaction-level advisory
+    lock: it goes with the transaction, whichever server connection ran it), waiting at most
+    ``timeout`` seconds for it; no lock in that transaction waits longer."""
+    wait_ms = max(int(timeout * 1000), 1)
+    statement_ms = conns.limits.statement_ms
+    try:
+        conn.execute(sql.begin_turn(wait_ms, statement_ms))
+        conn.execute(sql.TAKE_TURN, (TURN, key_of(tag), str(statement_ms)))
     except pg_errors.LockNotAvailable:
+        rollback(conn)
         raise LockTimeout(turn_timeout(conns.where, timeout)) from None
     except psycopg.Error as exc:
+        rollback(conn)
         raise translate(exc, conns.where, conn) from None
 
 
-def release_turn(conns: Connections, conn: psycopg.Connection, tag: str) -> None:
-    """Give the turn back; a connection that was lost has lost its locks with it."""
+def rollback(conn: psycopg.Connection) -> None:
+    """End ``conn``'s transaction, if it can still be reached (else the server has ended it)."""
+    if conn.closed or conn.broken:
+        return
     try:
-        conn.execute(sql.GIVE_TURN, (TURN, key_of(tag)))
+        conn.execute(sql.ROLLBACK)
     except psycopg.Error:
         _close(conn)
-    conns.give_back(conn)

@@ -11,11 +11,9 @@ So a code or a step is consumed, and a failure counted, exactly once, on every h
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-import psycopg
-from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
 from ..accounts import ACCOUNTS, GHOSTS, Account
@@ -25,10 +23,11 @@ from ..errors import StorageError
 from ..records import Seals, sealed_meta
 from ..storage import SETTINGS
 from . import audit, sql
-from .connection import Connections, hold_turn, release_turn, translate
+from .connection import Connections
 from .records import PgRecords
 from .schema import prepare
-from .unit import OpenTransaction, PgUnit
+from .transactions import Transactions
+from .unit import PgUnit
 
 
 class PgRepository:
@@ -38,12 +37,11 @@ class PgRepository:
         self._conns = conns
         self.keyring = keyring
         self.location = conns.where
-        self._open: OpenTransaction | None = None
-        """The transaction in progress on the main connection."""
-        rows = self._read(sql.SCHEMA_DOC)
+        rows = conns.read(sql.SCHEMA_DOC)
         meta = rows[0][0] if rows and isinstance(rows[0][0], dict) else {}
         self.seals = Seals(keyring, required=False)
         self.seals.required = meta.get("sealed") == self.seals.mark()
+        self._tx = Transactions(conns, keyring, self.seals)
 
     @classmethod
     def open(cls, target, lock_timeout: float, *, create: bool, migrate: bool = True) -> "PgRepository":
@@ -63,81 +61,26 @@ class PgRepository:
     def close(self) -> None:
         self._conns.close()
 
-    # -- transactions ------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[PgUnit]:
-        with self._conns.lock:
-            if self._open is not None:  # nested: a savepoint, committed with the outer transaction
-                yield from self._nested(self._open)
-                return
-            tx = self._begin()
-            self._open = tx
-            try:
-                yield tx.unit
-                if tx.events:
-                    audit.append(tx.conn, self.keyring, tx.events, self.seals)
-                if tx.conn.info.transaction_status == TransactionStatus.INERROR:
-                    raise StorageError(f"a statement failed on {self.location}; nothing of this change was saved")
-                tx.committing = True
-                tx.conn.execute(sql.COMMIT)
-            except BaseException as exc:
-                if not tx.committing:
-                    _rollback(tx.conn)
-                for undo in reversed(tx.undo):
-                    undo()
-                if isinstance(exc, psycopg.Error):
-                    raise translate(exc, self.location, tx.conn, tx.committing) from None
-                raise
-            finally:
-                self._open = None
-
-    def _begin(self) -> OpenTransaction:
-        """BEGIN on the main connection; once more on a new connection if the old one was lost
-        (nothing has happened in this transaction yet, so starting again is safe)."""
-        for again in (False, True):
-            conn = self._conns.main(fresh=again)
-            try:
-                conn.execute(sql.BEGIN)
-                return OpenTransaction(conn, self.seals)
-            except psycopg.Error as exc:
-                if again or not (conn.broken or conn.closed):
-                    raise translate(exc, self.location, conn) from None
-        raise AssertionError("unreachable")
-
-    def _nested(self, tx: OpenTransaction) -> Iterator[PgUnit]:
-        mark = len(tx.events)
-        try:
-            tx.conn.execute(sql.SAVEPOINT)
-            try:
-                yield tx.unit
-            except BaseException:
-                tx.conn.execute(sql.ROLLBACK_TO_SAVEPOINT)
-                del tx.events[mark:]
-                raise
-            tx.conn.execute(sql.RELEASE_SAVEPOINT)
-        except psycopg.Error as exc:
-            raise translate(exc, self.location, tx.conn) from None
+    # -- transactions (:mod:`.transactions`) ------------------------------------------------
+    def transaction(self) -> AbstractContextManager[PgUnit]:
+        return self._tx.transaction()
 
     def on_abort(self, undo: Callable[[], None]) -> None:
-        if self._open is not None:
-            self._open.undo.append(undo)
+        tx = self._tx.current()
+        if tx is not None:
+            tx.undo.append(undo)
 
-    @contextmanager
-    def attempt(self, tag: str, timeout: float) -> Iterator[None]:
-        """Hold the sign-in turn of one name (a session-level advisory lock on a spare
-        connection), so parallel attempts on every host are evaluated one after another."""
-        conn = self._conns.borrow()
-        hold_turn(self._conns, conn, tag, timeout)
-        try:
-            yield
-        finally:
-            release_turn(self._conns, conn, tag)
+    def attempt(self, tag: str, timeout: float) -> AbstractContextManager[None]:
+        """Hold the sign-in turn of one name: a transaction holding the name's transaction-level
+        advisory lock, in which the attempt's reads and writes run, so parallel attempts on every
+        host are evaluated one after another."""
+        return self._tx.turn(tag, timeout)
 
     # -- reads without locks (one statement each; :class:`PgUnit` reads inside a transaction) ---
     def _read(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
-        """``query``'s rows, outside any transaction (once more on a new connection if the old
-        one was lost: a read changes nothing)."""
-        return self._conns.read(query, tuple(params))
+        """``query``'s rows: in this thread's transaction (a sign-in's turn) if one is open, else
+        outside any (once more on a new connection if the old one was lost: a read changes nothing)."""
+        return self._tx.read(query, tuple(params))
 
     def _doc(self, query: str, key: str) -> dict[str, Any] | None:
         rows = self._read(query, (key,))
@@ -161,9 +104,10 @@ class PgRepository:
 
     # -- the audit log -----------------------------------------------------------------------
     def record(self, event: AuditEvent) -> None:
-        if self._open is None or not self._conns.lock._is_owned():  # type: ignore[attr-defined]
+        tx = self._tx.current()
+        if tx is None:
             raise RuntimeError("audit events are recorded inside a transaction")
-        self._open.events.append(event)
+        tx.events.append(event)
 
     @property
     def audit_location(self) -> str:
@@ -185,7 +129,7 @@ class PgRepository:
     def seal_all(self) -> None:
         """Inside a transaction: mark the installation sealed (the caller has just put every
         account again, which sealed it)."""
-        tx = self._open
+        tx = self._tx.current()
         assert tx is not None, "sealing runs inside a transaction"
         meta = tx.conn.execute(sql.SCHEMA_DOC).fetchone()[0]
         tx.conn.execute(sql.PUT_SCHEMA_DOC, (Jsonb(sealed_meta(meta, self.keyring)),))
@@ -217,6 +161,7 @@ class PgRepository:
         """The head and every event, read in one transaction (so they agree)."""
         with self.transaction() as unit:
             conn = unit._conn
+            conn.execute(sql.NO_STATEMENT_TIMEOUT)  # the whole chain, however long
             return audit.read_head(conn, self.seals, self.location), conn.execute(sql.LINES).fetchall()
 
     def verify_audit(self) -> ChainReport:
@@ -233,18 +178,11 @@ class PgRepository:
         copy_in = {ACCOUNTS: sql.COPY_ACCOUNTS, GHOSTS: sql.COPY_GHOSTS, SETTINGS: sql.COPY_SETTINGS}
         with self.transaction() as unit:
             conn = unit._conn
+            conn.execute(sql.NO_STATEMENT_TIMEOUT)  # the whole installation, however large
             with conn.cursor() as cur:
                 for table, docs in tables.items():
                     with cur.copy(copy_in[table]) as copy:  # type: ignore[arg-type]
                         for doc_id, doc in docs:
                             copy.write_row((doc_id, Jsonb(doc)))
-            self._open.events.extend(events)  # type: ignore[union-attr]
+            self._tx.current().events.extend(events)  # type: ignore[union-attr]
 
-
-def _rollback(conn: psycopg.Connection) -> None:
-    if conn.closed or conn.broken:
-        return  # the server rolls back a transaction whose connection is gone
-    try:
-        conn.execute(sql.ROLLBACK)
-    except psycopg.Error:
-        pass

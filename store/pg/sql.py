@@ -14,11 +14,33 @@ SAVEPOINT = "SAVEPOINT twofold_nested"
 ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT twofold_nested"
 RELEASE_SAVEPOINT = "RELEASE SAVEPOINT twofold_nested"
 
+
+
+def begin(statement_ms: int) -> str:
+    """BEGIN, and the statement timeout for this transaction only (one round trip: statements
+    without parameters go as one simple query). ``SET LOCAL`` keeps nothing on the server's session
+    after the transaction, so the next one may run on another (behind a pooler)."""
+    return f"BEGIN; SET LOCAL statement_timeout = {int(statement_ms)}"
+
+
+NO_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = 0"
+"""For the rest of the transaction: whole-database work (``db copy``, reading the audit chain)."""
+
+
+def begin_turn(wait_ms: int, statement_ms: int) -> str:
+    """BEGIN for a sign-in's turn: no lock waited for longer than ``wait_ms``, and the statement
+    that takes the turn may wait that long (:data:`TAKE_TURN` then sets ``statement_ms``)."""
+    return (
+        f"BEGIN; SET LOCAL lock_timeout = {int(wait_ms)}; "
+        f"SET LOCAL statement_timeout = {int(wait_ms) + int(statement_ms)}"
+    )
+
+
 # -- advisory locks (the namespaces are in :mod:`.base`) ---------------------------------------
-TAKE_TURN = "SELECT set_config('lock_timeout', %s, false), pg_advisory_lock(%s::integer, %s::integer)"
-"""``(lock timeout as '123ms', namespace, key)``: a session-level turn, waiting at most that long."""
-GIVE_TURN = "SELECT pg_advisory_unlock(%s::integer, %s::integer)"
-"""``(namespace, key)``: the turn :data:`TAKE_TURN` took, given back."""
+TAKE_TURN = "SELECT pg_advisory_xact_lock(%s::integer, %s::integer), set_config('statement_timeout', %s, true)"
+"""``(namespace, key, statement timeout as text)``: a sign-in's turn, held until its transaction
+ends, and from the next statement on the usual statement timeout (this one keeps the timeout it
+started with, :func:`begin_turn`'s)."""
 XACT_LOCK = "SELECT pg_advisory_xact_lock(%s, %s)"
 """``(namespace, key)``: held until the transaction ends."""
 XACT_LOCK_ALL = "SELECT pg_advisory_xact_lock(%s, 0)"
