@@ -23,11 +23,19 @@ WAIT_SECONDS = 1.0
 
 
 async def keys_handled(screen: Screen) -> None:
-    """Wait until every focusable widget of ``screen`` has handled the keys already sent to it."""
+    """Wait until every focusable widget of ``screen`` has handled the keys already sent to it,
+    then until the screen has handled what they passed on to it and the keys sent to the screen
+    itself (while nothing had the focus yet, or typed at the Users table for its filter)."""
+    await _queues_done(screen.focus_chain)
+    await _queues_done([screen])
+
+
+async def _queues_done(nodes: Sequence[Widget]) -> None:
+    """Wait until each of ``nodes`` has handled the messages already in its queue (bounded)."""
     waits = []
-    for widget in screen.focus_chain:
+    for node in nodes:
         handled = asyncio.Event()
-        if widget.call_later(handled.set):
+        if node.call_later(handled.set):
             waits.append(handled.wait())
     if waits:
         with contextlib.suppress(asyncio.TimeoutError):

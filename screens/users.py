@@ -14,7 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
 from screens.service_screen import FOLLOW_SECONDS, ServiceScreen
-from screens.dialogs import ConfirmModal
+from screens.confirm_name import ConfirmNameModal
+from screens.typeahead import keys_handled
 from screens.standing import STATES
 from screens.user_rows import COLUMNS, AccountRow, AccountRows, account_cells, collector_paused, lock_state, matching
 from store.accounts import TwoFactor
@@ -34,18 +35,28 @@ class UsersScreen(ServiceScreen):
     AUTO_FOCUS = "#users-table"
     HELP_TITLE = "Users"
     TYPES_LETTERS = True
+    DEFAULT_CSS = """
+    #users-state-key { width: auto; padding-left: 1; color: $foreground-muted; }
+    """
     """Letters typed at the table go into the filter (so q does not quit here)."""
-    HELP_NOTES = (("↑ ↓ PgUp PgDn", "Move in the table; Enter edits"), ("a-z 0-9", "Typed at the table: filter by username"),
+    HELP_NOTES = (("↑ ↓ PgUp PgDn", "Move in the table"),
+                  ("a-z 0-9 . _ @ -", "Typed at the table: filter by username (letters never act here)"),
                   ("2FA column", "due 3d: 2FA required, 3 days left to set it up (due: from its next sign-in); overdue: setup first at the next sign-in"))
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="users-filter", priority=True),
-        Binding("n", "new", "New", id="users-new"),
-        Binding("e", "edit", "Edit", id="users-edit"),
-        Binding("d", "delete", "Delete", id="users-delete"),
-        Binding("s", "cycle_state", "State", id="users-state",
+        # Every action is on a key that cannot be part of a username, so a name typed at the table
+        # (a burst of letters) only ever filters.
+        Binding("slash", "focus_filter", "Filter", id="users-filter", priority=True, show=False,
+                tooltip="Filter by username (typing a name at the table filters too)"),
+        Binding("enter", "table_key('edit')", "Edit", id="users-edit", priority=True,
+                tooltip="Edit the selected account (yours: Account settings); in the filter: back to the table"),
+        Binding("delete", "table_key('delete')", "Delete", id="users-delete", priority=True,
+                tooltip="Delete the selected account (asks for its name)"),
+        Binding("ctrl+n", "new", "New", id="users-new", tooltip="New account"),
+        Binding("insert", "new", "New", id="users-new-insert", show=False, tooltip="New account"),
+        Binding("ctrl+s", "cycle_state", "State", id="users-state", show=False,
                 tooltip="Show only accounts whose 2FA is off, pending, active, due or overdue (then all again)"),
-        Binding("p", "policy", "Policy", id="users-policy", tooltip="Two-factor policy: who must use 2FA"),
-        Binding("ctrl+r", "reload", "Reload", id="users-reload", show=False, tooltip="Read every account again"),
+        Binding("ctrl+t", "policy", "Policy", id="users-policy", tooltip="Two-factor policy: who must use 2FA"),
+        Binding("ctrl+r", "reload", "Reload", id="users-reload", tooltip="Read every account again"),
         Binding("escape", "back", "Back", id="users-back"),
         Binding("down", "focus_table", "Table", show=False),
     ]
@@ -79,6 +90,7 @@ class UsersScreen(ServiceScreen):
                 with Horizontal(id="users-bar"):
                     yield Input(placeholder="Filter by username  ( / )", id="users-filter", compact=True, select_on_focus=False)
                     yield Static("2FA: all", id="users-state")
+                    yield Static("(^s)", id="users-state-key")
                     yield Static("", id="users-count")
                 yield RecordTable(COLUMNS, empty="No accounts match the filter", id="users-table")
         yield KeyFooter(compact=True)
@@ -178,6 +190,9 @@ class UsersScreen(ServiceScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "delete"):
             return None if self.allowed and self.selected is None else self.allowed
+        if action == "table_key":  # shown dimmed, and left to the field, while the filter has the focus
+            at_table = isinstance(self.focused, RecordTable)
+            return None if self.allowed and (self.selected is None or not at_table) else self.allowed
         return True
 
     def palette_commands(self) -> Iterable[SystemCommand]:
@@ -189,7 +204,7 @@ class UsersScreen(ServiceScreen):
         if self.selected is not None:
             yield SystemCommand(f"Edit {self.selected}", "Two-factor, codes, unlock, permissions, password", self.action_edit)
             if not self.is_self(self.selected):  # refused up front, not after "y"
-                yield SystemCommand(f"Delete {self.selected}", "Remove the account (asks first)", self.action_delete)
+                yield SystemCommand(f"Delete {self.selected}", "Remove the account (asks for its name)", self.action_delete)
 
     def action_focus_filter(self) -> None:
         """To the filter with its text selected, so typing replaces it (in the filter, / is typed)."""
@@ -200,19 +215,16 @@ class UsersScreen(ServiceScreen):
         field.select_all()
 
     def on_key(self, event: events.Key) -> None:
-        """Characters typed at the table start a new filter, unless they are the table's keys.
+        """Characters typed at the table start a new filter: no letter, digit or sign acts here.
 
         ``/`` is a priority binding, so it moves to the filter as its key is dispatched, as Tab
-        does (``tui.burst``): the keys after it go to the filter, even ``n``, ``e`` or ``d``. A name
-        typed at the table filters too: the characters that come with its first one (a fast
-        typist, a paste over SSH) were handed to the table before the focus moved, and reach this
-        handler after it, so they go into the filter as well.
+        does (``tui.burst``). A name typed at the table filters too: the characters that come
+        with its first one (a fast typist, a paste over SSH) were handed to the table before the
+        focus moved, and reach this handler after it, so they go into the filter as well.
         """
         if not self.allowed or not event.is_printable or event.character is None:
             return
         field = self.query_one("#users-filter", Input)
-        if self.focused is not field and event.key in self.active_bindings:
-            return  # n, e, d at the table
         event.stop()
         event.prevent_default()
         if self.focused is not field:
@@ -221,6 +233,18 @@ class UsersScreen(ServiceScreen):
 
     def action_focus_table(self) -> None:
         self.set_focus(self.query_one(RecordTable))
+
+    async def action_table_key(self, action: str) -> None:
+        """Enter (``edit``) or Delete (``delete``) at the table, once the keys typed before it are
+        handled: after a name typed just before it the filter has the focus, and the key is the
+        field's. While the key acts, the keys typed after it wait, so they reach the screen it opens."""
+        await keys_handled(self)
+        if not isinstance(self.focused, RecordTable):
+            raise SkipAction()
+        if action == "delete":
+            self.action_delete()
+        else:
+            self.action_edit()
 
     @on(Input.Submitted, "#users-filter")
     def filter_submitted(self) -> None:
@@ -295,7 +319,7 @@ class UsersScreen(ServiceScreen):
                 self.in_thread(lambda: self.app.services.admin.delete(session, name), lambda _none: self._deleted(name))
 
         question = f"Delete the account {name}? It cannot sign in again and this cannot be undone."
-        self.app.push_screen(ConfirmModal(question, title="Delete account", yes="Delete", danger=True), confirmed)
+        self.app.push_screen(ConfirmNameModal(question, name, title="Delete account", label="Account name"), confirmed)
 
     def _deleted(self, name: str) -> None:
         self.notify(f"Account {name} deleted", title="Deleted", markup=False)

@@ -240,7 +240,7 @@ async def test_editing_yourself_opens_your_account_settings(team) -> None:
         await settle(pilot)
         table = app.screen.query_one(RecordTable)
         table.cursor = [r.key for r in table.records].index("root")
-        await pilot.press("e")
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert len(app.screen_stack) == 2

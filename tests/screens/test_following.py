@@ -166,7 +166,7 @@ async def test_nobody_is_offered_to_delete_themselves(services) -> None:
         table.cursor = [r.key for r in table.records].index("root")
         await pilot.pause()
         assert not any(t.startswith("Delete") for t in palette_titles(app))
-        await pilot.press("d")
+        await pilot.press("delete")
         assert app.screen is users  # no "are you sure" about something refused anyway
         assert any("cannot delete your own account" in m for m in messages(app))
         table.cursor = [r.key for r in table.records].index("bob")

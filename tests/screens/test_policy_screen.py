@@ -34,7 +34,7 @@ async def open_policy(app: TwofoldApp, pilot: Pilot) -> PolicyScreen:
     app.open_users()
     await settle(pilot)
     assert isinstance(app.screen, UsersScreen)
-    await pilot.press("p")
+    await pilot.press("ctrl+t")
     await settle(pilot)
     assert isinstance(app.screen, PolicyScreen), app.screen_stack
     return app.screen
@@ -172,7 +172,7 @@ async def test_users_shows_time_left_and_filters_by_state(team, clock) -> None:
         assert rows["bob"].split()[2] == "off" and rows["erin"].split()[2] == "active"
         seen = []
         for _ in range(6):
-            await pilot.press("s")
+            await pilot.press("ctrl+s")
             await settle(pilot)
             seen.append((text_of(screen, "#users-state"), sorted(table_rows(screen))))
         assert seen == [
@@ -186,7 +186,7 @@ async def test_users_shows_time_left_and_filters_by_state(team, clock) -> None:
         clock.advance(72 * 3600)
         await pilot.press("ctrl+r")  # as the screen's own re-read every 1.5 s does
         await settle(pilot)
-        await pilot.press("s", "s", "s", "s", "s")
+        await pilot.press(*["ctrl+s"] * 5)
         await settle(pilot)
         assert text_of(screen, "#users-state") == "2FA: overdue"
         assert sorted(table_rows(screen)) == ["carol"]
@@ -210,7 +210,7 @@ async def test_users_palette_offers_each_state(team) -> None:
         await settle(pilot)
         assert sorted(table_rows(app.screen)) == ["erin"]
         assert "Show all accounts" in {c.title for c in app.get_system_commands(app.screen)}
-        await pilot.press("p")
+        await pilot.press("ctrl+t")
         await settle(pilot)
         assert isinstance(app.screen, PolicyScreen)
         assert isinstance(app.screen.query_one("#policy-saved", Static), Static)

@@ -322,7 +322,7 @@ async def test_users_filter_and_new_account(services) -> None:
         assert [r.key for r in users.query_one(RecordTable).records] == ["bob"]
 
         await pilot.press("down")  # into the table
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
         modal = app.screen
         assert isinstance(modal, NewAccountModal)
         modal.query_one("#username", Input).value = "bobby"

@@ -12,7 +12,7 @@ from textual.widgets import Checkbox, Input, Static
 
 from account_flows import CLI, PASSWORD, add_account
 from screens.account import AccountScreen
-from screens.dialogs import ConfirmModal
+from screens.confirm_name import ConfirmNameModal
 from screens.edit_account import EditAccountScreen
 from screens.new_account import NewAccountModal
 from screens.users import UsersScreen
@@ -204,7 +204,7 @@ async def test_filter_then_enter_enter_in_one_burst_edits_the_account_found(team
         assert isinstance(app.screen, EditAccountScreen) and app.screen.username == "dave"
 
 
-async def test_typing_a_name_at_the_table_filters_but_its_own_keys_still_act(team) -> None:
+async def test_typing_a_name_at_the_table_filters_and_the_actions_are_on_other_keys(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
@@ -214,7 +214,15 @@ async def test_typing_a_name_at_the_table_filters_but_its_own_keys_still_act(tea
         assert names(screen) == ["carol"]
         await pilot.press("enter", "o", "o")  # at the table again: a new filter
         assert screen.query_one("#users-filter", Input).value == "oo" and names(screen) == ["root"]
-        await pilot.press("enter", "n")  # back at the table, n is New again
+        for letter in "nedsp":  # the old action keys: typed at the table, they filter too
+            await pilot.press("enter", letter)
+            await settle(pilot)
+            assert app.screen is screen and screen.query_one("#users-filter", Input).value == letter
+        await pilot.press("enter", "ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewAccountModal)
+        await pilot.press("escape")
+        await pilot.press("insert")
         await settle(pilot)
         assert isinstance(app.screen, NewAccountModal)
 
@@ -245,7 +253,7 @@ async def test_new_account_with_chosen_permissions_and_two_factor(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
         modal = app.screen
         assert isinstance(modal, NewAccountModal)
         await pilot.press(*"Erin", "enter")
@@ -277,7 +285,7 @@ async def test_keys_typed_ahead_of_enter_are_not_lost(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
-        await pilot.press("n")
+        await pilot.press("insert")
         burst(app, "erin\r", PASSWORD, "\r", PASSWORD, "\r")
         await settle(pilot)
         assert app.screen is screen, [str(s.render()) for s in app.screen.query("MessageLine")]
@@ -289,7 +297,7 @@ async def test_new_account_mistakes_are_shown_inline(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_users(app, pilot)
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
         modal = app.screen
         error = modal.query_one("#dialog-error", Static)
         modal.query_one("#username", Input).value = "bob"
@@ -312,18 +320,30 @@ async def test_new_account_mistakes_are_shown_inline(team) -> None:
         team.admin.show(CLI, "no spaces allowed".replace(" ", ""))
 
 
-async def test_delete_asks_first_and_cancel_keeps_the_account(team) -> None:
+def dialog_error(app: TwofoldApp) -> str:
+    return str(app.screen.query_one("#dialog-error", Static).render())
+
+
+async def test_delete_asks_for_the_name_and_only_the_exact_name_deletes(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
         await select(pilot, screen, "carol")
-        await pilot.press("d")
-        assert isinstance(app.screen, ConfirmModal)
-        await pilot.press("n")
-        await pilot.press("d", "escape")
+        await pilot.press("delete")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmNameModal)
+        assert app.focused is dialog.query_one("#typed-name", Input)
+        for wrong in ("", "y", "caro", "carol ", "Carol", "carolx"):
+            dialog.query_one("#typed-name", Input).value = wrong
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen is dialog, wrong
+            assert "type the name exactly" in dialog_error(app), wrong
+        await pilot.press("escape")
         await settle(pilot)
+        assert app.screen is screen
         assert team.admin.show(CLI, "carol").username == "carol"
-        await pilot.press("d", "y")
+        await pilot.press("delete", *"carol", "enter")
         await settle(pilot)
         with pytest.raises(NotFound):
             team.admin.show(CLI, "carol")
@@ -331,12 +351,51 @@ async def test_delete_asks_first_and_cancel_keeps_the_account(team) -> None:
         assert "Account carol deleted" in messages(app)
 
 
+@pytest.mark.parametrize(("selected", "typed"), [("dave", "dylan"), ("bob", "dave"), ("root", "zed")])
+async def test_a_name_typed_at_the_table_in_one_burst_only_filters(team, selected: str, typed: str) -> None:
+    """d, e, n, s, p and y once acted at the table: ``dylan`` with an account selected opened its
+    deletion and confirmed it. Now the whole burst goes into the filter, and nothing opens."""
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        await select(pilot, screen, selected)
+        burst(app, typed)
+        await settle(pilot)
+        assert app.screen is screen, app.screen_stack
+        assert screen.query_one("#users-filter", Input).value == typed
+        assert names(screen) == [n for n in ("bob", "carol", "dave", "root") if typed in n]
+        assert [v.username for v in team.admin.list(CLI)] == ["bob", "carol", "dave", "root"]
+
+
+async def test_delete_then_a_burst_with_a_y_deletes_nothing(team) -> None:
+    """Delete, then a wrong name, y and Enter in one burst: the dialog takes the name and refuses it."""
+    app = TwofoldApp(team)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_users(app, pilot)
+        await select(pilot, screen, "dave")
+        app.post_message(events.Key("delete", None))
+        burst(app, "dylan\r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmNameModal), app.screen_stack
+        # the keys after Delete waited for the dialog: the name typed lands in its field
+        assert app.screen.query_one("#typed-name", Input).value == "dylan"
+        assert "'dylan' is not dave" in dialog_error(app)
+        assert team.admin.show(CLI, "dave").username == "dave"
+        burst(app, "y\r", "yes\r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmNameModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert team.admin.show(CLI, "dave").username == "dave" and not messages(app)
+
+
 async def test_deleting_yourself_is_refused(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_users(app, pilot)
         await select(pilot, screen, "root")
-        await pilot.press("d", "y")
+        await pilot.press("delete", *"root", "enter")
         await settle(pilot)
         assert team.admin.show(CLI, "root").username == "root"
         assert any("cannot delete your own account" in m for m in messages(app))
@@ -354,7 +413,7 @@ async def test_deleting_the_last_manager_shows_the_refusal(team, monkeypatch) ->
         screen = await open_users(app, pilot)
         monkeypatch.setattr(team.admin, "delete", refuse)
         await select(pilot, screen, "carol")
-        await pilot.press("d", "y")
+        await pilot.press("delete", *"carol", "enter")
         await settle(pilot)
         assert any("last account with UserManagement" in m for m in messages(app))
         assert "carol" in names(screen)
@@ -401,7 +460,7 @@ async def test_small_terminal_and_resize(team) -> None:
     app = TwofoldApp(team)
     async with app.run_test(size=(60, 20)) as pilot:
         screen = await open_users(app, pilot)
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
         await pilot.resize_terminal(40, 12)
         await pilot.press(*"zed", "escape")
         await pilot.resize_terminal(100, 30)
