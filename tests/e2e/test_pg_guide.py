@@ -184,11 +184,13 @@ def upgrade(first: Host) -> None:
     older = ("DROP INDEX twofold_audit_target;"
              "UPDATE twofold_meta SET doc = jsonb_set(doc, '{schema}', '1') WHERE key = 'schema';")
     assert first.run(PSQL, stdin=older).returncode == 0
-    state = "SELECT doc->>'schema', to_regclass('twofold_audit_target') IS NOT NULL FROM twofold_meta WHERE key = 'schema';"
-    assert first.run(PSQL, stdin=state).stdout.split() == ["1|f"]
-    migrate = first.run(first.lines("upgrade")[0])  # the doctor line after it is section 6's
-    assert migrate.returncode == 0, migrate
-    assert first.run(PSQL, stdin=state).stdout.split() == [f"{SCHEMA_VERSION}|t"]
+    migrate, version = first.lines("upgrade")
+    assert first.run(version).stdout == "1\n"
+    done = first.run(migrate)
+    assert done.returncode == 0, done
+    assert first.run(version).stdout == f"{SCHEMA_VERSION}\n"
+    index = "SELECT to_regclass('twofold_audit_target') IS NOT NULL;"
+    assert first.run(PSQL, stdin=index).stdout == "t\n"
 
 
 def backup_and_restore(first: Host) -> None:
