@@ -120,7 +120,8 @@ def test_the_guide_on_a_real_server(pg, twofold: Twofold, tmp_path: Path) -> Non
     assert (first.folder / "etc/twofold/twofold.key").stat().st_mode & 0o777 == 0o600
 
     # 5. the PAM lines, by peer authentication as root; then the file store retired
-    assert first.pam_exec(pam_exec[0], "alice", PASSWORD + code_after_setup(secret)).returncode == 0
+    used = code_after_setup(secret)
+    assert first.pam_exec(pam_exec[0], "alice", PASSWORD + used).returncode == 0
     argv = first.lines("pam_python")[0].split()
     argv = argv[argv.index("pam_python.so") + 1:]
     assert argv[0] == str(module_path())
@@ -141,14 +142,16 @@ def test_the_guide_on_a_real_server(pg, twofold: Twofold, tmp_path: Path) -> Non
     assert (signed.returncode, signed.stdout.split(" ")[0].strip()) == (0, "accepted"), signed
 
     # 7. the second host: the key copied, the CA's certificate, root's service file and .pgpass
-    second_host(second, first, pg.tls, secret, codes)
+    second_host(second, first, pg.tls, used, codes)
 
     # 8. an upgrade's migration; 9. a backup, a sign-in after it, and the restore that takes it away
     upgrade(first)
     backup_and_restore(first)
 
 
-def second_host(second: Host, first: Host, tls: dict[str, Path], secret: str, codes: list[str]) -> None:
+def second_host(second: Host, first: Host, tls: dict[str, Path], used: str, codes: list[str]) -> None:
+    """The second host's files as the guide places them, then its PAM line and checks; ``used``:
+    a code alice signed in with on the first host."""
     etc = second.folder / "etc/twofold"
     etc.mkdir(parents=True, mode=0o700)
     shutil.copy(first.folder / "etc/twofold/twofold.key", etc / "twofold.key")
@@ -160,7 +163,7 @@ def second_host(second: Host, first: Host, tls: dict[str, Path], secret: str, co
 
     pam_second = second.lines("pam_second")
     assert "password" not in pam_second[0] and "service=twofold" in pam_second[0]
-    replayed = second.pam_exec(pam_second[0], "alice", PASSWORD + code_after_setup(secret))
+    replayed = second.pam_exec(pam_second[0], "alice", PASSWORD + used)
     assert replayed.returncode == 1, replayed  # used on the first host: one set of code steps
     assert second.pam_exec(pam_second[0], "bob", BOB_PASSWORD).returncode == 0
     doctor, auth = second.lines("check_second")
