@@ -33,7 +33,7 @@ IDENT = "twofold"
 PRIORITY = 10 * 8 + 6
 """Facility ``authpriv`` (10), severity ``info`` (6)."""
 PREFIX = "audit "
-SEND_WAIT = 0.05
+SEND_WAIT = 0.02
 """The longest a batch of events waits for a full log queue, in seconds."""
 FIELD_MOST = 200
 """Longest text of a field in a line (the mac vouches for the whole event)."""
