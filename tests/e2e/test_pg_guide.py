@@ -121,18 +121,7 @@ def test_the_guide_on_a_real_server(pg, twofold: Twofold, tmp_path: Path) -> Non
 
     # 5. the PAM lines, by peer authentication as root; then the file store retired
     used = code_after_setup(secret)
-    assert first.pam_exec(pam_exec[0], "alice", PASSWORD + used).returncode == 0
-    argv = first.lines("pam_python")[0].split()
-    argv = argv[argv.index("pam_python.so") + 1:]
-    assert argv[0] == str(module_path())
-    handle = FakePamHandle("bob", [BOB_PASSWORD])
-    handle.env = {}
-    assert load_module().pam_sm_authenticate(handle, 0, argv) == handle.PAM_SUCCESS
-    old_line = f"{TWOFOLD} --db {first.folder / 'var/lib/twofold/twofold.json'} pam"
-    for line in first.lines("retire"):
-        assert first.run(line).returncode == 0
-    left_over = first.pam_exec(old_line, "bob", BOB_PASSWORD)
-    assert left_over.returncode != 0 and b"cannot check sign-ins" in left_over.stdout
+    pam_lines(first, pam_exec[0], used)
 
     # 6. doctor and a sign-in on the database host
     doctor, auth = first.lines("check")
@@ -147,6 +136,23 @@ def test_the_guide_on_a_real_server(pg, twofold: Twofold, tmp_path: Path) -> Non
     # 8. an upgrade's migration; 9. a backup, a sign-in after it, and the restore that takes it away
     upgrade(first)
     backup_and_restore(first)
+
+
+def pam_lines(first: Host, pam_exec: str, code: str) -> None:
+    """The guide's pam_exec line (alice with ``code``) and two-prompt line (bob) sign in; once the
+    file store is moved aside, a line left on it refuses."""
+    assert first.pam_exec(pam_exec, "alice", PASSWORD + code).returncode == 0
+    argv = first.lines("pam_python")[0].split()
+    argv = argv[argv.index("pam_python.so") + 1:]
+    assert argv[0] == str(module_path())
+    handle = FakePamHandle("bob", [BOB_PASSWORD])
+    handle.env = {}  # where the module keeps notices for the session line
+    assert load_module().pam_sm_authenticate(handle, 0, argv) == handle.PAM_SUCCESS
+    old_line = f"{TWOFOLD} --db {first.folder / 'var/lib/twofold/twofold.json'} pam"
+    for line in first.lines("retire"):
+        assert first.run(line).returncode == 0
+    left_over = first.pam_exec(old_line, "bob", BOB_PASSWORD)
+    assert left_over.returncode != 0 and b"cannot check sign-ins" in left_over.stdout
 
 
 def second_host(second: Host, first: Host, tls: dict[str, Path], used: str, codes: list[str]) -> None:
