@@ -11,6 +11,7 @@ left and may set up now or later.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import Enum
 from functools import partial
 from typing import TYPE_CHECKING
@@ -21,7 +22,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual import on
 from textual.widgets import Button, Label, Static
 
-from screens.time_wording import local_time
 from screens.typeahead import enter_pressed
 from screens.dialogs import Dialog
 from screens.service_calls import Done, Refused
@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 
 
 
+def zoned_time(ts: float, *, seconds: bool = False) -> str:
+    """A unix time in the console's local time, with its zone: ``2026-12-07 21:05 CET``."""
+    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+
+
 class NoticesModal(Dialog[bool]):
     """The notices; True when acknowledged (Enter), False for "later" (Esc: those needing it return)."""
 
@@ -46,12 +51,12 @@ class NoticesModal(Dialog[bool]):
     ]
     HELP_TITLE = "Security notices"
 
-    def __init__(self, notices: Sequence[Notice]) -> None:
+    def __init__(self, notices: Sequence[Notice], then: str = "") -> None:
         self.notices = list(notices)
         self.needs_ack = any(n.needs_ack for n in notices)
         note = ("Changes made by someone else are shown at each sign-in until you acknowledge them (Enter)."
                 if self.needs_ack else "Since your previous sign-in. Anything you do not recognise: tell an administrator.")
-        super().__init__("Security notices", note)
+        super().__init__("Security notices", f"{note} {then}" if then else note)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="notices"):
@@ -97,13 +102,13 @@ class SetupDueModal(Dialog[SetUp]):
         super().__init__(
             "Two-factor authentication is required",
             f"This installation requires 2FA of your account. You have {left} left to set it up "
-            f"(until {local_time(deadline)}); after that, signing in runs the setup first and it cannot be skipped.",
+            f"(until {zoned_time(deadline)}); after that, signing in runs the setup first and it cannot be skipped.",
         )
 
     def compose_body(self) -> ComposeResult:
         count = self.app.services.policy.recovery_count
         yield Static(f"Setting up takes a minute: an authenticator app scans a QR code, then you save {count} recovery codes. "
-                     "If you stop halfway, the setup runs at your next sign-in.", classes="dialog-note", markup=False)
+                     "If you stop halfway, nothing changes: the deadline stays.", classes="dialog-note", markup=False)
         with Horizontal(classes="dialog-buttons"):
             yield Button("Set up now (u)", id="now", variant="primary", compact=True)
             yield Button("Later (Esc)", id="later", compact=True)
@@ -128,7 +133,7 @@ async def welcome(app: TwofoldApp, session: Session, setup_deadline: float | Non
     services are called in a worker thread."""
     services = app.services
     # in local time, as every other time in the console (the CLI and PAM keep UTC)
-    read = await app.called(partial(services.notices.for_session, session, when=lambda ts: local_time(ts, seconds=True)),
+    read = await app.called(partial(services.notices.for_session, session, when=lambda ts: zoned_time(ts, seconds=True)),
                             expect=(TwofoldError,))
     notices = read.value if isinstance(read, Done) else []  # notices must never keep anyone from their account
     # Only where and when the last sign-in was, as pam_lastlog says it: a toast, after the setup's

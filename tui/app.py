@@ -128,7 +128,7 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
         await welcome(self, session, setup_deadline)
 
     def set_up_now(self) -> None:
-        """Set up 2FA now: switched on first when it is off (a due account), then the wizard."""
+        """Set up 2FA now: the wizard; a due account's 2FA is switched on when the setup completes."""
         if self.session is not None:
             self.run_setup(self.session, switch_on=True)
 
@@ -169,14 +169,14 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
     async def run_setup(self, who: Ticket | Session, *, switch_on: bool = False) -> None:
         """The setup wizard's modal steps; cancelling a sign-in's setup signs out (the state stays pending).
 
-        With ``switch_on`` two-factor is switched on first when it is off (see :meth:`set_up_now`).
+        With ``switch_on`` two-factor may still be off: the setup switches it on (see :meth:`set_up_now`).
         """
-        from screens.enrol.wizard import run_wizard
+        from screens.enrol.wizard import cancelled_note, run_wizard
 
         session = await run_wizard(self, who, switch_on=switch_on)
         if session is None and isinstance(who, Session):
-            # "Set up now" from the account settings: stay signed in, the setup stays pending.
-            self.notify(f"Setup cancelled, nothing was saved. {SETUP_AGAIN}", title="Setup", timeout=12)
+            # "Set up now" from the account settings: stay signed in, the account as it was.
+            self.notify(await cancelled_note(self, who, SETUP_AGAIN), title="Setup", timeout=12)
         elif session is None:
             self.sign_out(f"Setup cancelled, nothing was saved, and you were signed out. {SETUP_AGAIN}")
         elif isinstance(who, Ticket):

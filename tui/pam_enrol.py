@@ -12,6 +12,8 @@ at the prompt draws it for dark text on a light background.
 
 from __future__ import annotations
 
+import textwrap
+
 from store.errors import AuthenticationFailed
 from store.requirement import time_left
 from store.services import Services
@@ -25,6 +27,8 @@ LIGHT_WORD, DARK_WORD = "light", "dark"
 SAVED_WORD = "yes"
 SAVED_PROMPT = f"Type {SAVED_WORD} once you have saved them: "
 HEADING = "Two-factor setup: scan with an authenticator app"
+CHANGES_HEADING = "Before the setup: your account was changed"
+CHANGES_PROMPT = "Press Enter to set up your authenticator: "
 
 
 class SetupLeft(Exception):
@@ -55,13 +59,17 @@ def codes_screen(verified: VerifiedEnrolment) -> str:
     )
 
 
-def enrol_at_prompt(services: Services, talk, who: Ticket | Session) -> Session:
+def enrol_at_prompt(services: Services, talk, who: Ticket | Session, *, early: bool = False) -> Session:
     """Run the setup through ``talk`` (a ModuleTalk); the session it ends in. Raises SetupLeft,
-    AuthenticationFailed (the sign-in expired) or AccountLocked (too many wrong codes)."""
+    AuthenticationFailed (the sign-in expired) or AccountLocked (too many wrong codes). With
+    ``early`` the account's 2FA may still be off (within its grace period): the setup switches it
+    on when it completes, and leaving it leaves the account due with its deadline."""
     from .pam import Unanswered
 
     setup = services.setup
-    enrolment = setup.begin(who)
+    if isinstance(who, Ticket):
+        tell_changes(services, talk, who)
+    enrolment = setup.begin(who, early=early)
     verified: VerifiedEnrolment | None = None
     light = False
     try:
@@ -97,5 +105,14 @@ def offer_setup(services: Services, talk, session: Session, deadline: float) -> 
     answer = talk.ask_line(f"Two-factor authentication is required: {left} left to set it up. Set up now? [y/N] ")
     if answer.strip().lower() not in ("y", "yes"):
         return session
-    services.own.switch_on(session)
-    return enrol_at_prompt(services, talk, session)
+    return enrol_at_prompt(services, talk, session, early=True)
+
+
+def tell_changes(services: Services, talk, ticket: Ticket) -> None:
+    """Before a sign-in's setup, the changes someone else made that its owner has not acknowledged
+    (an administrator's reset: who, when, the reason), wrapped to 80 columns; Enter goes on. Told,
+    not acknowledged (the console does that)."""
+    notices = services.setup.notices(ticket)
+    if notices:
+        lines = [line for n in notices for line in textwrap.wrap(n.text, 80)]
+        talk.ask_line("\n".join([CHANGES_HEADING, *lines, CHANGES_PROMPT]))

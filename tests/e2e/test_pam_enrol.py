@@ -124,3 +124,29 @@ def test_within_the_grace_period_the_login_offers_the_setup(db: Path, twofold: T
     result, pamh = login(db, "plain", [PLAIN_PASSWORD, "y", right_code, "yes"])
     assert result == pamh.PAM_SUCCESS
     assert state(db, "plain") is TwoFactor.ACTIVE
+
+
+def test_leaving_the_setup_offered_within_the_grace_period_keeps_the_deadline(db: Path, twofold: Twofold) -> None:
+    twofold("--db", str(db), "policy", "require", "everyone", "--grace", "24", expect=0)
+    result, pamh = login(db, "plain", [PLAIN_PASSWORD, "y", None])  # yes, then the login ends at the code
+    assert result != pamh.PAM_SUCCESS
+    assert state(db, "plain") is TwoFactor.OFF  # still due: the setup switches 2FA on only once it completes
+    twofold("--db", str(db), "auth", "plain", stdin=f"{PLAIN_PASSWORD}\n", expect=0)
+    shown = json.loads(twofold("--db", str(db), "policy", "show", "--json", expect=0).stdout)
+    assert (shown["due"], shown["overdue"]) == (1, 0)  # plain (admin1 and pending were switched on)
+
+
+def test_a_reset_is_told_before_the_qr_code(db: Path, twofold: Twofold) -> None:
+    services = Services.open(Paths(db), FAST)
+    try:
+        services.admin.reset_authenticator(CLI, "pending", reason="phone lost, ticket 7")
+    finally:
+        services.close()
+    result, pamh = login(db, "pending", [PASSWORD, "", right_code, "yes"])
+    assert result == pamh.PAM_SUCCESS
+    told = pamh.typed_prompts[0]
+    assert told.startswith("Before the setup: your account was changed\ncli:test reset your authenticator at ")
+    assert "Reason: phone lost, ticket 7" in " ".join(told.split()) and told.endswith("Press Enter to set up your authenticator: ")
+    assert max(len(line) for line in told.splitlines()) <= 80
+    assert pamh.prompts[1].endswith("Verification code: ") and qr_rows(pamh.prompts[1])  # then the QR code
+    assert state(db, "pending") is TwoFactor.ACTIVE

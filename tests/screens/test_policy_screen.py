@@ -7,7 +7,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioButton, Static
 
-from account_flows import CLI, add_account, enrol, sign_in
+from account_flows import CLI, PASSWORD, add_account, enrol, sign_in
 from screens.account import AccountScreen
 from screens.dialogs import ConfirmModal
 from screens.policy import PolicyScreen
@@ -214,3 +214,27 @@ async def test_users_palette_offers_each_state(team) -> None:
         await settle(pilot)
         assert isinstance(app.screen, PolicyScreen)
         assert isinstance(app.screen.query_one("#policy-saved", Static), Static)
+
+
+async def test_lifting_the_policy_switches_off_the_setups_it_made_pending(team, clock) -> None:
+    from store.accounts import TwoFactor
+    from store.services.results import Stage
+
+    team.compliance.require(CLI, "everyone", 0)
+    assert team.signin.password("bob", PASSWORD).stage is Stage.SETUP  # pending: the policy's doing
+    team.admin.switch_two_factor(CLI, "carol", True)  # pending: an administrator's doing
+    app = TwofoldApp(team)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_policy(app, pilot)
+        assert who(screen) == "everyone"
+        await pilot.press("w")  # everyone → nobody
+        await settle(pilot)
+        assert who(screen) == "nobody"
+        await pilot.press("s")
+        await settle(pilot)
+        assert team.compliance.show(CLI).requirement.who == "nobody"
+    assert team.admin.show(CLI, "bob").two_factor is TwoFactor.OFF
+    assert team.admin.show(CLI, "carol").two_factor is TwoFactor.PENDING
+    assert team.signin.password("bob", PASSWORD).stage is Stage.DONE
+    released = [e for e in team.audit.events(CLI, user="bob") if e.action == "2fa-off"]
+    assert [(e.actor, e.reason) for e in released] == [("policy", "2FA is no longer required of this account")]

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Switch
 
@@ -11,13 +15,24 @@ from screens.account import AccountScreen
 from screens.enrol.scan import ScanStep
 from screens.login import LoginScreen
 from screens.second_factor import SecondFactorScreen
-from screens.welcome import NoticesModal, SetupDueModal
-from signin_flows import SIZE, code_now, messages, settle, sign_in, text_of, through_wizard
+from screens.welcome import NoticesModal, SetupDueModal, zoned_time
+from signin_flows import SIZE, code_now, eventually, messages, settle, sign_in, text_of, through_wizard
 from store.accounts import TwoFactor
 from store.errors import AuthenticationFailed
+from store.services.results import Stage
 from tui.app import TwofoldApp
 
 WRONG = "not the password at all"  # fake
+
+
+@pytest.fixture
+def india(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The console's zone: UTC+05:30 all year (IST), so no local time reads as UTC's."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()  # the variable as it was, then the zone read from it again
+    time.tzset()
 
 
 def said(app: TwofoldApp) -> str:
@@ -71,7 +86,7 @@ async def test_within_grace_the_setup_is_offered_skippable_and_the_account_shows
         assert "You have 2 hours left" in said(app)  # the clock started at the first sign-in
         await pilot.press("u")
         await until(pilot, ScanStep)
-        assert services.admin.show(CLI, "bob").two_factor is TwoFactor.PENDING
+        assert services.admin.show(CLI, "bob").two_factor is TwoFactor.OFF  # switched on when it completes
         await through_wizard(pilot)
         assert services.admin.show(CLI, "bob").two_factor is TwoFactor.ACTIVE
 
@@ -84,6 +99,9 @@ async def test_after_the_deadline_the_wizard_runs_first_and_cannot_be_skipped(se
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "bob", PASSWORD)
+        await until(pilot, NoticesModal)  # why the setup runs now, before it
+        assert "The installation's policy switched two-factor authentication on at " in said(app)
+        await pilot.press("enter")
         await until(pilot, ScanStep)
         await pilot.press("escape")
         await settle(pilot)
@@ -91,7 +109,42 @@ async def test_after_the_deadline_the_wizard_runs_first_and_cannot_be_skipped(se
         assert app.session is None
 
 
-async def test_set_up_now_from_account_settings_while_due(services) -> None:
+def still_due(services, name: str, deadline: float) -> None:
+    """``name`` is as it was before an early setup: off, due by ``deadline``, signing in without a
+    code (``twofold auth`` exits 0, SSH logins go in), counted as due by the policy."""
+    view = services.admin.show(CLI, name)
+    assert (view.two_factor, view.standing, view.setup_deadline) == (TwoFactor.OFF, "due", deadline)
+    assert services.signin.password(name, PASSWORD).stage is Stage.DONE
+    assert services.compliance.show(CLI).due == 1
+
+
+def kept_deadline_said(app: TwofoldApp, deadline: float) -> bool:
+    told = f"You can still sign in without a code until {zoned_time(deadline)}."
+    assert zoned_time(deadline).endswith(" IST")  # local time, with the zone (TZ set by the test)
+    return any(told in m for m in messages(app))
+
+
+async def test_cancelling_set_up_now_keeps_the_account_due_with_its_deadline(services, clock, india) -> None:
+    add_account(services, "bob")
+    services.compliance.require(CLI, "everyone", 24)
+    deadline = clock.now() + 24 * 3600
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "bob", PASSWORD)
+        await until(pilot, SetupDueModal)
+        assert "If you stop halfway, nothing changes: the deadline stays." in said(app)
+        await pilot.press("u")  # set up now, as the dialog offers
+        await until(pilot, ScanStep)
+        await pilot.press("escape")  # and leave before the code
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen) and app.session is not None
+        await eventually(pilot, lambda: kept_deadline_said(app, deadline), "the kept deadline told")
+        assert not any("pending" in m for m in messages(app))
+        assert text_of(app.screen, "#state").startswith("due by ")
+        still_due(services, "bob", deadline)
+
+
+async def test_set_up_now_from_account_settings_while_due(services, clock, india) -> None:
     add_account(services, "bob")
     services.compliance.require(CLI, "everyone", 24)
     app = TwofoldApp(services)
@@ -102,11 +155,36 @@ async def test_set_up_now_from_account_settings_while_due(services) -> None:
         await settle(pilot)
         await pilot.press("u")
         await until(pilot, ScanStep)
-        await pilot.press("escape")  # cancelled before the code: still signed in, setup pending
+        await pilot.press("escape")  # cancelled before the code: still signed in, still due
         await settle(pilot)
         assert isinstance(app.screen, AccountScreen) and app.session is not None
-        assert services.admin.show(CLI, "bob").two_factor is TwoFactor.PENDING
-        assert any("next sign-in" in m for m in messages(app))
+        await eventually(pilot, lambda: kept_deadline_said(app, clock.now() + 24 * 3600), "the kept deadline told")
+        still_due(services, "bob", clock.now() + 24 * 3600)
+
+
+async def test_after_an_admins_reset_the_owner_is_told_why_before_the_setup(services, clock, india) -> None:
+    add_account(services, "root", manager=True)
+    add_account(services, "bob", two_factor=True)
+    enrol(services, "bob")
+    clock.advance(60)
+    services.admin.reset_authenticator(CLI, "bob", reason="phone lost, ticket 7")
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "bob", PASSWORD)
+        await until(pilot, NoticesModal)  # before the wizard: who, when (local, with the zone), why
+        text = said(app)
+        assert f"cli:test reset your authenticator at {zoned_time(clock.now(), seconds=True)}." in text
+        assert "Reason: phone lost, ticket 7" in text and "Next: set up your authenticator app." in text
+        assert "⏎ OK" in text and " IST" in text
+        assert len(app.screen_stack) == 3  # the sign-in, the dialog: no wizard step beneath it yet
+        await pilot.press("enter")
+        await until(pilot, ScanStep)
+        await through_wizard(pilot)
+        for _ in range(20):  # the sign-in's notices: the reset was acknowledged before the setup
+            await settle(pilot)
+            assert not isinstance(app.screen, NoticesModal), said(app)
+        assert isinstance(app.screen, AccountScreen)
+        assert services.admin.show(CLI, "bob").two_factor is TwoFactor.ACTIVE
 
 
 async def test_a_required_account_cannot_switch_off_and_one_not_required_may_while_pending(services) -> None:
@@ -200,25 +278,18 @@ async def test_a_recovery_code_sign_in_says_so_in_the_notices(services, clock) -
         assert isinstance(app.screen, AccountScreen)
 
 
-async def test_a_previous_sign_in_alone_is_a_toast_in_local_time(services, clock, monkeypatch) -> None:
-    """In the console's time zone, as the console shows every other time (the CLI and PAM say UTC)."""
-    import time
+async def test_a_previous_sign_in_alone_is_a_toast_in_local_time(services, clock, india) -> None:
+    """In the console's time zone, with the zone, as the console shows every other time."""
     from datetime import datetime
 
-    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+05:30 all year: no local time equals UTC's
-    time.tzset()
-    try:
-        add_account(services, "bob")
-        before = clock.now()
-        services.signin.password("bob", PASSWORD)
-        clock.advance(60)
-        app = TwofoldApp(services)
-        async with app.run_test(size=SIZE) as pilot:
-            await sign_in(pilot, "bob", PASSWORD)
-            await quiet(pilot)
-            assert isinstance(app.screen, AccountScreen)
-            local = datetime.fromtimestamp(before).strftime("%Y-%m-%d %H:%M:%S")
-            assert f"Previous sign-in: {local} (console)" in messages(app), messages(app)
-    finally:
-        monkeypatch.undo()  # the variable as it was, then the zone read from it again
-        time.tzset()
+    add_account(services, "bob")
+    before = clock.now()
+    services.signin.password("bob", PASSWORD)
+    clock.advance(60)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "bob", PASSWORD)
+        await eventually(pilot, lambda: any("Previous sign-in" in m for m in messages(app)), "the welcome toast")
+        assert isinstance(app.screen, AccountScreen)
+        local = datetime.fromtimestamp(before).strftime("%Y-%m-%d %H:%M:%S")
+        assert f"Previous sign-in: {local} IST (console)" in messages(app), messages(app)
