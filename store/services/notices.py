@@ -13,6 +13,8 @@ from .context import Context
 from .results import Session
 
 FAILED_ACTIONS = frozenset({"sign-in", "sign-in-totp", "sign-in-recovery", "password-check"})
+FAILED_OUTCOMES = frozenset({"failed", "replayed"})
+"""A failed attempt's outcomes: wrong, or a code whose time step was used already."""
 BY_SOMEONE_ELSE = {
     "2fa-off": "switched two-factor authentication off",
     "2fa-reset": "reset your authenticator",
@@ -64,7 +66,7 @@ def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: i
         before = sign_ins[-2][1]
         notices.append(Notice("previous", f"Previous sign-in: {when(before.time)} ({_source(before)})", before.time))
     between = [e for i, e in mine if previous < i < current]
-    failures = [e for e in between if e.action in FAILED_ACTIONS and e.outcome == "failed"]
+    failures = [e for e in between if e.action in FAILED_ACTIONS and e.outcome in FAILED_OUTCOMES]
     if failures:
         sources = sorted({_source(e) for e in failures})
         since = "since then" if previous >= 0 else "before this sign-in"

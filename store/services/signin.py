@@ -13,6 +13,8 @@ from .results import Method, PasswordAccepted, SignedIn, Stage, Ticket
 
 WRONG_CREDENTIALS = "Wrong username or password"
 WRONG_CODE = "That code is not valid"
+FAILED, REPLAYED = "failed", "replayed"
+"""A wrong second factor's audit outcomes: any wrong code, and a TOTP code whose time step was used."""
 
 
 def locked_message(until: float | None) -> AccountLocked:
@@ -236,11 +238,11 @@ class SignIn:
             elif account.two_factor is not TwoFactor.ACTIVE:
                 error, end_ticket = AuthenticationFailed("Two-factor settings changed; start again"), True
             else:
-                passed = self._check(account, text, method, now)
+                passed, outcome = self._check(account, text, method, now)
                 if passed is None:
                     failed = after_failure(account, now, ctx.policy)
                     unit.put(failed)
-                    ctx.audit(name, f"sign-in-{method.value}", name, "failed")
+                    ctx.audit(name, f"sign-in-{method.value}", name, outcome)
                     newly = current_lock(failed, now)
                     if newly is not None:
                         ctx.audit(name, "sign-in", name, "locked")
@@ -260,20 +262,26 @@ class SignIn:
         self.discard(ticket)
         return SignedIn(ctx.sessions.issue(name, now), method, done.codes_left)
 
-    def _check(self, account: Account, text: str, method: Method, now: float) -> Account | None:
-        """The account after a successful check (step recorded or code consumed), else None."""
+    def _check(self, account: Account, text: str, method: Method, now: float) -> tuple[Account | None, str]:
+        """The account after a successful check (step recorded or code consumed) and ``ok``, else
+        None and the audit's outcome: ``replayed`` for a TOTP code of a time step already used,
+        ``failed`` for any other wrong code (the person signing in is told the same of both)."""
         ctx = self.ctx
         if method is Method.TOTP:
             code = normalise_code(text)
             if code is None or account.secret is None:
-                return None
+                return None, FAILED
             secret = ctx.keyring.decrypt_secret(account.secret, account.username).decode("ascii")
-            step = matching_step(secret, code, now, account.last_step, ctx.policy)
-            return None if step is None else account.evolve(last_step=step)
+            step = matching_step(secret, code, now, None, ctx.policy)
+            if step is None:
+                return None, FAILED
+            if account.last_step is not None and step <= account.last_step:
+                return None, REPLAYED
+            return account.evolve(last_step=step), "ok"
         code = normalise_recovery(text, ctx.policy)
         if code is None:
-            return None
+            return None, FAILED
         digest = ctx.keyring.code_hash(code)
         if digest not in account.code_hashes:
-            return None
-        return account.evolve(code_hashes=tuple(h for h in account.code_hashes if h != digest))
+            return None, FAILED
+        return account.evolve(code_hashes=tuple(h for h in account.code_hashes if h != digest)), "ok"
