@@ -156,8 +156,8 @@ def _system_log(services) -> Iterator[Finding]:
         yield Finding(False, str(exc))
         return
     if gap:
-        yield Finding(True, f"system log: audit {describe_gap(gap)}; the audit log notes it when the log "
-                            "takes events again", warning=True)
+        yield Finding(True, f"system log: audit {describe_gap(gap)}; the audit log notes the gap when the "
+                            "log takes events again", warning=True)
     if noted:
         count = len(noted)
         yield Finding(True, f"audit log: {count} {'gap' if count == 1 else 'gaps'} of the system log noted, the latest: "

@@ -9,7 +9,7 @@ not commit took its events back (``on_abort``), so they are never sent.
 
 Gaps: when the log does not take an event, the database keeps a ``syslog-gap`` settings document
 (the first event missed, since when, the socket and why), written once; the next time the log
-takes events, a ``syslog-gap`` audit event records which events may be missing from it, and the
+takes events, a ``syslog-gap`` audit event records which events may not have reached it, and the
 document is cleared. ``twofold doctor`` reports both.
 """
 
@@ -96,7 +96,7 @@ class Witnessed:
                 unit.put_settings(GAP_DOC, doc)
 
     def _close_gap(self, resumed: int) -> None:
-        """The log took events again from ``resumed`` on: the chain says which may be missing."""
+        """The log took events again from ``resumed`` on: the chain says which may not have reached it."""
         with self.transaction() as unit:
             gap = unit.settings(GAP_DOC)
             if not gap:
@@ -116,7 +116,7 @@ def describe_gap(gap: dict[str, Any], last: int | None = None) -> str:
         span = f"events from {first} on"
     since = gap.get("since")
     when = iso(since) if isinstance(since, (int, float)) else "?"
-    return f"{span} may be missing from the system log {gap.get('socket', '?')} ({gap.get('error', '?')}, since {when})"
+    return f"{span} may not have reached the system log {gap.get('socket', '?')} ({gap.get('error', '?')}, since {when})"
 
 
 def witnessed(repo: Storage, clock: Clock, origin: Origin) -> Storage:
