@@ -27,6 +27,8 @@ WHO_LABELS = {"nobody": "Nobody", "admins": "Admins (UserManagement)", "everyone
 
 def effect_text(view: RequirementView) -> str:
     """What a requirement means now: how many accounts it makes due, and how many overdue."""
+    if view.released:  # the setups the policy made pending that it no longer covers
+        return f"{plural(view.released, 'setup')} the policy made pending: off again. " + effect_text(view._replace(released=0))
     if view.requirement.who == "nobody":
         return "Nobody has to use 2FA; everyone may switch it on or off for themselves"
     if not view.due and not view.overdue:

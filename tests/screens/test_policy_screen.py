@@ -13,7 +13,7 @@ from screens.dialogs import ConfirmModal
 from screens.policy import PolicyScreen
 from screens.users import UsersScreen
 from sessions import session_for
-from signin_flows import SIZE, flat_text, messages, open_users_as, settle, text_of
+from signin_flows import SIZE, eventually, flat_text, messages, open_users_as, settle, text_of
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 
@@ -230,9 +230,12 @@ async def test_lifting_the_policy_switches_off_the_setups_it_made_pending(team, 
         await pilot.press("w")  # everyone → nobody
         await settle(pilot)
         assert who(screen) == "nobody"
+        await eventually(pilot, lambda: text_of(screen, "#policy-effect").startswith("1 setup the policy made pending: off again."),
+                         "the preview of the setups switched off")
         await pilot.press("s")
         await settle(pilot)
         assert team.compliance.show(CLI).requirement.who == "nobody"
+        assert any("1 setup the policy made pending: off again." in m for m in messages(app))
     assert team.admin.show(CLI, "bob").two_factor is TwoFactor.OFF
     assert team.admin.show(CLI, "carol").two_factor is TwoFactor.PENDING
     assert team.signin.password("bob", PASSWORD).stage is Stage.DONE

@@ -84,7 +84,9 @@ def test_lifting_the_requirement_switches_off_only_what_the_policy_switched_on(t
     overdue(team, clock)
     assert documents(team)["alice"].get("by_policy") is True  # kept by the store
     assert "by_policy" not in documents(team)["bob"]  # left out at its default, as records made before it
-    team.compliance.require(CLI, "nobody", 0)
+    assert team.compliance.preview(CLI, "nobody", 0).released == 1  # alice's, not bob's
+    assert team.compliance.require(CLI, "nobody", 0).released == 1
+    assert team.compliance.show(CLI).released == 0
     assert [show(team, n).two_factor for n in ("alice", "bob", "carol")] == [TwoFactor.OFF, TwoFactor.PENDING, TwoFactor.OFF]
     assert policy_events(team, "alice") == [("2fa-on", "required; grace period over", ""), ("2fa-off", "ok", NO_LONGER_REQUIRED)]
     assert policy_events(team, "bob") == []
