@@ -236,6 +236,7 @@ pool_mode = transaction
 default_pool_size = {pool_size}
 max_client_conn = 1000
 server_login_retry = 1
+ignore_startup_parameters = options
 query_wait_timeout = {query_wait}
 logfile = {root}/pgbouncer.log
 pidfile =
@@ -290,9 +291,9 @@ class Pooler:
         return self
 
     def url(self, server_url: str) -> str:
-        """``server_url`` (a database of :attr:`server`, with no ``options``: PgBouncer refuses
-        them) reached through the pooler instead."""
-        if "options=" in server_url:
+        """``server_url`` (a database of :attr:`server`) reached through the pooler instead.
+        PgBouncer drops the URL's ``options`` (``ignore_startup_parameters``): no schema URLs."""
+        if "search_path" in server_url:
             raise ValueError("PgBouncer passes no options to the server: use a database, not a schema")
         return server_url.replace(quote(str(self.server.socket), safe=""), quote(str(self.socket), safe="")).replace(
             "?host=", "?port=6432&host=", 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+import threading
 from pathlib import Path
 
 import psycopg
@@ -18,6 +19,7 @@ import pytest
 from account_flows import CLI, PASSWORD, add_account, code_now, enrol, stored
 from proc_helpers import run_together, submit_factors, try_password
 from store.clock import FixedClock
+from store.errors import LockTimeout
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import Stage
@@ -26,6 +28,9 @@ from store.storage import ServerTarget
 #: A turn waited for longer than this fails the sign-in: a turn left behind shows as a failure.
 POLICY = Policy(argon2=FAST_ARGON2, attempt_wait_seconds=5)
 WRONG = "not the password at all"
+POOL = 4
+"""Server connections the pooler keeps: fewer than the processes racing, so sign-ins waiting for a
+name's turn hold every one while the sign-in whose turn it is must still finish."""
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +40,7 @@ def pooler(pg_server) -> Iterator:
     if isinstance(pg_server, str):
         unavailable(pg_server)
     try:
-        pooler = Pooler(pg_server, pool_size=20).start()
+        pooler = Pooler(pg_server, pool_size=POOL).start()
     except ServerUnavailable as exc:
         unavailable(str(exc))
     yield pooler
@@ -117,6 +122,39 @@ def test_the_next_sign_in_of_a_name_does_not_wait_for_a_turn_left_on_a_pooled_co
         other_host.close()
 
 
+def test_one_name_s_sign_ins_take_turns_and_other_names_do_not_wait(location: ServerTarget, shared: Services, clock: FixedClock) -> None:
+    """While alice's password is being checked on one host, another host's sign-in of alice waits
+    for her turn (here up to 1 s, then refused with nothing changed); bob's goes straight through."""
+    add_account(shared, "bob")
+    checking, done = threading.Event(), threading.Event()
+    real_verify = shared.ctx.passwords.verify
+
+    def slow_verify(stored_hash: str, password: str) -> bool:
+        checking.set()
+        done.wait(30)
+        return real_verify(stored_hash, password)
+
+    shared.ctx.passwords.verify = slow_verify  # type: ignore[method-assign]
+    first = threading.Thread(target=shared.signin.password, args=("alice", PASSWORD))
+    first.start()
+    other = Services.open(location, POLICY._replace(attempt_wait_seconds=1), clock)
+    try:
+        assert checking.wait(30)
+        with pytest.raises(LockTimeout, match="held its turn"):
+            other.signin.password("alice", PASSWORD)
+        assert other.signin.password("bob", PASSWORD).stage is Stage.DONE
+    finally:
+        done.set()
+        first.join(30)
+        shared.ctx.passwords.verify = real_verify  # type: ignore[method-assign]
+        other.close()
+    assert sign_in_outcomes(shared, "alice") == ["ok"]  # the one that waited changed nothing
+
+
+def sign_in_outcomes(services: Services, name: str) -> list[str]:
+    return [e.outcome for e in reversed(services.audit.events(CLI, user=name)) if e.action == "sign-in"]
+
+
 def test_parallel_wrong_passwords_lock_exactly_and_leave_no_turn_behind(
     shared: Services, location: ServerTarget, clock: FixedClock, race, database: str
 ) -> None:
@@ -145,3 +183,17 @@ def test_the_same_totp_code_from_many_hosts_signs_in_once(
     assert advisory_locks_held(database) == 0
     assert shared.signin.password("alice", PASSWORD).stage is Stage.SECOND_FACTOR
     assert shared.audit.verify(CLI).ok
+
+
+def test_the_url_s_statement_timeout_holds_through_the_pooler(location: ServerTarget, clock: FixedClock) -> None:
+    """PgBouncer drops the URL's ``options``; Twofold reads its statement_timeout and sets it in
+    every transaction, a sign-in's turn included, as it sets the default without one."""
+    for url, expected in ((location.url, "5s"), (location.url + "&options=-c%20statement_timeout%3D1500", "1500ms")):
+        services = Services.open(location._replace(url=url), POLICY, clock)
+        repo = services.ctx.repo
+        try:
+            with repo.attempt("a name", 1):
+                with repo.transaction() as unit:
+                    assert unit._conn.execute("SHOW statement_timeout").fetchone()[0] == expected
+        finally:
+            services.close()
