@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import partial
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,7 +17,7 @@ from screens.time_wording import locked_text
 from screens.typeahead import enter_pressed
 from store.errors import AccountLocked, AuthenticationFailed, TwofoldError
 from store.services.results import Method, SignedIn, Stage, Ticket
-from tui.widgets.digits import DigitFields
+from tui.widgets.digits import DIGITS, DigitFields
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.message_line import MessageLine
@@ -33,6 +33,8 @@ class SecondFactorScreen(ServiceCalls, ConsoleScreen[None]):
 
     BUSY_WIDGET = "#factor-form"
     HELP_TITLE = "Two-factor sign-in"
+    TYPES_LETTERS = True
+    """A code is typed here, recovery codes have letters: q does not quit (Ctrl+Q does)."""
     HELP_NOTES = (("0-9", "Fill the six fields (a pasted code fills all six); ← → move, Backspace erases"),)
 
     BINDINGS = [
@@ -45,12 +47,14 @@ class SecondFactorScreen(ServiceCalls, ConsoleScreen[None]):
     PALETTE_OWN = frozenset({"recovery_mode", "code_mode", "cancel"})
     """Keys whose palette entries :meth:`palette_commands` words itself (cancel is offered in both modes)."""
 
-    def __init__(self, ticket: Ticket) -> None:
+    def __init__(self, ticket: Ticket, *, typed_ahead: str = "") -> None:
         super().__init__()
         self.ticket = ticket
         """The password step's proof; redeemed by the sign-in service."""
         self.finished = False
         """Whether the sign-in has ended here (a code typed with its Enter must not be checked twice)."""
+        self.early = typed_ahead
+        """Characters typed before the fields were there (right after the password's Enter)."""
 
     @property
     def recovery(self) -> bool:
@@ -78,7 +82,32 @@ class SecondFactorScreen(ServiceCalls, ConsoleScreen[None]):
         return f"{who}: enter the 6-digit code from your authenticator app."
 
     def on_mount(self) -> None:
-        self.query_one(DigitFields).focus_first()
+        # Focused now, not after a refresh as focus_first does: an r typed ahead moves on from here.
+        self.set_focus(self.query_one(DigitFields))
+        early, self.early = self.early, ""
+        for character in early:
+            self.type_ahead(character)
+
+    def type_ahead(self, character: str) -> None:
+        """A character typed before the fields could take it (in the burst with the password, or
+        while nothing had the focus): into the recovery field, ``r`` to it, or a digit into the six
+        fields; anything else is dropped, as the fields drop it."""
+        if not self.query(DigitFields):
+            self.early += character  # not built yet: typed in once mounted
+        elif self.recovery:
+            self.query_one("#recovery-mode", Input).insert_text_at_cursor(character)
+        elif character == "r":
+            self._switch(True)
+        elif character in DIGITS:
+            self.query_one(DigitFields).post_message(events.Paste(character))
+
+    def on_key(self, event: events.Key) -> None:
+        """A character that reached the screen itself, not a field (nothing had the focus yet),
+        unless it is a key of the focused widget (Space on a button)."""
+        if event.is_printable and event.character is not None and event.key not in self.active_bindings:
+            event.stop()
+            event.prevent_default()
+            self.type_ahead(event.character)
 
     # -- modes -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

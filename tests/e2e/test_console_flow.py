@@ -36,11 +36,11 @@ def current_step() -> int:
     return int(time.time() // 30)
 
 
-def sign_in(term: Terminal, username_prefilled: bool = False) -> None:
+def sign_in(term: Terminal) -> None:
+    """The name (replacing the one the form may show selected), Enter, the password, Enter."""
     term.wait_for("Sign in")
-    if not username_prefilled:
-        term.type(USER)
-        term.press("enter")
+    term.type(USER)
+    term.press("enter")
     term.type(PASSWORD)
     term.press("enter")
 
@@ -72,7 +72,7 @@ def test_first_run_setup_totp_and_recovery_code_sign_ins(tmp_path: Path) -> None
         term.press("enter")
         term.type(PASSWORD)
         term.press("enter")
-        sign_in(term, username_prefilled=True)
+        sign_in(term)
         term.wait_for(f"signed in as {USER}")
 
         # Switch 2FA on and save: pending until the next sign-in.

@@ -46,7 +46,8 @@ async def test_wrong_password_and_unknown_user_read_the_same(services) -> None:
         screen = app.screen
         assert screen.query_one("#password", Input).value == ""
         assert screen.query_one("#username", Input).value == "alice"
-        assert app.focused is screen.query_one("#password")
+        assert app.focused is screen.query_one("#username")  # selected: an auto-type replaces it
+        assert screen.query_one("#username", Input).selected_text == "alice"
 
         await sign_in(pilot, "nobody", WRONG)
         assert feedback(app) == wrong_password == "Wrong username or password"
@@ -120,14 +121,17 @@ async def test_keys_typed_ahead_of_enter_all_count(services) -> None:
         assert isinstance(app.screen, AccountScreen)
 
 
-async def test_prefilled_username_focuses_the_password(services) -> None:
+async def test_prefilled_username_is_focused_and_selected(services) -> None:
+    """Typing (or a password manager's auto-type) replaces the name; Tab keeps it."""
     add_account(services, "alice")
     app = TwofoldApp(services)
     async with app.run_test(size=SIZE) as pilot:
         app.start_sign_in("alice")
         await pilot.pause()
-        assert app.screen.query_one("#username", Input).value == "alice"
-        assert app.focused is app.screen.query_one("#password")
+        field = app.screen.query_one("#username", Input)
+        assert field.value == "alice" and app.focused is field and field.selected_text == "alice"
+        await pilot.press("tab")
+        assert app.focused is app.screen.query_one("#password") and field.value == "alice"
 
 
 async def test_locked_account_is_told_when_to_retry(services, clock) -> None:
@@ -143,7 +147,7 @@ async def test_locked_account_is_told_when_to_retry(services, clock) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await sign_in(pilot, "alice", PASSWORD)  # even the right password is refused now
-        expected = f"This account is locked until {datetime.fromtimestamp(until):%H:%M} (local time)"
+        expected = f"This account is locked until {datetime.fromtimestamp(until).astimezone():%H:%M %Z}"
         assert feedback(app) == expected
         assert isinstance(app.screen, LoginScreen) and app.session is None
 
