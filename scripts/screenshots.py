@@ -81,7 +81,7 @@ async def users(app: TwofoldApp, pilot: Pilot) -> str:
         services.setup.activate(services.setup.verify(enrolment, code))
     services.admin.switch_two_factor(cli, "carol", True)
     services.signin.password("dave", PASSWORD)
-    for _ in range(policy.password_lock_after):
+    for _ in range(policy.lock_after):
         try:
             services.signin.password("erin", "not the password")
         except TwofoldError:
@@ -134,6 +134,8 @@ async def notices(app: TwofoldApp, pilot: Pilot) -> str:
     app.start_sign_in("bob")
     await pilot.pause()
     app.screen.query_one("#password", Input).value = PASSWORD + "!"
+    app.screen.query_one("#password", Input).focus()  # the form opens in Username
+    await pilot.pause()
     await pilot.press("enter")
     for _ in range(100):
         await settled(app, pilot)
