@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from argparse import Namespace
+from typing import TextIO
 
 from store.services.checkup import checkup
 from store.services.results import SystemActor
@@ -85,6 +86,7 @@ def audit(args: Namespace, inp: Input) -> int:
     services = open_services(args, readonly=args.check == "verify")
     me = SystemActor(unix_actor())
     if args.check == "verify":
+        witness = None if args.witness is None else _open_witness(args.witness)
         report = services.audit.verify(me)
         if report.ok:
             print(f"audit chain intact: {report.events} {'event' if report.events == 1 else 'events'}")
@@ -92,7 +94,7 @@ def audit(args: Namespace, inp: Input) -> int:
             where = services.audit_location
             at = f" at line {report.bad_line}" if report.bad_line else ""
             print(f"twofold: audit chain broken{at} of {where}: {report.reason}", file=sys.stderr)
-        witnessed = args.witness is None or _witness(services, me, args.witness)
+        witnessed = witness is None or _witness(services, me, args.witness, witness)
         return EXIT_OK if report.ok and witnessed else EXIT_REFUSED
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit must be 0 or more")
@@ -105,10 +107,17 @@ def audit(args: Namespace, inp: Input) -> int:
     return EXIT_OK
 
 
-def _witness(services, me: SystemActor, path: str) -> bool:
+def _open_witness(path: str) -> TextIO:
+    try:
+        return open(path, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read the witness {path}: {exc.strerror or exc}") from None
+
+
+def _witness(services, me: SystemActor, path: str, lines: TextIO) -> bool:
     """``audit verify --witness FILE``: print what the exported log shows; True if it agrees."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as lines:
+        with lines:
             log, report = services.audit.verify_witness(me, lines)
     except OSError as exc:
         raise UsageError(f"cannot read the witness {path}: {exc.strerror or exc}") from None
