@@ -17,7 +17,7 @@ from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switc
 from screens.standing import due_note, show_codes_left
 from screens.time_wording import clock_time
 from store.accounts import USER_MANAGEMENT, TwoFactor
-from store.errors import TwofoldError
+from store.errors import StoreUnreachable, TwofoldError
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
@@ -85,12 +85,16 @@ class AccountScreen(ServiceScreen):
 
     # -- showing the account -------------------------------------------------------------------
     def read_view(self) -> AccountView | None:
-        """The account as stored now; None (and signed out) when it is gone."""
+        """The account as stored now; None (and signed out) when it is gone. None as well while
+        the store cannot be reached: the screen keeps what it shows, and its status line says why."""
         session = self.app.session
-        if session is None:
+        if session is None or self.app.outage is not None:
             return None
         try:
             return self.app.services.own.view(session)
+        except StoreUnreachable as exc:
+            self.app.store_unreachable(exc)
+            return None
         except TwofoldError as exc:
             self.app.sign_out(f"Signed out: {exc}")
             return None
@@ -111,7 +115,7 @@ class AccountScreen(ServiceScreen):
             return
         before = self.view
         self.view = view
-        self.manager = USER_MANAGEMENT in view.permissions
+        self.manager = self.app.manager_known = USER_MANAGEMENT in view.permissions
         state = view.two_factor
         self.query_one("#account-name", Label).update(view.username)
         self.query_one("#permissions", Static).update(", ".join(view.permissions) or "none")
@@ -188,12 +192,14 @@ class AccountScreen(ServiceScreen):
         if want_on == (self.view.two_factor is not TwoFactor.OFF):
             self.notify(f"Nothing to save: two-factor authentication is already {'on' if want_on else 'off'}")
             return
-        if want_on:
-            if self.call(lambda: self.app.services.own.switch_on(session)) is not None:
-                self.refresh_view()
-                self.notify(f"Two-factor authentication is on: {SETUP_LATER}", title="Saved", timeout=10)
+        if want_on:  # in a thread: a server that stopped answering must not hold the screen
+            self.in_thread(lambda: self.app.services.own.switch_on(session), self._switched_on)
         else:
             self.switch_off()
+
+    def _switched_on(self, _view: AccountView) -> None:
+        self.refresh_view()
+        self.notify(f"Two-factor authentication is on: {SETUP_LATER}", title="Saved", timeout=10)
 
     @flow
     async def switch_off(self) -> None:

@@ -83,6 +83,12 @@ class AuditScreen(ServiceScreen):
             self.notify("You no longer hold UserManagement: the audit log is closed", severity="warning")
             self.app.open_account()
 
+    def after_outage(self) -> None:
+        """The store answers again: the log as it is now (it may have been opened meanwhile)."""
+        self.follow()
+        if self.is_current and not self.busy and self.app.session is not None:
+            self.reload()
+
     def reload(self) -> None:
         session = self.caller
 

@@ -22,7 +22,7 @@ from screens.reason import ReasonModal
 from screens.standing import due_note, show_codes_left
 from screens.user_rows import lock_state
 from store.accounts import USER_MANAGEMENT, TwoFactor
-from store.errors import Conflict, NotFound, TwofoldError, ValidationError
+from store.errors import Conflict, NotFound, StoreUnreachable, TwofoldError, ValidationError
 from store.services.views import AccountView
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import ConsoleHeader
@@ -84,7 +84,7 @@ class EditAccountScreen(ServiceScreen):
 
         A revoked UserManagement leaves for Account settings, a deleted account back to Users.
         """
-        view = self.call(lambda: self.app.services.admin.show(self.caller, self.username))
+        view = self.reread(lambda: self.app.services.admin.show(self.caller, self.username))
         if view is not None and view != self.view:
             self.refresh_view(view, keep_unsaved=True)
 
@@ -232,7 +232,9 @@ class EditAccountScreen(ServiceScreen):
             said = "now holds UserManagement" if manager else "no longer holds UserManagement"
             changes.append((partial(admin.set_permissions, session, name, [USER_MANAGEMENT] if manager else []), f"{name} {said}"))
 
-        def apply() -> list[tuple[str, bool]]:
+        def apply() -> tuple[list[tuple[str, bool]], StoreUnreachable | None]:
+            """Each change is its own transaction: a store that stops answering after the first
+            leaves it saved, and says so beside the one not made."""
             results = []
             for change, message in changes:
                 try:
@@ -240,12 +242,19 @@ class EditAccountScreen(ServiceScreen):
                     results.append((message, True))
                 except (Conflict, ValidationError) as exc:
                     results.append((describe_error(exc), False))
-            return results
+                except StoreUnreachable as exc:
+                    if not results:
+                        raise
+                    return [*results, (describe_error(exc), False)], exc
+            return results, None
 
         saved = await self.called(apply)
         if saved is not None:
+            results, unreachable = saved.value
+            if unreachable is not None:
+                self.app.store_unreachable(unreachable)
             self.refresh_view()
-            for message, ok in saved.value:
+            for message, ok in results:
                 self.notify(message, title="Saved" if ok else "Not saved", severity="information" if ok else "error", markup=False)
 
     @flow

@@ -97,7 +97,7 @@ class PolicyScreen(ServiceScreen):
     # -- what is saved, and what the form would do ----------------------------------------------
     def follow(self) -> None:
         """A policy saved elsewhere shows; the form follows it unless it was being changed."""
-        view = self.call(lambda: self.app.services.compliance.show(self.caller))
+        view = self.reread(lambda: self.app.services.compliance.show(self.caller))
         if view is not None and view != self.saved:
             self.show_saved(view, into_form=not self.unsaved())
 

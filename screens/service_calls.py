@@ -10,6 +10,12 @@ touches a widget: the outcome comes back as a :class:`CallEnded` message on the 
 so a screen that started a call before it was mounted (the Users screen's first fetch) gets the
 outcome once it is. :meth:`ServiceCalls.in_background` re-reads quietly (what other sessions
 changed, a preview) without the busy state.
+
+A store that does not answer (:class:`store.errors.StoreUnreachable`: its server down, the file's
+lock held too long) signs nobody out: the App notes the outage (its status line and retries,
+``TwofoldApp.store_unreachable``), a re-read says nothing more, and an action says once that it
+was not made. While the outage lasts, reads on the UI thread are not made at all (a connect could
+hold the screen for its timeout).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from screens.error_wording import describe_error
-from store.errors import PermissionDenied, TwofoldError
+from store.errors import PermissionDenied, StoreUnreachable, TwofoldError
 from store.services.results import Session
 from tui.textual_private import is_cut_short
 
@@ -103,6 +109,7 @@ class ServiceCalls(MixedInto):
 
         def deliver(outcome: Done[T] | Refused | None) -> None:
             if isinstance(outcome, Done):
+                self.answered()
                 done(outcome.value)
             elif isinstance(outcome, Refused) and not (failed and failed(outcome.error)):
                 self.show_error(outcome.error)
@@ -124,6 +131,8 @@ class ServiceCalls(MixedInto):
         answer: asyncio.Future[Done[T] | Refused | None] = asyncio.get_running_loop().create_future()
 
         def deliver(outcome: Done[T] | Refused | None) -> None:
+            if isinstance(outcome, Done):
+                self.answered()
             if isinstance(outcome, Refused) and not isinstance(outcome.error, expect):
                 self.show_error(outcome.error)
                 outcome = None
@@ -163,6 +172,10 @@ class ServiceCalls(MixedInto):
         self.unexpected(name)
         deliver(None)
 
+    def answered(self) -> None:
+        """A call went through: during an outage the store is tried at once (the line goes sooner)."""
+        cast("TwofoldApp", self.app).try_store()
+
     def on_call_ended(self, message: CallEnded) -> None:
         """A call's outcome, on the UI thread: the busy state ends, then the outcome is handed on
         (unless the screen has gone meanwhile)."""
@@ -191,28 +204,55 @@ class ServiceCalls(MixedInto):
         thread (``done`` checks the result is still wanted). A newer call in ``group`` replaces it;
         a service error is left to the next follow tick, which says what is wrong."""
 
+        app = cast("TwofoldApp", self.app)
+
         def background() -> None:
             try:
                 result = call()
+            except StoreUnreachable as exc:
+                app.call_from_thread(app.store_unreachable, exc)
+                return
             except TwofoldError:
                 return
-            self.app.call_from_thread(done, result)
+            app.call_from_thread(done, result)
 
         self.run_worker(background, thread=True, exclusive=True, exit_on_error=False, group=group)
 
     def call(self, call: Callable[[], T]) -> T | None:
-        """Run a quick (non-hashing) service call on the UI thread; errors are shown, None returned."""
+        """Run a quick (non-hashing) read on the UI thread; errors are shown, None returned.
+
+        While the store cannot be reached the read is not made (the status line says why, and the
+        screen reads again once it answers: ``after_outage``)."""
+        if cast("TwofoldApp", self.app).outage is not None:
+            return None
         try:
             return call()
         except TwofoldError as exc:
             self.show_error(exc)
             return None
 
+    def reread(self, call: Callable[[], T]) -> T | None:
+        """Re-read what the screen shows, on the UI thread: None while the store cannot be reached
+        (the status line says so; no message) or when refused (the error is shown)."""
+        app = cast("TwofoldApp", self.app)
+        if app.outage is not None:
+            return None
+        try:
+            return call()
+        except StoreUnreachable as exc:
+            app.store_unreachable(exc)
+        except TwofoldError as exc:
+            self.show_error(exc)
+        return None
+
     def show_error(self, exc: TwofoldError) -> bool:
-        """Show a service error; a revoked permission leaves the screen."""
+        """Show a service error; a revoked permission leaves the screen, an unreachable store
+        starts the outage's status line."""
         self.app.notify(describe_error(exc), severity="error", markup=False)
         if isinstance(exc, PermissionDenied):
             self.permission_lost()
+        if isinstance(exc, StoreUnreachable):
+            cast("TwofoldApp", self.app).store_unreachable(exc)
         return True
 
     def unexpected(self, name: str) -> None:

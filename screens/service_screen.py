@@ -1,5 +1,6 @@
-"""A full screen that calls the services, follows what other sessions change and asks
-for the current password before the changes that need it."""
+"""A full screen that calls the services, follows what other sessions change, asks for the
+current password before the changes that need it, and shows the store's outages on its status
+line."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from screens.error_wording import describe_error
 from screens.service_calls import Done, Refused, ServiceCalls
 from store.accounts import USER_MANAGEMENT
 from store.errors import AuthenticationFailed
+from tui.widgets.outage_line import OutageLine
 
 A = TypeVar("A")
 T = TypeVar("T")
@@ -34,6 +36,7 @@ class ServiceScreen(ServiceCalls, ConsoleScreen):
     """When the screen last re-read what it shows (``time.monotonic``)."""
 
     def on_mount(self) -> None:  # runs as well as a subclass's own on_mount (Textual walks the MRO)
+        self.mount(OutageLine())
         self.set_interval(FOLLOW_SECONDS, self.follow_tick, name="follow")
 
     def turned_away(self, allowed: bool, what: str, leave: Callable[[], object]) -> bool:
@@ -46,8 +49,9 @@ class ServiceScreen(ServiceCalls, ConsoleScreen):
         return True
 
     def follow_tick(self) -> None:
-        """Re-read, unless covered, busy or signed out (a dialog on top keeps what it was about)."""
-        if self.is_current and not self.busy and self.app.session is not None:
+        """Re-read, unless covered, busy, signed out (a dialog on top keeps what it was about) or
+        while the store cannot be reached (the App tries it, and calls :meth:`after_outage`)."""
+        if self.is_current and not self.busy and self.app.session is not None and self.app.outage is None:
             self._followed = time.monotonic()
             self.follow()
 
@@ -58,6 +62,10 @@ class ServiceScreen(ServiceCalls, ConsoleScreen):
 
     def follow(self) -> None:
         """Show what changed elsewhere since the screen last read it (nothing by default)."""
+
+    def after_outage(self) -> None:
+        """The store answers again: show what is true now."""
+        self.follow_tick()
 
     async def with_password(self, title: str, note: str, call: Callable[[str], T]) -> Done[T] | None:
         """Ask for the current password and run ``call(password)`` in a thread; None when cancelled.

@@ -12,17 +12,20 @@ from typing import TYPE_CHECKING
 from textual import events, work
 from textual.app import App, SystemCommand
 from rich.text import Text
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 
 from screens.service_calls import ServiceCalls
 from store.accounts import USER_MANAGEMENT
-from store.errors import TwofoldError
+from store.errors import LockTimeout, StoreUnreachable, TwofoldError
 from store.services import Services
 from store.services.results import Session, Ticket
 from tui.app_keys import APP_BINDINGS, AppKeys
 from tui.burst import paste_events
 from tui.palette import bound_commands, kept_textual_commands
 from tui.toasts import SecretSafeToasts
+from tui.widgets.outage_line import RETRY_DELAYS, Backoff, Outage
 from tui.wording import failure_reason, plural
 
 if TYPE_CHECKING:
@@ -47,9 +50,12 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
     BINDINGS = APP_BINDINGS
     BUSY_WIDGET = ""
     """No busy state: the App's calls never wait for each other (its flows do not overlap)."""
+    outage: reactive[Outage | None] = reactive(None)
+    """Since when the store has not answered a signed-in console (None: it answers); every
+    signed-in screen's status line (:class:`tui.widgets.outage_line.OutageLine`) shows it."""
 
     def __init__(self, services: Services, *, idle_seconds: float | None = None, monotonic: Callable[[], float] = time.monotonic,
-                 freeze_heap: bool = False) -> None:
+                 freeze_heap: bool = False, retry_delays: tuple[float, ...] = RETRY_DELAYS) -> None:
         super().__init__()
         self.services = services
         self.freeze_heap = freeze_heap
@@ -60,6 +66,13 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
         self.idle_seconds = services.policy.idle_timeout_seconds if idle_seconds is None else idle_seconds
         self._monotonic = monotonic
         self._last_input = monotonic()
+        self.retry_delays = retry_delays
+        """Seconds between tries of a store that does not answer (see :meth:`store_unreachable`)."""
+        self._backoff = Backoff(retry_delays)
+        self._retry_timer: Timer | None = None
+        self._probing = False
+        self.manager_known = False
+        """Whether the account held UserManagement at the store's last answer (kept through an outage)."""
 
     # -- start and navigation ----------------------------------------------------------------
     def on_mount(self) -> None:
@@ -97,12 +110,17 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
         from screens.first_run import FirstRunScreen
         from screens.login import LoginScreen
 
+        signed_in = self.session is not None
         self.services.sign_out(self.session)
         self.session = None
         self.sub_title = ""
         self.forget_toasts()  # the next person must not read the last one's messages
+        self.outage_over()  # the sign-in screens have no status line: each sign-in says what it met
+        self.manager_known = False
         try:
-            first_run = not self.services.has_accounts()
+            # Someone was signed in: there are accounts, and the store need not be asked (it may
+            # be down, which must not end the console: the sign-in screen waits for it).
+            first_run = not signed_in and not self.services.has_accounts()
         except TwofoldError as exc:
             self.exit(message=str(exc))
             return
@@ -137,13 +155,19 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
         self.notify(message, title="Twofold")
 
     def can_manage(self) -> bool:
-        """Whether the signed-in account holds UserManagement right now."""
+        """Whether the signed-in account holds UserManagement right now (while the store cannot be
+        reached: whether it did at its last answer, so that no screen closes for the outage)."""
         if self.session is None:
             return False
+        if self.outage is not None:
+            return self.manager_known
         try:
-            return USER_MANAGEMENT in self.services.own.view(self.session).permissions
+            self.manager_known = USER_MANAGEMENT in self.services.own.view(self.session).permissions
+        except StoreUnreachable as exc:
+            self.store_unreachable(exc)
         except TwofoldError:
-            return False
+            self.manager_known = False
+        return self.manager_known
 
     def open_users(self) -> None:
         from screens.users import UsersScreen
@@ -184,6 +208,57 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
             self.notify("Two-factor authentication is active", title="Setup complete")
         else:
             self.notify("Two-factor authentication is active", title="Setup complete")
+
+    # -- the store's outages -------------------------------------------------------------------
+    def store_unreachable(self, error: StoreUnreachable) -> None:
+        """A signed-in console met a store that does not answer: every screen stays, signed in,
+        their status line says since when, and the store is tried again with backoff. The sign-in
+        screens are left as they are (each sign-in says what went wrong)."""
+        if self.session is None or self.outage is not None:
+            return
+        self.outage = Outage(self.services.now(), busy=isinstance(error, LockTimeout))
+        self._backoff = Backoff(self.retry_delays)
+        self._try_later()
+
+    def _try_later(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+        self._retry_timer = self.set_timer(self._backoff.next_delay(), self.try_store, name="outage-retry")
+
+    def try_store(self) -> None:
+        """Try the store once, in a thread (a connect can take its timeout), unless a try runs."""
+        if self.outage is not None and not self._probing:
+            self._probing = True
+            self.run_worker(self._probe, thread=True, group="outage-probe", exit_on_error=False)
+
+    def _probe(self) -> None:
+        try:
+            self.services.reachable()
+            answered = True
+        except StoreUnreachable:
+            answered = False
+        except TwofoldError:
+            answered = True  # it answered, with something each screen says in its own words
+        self.call_from_thread(self._tried, answered)
+
+    def _tried(self, answered: bool) -> None:
+        self._probing = False
+        if self.outage is None:
+            return
+        if not answered:
+            self._try_later()
+            return
+        self.outage_over()
+        refresh = getattr(self.screen, "after_outage", None)
+        if callable(refresh):
+            refresh()
+
+    def outage_over(self) -> None:
+        """Forget the outage: the status lines go and the tries stop."""
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        self.outage = None
 
     # -- idle lock -----------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:

@@ -139,6 +139,12 @@ class Services:
     def has_accounts(self) -> bool:
         return self.ctx.repo.count() > 0
 
+    def reachable(self) -> None:
+        """Raise StoreUnreachable while a change could not be made (the server down, the file's lock
+        held past its wait): an empty transaction, which changes nothing."""
+        with self.ctx.repo.transaction():
+            pass
+
     def close(self) -> None:
         self.ctx.repo.close()
 
