@@ -5,6 +5,9 @@ A module for Debian's libpam-python (``pam_python.so``). The PAM line names this
 
     auth requisite pam_python.so /path/to/pam_twofold.py /path/to/twofold --db /var/lib/twofold/twofold.json pam
 
+The command's other options go in it as on pam_exec's line: ``--key PATH`` for a PostgreSQL
+database, ``--syslog PATH`` for the socket of the system log that witnesses every audit event.
+
 With ``notices=session`` before the command, the sign-in's security notices are not shown during
 the authentication but kept in the PAM environment, and a session line of this module shows them
 (``session optional pam_python.so /path/to/pam_twofold.py``): sshd sends messages that arrive with
