@@ -13,7 +13,7 @@ from textual.widgets import Button, Label, Static, Switch
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
 from screens.service_calls import flow
 from screens.service_screen import ServiceScreen
-from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switch_bindings
+from screens.setting_rows import UNSAVED, authenticator_bindings, no_authenticator, setting, switch_bindings
 from screens.standing import due_note, show_codes_left
 from screens.time_wording import clock_time
 from store.accounts import USER_MANAGEMENT, TwoFactor
@@ -148,6 +148,10 @@ class AccountScreen(ServiceScreen):
         elif not self.manager and present:
             slot.remove_children()
         slot.set_class(self.manager, "setting")
+
+    def why_not(self, action: str) -> str | None:
+        """Why a key bound here does nothing now; said when it is pressed (tui/app_keys.py)."""
+        return no_authenticator(action, self.view, own=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = self.view.two_factor if self.view else TwoFactor.OFF

@@ -29,7 +29,7 @@ COLUMNS = (
 
 def event_record(number: int, event: AuditEvent) -> Record:
     target = f"{event.target} · {event.detail}" if event.detail else event.target  # what was given, not an outcome
-    cells = (local_time(event.time, seconds=True), event.actor, event.action, target, event.outcome)
+    cells = (local_time(event.time, seconds=True, zone=False), event.actor, event.action, target, event.outcome)
     return Record(str(number), cells)
 
 

@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, Label, Static, Switch
 from screens.error_wording import describe_error
 from screens.service_calls import Done, flow
 from screens.service_screen import ServiceScreen
-from screens.setting_rows import UNSAVED, authenticator_bindings, setting, switch_bindings
+from screens.setting_rows import UNSAVED, authenticator_bindings, no_authenticator, setting, switch_bindings
 from screens.time_wording import UNTIL_UNLOCKED, local_time
 from screens.dialogs import CodesModal, ConfirmModal, NewPasswordModal
 from screens.reason import ReasonModal
@@ -135,6 +135,10 @@ class EditAccountScreen(ServiceScreen):
         """Each says "not saved yet" beside itself only."""
         self.query_one("#unsaved", Static).update(UNSAVED if self.switch_unsaved() else "")
         self.query_one("#manager-unsaved", Static).update(UNSAVED if self.manager_unsaved() else "")
+
+    def why_not(self, action: str) -> str | None:
+        """Why a key bound here does nothing now; said when it is pressed (tui/app_keys.py)."""
+        return no_authenticator(action, self.view, own=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         view = self.view

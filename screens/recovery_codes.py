@@ -25,7 +25,7 @@ from store.errors import TwofoldError
 from store.services.savefile import FileSaver
 from tui.widgets.footer import KeyFooter
 from tui.widgets.message_line import MessageLine, Severity
-from tui.wording import failure_reason
+from tui.wording import failure_reason, in_columns, numbered_codes, sent_to_clipboard
 
 if TYPE_CHECKING:
     from tui.app import TwofoldApp
@@ -35,9 +35,9 @@ NO_SAVING = "This console runs as root with no unix user to write as: copy the c
 
 
 def codes_file_text(username: str, codes: Sequence[str]) -> str:
-    """The saved file: a short heading, then one code per line."""
+    """The saved file: a short heading, then one numbered code per line (numbered as on screen)."""
     heading = f"Twofold recovery codes for {username}\nEach code signs you in once. Keep this file private.\n\n"
-    return heading + "\n".join(codes) + "\n"
+    return heading + "\n".join(numbered_codes(codes)) + "\n"
 
 
 def codes_file_name(username: str) -> str:
@@ -106,7 +106,7 @@ class RecoveryCodes(Vertical):
 
     BINDINGS = [
         Binding("space", "tick", "Saved", id="codes-tick", key_display="␣", priority=True, tooltip='Tick "I have saved these codes"'),
-        Binding("c", "copy", "Copy", id="codes-copy", tooltip="Copy the codes to the clipboard (OSC 52)"),
+        Binding("c", "copy", "Copy", id="codes-copy", tooltip="Send the codes to your terminal's clipboard (OSC 52)"),
         Binding("s", "save", "Save…", id="codes-save", tooltip="Save the codes to a file only you can read (0600)"),
     ]
 
@@ -131,9 +131,10 @@ class RecoveryCodes(Vertical):
         return self.query_one("#saved", Checkbox).value
 
     def compose(self) -> ComposeResult:
-        with Grid(id="codes"):
-            for number, code in enumerate(self.codes, start=1):
-                yield Label(f"{number:>2}. {code}", classes="code", markup=False)
+        with Grid(id="codes"):  # the grid fills rows: 1 and 6 on the first, so columns read 1-5, 6-10
+            for row in in_columns(numbered_codes(self.codes)):
+                for code in row:
+                    yield Label(code, classes="code", markup=False)
         if self.saver is None:
             yield Static(NO_SAVING, id="no-saving", classes="codes-note")
         yield Checkbox("I have saved these codes", id="saved", compact=True)
@@ -167,8 +168,8 @@ class RecoveryCodes(Vertical):
 
     @on(Button.Pressed, "#copy")
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard("\n".join(self.codes))
-        self.say("Codes copied to the clipboard, if your terminal allows it", "information")
+        self.app.copy_to_clipboard("\n".join(numbered_codes(self.codes)))
+        self.say(sent_to_clipboard("Codes"), "information")
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
@@ -178,6 +179,11 @@ class RecoveryCodes(Vertical):
         self.app.push_screen(SaveCodesModal(self.saver, codes_file_name(self.username), text), self.saved_to)
 
     def saved_to(self, path: Path | None) -> None:
+        """A file was written: that is saving them, so "I have saved these codes" is ticked."""
         if path is not None:
+            saved = self.query_one("#saved", Checkbox)
+            with saved.prevent(Checkbox.Changed):  # its handler would clear the line said next
+                saved.value = True
+            self.finish.disabled = False
             self.say(f"Saved to {path}", "information")
-            self.query_one("#saved", Checkbox).focus()
+            saved.focus()

@@ -7,6 +7,9 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Label
 
+from store.accounts import TwoFactor
+from store.services.views import AccountView
+
 UNSAVED = "not saved yet: press s to save"
 """Shown beside a switch or checkbox that no longer matches what is stored."""
 
@@ -31,3 +34,18 @@ def authenticator_bindings(screen: str, *, codes: str) -> list[Binding]:
         Binding("g", "generate_codes", "Codes", id=f"{screen}-codes", tooltip=codes),
         Binding("r", "reset", "Reset", id=f"{screen}-reset", tooltip="Reset the authenticator"),
     ]
+
+
+NOTHING_TO = {"reset": "nothing to reset", "generate_codes": "no recovery codes to replace"}
+"""What the authenticator keys find missing without an authenticator."""
+
+
+def no_authenticator(action: str, view: AccountView | None, *, own: bool) -> str | None:
+    """Why ``r`` (reset) or ``g`` (codes) does nothing for ``view``'s account, which has no
+    authenticator; None when it has one (or for other keys)."""
+    if action not in NOTHING_TO or view is None or view.two_factor is TwoFactor.ACTIVE:
+        return None
+    whose = "You have" if own else f"{view.username} has"
+    if view.two_factor is TwoFactor.PENDING:
+        return f"{whose} no authenticator yet (the setup runs at the next sign-in): {NOTHING_TO[action]}."
+    return f"{whose} no authenticator (two-factor authentication is off): {NOTHING_TO[action]}."

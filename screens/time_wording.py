@@ -1,27 +1,35 @@
-"""Times as the console shows them (local time, where the admin is), and how long a lock lasts."""
+"""Times as the console shows them: local time (where the admin is) with its zone, and how long a
+lock lasts. Table cells, whose columns are narrow, may leave the zone out (``zone=False``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 
-def local_time(ts: float | None, *, seconds: bool = False, never: str = "never") -> str:
-    """A unix time as local ``YYYY-MM-DD HH:MM`` (the console runs where its admin is)."""
+def _local(ts: float) -> datetime:
+    """A unix time as an aware local datetime (its ``%Z`` is the zone's name then: CET, IST, UTC)."""
+    return datetime.fromtimestamp(ts).astimezone()
+
+
+def local_time(ts: float | None, *, seconds: bool = False, never: str = "never", zone: bool = True) -> str:
+    """A unix time as local ``YYYY-MM-DD HH:MM CET`` (seconds too with ``seconds``; no zone with
+    ``zone=False``); ``never`` for None."""
     if ts is None:
         return never
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return _local(ts).strftime(f"{shape} %Z" if zone else shape)
 
 
-def clock_time(ts: float) -> str:
-    """A unix time as local ``HH:MM``."""
-    return datetime.fromtimestamp(ts).strftime("%H:%M")
+def clock_time(ts: float, *, zone: bool = True) -> str:
+    """A unix time as local ``HH:MM CET`` (``HH:MM`` with ``zone=False``)."""
+    return _local(ts).strftime("%H:%M %Z" if zone else "%H:%M")
 
 
 UNTIL_UNLOCKED = "until an administrator unlocks it"
 """How long a lock lasts that only an administrator lifts."""
 
 
-def locked_text(until: float | None, *, admin: str = UNTIL_UNLOCKED, zone: str = " (local time)") -> str:
-    """How long a lock lasts: ``until 14:05 (local time)``, or, with ``until`` None, ``admin``
-    (until an administrator unlocks it). A sign-in that meets a lock is told this."""
-    return admin if until is None else f"until {clock_time(until)}{zone}"
+def locked_text(until: float | None, *, admin: str = UNTIL_UNLOCKED, zone: bool = True) -> str:
+    """How long a lock lasts: ``until 14:05 CET``, or, with ``until`` None, ``admin`` (until an
+    administrator unlocks it). A sign-in that meets a lock is told this."""
+    return admin if until is None else f"until {clock_time(until, zone=zone)}"

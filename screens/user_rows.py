@@ -31,7 +31,7 @@ def lock_state(view: AccountView, *, admin: str = "admin") -> str:
     if view.locked_for_good:
         return admin
     if view.locked:
-        return locked_text(view.locked_until, zone="") if view.locked_until else "yes"
+        return locked_text(view.locked_until, zone=False) if view.locked_until else "yes"
     return "no"
 
 
@@ -47,7 +47,7 @@ def account_cells(view: AccountView, warn: str, now: float | None, low: Callable
     state: str | Text = view.two_factor.value if now is None else standing_cell(view, now)
     if view.standing == OVERDUE:
         state = Text(str(state), style=warn)
-    return (view.username, ", ".join(view.permissions) or "-", state, codes, locked, local_time(view.last_sign_in))
+    return (view.username, ", ".join(view.permissions) or "-", state, codes, locked, local_time(view.last_sign_in, zone=False))
 
 
 def damaged_cells(username: str, warn: str) -> tuple[Cell, ...]:

@@ -2,13 +2,16 @@
 
 ``?`` and ``F1`` open a panel listing every key of the screen; Esc closes it and does nothing
 else. ``q`` quits like ``Ctrl+Q`` where no letter is being typed; ``Ctrl+C`` quits too (a field
-with a selection copies it instead, as Textual's fields do).
+with a selection copies it instead, as Textual's fields do). A key the screen binds but does not
+allow now (``r`` with no authenticator to reset) says why when the screen can tell (its
+``why_not``), instead of doing nothing in silence.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
@@ -49,6 +52,21 @@ class AppKeys(MixedInto):
         if focused is not None and focused.check_consume_key(key, key):
             return True
         return bool(getattr(self.screen, "TYPES_LETTERS", False))
+
+    def on_key(self, event: events.Key) -> None:
+        """A key that reached the App unused: when the screen binds it but does not allow it now,
+        say why (the screen's ``why_not(action)``)."""
+        screen = self.screen
+        why_not = getattr(screen, "why_not", None)
+        if not callable(why_not) or event.key in screen.active_bindings:
+            return  # an allowed key was not for the screen's bindings (its action ran, or skipped)
+        for item in type(screen).BINDINGS:
+            binding = item if isinstance(item, Binding) else Binding(*item)
+            reason = why_not(binding.action) if event.key in binding.key.split(",") else None
+            if reason:
+                event.stop()
+                self.notify(reason, title="Nothing done", severity="warning", markup=False)
+                return
 
     def action_help_key(self) -> None:
         """``?``: the key help, unless a ``?`` is being typed."""

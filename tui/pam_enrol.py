@@ -20,6 +20,8 @@ from store.services import Services
 from store.services.results import Session, Ticket
 from store.services.views import Enrolment, VerifiedEnrolment
 
+from .wording import in_columns, numbered_codes
+
 QR_ROWS = 20
 """Lines the code may take: 24, less the client's prefix line, the key line and the prompt's."""
 URI_WORD = "uri"
@@ -49,9 +51,8 @@ def qr_screen(enrolment: Enrolment, heading: str, light_background: bool = False
 
 
 def codes_screen(verified: VerifiedEnrolment) -> str:
-    codes = verified.codes
-    pairs = ["   ".join(codes[i : i + 2]) for i in range(0, len(codes), 2)]
-    lines = "\n".join(f"  {pair}" for pair in pairs)
+    rows = in_columns(numbered_codes(verified.codes))  # numbered as the console shows them
+    lines = "\n".join("  " + "   ".join(row) for row in rows)
     return (
         "The code works. Save these recovery codes now:\n"
         "each signs in once if the authenticator is lost, and they are not shown again.\n"

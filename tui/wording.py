@@ -1,7 +1,9 @@
-"""Words as a person writes them: counts with the right plural, and why a file was not written."""
+"""Words as a person writes them: counts with the right plural, why a file was not written, what
+a copy to the clipboard can promise, and recovery codes numbered one way wherever they show."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -20,3 +22,20 @@ def failure_reason(error: BaseException) -> str:
         reason = error.strerror or type(error).__name__
         return f"{reason} ({error.filename})" if error.filename else reason
     return str(error) or type(error).__name__
+
+
+def sent_to_clipboard(what: str) -> str:
+    """What a copy can honestly say: the terminal is asked (OSC 52) and never answers."""
+    return f"{what} sent to your terminal's clipboard (OSC 52; some terminals ignore it)"
+
+
+def numbered_codes(codes: Sequence[str]) -> list[str]:
+    """Recovery codes as ``" 1. abcd-efgh-jkmn"`` … ``"10. …"``: the one numbering the console, the
+    saved file, a copy and the ssh prompt's setup all show."""
+    return [f"{number:>2}. {code}" for number, code in enumerate(codes, start=1)]
+
+
+def in_columns(items: Sequence[str], columns: int = 2) -> list[list[str]]:
+    """``items`` in ``columns`` read top to bottom, then the next column: 1-5 left, 6-10 right."""
+    rows = -(-len(items) // columns)
+    return [[items[i] for i in range(row, len(items), rows)] for row in range(rows)]

@@ -14,6 +14,7 @@ from store.services.views import Enrolment
 from tui.widgets.footer import KeyFooter
 from tui.widgets.message_line import MessageLine
 from tui.widgets.qr import QRCode
+from tui.wording import sent_to_clipboard
 
 GROUPS_PER_LINE = 4
 """Groups of four characters per line of the key, so it stays readable in a narrow column."""
@@ -34,8 +35,8 @@ class ScanStep(WizardStep[Move]):
 
     BINDINGS = [
         Binding("enter,n", "next", "Next", priority=True, id="next", key_display="⏎/n", tooltip="Next: type a code"),
-        Binding("c", "copy_key", "Copy key", id="copy-key", tooltip="Copy the key to the clipboard (OSC 52)"),
-        Binding("u", "copy_uri", "Copy URI", id="copy-uri", tooltip="Copy the otpauth:// link to the clipboard (OSC 52)"),
+        Binding("c", "copy_key", "Copy key", id="copy-key", tooltip="Send the key to your terminal's clipboard (OSC 52)"),
+        Binding("u", "copy_uri", "Copy URI", id="copy-uri", tooltip="Send the otpauth:// link to your terminal's clipboard (OSC 52)"),
     ]
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]
@@ -81,8 +82,8 @@ class ScanStep(WizardStep[Move]):
 
     def action_copy_key(self) -> None:
         self.app.copy_to_clipboard(self.enrolment.secret)
-        self.query_one("#scan-message", MessageLine).say("Copied the key to the clipboard", "information")
+        self.query_one("#scan-message", MessageLine).say(sent_to_clipboard("The key"), "information")
 
     def action_copy_uri(self) -> None:
         self.app.copy_to_clipboard(self.enrolment.uri)
-        self.query_one("#scan-message", MessageLine).say("Copied the otpauth:// link to the clipboard", "information")
+        self.query_one("#scan-message", MessageLine).say(sent_to_clipboard("The otpauth:// link"), "information")

@@ -38,7 +38,7 @@ async def test_the_qr_code_decodes_with_the_copy_message_showing(services) -> No
     async with app.run_test(size=SIZE) as pilot:
         scan = await scan_step(pilot)
         assert qr_decodes(app, scan)
-        for key, said in (("c", "Copied the key"), ("u", "Copied the otpauth:// link")):
+        for key, said in (("c", "The key sent to your"), ("u", "The otpauth:// link sent to your")):
             await pilot.press(key)
             await pilot.pause()
             assert said in flat_text(app)  # the message shows...

@@ -139,7 +139,7 @@ async def test_five_wrong_codes_lock_and_return_to_sign_in(services, alice, cloc
         assert app.screen.query_one("#username", Input).value == "alice"
         until = services.admin.show(CLI, "alice").locked_until
         assert until is not None
-        assert f"This account is locked until {datetime.fromtimestamp(until):%H:%M} (local time)" in messages(app)
+        assert f"This account is locked until {datetime.fromtimestamp(until).astimezone():%H:%M %Z}" in messages(app)
 
 
 async def test_escape_cancels_back_to_sign_in(services, alice) -> None:

@@ -59,7 +59,7 @@ async def test_full_wizard(services, pending) -> None:
         assert app.clipboard == enrolment.secret
         await pilot.press("u")
         assert app.clipboard == enrolment.uri
-        assert text_of(app.screen, "#scan-message") == "Copied the otpauth:// link to the clipboard"
+        assert text_of(app.screen, "#scan-message").startswith("The otpauth:// link sent to your terminal's clipboard")
         assert not messages(app)  # on the step's own line: no toast over the QR code
 
         await pilot.press("enter")
@@ -88,7 +88,8 @@ async def test_full_wizard(services, pending) -> None:
         assert len(codes) == 10 and len(set(codes)) == 10
         shown = flat_text(app)
         assert all(code in shown for code in codes)
-        assert [str(c.render()).split(". ", 1)[1] for c in done.query(".code").results(Label)] == list(codes)
+        shown = dict(str(c.render()).strip().split(". ", 1) for c in done.query(".code").results(Label))
+        assert [shown[str(number)] for number in range(1, len(codes) + 1)] == list(codes)
 
         # Continuing needs the tick; until then nothing is stored.
         assert done.query_one("#continue", Button).disabled
@@ -97,7 +98,7 @@ async def test_full_wizard(services, pending) -> None:
         assert "I have saved these codes" in text_of(done, "#codes-message")
         assert state(services) is TwoFactor.PENDING and stored(services, "alice").secret is None
         await pilot.press("c")
-        assert app.clipboard == "\n".join(codes)
+        assert app.clipboard == "\n".join(f"{n:>2}. {code}" for n, code in enumerate(codes, start=1))  # as shown
 
         await pilot.press("space")
         assert done.query_one("#saved", Checkbox).value
@@ -148,7 +149,7 @@ async def test_saved_codes_file_is_private_and_complete(services, pending, codes
         st = path.stat()
         assert stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == codes_folder.stat().st_uid
         lines = path.read_text().splitlines()
-        assert [line for line in lines if line in codes] == list(codes)
+        assert lines[-len(codes):] == [f"{n:>2}. {code}" for n, code in enumerate(codes, start=1)]
         assert text_of(app.screen, "#codes-message") == f"Saved to {path}"
         assert not messages(app)  # no toast over the codes
 
