@@ -212,3 +212,17 @@ def test_no_system_log_at_all_is_one_gap_written_once(services: Services, monkey
     assert services.ctx.repo.settings(GAP_DOC) == first and first["first"] == 1
     assert "No such file or directory" in first["error"]
     assert not [e for e in services.ctx.repo.audit_events() if e.action == GAP_ACTION]
+
+
+def test_the_command_line_warns_of_a_log_it_cannot_reach(twofold, tmp_path: Path) -> None:
+    """``--syslog`` on the command line; a missing socket is a warning of doctor, not a failure."""
+    from store.file.paths import Paths
+
+    cli = twofold.at(Paths.resolve(tmp_path / "site" / "twofold.json"))
+    missing = str(tmp_path / "no-log.sock")
+    cli("--syslog", missing, "user", "add", "admin", stdin="a long fake password\n", expect=0)
+    said = cli("doctor", "--syslog", missing, expect=0).stdout.splitlines()
+    assert f"[WARN] system log {missing}: cannot be reached (No such file or directory)" in "\n".join(said)
+    assert any(line.startswith(f"[WARN] system log: audit events from 1 on may not have reached the system log {missing}")
+               for line in said)
+    assert not [line for line in said if line.startswith("[FAIL]")]
