@@ -11,7 +11,6 @@ left and may set up now or later.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from enum import Enum
 from functools import partial
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual import on
 from textual.widgets import Button, Label, Static
 
+from screens.time_wording import local_time
 from screens.typeahead import enter_pressed
 from screens.dialogs import Dialog
 from screens.service_calls import Done, Refused
@@ -33,11 +33,6 @@ from store.services.results import Session
 if TYPE_CHECKING:
     from tui.app import TwofoldApp
 
-
-
-def zoned_time(ts: float, *, seconds: bool = False) -> str:
-    """A unix time in the console's local time, with its zone: ``2026-12-07 21:05 CET``."""
-    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
 
 
 class NoticesModal(Dialog[bool]):
@@ -102,7 +97,7 @@ class SetupDueModal(Dialog[SetUp]):
         super().__init__(
             "Two-factor authentication is required",
             f"This installation requires 2FA of your account. You have {left} left to set it up "
-            f"(until {zoned_time(deadline)}); after that, signing in runs the setup first and it cannot be skipped.",
+            f"(until {local_time(deadline)}); after that, signing in runs the setup first and it cannot be skipped.",
         )
 
     def compose_body(self) -> ComposeResult:
@@ -133,7 +128,7 @@ async def welcome(app: TwofoldApp, session: Session, setup_deadline: float | Non
     services are called in a worker thread."""
     services = app.services
     # in local time, as every other time in the console (the CLI and PAM keep UTC)
-    read = await app.called(partial(services.notices.for_session, session, when=lambda ts: zoned_time(ts, seconds=True)),
+    read = await app.called(partial(services.notices.for_session, session, when=lambda ts: local_time(ts, seconds=True)),
                             expect=(TwofoldError,))
     notices = read.value if isinstance(read, Done) else []  # notices must never keep anyone from their account
     # Only where and when the last sign-in was, as pam_lastlog says it: a toast, after the setup's

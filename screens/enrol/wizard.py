@@ -10,7 +10,8 @@ from screens.enrol.scan import ScanStep
 from screens.enrol.step import Activated, Move, Verified
 from screens.enrol.verify import VerifyStep
 from screens.service_calls import Done, Refused
-from screens.welcome import NoticesModal, zoned_time
+from screens.time_wording import local_time
+from screens.welcome import NoticesModal
 from store.accounts import TwoFactor
 from store.errors import TwofoldError
 from store.services import Services
@@ -83,7 +84,7 @@ async def notices_first(app: TwofoldApp, ticket: Ticket) -> None:
     (an administrator's reset: who, when in local time, the reason), in the notices dialog; Enter
     acknowledges them and goes on, Esc goes on and they are shown again after the setup."""
     services = app.services
-    read = await app.called(partial(services.setup.notices, ticket, when=lambda ts: zoned_time(ts, seconds=True)),
+    read = await app.called(partial(services.setup.notices, ticket, when=lambda ts: local_time(ts, seconds=True)),
                             expect=(TwofoldError,))
     if not isinstance(read, Done) or not read.value:
         return  # a stale sign-in is refused by the setup's first step, with its message
@@ -102,4 +103,4 @@ async def cancelled_note(app: TwofoldApp, session: Session, pending: str) -> str
     if view.setup_deadline is None:
         return "Setup cancelled, nothing was saved: two-factor authentication stays off."
     return (f"Setup cancelled, nothing was saved. You can still sign in without a code until "
-            f"{zoned_time(view.setup_deadline)}.")
+            f"{local_time(view.setup_deadline)}.")

@@ -15,7 +15,8 @@ from screens.account import AccountScreen
 from screens.enrol.scan import ScanStep
 from screens.login import LoginScreen
 from screens.second_factor import SecondFactorScreen
-from screens.welcome import NoticesModal, SetupDueModal, zoned_time
+from screens.time_wording import local_time
+from screens.welcome import NoticesModal, SetupDueModal
 from signin_flows import SIZE, code_now, eventually, messages, settle, sign_in, text_of, through_wizard
 from store.accounts import TwoFactor
 from store.errors import AuthenticationFailed
@@ -119,8 +120,8 @@ def still_due(services, name: str, deadline: float) -> None:
 
 
 def kept_deadline_said(app: TwofoldApp, deadline: float) -> bool:
-    told = f"You can still sign in without a code until {zoned_time(deadline)}."
-    assert zoned_time(deadline).endswith(" IST")  # local time, with the zone (TZ set by the test)
+    told = f"You can still sign in without a code until {local_time(deadline)}."
+    assert local_time(deadline).endswith(" IST")  # local time, with the zone (TZ set by the test)
     return any(told in m for m in messages(app))
 
 
@@ -173,7 +174,7 @@ async def test_after_an_admins_reset_the_owner_is_told_why_before_the_setup(serv
         await sign_in(pilot, "bob", PASSWORD)
         await until(pilot, NoticesModal)  # before the wizard: who, when (local, with the zone), why
         text = said(app)
-        assert f"cli:test reset your authenticator at {zoned_time(clock.now(), seconds=True)}." in text
+        assert f"cli:test reset your authenticator at {local_time(clock.now(), seconds=True)}." in text
         assert "Reason: phone lost, ticket 7" in text and "Next: set up your authenticator app." in text
         assert "⏎ OK" in text and " IST" in text
         assert len(app.screen_stack) == 3  # the sign-in, the dialog: no wizard step beneath it yet
