@@ -161,6 +161,8 @@ def test_real_terminal_with_no_color_and_plain_xterm(tmp_path: Path, monkeypatch
         term.type(PASSWORD)
         term.press("enter")
         term.wait_for("Sign in")
+        term.type("admin")  # over the name shown selected
+        term.press("enter")
         term.type(PASSWORD)
         term.press("enter")
         term.wait_for("signed in as admin")
