@@ -107,6 +107,8 @@ def without_textual_developer_switches() -> None:
 
 def open_console(args: Namespace) -> int:
     without_textual_developer_switches()
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # nothing to draw on or read keys from
+        raise UsageError("the console needs a terminal; scripts use the commands (twofold --help)")
     target = where(args)
     if isinstance(target, Paths) and not os.path.lexists(target.db):
         named = bool(args.db or os.environ.get(ENV_DB))

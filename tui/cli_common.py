@@ -54,6 +54,19 @@ class Input:
             return False
         return answer.strip().lower() in ("y", "yes")
 
+    def reason(self, name: str) -> str | None:
+        """Why an administrator changes ``name``'s account, asked on a terminal as the console asks
+        (not empty); None without a terminal, where ``--reason`` is the way to give one."""
+        if not self.interactive:
+            return None
+        try:
+            answer = input(f"Reason (recorded, and shown to {name} at their next sign-in): ").strip()
+        except EOFError:
+            answer = ""
+        if not answer:
+            raise UsageError("a reason is needed: type one, or give --reason TEXT")
+        return answer
+
     def new_password(self) -> str:
         first = self.line("New password: ")
         if self.interactive and self.line("Repeat password: ") != first:

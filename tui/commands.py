@@ -4,37 +4,88 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from argparse import Namespace
 from typing import TextIO
 
+from store.accounts import TwoFactor
+from store.services.auditview import event_note, event_source
 from store.services.checkup import checkup
 from store.services.results import SystemActor
-from store.services.views import AccountView, iso
+from store.services.views import AccountView, due_words, iso, standing_cell
 from store.witness import WitnessLog, WitnessReport
 
 from .cli_common import EXIT_OK, EXIT_REFUSED, Input, UsageError, policy_from, unix_actor
 from .parser import open_services, where
+from .text_table import table_lines
 
 
 def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def _describe(view: AccountView) -> str:
-    lock = "no"
-    if view.locked:
-        lock = "until an admin unlocks" if view.locked_for_good else f"until {iso(view.locked_until)}"
+def _lock(view: AccountView) -> str:
+    if not view.locked:
+        return "no"
+    return "until an admin unlocks" if view.locked_for_good else f"until {iso(view.locked_until)}"
+
+
+def _describe(view: AccountView, now: float) -> str:
+    """``user show``: one field a line, the standing worded as the console's account pages word it."""
+    standing = due_words(view, now) or view.standing
+    deadline = iso(view.setup_deadline) or ("at the next sign-in" if view.standing == "due" else "-")
     return "\n".join(
         [
             f"username:        {view.username}",
             f"permissions:     {', '.join(view.permissions) or '-'}",
             f"two-factor:      {view.two_factor.value}",
+            f"standing:        {standing}",
+            f"required:        {'yes' if view.required else 'no'}",
+            f"setup deadline:  {deadline}",
             f"recovery codes:  {view.codes_left} left",
-            f"locked:          {lock}",
+            f"locked:          {_lock(view)}",
             f"last sign-in:    {iso(view.last_sign_in) or 'never'}",
             f"created:         {iso(view.created)}",
         ]
     )
+
+
+def _utc(ts: float | None, *, seconds: bool = False, never: str = "never") -> str:
+    """A time in a table cell: ``2026-12-07 19:51`` (UTC, as the header says; seconds too with ``seconds``)."""
+    if ts is None:
+        return never
+    return time.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M", time.gmtime(ts))
+
+
+LIST_HEADERS = ("USERNAME", "2FA", "REQ", "CODES", "LOCKED", "LAST SIGN-IN UTC", "PERMISSIONS")
+
+
+def _list_lines(views: list[AccountView], now: float) -> list[str]:
+    """``user list``: a header and a line per account in 80 columns; 2FA is the standing as the
+    console's Users table shows it (``due 3d``, ``overdue``), REQ whether the policy requires it."""
+    rows = [
+        (
+            v.username,
+            standing_cell(v, now),
+            "yes" if v.required else "no",
+            str(v.codes_left) if v.two_factor is TwoFactor.ACTIVE else "-",
+            "admin" if v.locked_for_good else "yes" if v.locked else "no",
+            _utc(v.last_sign_in),
+            ",".join(v.permissions) or "-",
+        )
+        for v in views
+    ]
+    return table_lines(LIST_HEADERS, rows, minimum=(12, 7, 3, 5, 6, 16, 8), fixed=(1, 5))
+
+
+def _reason(args: Namespace, inp: Input, view: AccountView | None = None) -> str | None:
+    """``--reason``, or on a terminal the reason asked for as the console asks (only for a change
+    that will be made: not to reset an account whose 2FA is off)."""
+    if args.reason is not None:
+        return args.reason
+    if view is not None and args.action == "2fa" and args.state == "reset" and view.two_factor is TwoFactor.OFF:
+        return None  # refused by the reset itself, with the reason why
+    return inp.reason(args.name.lower())
 
 
 def user(args: Namespace, inp: Input) -> int:
@@ -49,26 +100,25 @@ def user(args: Namespace, inp: Input) -> int:
         if args.json:
             _print_json([v.to_json() for v in views])
         else:
-            print(f"{'USERNAME':<24} {'2FA':<8} {'CODES':>5}  {'LOCKED':<6}  {'LAST SIGN-IN':<25} PERMISSIONS")
-            for v in views:
-                print(
-                    f"{v.username:<24} {v.two_factor.value:<8} {v.codes_left:>5}  {'yes' if v.locked else 'no':<6}"
-                    f"  {iso(v.last_sign_in) or 'never':<25} {','.join(v.permissions)}"
-                )
+            print("\n".join(_list_lines(views, services.ctx.now())))
     elif args.action == "show":
         view = admin.show(me, args.name)
-        _print_json(view.to_json()) if args.json else print(_describe(view))
+        _print_json(view.to_json()) if args.json else print(_describe(view, services.ctx.now()))
     elif args.action == "passwd":
-        admin.set_password(me, args.name, inp.new_password(), reason=args.reason)
+        admin.show(me, args.name)  # an unknown name is said before anything is asked
+        why = _reason(args, inp)
+        admin.set_password(me, args.name, inp.new_password(), reason=why)
         print(f"password of {args.name.lower()} changed")
     elif args.action == "2fa":
         if args.state == "reset":
-            view = admin.reset_authenticator(me, args.name, reason=args.reason)
+            view = admin.reset_authenticator(me, args.name, reason=_reason(args, inp, admin.show(me, args.name)))
+        elif args.state == "off":
+            view = admin.switch_two_factor(me, args.name, False, reason=_reason(args, inp, admin.show(me, args.name)))
         else:
-            view = admin.switch_two_factor(me, args.name, args.state == "on", reason=args.reason)
+            view = admin.switch_two_factor(me, args.name, True)
         print(f"two-factor of {view.username}: {view.two_factor.value}")
     elif args.action == "unlock":
-        view = admin.unlock(me, args.name, reason=args.reason)
+        view = admin.unlock(me, args.name, reason=_reason(args, inp, admin.show(me, args.name)))
         print(f"unlocked {view.username}")
     elif args.action == "delete":
         view = admin.show(me, args.name)
@@ -102,9 +152,20 @@ def audit(args: Namespace, inp: Input) -> int:
     if args.json:
         _print_json([_event_json(e) for e in events])
     else:
-        for e in events:
-            print(f"{iso(e.time)}  {e.actor:<20} {e.action:<20} {e.target:<20} {e.outcome}")
+        print("\n".join(_audit_lines(events)))
     return EXIT_OK
+
+
+AUDIT_HEADERS = ("TIME (UTC)", "ACTOR", "ACTION", "TARGET", "OUTCOME", "SOURCE", "REASON")
+
+
+def _audit_lines(events) -> list[str]:
+    """``audit``'s text: a header and a line per event in 80 columns (long fields cut with …)."""
+    rows = [
+        (_utc(e.time, seconds=True), e.actor, e.action, e.target, e.outcome, event_source(e), event_note(e))
+        for e in events
+    ]
+    return table_lines(AUDIT_HEADERS, rows, minimum=(19, 8, 12, 6, 8, 15, 6), fixed=(0,), gap=1)
 
 
 def _open_witness(path: str) -> TextIO:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from store.auditsyslog import DEFAULT_SOCKET, use_socket
 from store.origin import CLI, Origin
 from store.services import Services
+from store.file.paths import Paths
 from store.storage import ServerTarget, Target, absolute, locate, require_postgres
 
 from .cli_common import DEFAULTS, EXIT_USAGE, UsageError, policy_from
@@ -20,6 +21,51 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version, looked up only when asked (a sign-in never
+    pays for reading the package's metadata)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("twofold")
+        except PackageNotFoundError:
+            number = "(not installed as a package)"
+        print(f"twofold {number}")  # on stdout, as other tools print theirs
+        parser.exit(0)
+
+
+def hours(text: str) -> int:
+    """``--grace``: whole hours, 0 or more; anything else is a usage error (exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of hours") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the grace period must be 0 or more hours")
+    return value
+
+
+JSON_HELP = "print JSON instead of text (every field, nothing cut)"
+
+AUTH_EPILOG = """\
+standard input:
+  line 1   the account's password
+  line 2   when its two-factor authentication is active: the 6-digit code of
+           the authenticator app, or one of its recovery codes
+
+exit codes:
+  0  accepted
+  1  refused: wrong password or code, a code already used, or the account locked
+  2  usage error
+  3  two-factor setup is pending (or overdue): set it up in the console first
+  4  the store cannot be reached: nothing was checked"""
 
 
 class _SubParser(Parser):
@@ -36,6 +82,7 @@ class _SubParser(Parser):
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: the options, then one of :data:`COMMANDS` and its arguments."""
     parser = Parser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     parser.add_argument(
         "--db", metavar="PATH", help="database file or postgresql:// URL (default: per-user data folder; or $TWOFOLD_DB)"
     )
@@ -55,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser, prog="twofold")
     for name, (summary, add_arguments) in COMMANDS.items():
-        add_arguments(sub.add_parser(name, help=summary))
+        add_arguments(sub.add_parser(name, help=summary, **EXTRA.get(name, {})))
     return parser
 
 
@@ -65,10 +112,10 @@ def _user_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("name")
     add.add_argument("--permission", action="append", default=[], metavar="PERM", help="e.g. UserManagement")
     lst = user.add_parser("list", help="list accounts")
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--json", action="store_true", help=JSON_HELP)
     show = user.add_parser("show", help="show one account")
     show.add_argument("name")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
     passwd = user.add_parser("passwd", help="set an account's password")
     passwd.add_argument("name")
     tfa = user.add_parser("2fa", help="switch two-factor on, off, or reset the authenticator")
@@ -77,7 +124,9 @@ def _user_arguments(parser: argparse.ArgumentParser) -> None:
     unlock = user.add_parser("unlock", help="clear an account's lock")
     unlock.add_argument("name")
     for changing in (passwd, tfa, unlock):
-        changing.add_argument("--reason", metavar="TEXT", help="why (recorded, and shown to the account's owner)")
+        changing.add_argument(
+            "--reason", metavar="TEXT", help="why (recorded, and shown to the account's owner; asked on a terminal)"
+        )
     delete = user.add_parser("delete", help="delete an account (asks first on a terminal)")
     delete.add_argument("name")
     delete.add_argument("--yes", action="store_true", help="do not ask")
@@ -91,10 +140,10 @@ def _auth_arguments(parser: argparse.ArgumentParser) -> None:
 def _policy_arguments(parser: argparse.ArgumentParser) -> None:
     policy = parser.add_subparsers(dest="action", metavar="ACTION", required=True, prog="twofold policy")
     show = policy.add_parser("show", help="who must use 2FA, the grace period, and who is due")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
     require = policy.add_parser("require", help="require 2FA of nobody, admins (UserManagement) or everyone")
     require.add_argument("who", choices=["nobody", "admins", "everyone"])
-    require.add_argument("--grace", metavar="HOURS", type=int, default=0, help="hours to set it up (0 = at the next sign-in)")
+    require.add_argument("--grace", metavar="HOURS", type=hours, default=0, help="hours to set it up (0 = at the next sign-in)")
 
 
 def _db_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,9 +156,9 @@ def _db_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _audit_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--user", metavar="NAME")
-    parser.add_argument("--limit", metavar="N", type=int)
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
+    parser.add_argument("--user", metavar="NAME", help="only the events NAME did or that were done to NAME")
+    parser.add_argument("--limit", metavar="N", type=int, help="only the newest N events")
     parser.add_argument("check", nargs="?", choices=["verify"], help="verify the HMAC chain")
     parser.add_argument(
         "--witness", metavar="FILE", help="with verify: compare with an exported system log (syslog file or journal JSON)"
@@ -143,6 +192,12 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
 }
 
 
+EXTRA: dict[str, dict[str, Any]] = {
+    "auth": {"epilog": AUTH_EPILOG, "formatter_class": argparse.RawDescriptionHelpFormatter},
+}
+"""Each subcommand's parser options beyond its help line (``auth --help``'s stdin lines and exit codes)."""
+
+
 def where(args: argparse.Namespace) -> Target:
     """The installation ``--db`` (or ``TWOFOLD_DB``) names: a file, or a PostgreSQL URL with the
     key file from ``--key`` (or ``TWOFOLD_KEY``), once PostgreSQL support is known to be there.
@@ -151,7 +206,24 @@ def where(args: argparse.Namespace) -> Target:
     target = locate(args.db, args.key)
     if isinstance(target, ServerTarget):
         require_postgres()
+    else:
+        check_database_path(target)
     return target
+
+
+def check_database_path(paths: Paths) -> None:
+    """Refuse (exit 2) a database path naming a folder, or one of an installation's other files
+    (its key, audit log or lock): each is said for what it is, with the path to give instead."""
+    db = paths.db
+    if db.is_dir():
+        inside = db / "twofold.json"
+        hint = f"the database in it is {inside}" if inside.exists() else f"give the database file, e.g. --db {inside}"
+        raise UsageError(f"{db} is a folder, not a database: {hint}")
+    for suffix, what in ((".key", "the installation's key"), (".lock", "an installation's lock file"),
+                         (".audit.jsonl", "an installation's audit log")):
+        if db.name.endswith(suffix) and len(db.name) > len(suffix):
+            database = db.with_name(db.name.removesuffix(suffix) + ".json")
+            raise UsageError(f"{db} is {what}, not its database: give --db {database}")
 
 
 def syslog_socket(args: argparse.Namespace, *, home: bool = True) -> str | None:

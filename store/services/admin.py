@@ -203,6 +203,10 @@ def _switched_off(_unit: Unit, account: Account) -> Account | None:
 
 
 def _reset(_unit: Unit, account: Account) -> Account:
+    """A new setup at the next sign-in. Refused for an account whose 2FA is off: a reset does not
+    switch it on (that is ``2fa on``, which asks no reason)."""
+    if account.two_factor is TwoFactor.OFF:
+        raise ValidationError(f"{account.username} has no authenticator to reset: its two-factor authentication is off")
     return account.evolve(two_factor=TwoFactor.PENDING, secret=None, last_step=None, code_hashes=())
 
 

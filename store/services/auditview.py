@@ -11,6 +11,23 @@ from .context import Context
 from .results import Caller
 
 
+def event_source(event: AuditEvent) -> str:
+    """Where an event came from, in a few words: ``pam 203.0.113.5``, ``cli``, or ``console
+    (10.0.0.2)``, in brackets, for an address only the caller's environment claimed (the SSH
+    variables, which whoever started it set); "" when unknown."""
+    if event.addr:
+        return f"{event.via} {event.addr}".strip()
+    if event.claimed_addr:
+        return f"{event.via} ({event.claimed_addr})".strip()
+    return event.via
+
+
+def event_note(event: AuditEvent) -> str:
+    """The reason an administrator gave and what was given where the action alone does not say
+    (the permissions), in one cell: ``lost phone``, ``UserManagement``, ``UserManagement · promoted``."""
+    return " · ".join(part for part in (event.detail, event.reason) if part)
+
+
 class AuditReader:
     """Audit events for holders of UserManagement (and the command line)."""
 
@@ -20,14 +37,17 @@ class AuditReader:
     def events(
         self, caller: Caller, *, user: str | None = None, text: str = "", limit: int | None = None
     ) -> list[AuditEvent]:
-        """Newest first; ``user`` matches actor or target; ``text`` matches any field."""
+        """Newest first; ``user`` matches actor or target; ``text`` matches any shown field (source, reason and detail too)."""
         self.ctx.require_manager_now(caller)
         needle = text.strip().lower()
         chosen = []
         for event in self.ctx.repo.audit_events():
             if user and user.lower() not in (event.actor.lower(), event.target.lower()):
                 continue
-            shown = (event.actor, event.action, event.target, event.outcome, event.via, event.addr, event.claimed_addr)
+            shown = (
+                event.actor, event.action, event.target, event.outcome, event.via, event.addr, event.claimed_addr,
+                event.reason, event.detail,
+            )
             if needle and not any(needle in f.lower() for f in shown):
                 continue
             chosen.append(event)

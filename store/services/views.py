@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..accounts import Account, TwoFactor
 from ..clock import iso as iso  # shown times; defined beside the clock so notices need not load this module
 from ..storage import Records as AccountRecords
-from ..requirement import Requirement
+from ..requirement import DUE, OVERDUE, Requirement, time_left
 from .results import Session, Ticket
 
 
@@ -62,6 +63,45 @@ class AccountView(NamedTuple):
             "required": self.required,
             "setup_deadline": iso(self.setup_deadline),
         }
+
+
+def short_left(seconds: float) -> str:
+    """Time left in a table cell: ``3d``, ``47h``, ``5m``, ``<1m``."""
+    seconds = max(0, int(seconds))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= (2 * size if unit == "d" else size):
+            return f"{seconds // size}{unit}"
+    return "<1m"
+
+
+def standing_cell(view: AccountView, now: float) -> str:
+    """An account's 2FA state in a table (the console's Users table, ``user list``): ``off``,
+    ``pending``, ``active``, ``due 3d`` (time left), ``due`` (its grace period starts at its next
+    sign-in) or ``overdue``."""
+    if view.standing == DUE and view.setup_deadline is not None:
+        return f"due {short_left(view.setup_deadline - now)}"
+    return view.standing
+
+
+def deadline_words(deadline: float, now: float, when: Callable[[float], str | None] = iso) -> str:
+    """``by 2026-12-02 14:00 (3 days left)``, the time as ``when`` words it."""
+    return f"by {when(deadline)} ({time_left(deadline - now)} left)"
+
+
+def due_words(view: AccountView, now: float, *, own: bool = False, when: Callable[[float], str | None] = iso) -> str:
+    """What a due, overdue or required account's standing is, in words short enough for one row
+    (the console's 2FA row, ``user show``); "" for an account the policy does not require."""
+    whose = "your" if own else "the"
+    if view.standing == DUE and view.setup_deadline is not None and view.setup_deadline > now:
+        return f"due {deadline_words(view.setup_deadline, now, when)}"
+    if view.standing == DUE:
+        return f"due: required; grace starts at {whose} next sign-in"
+    if view.standing == OVERDUE:
+        return f"overdue: setup runs at {whose} next sign-in"
+    if view.required:
+        return {"active": "active, and required by this installation",
+                "pending": f"pending, required: setup at {whose} next sign-in"}.get(view.standing, "")
+    return ""
 
 
 class AccountListing:
