@@ -51,7 +51,8 @@ class Flaky:
     def __init__(self, repo: object) -> None:
         self._repo = repo
         self.down = False
-        self.calls_while_down = 0
+        self.calls_while_down: list[str] = []
+        """The store's methods called while down, by name."""
 
     def __getattr__(self, name: str) -> object:
         value = getattr(self._repo, name)
@@ -60,7 +61,7 @@ class Flaky:
 
         def call(*args: object, **kwargs: object) -> object:
             if self.down:
-                self.calls_while_down += 1
+                self.calls_while_down.append(name)
                 raise StoreUnreachable(DOWN)
             return value(*args, **kwargs)
 
@@ -93,7 +94,11 @@ async def down_and_up(pilot: Pilot, app: TwofoldApp, repo: Flaky, services: Serv
     app.screen.follow_tick()  # type: ignore[attr-defined]  # what the 1.5 s timer does
     expected = f"Database server unreachable since {since(services)}, retrying"
     await until(pilot, lambda: line_of(app) == expected, "the status line")
+    repo.calls_while_down.clear()
+    app.screen.follow_tick()  # type: ignore[attr-defined]
+    await pilot.press("down")  # a key re-reads first, when the store answers
     await pilot.pause(0.5)  # a retry or two while down
+    assert set(repo.calls_while_down) == {"transaction"}, repo.calls_while_down  # the tries only: no re-read
     assert isinstance(app.screen, screen) and app.session is not None
     assert not [m for m in messages(app) if "reach" in m]  # the line says it; no toast for a re-read
     repo.down = False
