@@ -88,17 +88,19 @@ class Connections:
             raise translate(exc, self.where, conn) from None
 
     def read(self, query: str, params: tuple = ()) -> list[tuple]:
-        """A read outside any transaction; once more on a new connection if the old one was lost
-        (a read changes nothing, so repeating it is safe)."""
+        """A read outside any other transaction, held to the statement timeout; once more on a new
+        connection if the old one was lost (a read changes nothing, so repeating it is safe)."""
         with self.lock:
             for again in (False, True):
                 conn = self.main(fresh=again)
                 try:
-                    return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+                    return bounded_read(conn, query, params, self.limits.statement_ms)
                 except psycopg.Error as exc:
+                    rollback(conn)
                     if again or not (conn.broken or conn.closed):
                         raise translate(exc, self.where, conn) from None
         raise AssertionError("unreachable")
+
 
     # -- spare connections for sign-in turns -------------------------------------------------
     def borrow(self) -> psycopg.Connection:
@@ -132,6 +134,18 @@ def _close(conn: psycopg.Connection) -> None:
         conn.close()
     except psycopg.Error:
         pass
+
+
+def bounded_read(conn: psycopg.Connection, query: str, params: tuple, statement_ms: int) -> list[tuple]:
+    """``query``'s rows, read on ``conn`` (in autocommit) in a transaction of its own that sets the
+    statement timeout: four statements sent together (a pipeline), so still one round trip. On a
+    server error the transaction is left failed: the caller rolls it back."""
+    with conn.pipeline():
+        conn.execute(sql.BEGIN)
+        conn.execute(sql.statement_timeout(statement_ms))
+        cursor = conn.execute(query, params)  # type: ignore[arg-type]
+        conn.execute(sql.COMMIT)
+    return cursor.fetchall()
 
 
 def begin(conns: Connections, conn: psycopg.Connection) -> None:

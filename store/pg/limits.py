@@ -30,7 +30,7 @@ STATEMENT_MS = 5000
 """A statement gives up after this many milliseconds unless the URL says otherwise."""
 
 _IN_OPTIONS = re.compile(r"(?:-c\s*|--)statement[_-]timeout=(\S+)")
-_DURATION = re.compile(r"\s*(\d+)\s*(ms|s|min|h|d)?\s*", re.IGNORECASE)
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*", re.IGNORECASE)
 _UNIT_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
@@ -70,4 +70,4 @@ def duration_ms(text: str) -> int | None:
     match = _DURATION.fullmatch(text.strip("'\""))
     if match is None:
         return None
-    return int(match.group(1)) * _UNIT_MS[(match.group(2) or "ms").lower()]
+    return round(float(match.group(1)) * _UNIT_MS[(match.group(2) or "ms").lower()])

@@ -52,7 +52,9 @@ class PgRepository:
             with conns.lock:
                 conn = conns.main()
                 with conns.talking(conn):
-                    keyring = prepare(conn, target.shown, target.key, create, migrate=migrate)
+                    keyring = prepare(
+                        conn, target.shown, target.key, create, migrate=migrate, statement_ms=conns.limits.statement_ms
+                    )
         except BaseException:
             conns.close()
             raise

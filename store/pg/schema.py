@@ -21,6 +21,7 @@ from ..records import SEAL, Seals, key_belongs, new_meta
 from ..errors import ForeignDatabase, KeyFileError, StorageError
 from . import sql
 from .base import SCHEMA
+from .connection import bounded_read, rollback
 
 APP_ID = "twofold"
 SCHEMA_VERSION = 2
@@ -61,15 +62,20 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {2: (AUDIT_BY_TARGET,)}
 """Statements that bring schema ``n - 1`` to ``n``."""
 
 
-def prepare(conn: psycopg.Connection, where: str, key_path: str, create: bool, *, migrate: bool = True) -> Keyring:
-    """Check (or create, or migrate) the schema and check the key; returns the keyring.
+def prepare(
+    conn: psycopg.Connection, where: str, key_path: str, create: bool, *, migrate: bool = True, statement_ms: int = 0
+) -> Keyring:
+    """Check (or create, or migrate) the schema and check the key; returns the keyring. The first
+    read waits at most ``statement_ms`` (0: no limit); creating and migrating have none.
 
     An older schema is brought to this version by every open that may write (``migrate``), not
     only by one that may create: a host that only signs people in (PAM) moves on as well."""
-    try:  # the usual case in one statement: the tables are there, at this version
-        row = conn.execute(sql.SCHEMA_DOC).fetchone()
+    try:  # the usual case in one round trip: the tables are there, at this version
+        rows = bounded_read(conn, sql.SCHEMA_DOC, (), statement_ms)
     except pg_errors.UndefinedTable:
-        row = None
+        rollback(conn)
+        rows = []
+    row = rows[0] if rows else None
     if row is not None and current(row[0]):
         return checked_key(row[0], where, key_path)
     with conn.transaction():

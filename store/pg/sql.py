@@ -23,6 +23,11 @@ def begin(statement_ms: int) -> str:
     return f"BEGIN; SET LOCAL statement_timeout = {int(statement_ms)}"
 
 
+def statement_timeout(statement_ms: int) -> str:
+    """The statement timeout for the rest of the transaction."""
+    return f"SET LOCAL statement_timeout = {int(statement_ms)}"
+
+
 NO_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = 0"
 """For the rest of the transaction: whole-database work (``db copy``, reading the audit chain)."""
 

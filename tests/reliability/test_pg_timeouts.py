@@ -22,7 +22,7 @@ from account_flows import PASSWORD, add_account
 from proc_helpers import Twofold
 from store.clock import FixedClock
 from store.errors import StoreUnreachable
-from store.pg.limits import CONNECT_SECONDS
+from store.pg.limits import CONNECT_SECONDS, STATEMENT_MS
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.storage import ServerTarget
@@ -119,6 +119,20 @@ def test_a_statement_kept_waiting_gives_up_at_the_statement_timeout(
     assert pam_login(twofold, url, key, sink)[0] == 0  # and once it is free, the login goes through
 
 
+def test_opening_a_held_database_gives_up_at_the_default_statement_timeout(installation: str, key: Path, clock: FixedClock) -> None:
+    """The first reads of an open (the schema's version, outside any transaction of Twofold's)
+    carry the default statement timeout too, with none in the URL."""
+    with psycopg.connect(installation, autocommit=True) as holder:
+        holder.execute("BEGIN")
+        holder.execute("LOCK TABLE twofold_meta IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        with pytest.raises(StoreUnreachable, match="statement timeout"):
+            Services.open(ServerTarget(installation, str(key)), POLICY, clock)
+        took = time.monotonic() - started
+        holder.execute("ROLLBACK")
+    assert STATEMENT_MS / 1000 <= took < STATEMENT_MS / 1000 + 3
+
+
 def test_every_transaction_carries_the_statement_timeout(installation: str, key: Path, clock: FixedClock) -> None:
     """Set in the transaction (``SET LOCAL``), so it holds behind a pooler too: the default, or
     the URL's own; a turn's transaction too, once its turn is taken."""
@@ -158,7 +172,7 @@ def test_a_stopped_server_directly_and_behind_a_pooler(twofold: Twofold, tmp_pat
         assert_refused_and_logged(status, sink, "cannot reach the database server")
         assert took - quick < BOUND, (took, quick)
         status, took = pam_login(twofold, pooler.url(database), key, sink)
-        assert_refused_and_logged(status, sink, "query_wait_timeout")
+        assert_refused_and_logged(status, sink, "the database server")  # PgBouncer gave up and closed
         assert took - quick < BOUND, (took, quick)
     finally:
         pooler.stop()
