@@ -195,11 +195,15 @@ async def test_what_arrives_with_the_slash_goes_into_the_filter(team, typed: str
         assert screen.query_one("#users-filter", Input).value == typed[1:]
 
 
-async def test_filter_then_enter_enter_in_one_burst_edits_the_account_found(team) -> None:
+@pytest.mark.parametrize("typed", ["/dav\r\r", "dav\r\r"])
+async def test_filter_then_enter_enter_in_one_burst_edits_the_account_found(team, typed: str) -> None:
+    """The first Enter waits for the name before it: at the filter, it goes back to the table (not
+    editing the account selected before), and the second edits the account found."""
     app = TwofoldApp(team)
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_users(app, pilot)
-        burst(app, "/dav\r\r")
+        screen = await open_users(app, pilot)
+        await select(pilot, screen, "bob")
+        burst(app, typed)
         await settle(pilot)
         assert isinstance(app.screen, EditAccountScreen) and app.screen.username == "dave"
 
