@@ -39,6 +39,9 @@ def test_a_statement_timeout_that_is_no_duration_is_a_clear_error() -> None:
         limits_of(BASE + "&options=-c%20statement_timeout%3Dsoon", "the server")
 
 
-@pytest.mark.parametrize(("text", "ms"), [("250", 250), ("250ms", 250), ("3s", 3000), ("1 min", 60_000), ("'2h'", 7_200_000), ("-1", None), ("1.5s", 1500), ("soon", None)])
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [("250", 250), ("250ms", 250), ("3s", 3000), ("1 min", 60_000), ("'2h'", 7_200_000), ("-1", None), ("1.5s", 1500), ("soon", None)],
+)
 def test_durations_as_postgresql_writes_them(text: str, ms: int | None) -> None:
     assert duration_ms(text) == ms
