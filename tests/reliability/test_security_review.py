@@ -762,7 +762,7 @@ async def test_files_a_full_console_run_under_umask_000_leaves_only_private_file
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, DoneStep)
-            await pilot.press("space", "enter")
+            await pilot.press("enter")  # saving the codes ticked "I have saved these codes"
             await settle(pilot)
             await past_notices(pilot)
             assert isinstance(app.screen, AccountScreen)

@@ -231,7 +231,7 @@ async def test_setup_wizard_done_and_saving_the_codes(services, codes_folder) ->
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is done
-        await pilot.press("space")
+        assert done.query_one("#saved").value  # saving the codes ticked "I have saved these codes"
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, AccountScreen)
