@@ -133,3 +133,18 @@ def test_the_console_rides_out_restarts_stops_and_kills_of_the_server(own_server
         term.wait_for(f"{len(services.audit.events(CLI))} events", timeout=10)
     finally:
         term.close()
+
+
+def test_a_console_started_while_the_server_is_down_says_so_and_exits(own_server, installation) -> None:
+    target, _services = installation
+    stopped(own_server)
+    try:
+        term = Terminal([CONSOLE, "--db", target.url, "--key", str(target.key)], env={"TWOFOLD_DB": ""})
+        screen = term.wait_until(lambda text: not term.child.isalive() and "cannot reach the database server" in text,
+                                 "the one-line error", timeout=30)
+        term.child.close()
+        assert term.child.exitstatus == 4, (term.child.exitstatus, screen)
+        assert "Traceback" not in screen
+    finally:
+        own_server.restart()
+
