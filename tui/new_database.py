@@ -55,15 +55,12 @@ def question(paths: Paths, new_folder: Path | None) -> str:
 
 def confirm_new_database(paths: Paths, *, named: bool) -> bool:
     """Whether the console may create the installation at ``paths``, whose database does not
-    exist: asked on the terminal. ``named`` says the person chose the path (``--db`` or
-    TWOFOLD_DB), whose folder must exist; raises :class:`UsageError` (exit 2) when it does not,
-    or when there is no terminal to ask on."""
+    exist: asked on the terminal (the console runs only on one). ``named`` says the person chose
+    the path (``--db`` or TWOFOLD_DB), whose folder must exist; raises :class:`UsageError` (exit 2)
+    when it does not."""
     new_folder = first_missing_folder(paths.folder)
     if named and new_folder is not None:
         raise UsageError(f"no folder {new_folder} for the database {paths.db}: create the folder first, or check --db")
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError(f"no database at {paths.db}; the console creates one only when asked on a terminal "
-                         "(twofold user add NAME makes one from a script)")
     sys.stdout.write(question(paths, new_folder))
     sys.stdout.flush()
     created = read_answer(sys.stdin)

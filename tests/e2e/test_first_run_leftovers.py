@@ -103,17 +103,15 @@ def test_killed_at_the_first_run_screen_leaves_nothing(tmp_path: Path, signum: i
     assert list(folder.iterdir()) == []
 
 
-def test_a_named_folder_that_does_not_exist_is_never_made(tmp_path: Path, twofold: Twofold) -> None:
+def test_a_named_folder_that_does_not_exist_is_never_made(tmp_path: Path) -> None:
     db = tmp_path / "no" / "such" / "twofold.json"
-    result = twofold.at(db)(expect=2)
-    assert f"no folder {tmp_path / 'no'} for the database {db}" in result.stderr
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_no_terminal_to_ask_on_creates_nothing(tmp_path: Path, twofold: Twofold) -> None:
-    db = tmp_path / "twofold.json"
-    result = twofold.at(db)(expect=2)
-    assert f"no database at {db}" in result.stderr
+    term = console_at(db)
+    try:
+        assert ended(term) == 2
+        screen = unwrapped(term.text())
+        assert f"no folder {tmp_path / 'no'} for the database {db}" in screen and QUESTION not in screen
+    finally:
+        term.close()
     assert list(tmp_path.iterdir()) == []
 
 
