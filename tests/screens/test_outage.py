@@ -295,7 +295,7 @@ async def test_the_file_store_busy_past_its_wait_says_so_and_recovers(tmp_path, 
             assert len([m for m in messages(app) if "held" in m]) == 1
             assert services.admin.show(CLI, "root").two_factor is TwoFactor.OFF
             assert isinstance(app.screen, AccountScreen) and app.session is not None
-            await pilot.pause(1.5)
+            await pilot.pause(1.0)  # tries at 0.2, 0.6 and 1.0 s, each waiting 0.3 s for the lock
             assert line_of(app) != ""  # reads still work, but the lock is what was missing
             fcntl.flock(held, fcntl.LOCK_UN)
             await until(pilot, lambda: line_of(app) == "", "the line gone")
