@@ -28,7 +28,7 @@ from store.storage import ServerTarget
 #: A turn waited for longer than this fails the sign-in: a turn left behind shows as a failure.
 POLICY = Policy(argon2=FAST_ARGON2, attempt_wait_seconds=5)
 WRONG = "not the password at all"
-RACERS = 8
+RACERS = 6
 """Processes racing (each a host's login)."""
 POOL = 4
 """Server connections the pooler keeps: fewer than the processes racing, so sign-ins waiting for a
