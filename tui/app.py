@@ -232,14 +232,16 @@ class TwofoldApp(ServiceCalls, SecretSafeToasts, AppKeys, App[None]):
             self.run_worker(self._probe, thread=True, group="outage-probe", exit_on_error=False)
 
     def _probe(self) -> None:
+        answered = False
         try:
             self.services.reachable()
             answered = True
         except StoreUnreachable:
-            answered = False
+            pass
         except TwofoldError:
             answered = True  # it answered, with something each screen says in its own words
-        self.call_from_thread(self._tried, answered)
+        finally:  # even after a bug, so that the tries go on
+            self.call_from_thread(self._tried, answered)
 
     def _tried(self, answered: bool) -> None:
         self._probing = False
