@@ -276,6 +276,20 @@ async def test_the_line_covers_neither_the_focused_field_nor_the_footer_at_80x24
             await until(pilot, lambda: app.outage is None, "the store answering again")
 
 
+async def test_at_40_columns_the_line_is_shorter_and_whole(services) -> None:
+    add_account(services, "root", manager=True)
+    console, repo = flaky(services)
+    app = TwofoldApp(console, retry_delays=QUICK)
+    async with app.run_test(size=(40, 12)) as pilot:
+        app.signed_in(session_for(services, "root"))
+        await settle(pilot)
+        repo.down = True
+        app.screen.follow_tick()  # type: ignore[attr-defined]
+        await until(pilot, lambda: line_of(app) == f"Server unreachable since {since(services)}", "the short line")
+        repo.down = False
+        await until(pilot, lambda: app.outage is None, "the store answering again")
+
+
 async def test_the_file_store_busy_past_its_wait_says_so_and_recovers(tmp_path, clock) -> None:
     """A real file store whose lock another process holds: the save waits its 0.3 s and fails,
     the line says the database is busy, and it goes once the lock is let go."""

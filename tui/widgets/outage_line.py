@@ -29,9 +29,14 @@ class Outage:
     def what(self) -> str:
         return "Database busy" if self.busy else "Database server unreachable"
 
-    def line(self) -> str:
-        """What the status line says, e.g. ``Database server unreachable since 14:02:11, retrying``."""
-        return f"{self.what} since {datetime.fromtimestamp(self.since).strftime('%H:%M:%S')}, retrying"
+    def line(self, width: int = 80) -> str:
+        """What the status line says, e.g. ``Database server unreachable since 14:02:11, retrying``;
+        shorter where ``width`` columns cannot hold that (``Server unreachable since 14:02:11``)."""
+        at = datetime.fromtimestamp(self.since).strftime("%H:%M:%S")
+        full = f"{self.what} since {at}, retrying"
+        if len(full) <= width:
+            return full
+        return f"{'Database busy' if self.busy else 'Server unreachable'} since {at}"
 
 
 class Backoff:
@@ -52,10 +57,15 @@ class OutageLine(Static):
 
     def __init__(self) -> None:
         super().__init__("", markup=False)
+        self.outage: Outage | None = None
 
     def on_mount(self) -> None:
         self.watch(self.app, "outage", self.show_outage)
 
     def show_outage(self, outage: Outage | None) -> None:
-        self.update(outage.line() if outage is not None else "")
+        self.outage = outage
         self.display = outage is not None
+        self.refresh()
+
+    def render(self) -> str:
+        return self.outage.line(self.size.width) if self.outage is not None else ""
