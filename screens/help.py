@@ -87,7 +87,10 @@ def moving_rows(screen: Screen) -> list[Row]:
 
 def key_groups(screen: Screen) -> list[Group]:
     """The groups of the key help of ``screen``: its own keys, moving around, everywhere."""
-    return [("This screen", screen_rows(screen)), ("Moving around", moving_rows(screen)), ("Everywhere", list(APP_ROWS))]
+    own = screen_rows(screen)
+    said = {what for _keys, what in own}
+    moving = [row for row in moving_rows(screen) if row[1] not in said]  # a screen's notes may say it already
+    return [("This screen", own), ("Moving around", moving), ("Everywhere", list(APP_ROWS))]
 
 
 class KeysHelp(Dialog[None]):

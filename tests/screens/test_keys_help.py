@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label
 
 from account_flows import add_account, enrol
+from screens.edit_account import EditAccountScreen
 from screens.help import KeysHelp
 from screens.login import LoginScreen
 from screens.second_factor import SecondFactorScreen
@@ -72,3 +73,17 @@ async def test_the_digit_fields_moves_are_one_line(services) -> None:
         _groups, what = await open_help(pilot)
         assert "Move between the six digits, erase one" in what
         assert not {"Previous digit", "Next digit", "Erase digit"} & set(what), what
+
+
+async def test_edit_accounts_key_list_fits_at_80x24(services) -> None:
+    """Wide enough that most rows take one line: nothing to scroll to."""
+    add_account(services, "root", manager=True)
+    add_account(services, "bob", two_factor=True)
+    app = TwofoldApp(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_account(app, pilot, "root")
+        app.push_screen(EditAccountScreen("bob"))
+        await settle(pilot)
+        groups, _what = await open_help(pilot)
+        assert groups == ["This screen", "Moving around", "Everywhere"]
+        assert app.screen.query_one("#help-keys").max_scroll_y == 0
