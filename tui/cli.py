@@ -18,7 +18,7 @@ from store.file.paths import ENV_DB, Paths
 from store.services import Services
 
 from .cli_common import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, Input, UsageError, policy_from, retry_after
-from .new_database import confirm_new_database, quit_on_signals
+from .new_database import confirm_new_database, is_new, quit_on_signals
 from .parser import build_parser, where
 
 HANDLERS = {
@@ -110,7 +110,7 @@ def open_console(args: Namespace) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):  # nothing to draw on or read keys from
         raise UsageError("the console needs a terminal; scripts use the commands (twofold --help)")
     target = where(args)
-    if isinstance(target, Paths) and not os.path.lexists(target.db):
+    if isinstance(target, Paths) and is_new(target):
         named = bool(args.db or os.environ.get(ENV_DB))
         if not confirm_new_database(target, named=named):  # asked before anything is created
             return EXIT_OK

@@ -35,6 +35,17 @@ QUIT = frozenset({"\x1b", "q", "n", "\x04"})
 """Esc, and what else says no: ``q``, ``n``, Ctrl+D."""
 
 
+def is_new(paths: Paths) -> bool:
+    """Whether opening ``paths`` would start a new installation: no database, and no audit log
+    with events (a database lost beside its audit log is an error the store reports)."""
+    if os.path.lexists(paths.db):
+        return False
+    try:
+        return os.stat(paths.audit).st_size == 0
+    except OSError:
+        return True
+
+
 def first_missing_folder(folder: Path) -> Path | None:
     """The topmost folder of ``folder``'s path that does not exist, or None when it exists."""
     missing = None

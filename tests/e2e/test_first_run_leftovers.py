@@ -124,3 +124,17 @@ def test_a_database_with_an_account_is_kept(tmp_path: Path, twofold: Twofold) ->
     finally:
         term.close()
     assert db.exists() and db.with_suffix(".key").exists()
+
+
+def test_a_lost_database_beside_its_audit_log_is_an_error_not_a_question(tmp_path: Path, twofold: Twofold) -> None:
+    db = tmp_path / "twofold.json"
+    twofold("--db", str(db), "user", "add", "root", stdin="a long password 1\n", expect=0)
+    db.unlink()
+    term = console_at(db)
+    try:
+        assert ended(term) != 0
+        screen = unwrapped(term.text())
+        assert "is missing but its audit log" in screen and QUESTION not in screen
+    finally:
+        term.close()
+    assert not db.exists()
