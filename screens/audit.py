@@ -15,30 +15,49 @@ from tui.widgets.header import ConsoleHeader
 from tui.wording import plural
 from screens.service_screen import ServiceScreen
 from screens.time_wording import local_time
-from store.services.auditview import AuditEvent
+from store.services.auditview import AuditEvent, event_note, event_source
 from tui.widgets.record_table import Column, Record, RecordTable
 
 COLUMNS = (
     Column("Time", 19),
-    Column("Actor", minimum=10),
+    Column("Actor", minimum=8),
     Column("Action", 19),
-    Column("Target", minimum=10),
-    Column("Outcome", minimum=7),
+    Column("Target", minimum=8),
+    Column("Outcome", 8),
+    Column("Source", minimum=8),
 )
+"""The table's columns at 80 columns: who did what to whom, the outcome and where it came from."""
+WIDE_COLUMNS = (*COLUMNS, Column("Reason", minimum=10))
+"""From :data:`WIDE` columns on, the reason (or what was given) too; Enter shows every field."""
+WIDE = 96
 
 
 def event_record(number: int, event: AuditEvent) -> Record:
-    target = f"{event.target} · {event.detail}" if event.detail else event.target  # what was given, not an outcome
-    cells = (local_time(event.time, seconds=True, zone=False), event.actor, event.action, target, event.outcome)
+    """The row of event ``number``: time, actor, action, target, outcome, source, then the reason
+    and what was given (drawn only when the table is wide enough)."""
+    cells = (
+        local_time(event.time, seconds=True, zone=False), event.actor, event.action, event.target, event.outcome,
+        event_source(event), event_note(event),
+    )
     return Record(str(number), cells)
 
 
 def matching(records: Sequence[Record], text: str) -> list[Record]:
-    """Events with ``text`` in actor, action, target or outcome, like ``services.audit.events(text=)``."""
+    """Events with ``text`` in any cell but the time, like ``services.audit.events(text=)``."""
     needle = text.strip().lower()
     if not needle:
         return list(records)
     return [r for r in records if any(needle in str(cell).lower() for cell in r.cells[1:])]
+
+
+class AuditTable(RecordTable):
+    """The events' table: Enter (or a double click) shows the selected event in full. Enter is the
+    table's own key, so arrows typed just before it are handled first, in the order typed."""
+
+    BINDINGS = [
+        Binding("enter", "select", "Details", id="audit-details",
+                tooltip="Every field of the selected event: source, address, terminal, reason, detail"),
+    ]
 
 
 class AuditScreen(ServiceScreen):
@@ -58,6 +77,8 @@ class AuditScreen(ServiceScreen):
         super().__init__()
         self.records: list[Record] = []
         """Every event as a table row, newest first."""
+        self.events: dict[str, AuditEvent] = {}
+        """The events by their rows' keys (their numbers), for the detail view."""
         self.allowed = False
 
     def compose(self) -> ComposeResult:
@@ -66,9 +87,9 @@ class AuditScreen(ServiceScreen):
         if self.allowed:
             with Vertical(id="audit-body"):
                 with Horizontal(id="audit-bar"):
-                    yield Input(placeholder="Filter: actor, action, target or outcome  ( / )", id="audit-filter", compact=True)
+                    yield Input(placeholder="Filter: actor, action, target, outcome, source  ( / )", id="audit-filter", compact=True)
                     yield Static("", id="audit-count")
-                yield RecordTable(COLUMNS, empty="No events match the filter", id="audit-table")
+                yield AuditTable(self.columns_for(self.app.size.width), empty="No events match the filter", id="audit-table")
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -92,15 +113,38 @@ class AuditScreen(ServiceScreen):
     def reload(self) -> None:
         session = self.caller
 
-        def fetch() -> list[Record]:
+        def fetch() -> tuple[list[Record], dict[str, AuditEvent]]:
             events = self.app.services.audit.events(session)
-            return [event_record(len(events) - i, e) for i, e in enumerate(events)]
+            records = [event_record(len(events) - i, e) for i, e in enumerate(events)]
+            return records, {r.key: e for r, e in zip(records, events)}
 
         self.in_thread(fetch, self.show_records)
 
-    def show_records(self, records: list[Record]) -> None:
-        self.records = records
+    def show_records(self, loaded: tuple[list[Record], dict[str, AuditEvent]]) -> None:
+        self.records, self.events = loaded
         self.apply_filter()
+
+    @staticmethod
+    def columns_for(width: int) -> tuple[Column, ...]:
+        return WIDE_COLUMNS if width >= WIDE else COLUMNS
+
+    def on_resize(self) -> None:
+        """The reason column comes and goes with the room for it."""
+        if not self.allowed:
+            return
+        table = self.query_one(RecordTable)
+        columns = self.columns_for(self.size.width)
+        if table.columns != columns:
+            table.columns = columns
+            table.set_records(table.records)
+
+    @on(RecordTable.Selected, "#audit-table")
+    def show_details(self) -> None:
+        from screens.audit_detail import AuditEventModal
+
+        key = self.query_one(RecordTable).cursor_key
+        if key is not None and key in self.events:
+            self.app.push_screen(AuditEventModal(int(key), self.events[key]))
 
     @on(Input.Changed, "#audit-filter")
     def apply_filter(self) -> None:

@@ -25,7 +25,7 @@ async def open_audit(app: TwofoldApp, pilot: Pilot, name: str = "root") -> Audit
 
 def cells(screen: AuditScreen) -> list[tuple]:
     """(actor, action, target, outcome) of every shown row, top to bottom."""
-    return [tuple(str(c) for c in r.cells[1:]) for r in screen.query_one(RecordTable).records]
+    return [tuple(str(c) for c in r.cells[1:5]) for r in screen.query_one(RecordTable).records]
 
 
 def history(services, clock) -> None:
