@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from store.auditsyslog import DEFAULT_SOCKET, use_socket
 from store.origin import CLI, Origin
+from store.requirement import MAX_GRACE_HOURS
 from store.services import Services
 from store.file.paths import Paths
 from store.storage import ServerTarget, Target, absolute, locate, require_postgres
@@ -42,13 +43,13 @@ class _Version(argparse.Action):
 
 
 def hours(text: str) -> int:
-    """``--grace``: whole hours, 0 or more; anything else is a usage error (exit 2)."""
+    """``--grace``: whole hours from 0 to a year; anything else is a usage error (exit 2)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of hours") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("the grace period must be 0 or more hours")
+    if not 0 <= value <= MAX_GRACE_HOURS:
+        raise argparse.ArgumentTypeError(f"the grace period must be 0-{MAX_GRACE_HOURS} whole hours")
     return value
 
 

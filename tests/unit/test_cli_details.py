@@ -72,6 +72,7 @@ def test_another_file_of_the_installation_given_as_the_database_is_named(db: Pat
 
 
 @pytest.mark.parametrize("argv", [("policy", "require", "admins", "--grace", "-5"), ("policy", "require", "admins", "--grace", "x"),
+                                  ("policy", "require", "admins", "--grace", "8761"),
                                   ("audit", "--limit", "-1"), ("--idle-timeout", "-1", "user", "list")])
 def test_usage_errors_exit_2(db: Path, capsys, argv: tuple[str, ...]) -> None:
     code, out, err = run(capsys, "--db", str(db), *argv)
