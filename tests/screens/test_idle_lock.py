@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from account_flows import CLI, add_account
 from screens.account import AccountScreen
 from screens.login import LoginScreen
+from store.file.paths import Paths
+from store.services import Services
 from tui.app import TwofoldApp
 from sessions import session_for
 
@@ -108,6 +110,9 @@ def test_the_command_line_option_reaches_the_console(tmp_path, monkeypatch) -> N
             pass
 
     monkeypatch.setattr("tui.app.TwofoldApp", Probe)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)  # the console runs on a terminal only
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    Services.open(Paths(tmp_path / "db.json")).close()  # an installation: the console asks before making one
     assert cli.main(["--db", str(tmp_path / "db.json"), "--idle-timeout", "2.5"]) == 0
     assert seen["idle"] == 150
     assert cli.main(["--db", str(tmp_path / "db.json"), "--idle-timeout", "-1"]) == 2
