@@ -107,9 +107,9 @@ def without_textual_developer_switches() -> None:
 
 def open_console(args: Namespace) -> int:
     without_textual_developer_switches()
+    target = where(args)  # a server URL without PostgreSQL support says so first
     if not (sys.stdin.isatty() and sys.stdout.isatty()):  # nothing to draw on or read keys from
         raise UsageError("the console needs a terminal; scripts use the commands (twofold --help)")
-    target = where(args)
     if isinstance(target, Paths) and is_new(target):
         named = bool(args.db or os.environ.get(ENV_DB))
         if not confirm_new_database(target, named=named):  # asked before anything is created

@@ -100,10 +100,10 @@ def user(args: Namespace, inp: Input) -> int:
         if args.json:
             _print_json([v.to_json() for v in views])
         else:
-            print("\n".join(_list_lines(views, services.ctx.now())))
+            print("\n".join(_list_lines(views, services.now())))
     elif args.action == "show":
         view = admin.show(me, args.name)
-        _print_json(view.to_json()) if args.json else print(_describe(view, services.ctx.now()))
+        _print_json(view.to_json()) if args.json else print(_describe(view, services.now()))
     elif args.action == "passwd":
         admin.show(me, args.name)  # an unknown name is said before anything is asked
         why = _reason(args, inp)
