@@ -152,7 +152,7 @@ def current_code(secret: str, clock: FixedClock, policy: Policy) -> str:
     return code_at_step(secret, time_step(clock.now(), policy), policy)
 
 
-# -- both stores (PRODUCT §8) ---------------------------------------------------------------
+# -- both stores ---------------------------------------------------------------
 # A test module runs on both stores by setting ``STORES = ("tiny", "pg")`` and using the
 # ``location`` fixture (or ``services``, built on it) instead of ``paths``. The PostgreSQL server is
 # real: started once per session from Debian's ``postgresql`` package (see ``pg_server``), each test

@@ -1,4 +1,4 @@
-"""A throw-away PostgreSQL server for the tests and benchmarks (PRODUCT §8).
+"""A throw-away PostgreSQL server for the tests and benchmarks.
 
 Debian's ``postgresql`` package puts ``initdb``, ``pg_ctl`` and ``postgres`` under
 ``/usr/lib/postgresql/<version>/bin``. The server runs as the ``postgres`` system user when we are

@@ -1,4 +1,4 @@
-"""``twofold --db postgresql://… --key PATH pam`` (PRODUCT §7, §8): the PAM line names the server and
+"""``twofold --db postgresql://… --key PATH pam``: the PAM line names the server and
 its key file; the environment (``TWOFOLD_DB``, ``TWOFOLD_KEY``, libpq's ``PG*``) is never read, and a missing
 ``--key`` is for the system log."""
 

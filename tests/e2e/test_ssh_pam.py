@@ -1,4 +1,4 @@
-"""SSH logins guarded by Twofold through PAM (PRODUCT §7), end to end: a real OpenSSH sshd started
+"""SSH logins guarded by Twofold through PAM, end to end: a real OpenSSH sshd started
 here with its own PAM service, the real ``ssh`` client, the real ``twofold`` command on the PAM line
 with the default argon2 profile, and real unix users made for the run.
 
@@ -253,7 +253,7 @@ def test_nothing_reaches_the_client_that_tells_a_wrong_code_from_a_wrong_passwor
 
 
 def test_notices_reach_a_terminal_login_and_an_overdue_setup_is_refused(site: Site) -> None:
-    """PRODUCT §6 over SSH: within the grace period the login goes through and says by when;
+    """Over SSH: within the grace period the login goes through and says by when;
     the next login tells the previous one; past the deadline the login is refused."""
     assert site.cli("policy", "require", "everyone", "--grace", "24").returncode == 0
     later = [OFF_PASSWORD] if site.style == "exec" else [OFF_PASSWORD, "n"]  # two prompts offer the setup

@@ -1,4 +1,4 @@
-"""The database is the commit point of the audit log (PRODUCT §3): a cut tail is detected, and
+"""The database is the commit point of the audit log: a cut tail is detected, and
 events of a change that never committed are never shown and are dropped on the next open."""
 
 from __future__ import annotations

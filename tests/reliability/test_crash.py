@@ -37,7 +37,7 @@ def prepare(paths: Paths, clock: FastClock) -> dict:
 
 
 def claims_only_committed(services: Services) -> None:
-    """The audit log never claims a change the database does not hold (PRODUCT §3: the database
+    """The audit log never claims a change the database does not hold (the database
     is the commit point). Accounts are never deleted here, so each claim can be checked."""
     repo = services.ctx.repo
     for event in services.audit.events(ACTOR):

@@ -1,4 +1,4 @@
-"""Hostile neighbours (PRODUCT §3): a second unix user plants files beside the database, holds a
+"""Hostile neighbours: a second unix user plants files beside the database, holds a
 lock, or the folder is open to others. Each attempt gives a clear refusal and changes nothing of
 the victim's. The second user is created here with useradd and removed afterwards."""
 

@@ -1,4 +1,4 @@
-"""Concurrency never weakens a rule (PRODUCT §3): password locks and unknown names under real
+"""Concurrency never weakens a rule: password locks and unknown names under real
 parallel processes, released at once against one database."""
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ def test_concurrent_appends_keep_the_audit_chain_valid(shared: Services, paths: 
     assert {v.username for v in shared.admin.list(CLI)} == {"root", "alice"}
 
 
-# -- hosts: many processes on separate server connections (PRODUCT §8) ----------------------
+# -- hosts: many processes on separate server connections ----------------------
 
 
 @pytest.mark.stores("pg")

@@ -1,4 +1,4 @@
-"""A PostgreSQL server killed and restarted (PRODUCT §8): clear one-line errors meanwhile, nothing
+"""A PostgreSQL server killed and restarted: clear one-line errors meanwhile, nothing
 committed lost, and the same services carry on once it is back (they connect again).
 
 This module runs its own server, since it kills it.

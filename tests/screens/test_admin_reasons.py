@@ -1,4 +1,4 @@
-"""Edit account asks why for each action on someone else's account (PRODUCT §6, issue 12): 2FA
+"""Edit account asks why for each action on someone else's account: 2FA
 off, reset, new codes, set password and unlock. The reason is required, recorded in the audit
 event, and shown to the owner at their next sign-in."""
 

@@ -1,4 +1,4 @@
-"""Keys that arrive in one burst each reach the field they were typed for (issue 10, item 8).
+"""Keys that arrive in one burst each reach the field they were typed for.
 
 A password manager's auto-type (``{USERNAME}{TAB}{PASSWORD}{ENTER}``), a paste, or keystrokes
 bunched by a laggy SSH link all put every key in the App's queue before the first is handled.

@@ -1,4 +1,4 @@
-"""PRODUCT §2 "Console conduct": nothing covers the QR code or the codes, Esc never throws a
+"""Console conduct: nothing covers the QR code or the codes, Esc never throws a
 verified setup away unasked, toasts do not outlive their user, and keys do what they say."""
 
 from __future__ import annotations

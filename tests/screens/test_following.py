@@ -1,5 +1,5 @@
 """Screens show what is true now: a change made by another session (an admin on another SSH
-session, the command line) shows at the next key press or within 2 s (PRODUCT §2)."""
+session, the command line) shows at the next key press or within 2 s."""
 
 from __future__ import annotations
 

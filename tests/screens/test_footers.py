@@ -1,4 +1,4 @@
-"""Every footer, on every screen and in every state, fits 80 columns (issue 10, item 2).
+"""Every footer, on every screen and in every state, fits 80 columns.
 
 Each key the footer draws must read whole on the bottom line ("a Au▏^p palette" was the bug),
 ^q Quit and ^p palette are always there, and no key the screen shows is pushed off. ``?`` and

@@ -1,4 +1,4 @@
-"""The two-factor policy in the console (PRODUCT §6, issue 12): the Policy screen, and the Users
+"""The two-factor policy in the console: the Policy screen, and the Users
 screen's compliance view (a due account's time left, the state filter)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """After the password (or the code): security notices, and a required setup's grace period
-(PRODUCT §6, issue 12), through the real sign-in screens at 80x24 with a fixed clock."""
+through the real sign-in screens at 80x24 with a fixed clock."""
 
 from __future__ import annotations
 

@@ -314,7 +314,7 @@ def test_the_lockout_applies_through_the_cli(fresh: Twofold) -> None:
     assert view["locked"] is True
     until = datetime.fromisoformat(view["locked_until"]).timestamp()
     assert 4 * 60 < until - time.time() <= Policy().lock_seconds
-    one_line_error(refused, "locked", view["locked_until"])  # says when to retry (PRODUCT §3)
+    one_line_error(refused, "locked", view["locked_until"])  # says when to retry
     fresh("user", "unlock", "mallory", expect=0)
     fresh("auth", "mallory", stdin=f"{PASSWORD}\n", expect=0)
 

@@ -1,4 +1,4 @@
-"""What a newcomer tripped over on the command line (issue 10), through the real `twofold`."""
+"""What a newcomer tripped over on the command line, through the real `twofold`."""
 
 from __future__ import annotations
 

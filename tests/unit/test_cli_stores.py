@@ -1,4 +1,4 @@
-"""The command line on both stores (PRODUCT §5, §8): the same commands, answers and exit codes on
+"""The command line on both stores: the same commands, answers and exit codes on
 the embedded file and on PostgreSQL, the key given by ``--key``/``TWOFOLD_KEY``, one-line errors
 for a wrong or missing key or an unusable server, and ``db copy`` both ways, verified.
 

@@ -1,4 +1,4 @@
-"""Security notices at sign-in and the sources of audit events (PRODUCT §3, §6)."""
+"""Security notices at sign-in and the sources of audit events."""
 
 from __future__ import annotations
 

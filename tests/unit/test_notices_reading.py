@@ -1,4 +1,4 @@
-"""A sign-in's notices read only its own account's audit events (PRODUCT §6): the same events, in
+"""A sign-in's notices read only its own account's audit events: the same events, in
 the same places, as reading the whole log, on every store."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sign-in turn of one name on the server (PRODUCT §8): a transaction-level advisory lock, which a
+"""The sign-in turn of one name on the server: a transaction-level advisory lock, which a
 second thread of the same process must wait for as another process would."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PostgreSQL support is the ``postgresql`` extra (PRODUCT §8): a plain install given a server URL says,
+"""PostgreSQL support is the ``postgresql`` extra: a plain install given a server URL says,
 in one line, how to add it, and exits 2, whatever command was asked for; the file store never needs it.
 
 Each run is a ``twofold`` process in which psycopg cannot be imported (a finder refuses it, as if it

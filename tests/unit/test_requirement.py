@@ -1,4 +1,4 @@
-"""The two-factor requirement with a grace period (PRODUCT §6), with a fixed clock."""
+"""The two-factor requirement with a grace period, with a fixed clock."""
 
 from __future__ import annotations
 

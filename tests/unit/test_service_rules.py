@@ -1,4 +1,4 @@
-"""The service layer enforces every permission and re-authentication rule itself (PRODUCT §3):
+"""The service layer enforces every permission and re-authentication rule itself:
 what the console asks for is asked again below it, and a session can only come from a sign-in."""
 
 from __future__ import annotations
