@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from store.services.views import local_time as local_time
+
 
 def _local(ts: float) -> datetime:
     """A unix time as an aware local datetime (its ``%Z`` is the zone's name then: CET, IST, UTC)."""
     return datetime.fromtimestamp(ts).astimezone()
-
-
-def local_time(ts: float | None, *, seconds: bool = False, never: str = "never", zone: bool = True) -> str:
-    """A unix time as local ``YYYY-MM-DD HH:MM CET`` (seconds too with ``seconds``; no zone with
-    ``zone=False``); ``never`` for None."""
-    if ts is None:
-        return never
-    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
-    return _local(ts).strftime(f"{shape} %Z" if zone else shape)
 
 
 def clock_time(ts: float, *, zone: bool = True) -> str:

@@ -43,3 +43,15 @@ class FixedClock:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
+
+
+def local_time(ts: float | None, *, seconds: bool = False, never: str = "never", zone: bool = True) -> str:
+    """A unix time as local ``YYYY-MM-DD HH:MM CET`` (seconds too with ``seconds``; no zone with
+    ``zone=False``), as people read times where they are; ``never`` for None."""
+    if ts is None:
+        return never
+    global _datetime
+    if _datetime is None:
+        import datetime as _datetime
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return _datetime.datetime.fromtimestamp(ts).astimezone().strftime(f"{shape} %Z" if zone else shape)

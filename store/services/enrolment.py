@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..accounts import TwoFactor
-from ..clock import iso
+from ..clock import local_time
 from ..errors import AuthenticationFailed, Conflict
 from ..otp import group_secret, matching_step, new_secret, normalise_code, provisioning_uri
 from ..recovery import new_codes, normalise_issued
@@ -57,7 +57,7 @@ class Setup:
             self.ctx.audit(username, "setup-started", username)
         return kind(username, secret, uri, group_secret(secret), ticket, session)
 
-    def notices(self, ticket: Ticket, when: Callable[[float], str | None] = iso) -> list[Notice]:
+    def notices(self, ticket: Ticket, when: Callable[[float], str | None] = local_time) -> list[Notice]:
         """What to tell the person before a sign-in's setup: the changes someone else made to the
         account and its owner has not acknowledged (an administrator's reset: who, when, why)."""
         return Notices(self.ctx).before_setup(self.signin.redeem(ticket, Stage.SETUP), when)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from ..audit import AuditEvent
-from ..clock import iso
+from ..clock import local_time
 from .context import Context
 from .results import Session
 
@@ -53,11 +53,11 @@ def _plural(n: int, word: str) -> str:
 
 
 def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: int,
-          when: Callable[[float], str | None] = iso) -> list[Notice]:
+          when: Callable[[float], str | None] = local_time) -> list[Notice]:
     """The notices for ``name`` from its committed events ``mine`` (``(number, event)``, oldest
     first, numbered among all ``total`` events), the last of its successful sign-ins being the
     current one; events before number ``seen`` were acknowledged. Times are worded by ``when``
-    (ISO 8601 UTC unless the caller words them as it shows other times)."""
+    (local time with its zone unless the caller words them otherwise)."""
     sign_ins = [(i, e) for i, e in mine if e.action == "sign-in" and e.outcome == "ok"]
     current = sign_ins[-1][0] if sign_ins else total
     previous = sign_ins[-2][0] if len(sign_ins) > 1 else -1
@@ -84,7 +84,7 @@ def build(name: str, mine: Sequence[tuple[int, AuditEvent]], total: int, seen: i
 
 
 def changes(name: str, mine: Sequence[tuple[int, AuditEvent]], seen: int, before: int,
-            when: Callable[[float], str | None] = iso) -> list[Notice]:
+            when: Callable[[float], str | None] = local_time) -> list[Notice]:
     """The changes someone else made to ``name`` (who, what, when, their reason) among its events
     numbered from ``seen`` (the first not acknowledged) up to ``before``; see :func:`build`."""
     born = _made_with_the_account(mine)
@@ -121,7 +121,7 @@ class Notices:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def for_session(self, session: Session, when: Callable[[float], str | None] = iso) -> list[Notice]:
+    def for_session(self, session: Session, when: Callable[[float], str | None] = local_time) -> list[Notice]:
         """The notices of the session's account; ``when`` words their times (see :func:`build`)."""
         name = self.ctx.check_session(session).username
         account = self.ctx.repo.get(name)
@@ -145,7 +145,7 @@ class Notices:
         due = deadline if deadline is not None and deadline > self.ctx.now() else None
         return build(username, mine, total, account.notices_seen), due
 
-    def before_setup(self, username: str, when: Callable[[float], str | None] = iso) -> list[Notice]:
+    def before_setup(self, username: str, when: Callable[[float], str | None] = local_time) -> list[Notice]:
         """For a sign-in that must set up an authenticator first, before its session exists: the
         changes someone else made that its owner has not acknowledged (the reset or the policy
         that brought the setup: who, when, the reason). The caller has checked the password."""

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from ..accounts import Account, TwoFactor
 from ..clock import iso as iso  # shown times; defined beside the clock so notices need not load this module
+from ..clock import local_time as local_time
 from ..storage import Records as AccountRecords
 from ..requirement import DUE, OVERDUE, Requirement, time_left
 from .results import Session, Ticket

@@ -185,7 +185,7 @@ class Login:
         return self.status == 0 and OK_WORD in self.output
 
 
-PROMPTS = ["Password: ", "Verification code: ", "Set up now? [y/N] "]
+PROMPTS = ["Password: ", "Verification code: ", "Set up now? [y/N] ", "Press Enter to set up your authenticator: "]
 
 
 SHELL_PROMPT = "$ "

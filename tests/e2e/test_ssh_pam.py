@@ -275,12 +275,16 @@ def test_notices_reach_a_terminal_login_and_an_overdue_setup_is_refused(site: Si
         assert command.ran and "Previous sign-in:" not in command.output, command
         assert "TWOFOLD" not in command.output  # the kept notices never reach the session's environment
         assert site.cli("policy", "require", "everyone", "--grace", "0").returncode == 0
-        overdue = site.login("due", OFF_PASSWORD)
-        assert not overdue.ran, overdue
         if site.style == "exec":
+            overdue = site.login("due", OFF_PASSWORD)
+            assert not overdue.ran, overdue
             assert " ".join(PENDING_MESSAGE.split()) in " ".join(overdue.output.split())
-        else:  # the setup is not skipped any more: the code of a new authenticator is asked for
-            assert overdue.prompts == ["Password:", "Verification code:"] and "Key: " in overdue.output
+        else:  # the setup is not skipped any more: why it runs, then the code of a new authenticator
+            overdue = ssh_login(site.server.port, site.users["due"], [OFF_PASSWORD, ""])
+            assert not overdue.ran, overdue
+            assert overdue.prompts == ["Password:", "Press Enter to set up your authenticator:", "Verification code:"]
+            assert "policy switched two-factor authentication on" in " ".join(overdue.output.split())
+            assert "Key: " in overdue.output
     finally:
         assert site.cli("policy", "require", "nobody").returncode == 0
 
