@@ -12,6 +12,7 @@ bounded (:mod:`.limits`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,11 @@ from ..errors import LockTimeout, StorageError
 from . import sql
 from .base import TURN, Busy, ServerUnavailable, first_line, key_of, lost as lost_connection, turn_timeout, unreachable
 from .limits import limits_of
+
+# psycopg logs what it ignores while ending a failed pipeline ("error ignored terminating …") as a
+# warning; with no handler of its own Python would print it on stderr, beside the one-line error
+# the failure itself becomes (and over the console's screen). The error is raised and said anyway.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def translate(exc: psycopg.Error, where: str, conn: psycopg.Connection | None, committing: bool = False) -> StorageError:
