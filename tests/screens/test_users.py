@@ -315,6 +315,7 @@ async def test_new_account_mistakes_are_shown_inline(team) -> None:
         await eventually(pilot, lambda: "already exists" in str(error.render()), "the duplicate name's message", 1000)
         assert app.screen is modal
         modal.query_one("#username", Input).value = "no spaces allowed"
+        modal.query_one("#repeat", Input).focus()  # Enter creates from the last field (elsewhere: next field)
         await pilot.press("enter")
         await eventually(pilot, lambda: "username must be" in str(error.render()).lower(), "the bad name's message", 1000)
         await pilot.press("escape")
