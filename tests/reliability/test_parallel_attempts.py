@@ -54,7 +54,9 @@ def test_fifty_parallel_wrong_passwords_evaluate_exactly_as_many_as_lock(shared:
     assert shared.audit.verify(CLI).ok
 
 
-@pytest.mark.parametrize("round_", range(3))
+# The right password early in the burst (6th) and late (32nd); a third place between them cost
+# about a minute of CPU on the two stores and checked nothing these two do not.
+@pytest.mark.parametrize("round_", [0, 2])
 def test_the_right_password_in_a_burst_of_wrong_ones_never_beats_the_lock(
     shared: Services, location, clock: FixedClock, race, round_: int
 ) -> None:
@@ -85,10 +87,10 @@ def fail_sequentially(services: Services, name: str, times: int) -> None:
             services.signin.password(name, WRONG)
 
 
-@pytest.mark.parametrize("parallel", [3, 12])
 def test_unknown_names_answer_exactly_as_known_ones_in_parallel(
-    shared: Services, location, clock: FixedClock, race, parallel: int
+    shared: Services, location, clock: FixedClock, race
 ) -> None:
+    parallel = 12  # more than the lock threshold: every one of them meets the lock
     answers = {}
     for name in ("alice", "nobody"):
         fail_sequentially(shared, name, LOCK - 1)
