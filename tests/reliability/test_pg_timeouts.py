@@ -29,9 +29,11 @@ from store.storage import ServerTarget
 from syslog_sink import Sink
 
 POLICY = Policy(argon2=FAST_ARGON2)
-BOUND = 6.0
+BOUND = 8.0
 """Seconds a refusal may take beyond a refusal at once: the waits these tests set (2 s to connect,
-1.5 s for a statement, 2 s in the pooler's queue) fit in it, a 10 s connect timeout does not."""
+1.5 s for a statement, 2 s in the pooler's queue) fit in it with room for a loaded machine (a
+whole suite on two cores made a 2 s connect timeout's login 6.6 s slower than the refusal at once),
+a 10 s connect timeout does not."""
 
 
 @pytest.fixture
