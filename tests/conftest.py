@@ -190,6 +190,20 @@ def pg_server():
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def own_server():
+    """A PostgreSQL server of the module's own, for tests that stop, restart or kill it (the
+    session's ``pg_server`` must stay up for everyone else)."""
+    from pg_server import ServerUnavailable, TestServer, unavailable
+
+    try:
+        server = TestServer().start()
+    except ServerUnavailable as exc:
+        unavailable(str(exc))
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def server(pg_server):
     """The running PostgreSQL server (where none can start, the test is skipped with the reason, or

@@ -27,18 +27,6 @@ CONSOLE = str(Path(sys.executable).parent / "twofold")
 LINE = "Database server unreachable since"
 
 
-@pytest.fixture(scope="module")
-def own_server():
-    from pg_server import ServerUnavailable, TestServer, unavailable
-
-    try:
-        server = TestServer().start()
-    except ServerUnavailable as exc:
-        unavailable(str(exc))
-    yield server
-    server.stop()
-
-
 def pg_ctl(server, *action: str) -> None:
     """``pg_ctl`` as the server's user, waiting for it (``-w``); the postmaster's pid is read again."""
     server._run("pg_ctl", "-D", str(server.data), "-l", str(server.root / "pg_ctl.log"), "-m", "fast", "-w", "-t", "60", *action)

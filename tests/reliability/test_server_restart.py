@@ -23,18 +23,6 @@ from store.storage import ServerTarget
 POLICY = Policy(argon2=FAST_ARGON2)
 
 
-@pytest.fixture(scope="module")
-def own_server():
-    from pg_server import ServerUnavailable, TestServer, unavailable
-
-    try:
-        server = TestServer().start()
-    except ServerUnavailable as exc:
-        unavailable(str(exc))
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def target(own_server, tmp_path: Path) -> ServerTarget:
     return ServerTarget(own_server.new_schema(), tmp_path / "twofold.key")
