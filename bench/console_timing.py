@@ -31,7 +31,7 @@ from screens.users import UsersScreen
 from store.file.paths import Paths
 from store.policy import Policy
 from store.services import Services
-from store.storage import ServerTarget
+from store.target import ServerTarget
 from tui.app import TwofoldApp
 from tui.widgets.record_table import RecordTable
 

@@ -45,7 +45,7 @@ from store.file.paths import Paths  # noqa: E402
 from store.policy import Policy  # noqa: E402
 from store.services import Services  # noqa: E402
 from store.services.results import SystemActor  # noqa: E402
-from store.storage import ServerTarget  # noqa: E402
+from store.target import ServerTarget  # noqa: E402
 
 ADMIN = SystemActor("cli:bench")
 RUN = {"bin": BIN, "python": PYTHON}

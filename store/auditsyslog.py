@@ -27,8 +27,8 @@ from collections.abc import Sequence
 
 from .audit import GENESIS, Link
 from .crypto import Keyring
+from .target import DEFAULT_SYSLOG as DEFAULT_SOCKET
 
-DEFAULT_SOCKET = "/dev/log"
 IDENT = "twofold"
 PRIORITY = 10 * 8 + 6
 """Facility ``authpriv`` (10), severity ``info`` (6)."""

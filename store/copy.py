@@ -18,7 +18,10 @@ from .errors import KeyFileError, StorageError
 from .file.fileio import create_private
 from .file.paths import Paths
 from .storage import SETTINGS, TABLES
-from .storage import ServerTarget, Target, open_storage, shown
+from .storage import open_storage
+
+
+from .target import ServerTarget, Target, shown
 
 
 class CopyReport(NamedTuple):

@@ -221,7 +221,7 @@ def location(store_kind: str, paths: Paths, tmp_path: Path, request: pytest.Fixt
     with its key file in ``tmp_path`` (``pg``)."""
     if store_kind == "tiny":
         return paths
-    from store.storage import ServerTarget
+    from store.target import ServerTarget
 
     pg = request.getfixturevalue("server")
     return ServerTarget(pg.new_schema(), tmp_path / "twofold.key")

@@ -11,7 +11,7 @@ from store.requirement import time_left
 from store.services.results import Stage
 
 from .cli_common import EXIT_OK, EXIT_PENDING, Input
-from .parser import open_services
+from .installation import open_services
 
 
 def auth(args: Namespace, inp: Input) -> int:

@@ -1,16 +1,15 @@
-"""The ``twofold`` command line: read by :mod:`tui.parser`, run by the subcommand's handler, every
-error one line on stderr and an exit code. Textual is imported only to open the console."""
+"""The ``twofold`` command line in this process: read by :mod:`tui.parser`, run by the subcommand's
+handler, every error one line on stderr and an exit code. Textual is imported only to open the
+console. (:mod:`tui.entry` is the command itself: it hands sign-ins to a sign-in server first.)"""
 
 from __future__ import annotations
 
-import gc
 import importlib
 import os
 import signal
 import sys
 from argparse import Namespace
 from collections.abc import Callable
-from typing import NoReturn
 
 from store.errors import AccountLocked, PostgresNotInstalled, StoreUnreachable, TwofoldError, printable
 from store.file.fileio import installation_files, remove_created
@@ -19,7 +18,8 @@ from store.services import Services
 
 from .cli_common import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, Input, UsageError, policy_from, retry_after
 from .new_database import confirm_new_database, is_new, quit_on_signals
-from .parser import build_parser, where
+from .installation import where
+from .parser import build_parser
 
 HANDLERS = {
     "user": "commands:user",
@@ -29,6 +29,7 @@ HANDLERS = {
     "policy": "commands:policy",
     "pam": "pam:pam",
     "db": "dbcopy:db",
+    "serve": "signin_server:serve",
 }
 """Each subcommand's handler as ``module:function`` under ``tui`` (its arguments are in
 ``tui.parser.COMMANDS``). A handler's module is imported when it runs: ``auth`` and ``pam`` never
@@ -40,12 +41,14 @@ def handler_of(command: str) -> Callable[[Namespace, Input], int]:
     return getattr(importlib.import_module(f"{__package__}.{module}"), function)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, args: Namespace | None = None) -> int:
+    """Run the command ``argv`` (read into ``args`` already, when given) in this process."""
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0) and EXIT_USAGE
+    if args is None:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:
+            return int(exc.code or 0) and EXIT_USAGE
     try:
         if args.command is None:
             return open_console(args)
@@ -74,15 +77,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"twofold: unexpected error ({type(exc).__name__}); set TWOFOLD_DEBUG=1 for details", file=sys.stderr)
         return EXIT_REFUSED
-
-
-def run() -> NoReturn:
-    """The ``twofold`` command: :func:`main`, then exit with its code."""
-    code = main()
-    # Whatever is alive now lives until the exit: freezing it spares the cycle collector its final
-    # pass over every module, class and function loaded (docs/PERFORMANCE.md).
-    gc.freeze()
-    sys.exit(code)
 
 
 TEXTUAL_DEVELOPER_SWITCHES = (
@@ -137,4 +131,6 @@ def _has_accounts(services: Services) -> bool:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    from .entry import run
+
     run()

@@ -16,7 +16,7 @@ from store.services.views import AccountView, due_words, iso, standing_cell
 from store.witness import WitnessLog, WitnessReport
 
 from .cli_common import EXIT_OK, EXIT_REFUSED, Input, UsageError, policy_from, unix_actor
-from .parser import open_services, where
+from .installation import open_services, where
 from .text_table import table_lines
 
 

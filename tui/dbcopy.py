@@ -10,11 +10,13 @@ from pathlib import Path
 
 from store.copy import copy_installation
 from store.file.paths import Paths
-from store.storage import ServerTarget, Target, absolute, is_server_url, require_postgres, shown
+from store.storage import require_postgres
+
+from store.target import ServerTarget, Target, absolute, is_server_url, shown
 
 from .cli_common import EXIT_OK, Input, UsageError, policy_from
 from .pam import carries_password
-from .parser import where
+from .installation import where
 
 
 def db(args: Namespace, inp: Input) -> int:

@@ -47,10 +47,12 @@ from store.file.paths import Paths
 from store.requirement import time_left
 from store.services import Services
 from store.services.results import Method, Stage
-from store.storage import ServerTarget, Target, absolute, is_server_url, require_postgres
+from store.storage import require_postgres
+
+from store.target import ServerTarget, Target, absolute, is_server_url
 
 from .pam_enrol import SetupLeft, enrol_at_prompt, offer_setup
-from .parser import syslog_socket
+from .installation import syslog_socket
 from .cli_common import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, Input, UsageError, policy_from, retry_after
 
 PENDING_MESSAGE = (

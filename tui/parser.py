@@ -1,5 +1,4 @@
-"""The ``twofold`` command line's argparse parser (every line is read by it), and the installation
-its ``--db`` and ``--key`` options name."""
+"""The ``twofold`` command line's argparse parser: every line is read by it."""
 
 from __future__ import annotations
 
@@ -7,14 +6,10 @@ import argparse
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from store.auditsyslog import DEFAULT_SOCKET, use_socket
-from store.origin import CLI, Origin
 from store.requirement import MAX_GRACE_HOURS
-from store.services import Services
-from store.file.paths import Paths
-from store.storage import ServerTarget, Target, absolute, locate, require_postgres
+from store.target import DEFAULT_SYSLOG
 
-from .cli_common import DEFAULTS, EXIT_USAGE, UsageError, policy_from
+from .cli_common import DEFAULTS, EXIT_USAGE
 
 
 class Parser(argparse.ArgumentParser):
@@ -89,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--key", metavar="PATH", help="key file of a PostgreSQL database (or $TWOFOLD_KEY)")
     parser.add_argument(
-        "--syslog", metavar="PATH", help=f"syslog socket that witnesses every audit event (default: {DEFAULT_SOCKET})"
+        "--syslog", metavar="PATH", help=f"syslog socket that witnesses every audit event (default: {DEFAULT_SYSLOG})"
     )
     parser.add_argument(
         "--issuer", metavar="NAME", default=DEFAULTS["issuer"], help="issuer shown in authenticator apps"
@@ -190,6 +185,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "policy": ("the two-factor requirement: show, or require it of nobody, admins or everyone", _policy_arguments),
     "db": ("copy the installation to another store (file or PostgreSQL), verified", _db_arguments),
     "pam": ("SSH logins through PAM: run from pam_exec or the pam_twofold module (docs/SSH.md)", _pam_arguments),
+    "serve": ("keep a sign-in server running: auth and pam hand their sign-ins to it (docs/SSH.md)", lambda parser: None),
 }
 
 
@@ -197,48 +193,3 @@ EXTRA: dict[str, dict[str, Any]] = {
     "auth": {"epilog": AUTH_EPILOG, "formatter_class": argparse.RawDescriptionHelpFormatter},
 }
 """Each subcommand's parser options beyond its help line (``auth --help``'s stdin lines and exit codes)."""
-
-
-def where(args: argparse.Namespace) -> Target:
-    """The installation ``--db`` (or ``TWOFOLD_DB``) names: a file, or a PostgreSQL URL with the
-    key file from ``--key`` (or ``TWOFOLD_KEY``), once PostgreSQL support is known to be there.
-    Its audit events go to the syslog socket ``--syslog`` names (``/dev/log`` without it)."""
-    use_socket(syslog_socket(args))
-    target = locate(args.db, args.key)
-    if isinstance(target, ServerTarget):
-        require_postgres()
-    else:
-        check_database_path(target)
-    return target
-
-
-def check_database_path(paths: Paths) -> None:
-    """Refuse (exit 2) a database path naming a folder, or one of an installation's other files
-    (its key, audit log or lock): each is said for what it is, with the path to give instead."""
-    db = paths.db
-    if db.is_dir():
-        inside = db / "twofold.json"
-        hint = f"the database in it is {inside}" if inside.exists() else f"give the database file, e.g. --db {inside}"
-        raise UsageError(f"{db} is a folder, not a database: {hint}")
-    for suffix, what in ((".key", "the installation's key"), (".lock", "an installation's lock file"),
-                         (".audit.jsonl", "an installation's audit log")):
-        if db.name.endswith(suffix) and len(db.name) > len(suffix):
-            database = db.with_name(db.name.removesuffix(suffix) + ".json")
-            raise UsageError(f"{db} is {what}, not its database: give --db {database}")
-
-
-def syslog_socket(args: argparse.Namespace, *, home: bool = True) -> str | None:
-    """``--syslog``'s socket, made absolute (``~`` expanded when ``home``); None without it."""
-    path = getattr(args, "syslog", None)
-    if path is None:
-        return None
-    if not path or "\0" in path:
-        raise UsageError("--syslog needs the path of a syslog socket")
-    return absolute(path, home=home)
-
-
-def open_services(args: argparse.Namespace, *, create: bool = False, readonly: bool = False) -> Services:
-    """The services on ``--db``; only ``create`` makes a new installation where none is."""
-    return Services.open(
-        where(args), policy_from(args), create=create, readonly=readonly, origin=Origin.here(CLI)
-    )

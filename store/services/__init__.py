@@ -11,7 +11,8 @@ from ..otp import provisioning_uri
 from ..passwords import Passwords, is_encodable
 from ..origin import CONSOLE, Origin
 from ..policy import Policy
-from ..storage import Target, open_storage
+from ..storage import open_storage
+from ..target import Target
 from .context import Context
 from .results import Session, SessionBook
 

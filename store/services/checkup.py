@@ -12,7 +12,7 @@ from ..records import SEAL
 from ..file.guard import check_folder, check_path
 from ..file.paths import Paths
 from ..policy import Policy
-from ..storage import ServerTarget
+from ..target import ServerTarget
 
 
 class Finding(NamedTuple):

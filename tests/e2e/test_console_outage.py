@@ -20,7 +20,7 @@ from account_flows import CLI, PASSWORD, add_account
 from store.accounts import TwoFactor
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
-from store.storage import ServerTarget
+from store.target import ServerTarget
 from terminal import Terminal
 
 CONSOLE = str(Path(sys.executable).parent / "twofold")

@@ -17,7 +17,7 @@ from proc_helpers import Twofold
 from store.otp import code_at_step, time_step
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
-from store.storage import ServerTarget
+from store.target import ServerTarget
 
 FAST = Policy(argon2=FAST_ARGON2)
 STORES = ("pg",)

@@ -40,7 +40,7 @@ from store.policy import FAST_ARGON2, Policy
 from store.recovery import ALPHABET
 from store.services import Services
 from store.services.results import Stage, SystemActor
-from store.storage import ServerTarget
+from store.target import ServerTarget
 
 PASSWORD = "load test password"  # fake
 ADMIN = SystemActor("cli:load-setup")

@@ -25,7 +25,7 @@ from store.errors import StoreUnreachable
 from store.pg.limits import CONNECT_SECONDS, STATEMENT_MS
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
-from store.storage import ServerTarget
+from store.target import ServerTarget
 from syslog_sink import Sink
 
 POLICY = Policy(argon2=FAST_ARGON2)

@@ -23,7 +23,7 @@ from store.errors import LockTimeout
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
 from store.services.results import Stage
-from store.storage import ServerTarget
+from store.target import ServerTarget
 
 #: A turn waited for longer than this fails the sign-in: a turn left behind shows as a failure.
 POLICY = Policy(argon2=FAST_ARGON2, attempt_wait_seconds=5)

@@ -18,7 +18,7 @@ from store.clock import FixedClock
 from store.errors import StorageError
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
-from store.storage import ServerTarget
+from store.target import ServerTarget
 
 POLICY = Policy(argon2=FAST_ARGON2)
 

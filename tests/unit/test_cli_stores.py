@@ -23,7 +23,7 @@ from store.otp import code_at_step, time_step
 from store.file.paths import Paths
 from store.policy import Policy
 from store.services import Services
-from store.storage import ServerTarget
+from store.target import ServerTarget
 from test_cli import one_line_error
 
 STORES = ("tiny", "pg")

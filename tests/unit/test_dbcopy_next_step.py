@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from store.file.paths import Paths
-from store.storage import ServerTarget
+from store.target import ServerTarget
 from tui.dbcopy import next_step
 
 SOURCE = Paths(Path("/var/lib/twofold/twofold.json"))

@@ -30,7 +30,7 @@ class NotInstalled:
 
 sys.meta_path.insert(0, NotInstalled())
 sys.argv[0] = "twofold"
-from tui.cli import run
+from tui.entry import run
 run()
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.storage import redact
+from store.target import redact
 
 
 @pytest.mark.parametrize(
