@@ -9,9 +9,12 @@ import os
 import pwd
 import sys
 from argparse import Namespace
+from typing import TYPE_CHECKING
 
 from store.errors import AccountLocked, ValidationError
-from store.policy import Policy
+
+if TYPE_CHECKING:  # loaded where a policy is made: a sign-in handed to a sign-in server never makes one
+    from store.policy import Policy
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -96,4 +99,6 @@ def policy_from(args: Namespace) -> Policy:
     minutes = args.idle_timeout
     if minutes is None or not math.isfinite(minutes) or minutes < 0:
         raise UsageError("--idle-timeout must be 0 or more minutes")
+    from store.policy import Policy
+
     return Policy(issuer=args.issuer, idle_timeout_seconds=int(minutes * 60))

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
 from .cli_common import EXIT_USAGE
 from .parser import build_parser
 from .signin_client import hand_off
+
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def run() -> NoReturn:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING
 
-from store.requirement import MAX_GRACE_HOURS
 from store.target import DEFAULT_SYSLOG
 
 from .cli_common import DEFAULTS, EXIT_USAGE
+
+if TYPE_CHECKING:  # the parser is what every command loads first: annotations only
+    from collections.abc import Callable
+    from typing import Any, NoReturn
 
 
 class Parser(argparse.ArgumentParser):
@@ -39,6 +41,8 @@ class _Version(argparse.Action):
 
 def hours(text: str) -> int:
     """``--grace``: whole hours from 0 to a year; anything else is a usage error (exit 2)."""
+    from store.requirement import MAX_GRACE_HOURS
+
     try:
         value = int(text)
     except ValueError:
