@@ -17,6 +17,7 @@ from store.witness import WitnessLog, WitnessReport
 
 from .cli_common import EXIT_OK, EXIT_REFUSED, Input, UsageError, policy_from, unix_actor
 from .installation import open_services, where
+from .signin_client import server_state
 from .text_table import table_lines
 
 
@@ -262,7 +263,10 @@ def _event_json(event) -> dict[str, object]:
 
 def doctor(args: Namespace, inp: Input) -> int:
     problems = 0
-    for finding in checkup(where(args), policy_from(args)):
+    target = where(args)
+    for finding in checkup(target, policy_from(args)):
         problems += not finding.ok
         print(f"[{'FAIL' if not finding.ok else 'WARN' if finding.warning else 'ok'}] {finding.text}")
+    warning, text = server_state(target)
+    print(f"[{'WARN' if warning else 'ok'}] {text}")
     return EXIT_OK if problems == 0 else EXIT_REFUSED

@@ -79,6 +79,23 @@ def hand_off(args: Namespace, argv: list[str]) -> int | None:
         return outcome(server)
 
 
+def server_state(target: Target) -> tuple[bool, str]:
+    """``doctor``'s line on the installation's sign-in server: (a warning?, what it says)."""
+    path = socket_of(target)
+    if path is None or not os.path.lexists(path):
+        return False, "no sign-in server: each sign-in loads Twofold itself (twofold serve runs one)"
+    if not trusted(path):
+        return True, f"{path} is not a socket of this user's in a private folder: sign-ins do not use it"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            return True, f"nothing answers on the sign-in server's socket {path}: sign-ins run by themselves"
+        if peer_uid(probe) != os.geteuid():
+            return True, f"the sign-in server on {path} runs as another user: sign-ins do not use it"
+    return False, f"sign-in server listening on {path}"
+
+
 def outcome(server: socket.socket) -> int:
     """The exit code the server's sign-in process sends once it is done."""
     try:

@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from argparse import Namespace
 from typing import Any, NoReturn
 
@@ -114,7 +115,12 @@ def accept(listener: socket.socket, parser, path: str) -> None:
     gc.freeze()  # what is loaded stays shared with every fork instead of being copied by the collector
     me = os.geteuid()
     while True:
-        connection, _ = listener.accept()
+        try:
+            connection, _ = listener.accept()
+        except OSError as exc:  # out of descriptors, or the caller gave up: the next one may do
+            print(f"twofold: a connection was lost ({exc.strerror})", file=sys.stderr)
+            time.sleep(0.1)
+            continue
         with connection:
             uid = peer_uid(connection)
             if uid != me:
@@ -126,6 +132,8 @@ def accept(listener: socket.socket, parser, path: str) -> None:
             try:
                 if os.fork() == 0:
                     _sign_in(listener, connection, request, parser, path)
+            except OSError as exc:  # no process to run it in: the caller is told it was not accepted
+                print(f"twofold: could not start a sign-in ({exc.strerror})", file=sys.stderr)
             finally:
                 for fd in request.fds:
                     os.close(fd)

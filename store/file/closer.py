@@ -48,3 +48,14 @@ def _close_forever(items: "queue.SimpleQueue[int | threading.Event]") -> None:
                 os.close(item)
             except OSError:
                 pass
+
+
+def _none_in_a_fork() -> None:
+    """A forked process (a sign-in server's sign-in) has no closer thread, though the process it
+    came from may have had one: it starts its own when it first needs one."""
+    global _closer_queue, _closer_guard
+    _closer_queue = None
+    _closer_guard = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_none_in_a_fork)

@@ -150,6 +150,9 @@ def test_pam_exec_through_the_server(twofold: Twofold, installation, serving, bl
     events = audit(twofold.at(location))
     assert [(e["target"], e["outcome"]) for e in events[:2]] == [("plain", "failed"), ("admin1", "ok")]
     assert all("192.0.2.7" in json.dumps(e) and "pam" in json.dumps(e) for e in events[:2])
+    session = {**pam, "PAM_TYPE": "open_session", "PAM_USER": "admin1"}
+    shown = run(*pam_line(location), "pam", "--notices", "session", stdin=b"", env=session, inherit=False, timeout=30)
+    assert shown.returncode == 0, shown  # the session line's notices open and close the store in the fork
 
 
 def test_one_code_from_parallel_sign_ins_through_the_server_succeeds_once(twofold: Twofold, installation, serving, blocked) -> None:
@@ -253,8 +256,10 @@ def test_a_killed_server_is_replaced_and_sign_ins_never_stop(twofold: Twofold, i
     first = SignInServer(run, location)
     again = subprocess.run([str(TWOFOLD), "serve"], env=run.env(), capture_output=True, text=True, timeout=60)
     assert (again.returncode, again.stderr) == (1, f"twofold: a sign-in server already runs on {first.socket}\n")
+    assert f"[ok] sign-in server listening on {first.socket}\n" in run("doctor").stdout
     assert first.stop(signal.SIGKILL)[0] == -signal.SIGKILL
     assert os.path.exists(first.socket)  # stale: nothing answers on it
+    assert f"[WARN] nothing answers on the sign-in server's socket {first.socket}" in run("doctor").stdout
     assert run("auth", "plain", stdin="fake password 123456\n").returncode == 0  # signs in by itself meanwhile
     second = SignInServer(run, location)
     try:
