@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 from textual.worker import WorkerCancelled
 
+from screens.standing import STATES
 from screens.users import UsersScreen
 from store.file.paths import Paths
 from store.policy import Policy
@@ -112,6 +113,8 @@ class Figures:
     keys: list[float] = field(default_factory=list)
     slowest_key: list[float] = field(default_factory=list)
     page: list[float] = field(default_factory=list)
+    state: list[float] = field(default_factory=list)
+    """Each ^s press through the state filter (off, pending, active, due, overdue, all again)."""
 
     def merge(self, other: "Figures") -> None:
         for name in self.__dataclass_fields__:
@@ -145,6 +148,20 @@ async def _type_filter(app: TimedConsole, screen: UsersScreen, pilot) -> list[fl
     return times
 
 
+async def _cycle_states(app: TimedConsole, screen: UsersScreen, table: RecordTable, pilot) -> list[float]:  # type: ignore[no-untyped-def]
+    """^s through every state and back to all, each timed to the frame with the new rows."""
+    times = []
+    for wanted in (*STATES, None):
+        before = table.records
+        press = timed(app, lambda: send_key(app, "ctrl+s"), lambda: screen.state == wanted and table.records is not before)
+        try:
+            times.append(await press)
+        except TimeoutError:
+            raise RuntimeError(f"the state filter {wanted or 'all'} did not show within 10 s") from None
+        await settle(app, pilot)
+    return times
+
+
 async def users_run(paths: Paths | ServerTarget, count: int, *, pages: bool = True) -> Figures:
     """One fresh console signed in as user00000: open Users (first time: the accounts are read from
     the store), type the filter, page down, go back and open it again."""
@@ -172,10 +189,11 @@ async def users_run(paths: Paths | ServerTarget, count: int, *, pages: bool = Tr
                 raise RuntimeError(f"filter {TYPED!r} left {table.row_count} rows, expected {expected}")
             out.keys += keys
             out.slowest_key.append(max(keys))
+            screen.query_one("#users-filter", Input).value = ""
+            table.focus()
+            await settle(app, pilot)
+            out.state += await _cycle_states(app, screen, table, pilot)
             if pages:
-                screen.query_one("#users-filter", Input).value = ""
-                table.focus()
-                await settle(app, pilot)
                 table.action_jump(0)  # the cursor followed user09990 back into the full list
                 await settle(app, pilot)
                 for _ in range(PAGE_DOWNS):

@@ -258,6 +258,9 @@ def screen_rows(stores: dict, count: int, repeat: int) -> list[Row]:
                         statistics.median(bare.open), 0.200, "max"))
         rows.append(Row(f"Users screen keystroke, {count:,}, {kind}", statistics.median(console.keys), "s",
                         statistics.median(bare.keys), 0.050, "max"))
+        rows.append(Row(f"Users state filter (^s), {count:,}, {kind}", statistics.median(console.state), "s",
+                        statistics.median(bare.keys), 0.050, "max"))
+        rows.append(Row(f"  slowest ^s, {count:,}, {kind}", max(console.state), "s", None, 0.050, "max"))
         rows.append(Row(f"  slowest keystroke, {count:,}, {kind}", max(console.slowest_key), "s",
                         None, 0.050, "max"))
     return rows

@@ -13,7 +13,7 @@ from store.accounts import TwoFactor
 from store.errors import CorruptDatabase
 from screens.standing import standing_cell
 from store.requirement import OVERDUE
-from store.services.views import AccountListing, AccountView
+from store.services.views import DAMAGED, AccountListing, AccountView
 from tui.widgets.record_table import Cell, Column, Row
 
 COLUMNS = (
@@ -79,13 +79,9 @@ class AccountRow:
                 self._standing = view.standing
                 self._cells = account_cells(view, self.warn, self.now, self.low)
             except CorruptDatabase:
-                self._standing = "damaged"
+                self._standing = DAMAGED
                 self._cells = damaged_cells(self.key, self.warn)
         return self._cells
-
-    @property
-    def standing_known(self) -> bool:
-        return self._standing is not None
 
     @property
     def standing(self) -> str:
@@ -123,11 +119,15 @@ class AccountRows(Sequence[AccountRow]):
     one listing."""
 
     def __init__(self, listing: AccountListing, warn: str, now: float | None, low: Callable[[int], bool],
-                 picked: Sequence[int] | None = None, made: dict[int, AccountRow] | None = None) -> None:
+                 picked: Sequence[int] | None = None, made: dict[int, AccountRow] | None = None,
+                 standings: list[str] | None = None) -> None:
         self.listing, self.warn, self.now, self.low = listing, warn, now, low
         self.picked = picked
         """The listing's indexes shown, in order; None for all of them."""
         self._made = {} if made is None else made
+        self.standings = standings
+        """Every account's standing in the listing's order (:meth:`AccountListing.standings`), once
+        read: a state filter needs it."""
 
     def __len__(self) -> int:
         return len(self.listing) if self.picked is None else len(self.picked)
@@ -158,15 +158,27 @@ class AccountRows(Sequence[AccountRow]):
     def narrowed(self, needle: str) -> "AccountRows":
         """The accounts whose name contains ``needle`` (lower-case), from the names alone."""
         names = self.listing.names
-        pool = range(len(names)) if self.picked is None else self.picked
-        return AccountRows(self.listing, self.warn, self.now, self.low, [i for i in pool if needle in names[i]], self._made)
+        return self._picking([i for i in self._pool() if needle in names[i]])
+
+    def in_state(self, state: str) -> "AccountRows":
+        """The accounts whose standing is ``state``; :attr:`standings` must have been read."""
+        standings = self.standings
+        assert standings is not None, "read the standings (in a thread) before filtering by them"
+        return self._picking([i for i in self._pool() if standings[i] == state])
+
+    def _pool(self) -> Sequence[int]:
+        return range(len(self.listing)) if self.picked is None else self.picked
+
+    def _picking(self, picked: list[int]) -> "AccountRows":
+        return AccountRows(self.listing, self.warn, self.now, self.low, picked, self._made, self.standings)
 
 
 def matching(records: Sequence[Row], text: str, state: str | None = None) -> Sequence[Row]:
     """Records whose username contains ``text`` (case-insensitive; all of them for empty text)
     and, given a ``state``, whose 2FA standing is that state."""
     needle = text.strip().lower()
-    if isinstance(records, AccountRows) and not state:
-        return records.narrowed(needle) if needle else records
+    if isinstance(records, AccountRows) and (not state or records.standings is not None):
+        rows = records.narrowed(needle) if needle else records
+        return rows.in_state(state) if state else rows
     shown = [r for r in records if needle in r.key] if needle else list(records)
     return [r for r in shown if getattr(r, "standing", None) == state] if state else shown

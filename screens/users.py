@@ -122,8 +122,10 @@ class UsersScreen(ServiceScreen):
             self.quiet_reload(self.selected)
 
     def quiet_reload(self, keep: str | None) -> None:
-        """Fetch every account again without the busy state (what others changed shows)."""
-        fetch = partial(self.fetch, self.caller, self._warn, self.state)
+        """Fetch every account again without the busy state (what others changed shows), with
+        their standings when they were read before."""
+        standings = self.state is not None or getattr(self.records, "standings", None) is not None
+        fetch = partial(self.fetch, self.caller, self._warn, standings)
         self.in_background(fetch, lambda records: self._followed_records(records, keep), group="follow")
 
     def _followed_records(self, records: Sequence[Row], keep: str | None) -> None:
@@ -136,19 +138,30 @@ class UsersScreen(ServiceScreen):
         """Fetch every account again (in a thread: 10,000 accounts take a moment)."""
         self.stale = False
         self._fetched = time.monotonic()
-        fetch = partial(self.fetch, self.caller, self._warn, self.state)
-        self.in_thread(fetch, lambda records: self.show_records(records, keep))
+        fetch = partial(self.fetch, self.caller, self._warn, self.state is not None)
+        self.in_thread(fetch, lambda records: self._fetched_records(records, keep))
 
-    def fetch(self, session: Session, warn: str, state: str | None) -> AccountRows:
-        """Every account (in a thread), its row made when drawn; each view is read now only under
-        a state filter. ``warn`` is the style of a warning in the table."""
+    def _fetched_records(self, records: AccountRows, keep: str | None) -> None:
+        """Show the accounts, then read their standings in the background (unless read already),
+        so that the state filter (^s) has them at hand."""
+        self.show_records(records, keep)
+        if records.standings is None:
+            self.in_background(records.listing.standings, partial(self._standings_read, records), group="standings")
+
+    def _standings_read(self, records: AccountRows, standings: list[str]) -> None:
+        if self.is_attached and self.records is records:
+            records.standings = standings
+            if self.state is not None:
+                self.apply_filter(self.selected)
+
+    def fetch(self, session: Session, warn: str, standings: bool) -> AccountRows:
+        """Every account (in a thread), its row made when drawn, and with ``standings`` every
+        account's standing too. ``warn`` is the style of a warning in the table."""
         services = self.app.services
         with collector_paused():
-            records = AccountRows(services.admin.listing(session), warn, services.now(), services.policy.codes_low)
-            if state is not None:
-                for row in records:
-                    row.standing  # noqa: B018 - the filter reads it on the UI thread
-        return records
+            listing = services.admin.listing(session)
+            read = listing.standings() if standings else None
+            return AccountRows(listing, warn, services.now(), services.policy.codes_low, standings=read)
 
     @property
     def _warn(self) -> str:
@@ -272,8 +285,10 @@ class UsersScreen(ServiceScreen):
         self.state = state
         self.query_one("#users-state", Static).update(f"2FA: {state or 'all'}")
         self.query_one("#users-state", Static).set_class(state is not None, "-on")
-        if state is not None and not all(getattr(r, "standing_known", True) for r in self.records):
-            self.reload(self.selected)  # the rows' views are read in a thread
+        records = self.records
+        if state is not None and isinstance(records, AccountRows) and records.standings is None:
+            # not read yet (the screen has just opened): read them in a thread, then filter
+            self.in_thread(records.listing.standings, partial(self._standings_read, records))
         else:
             self.apply_filter()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .accounts import Account, TwoFactor
+from .accounts import Account, StandingFacts, TwoFactor
 from .errors import ValidationError
 
 NOBODY, ADMINS, EVERYONE = "nobody", "admins", "everyone"
@@ -51,17 +51,17 @@ class Requirement(NamedTuple):
         grace = "at the next sign-in" if self.grace_hours == 0 else f"within {hours(self.grace_hours)}"
         return f"2FA is required for {whom}; set up {grace}"
 
-    def applies_to(self, account: Account) -> bool:
+    def applies_to(self, account: Account | StandingFacts) -> bool:
         return self.who == EVERYONE or (self.who == ADMINS and account.can_manage_users)
 
-    def deadline(self, account: Account) -> float | None:
+    def deadline(self, account: Account | StandingFacts) -> float | None:
         """When a required account that is ``off`` must have set up 2FA; None when it need not
         (or its grace clock has not started: it starts at its next sign-in)."""
         if not self.applies_to(account) or account.two_factor is not TwoFactor.OFF or account.due_since is None:
             return None
         return account.due_since + self.grace_hours * 3600
 
-    def standing(self, account: Account, now: float) -> str:
+    def standing(self, account: Account | StandingFacts, now: float) -> str:
         if account.two_factor is not TwoFactor.OFF:
             return account.two_factor.value
         if not self.applies_to(account):

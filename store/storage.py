@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from .accounts import ACCOUNTS, GHOSTS, Account
+from .accounts import ACCOUNTS, GHOSTS, Account, StandingFacts
 from .audit import AuditEvent, AuditHead, ChainReport
 from .crypto import Keyring
 from .records import Seals
@@ -58,6 +58,10 @@ class Records(Protocol):
     def names(self) -> Sequence[str]: ...
     def __len__(self) -> int: ...
     def account(self, index: int) -> Account: ...
+    def facts(self) -> list[StandingFacts | None]:
+        """Each account's standing facts, in name order, read now without opening the records
+        (None for one that does not read, or is gone)."""
+        ...
 
 
 class Storage(Protocol):

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import docfile
-from ..accounts import ACCOUNTS, GHOSTS, Account
+from ..accounts import ACCOUNTS, GHOSTS, Account, StandingFacts
 from ..storage import SETTINGS
 from ..audit import AuditEvent, AuditHead, AuditLog, ChainReport
 from .db import AUDIT_DOC, META, META_DOC, Database, Transaction
@@ -100,6 +100,26 @@ class AccountRecords:
                 damaged = f"the stored record of account {name[:60]!r} is damaged; it was left untouched"
                 raise CorruptDatabase(damaged) from None
         return self._seals.opened(name, item)
+
+    def facts(self) -> list[StandingFacts | None]:
+        """Each account's standing facts from its line, all lines parsed as one document (one line
+        that does not parse: each parsed alone, and that one is None)."""
+        import orjson
+
+        docs: dict[str, Any] = {}
+        lines = [item for _, item in self._items if not isinstance(item, dict)]
+        try:
+            docs = orjson.loads(b"{" + b",".join(line.removesuffix(b",") for line in lines) + b"}") if lines else {}
+        except orjson.JSONDecodeError:
+            docs = {name: _doc_or_none(item, name) for name, item in self._items if not isinstance(item, dict)}
+        return [StandingFacts.of_doc(item if isinstance(item, dict) else docs.get(name)) for name, item in self._items]
+
+
+def _doc_or_none(line: bytes, name: str) -> dict[str, Any] | None:
+    try:
+        return docfile.entry_doc(line, name)
+    except docfile.LayoutMismatch:
+        return None
 
 
 class TinyRepository:

@@ -13,6 +13,9 @@ from ..storage import Records as AccountRecords
 from ..requirement import DUE, OVERDUE, Requirement, time_left
 from .results import Session, Ticket
 
+DAMAGED = "damaged"
+"""The standing of an account whose stored record does not read."""
+
 
 class AccountView(NamedTuple):
     """What may be shown about an account: never hashes, secrets or codes."""
@@ -129,6 +132,13 @@ class AccountListing:
 
     def views(self) -> list[AccountView]:
         return [self.view(i) for i in range(len(self._records))]
+
+    def standings(self) -> list[str]:
+        """Every account's two-factor standing now, in name order, from what its stored record
+        says without opening it: to narrow the table by standing at once (each row shown is then
+        opened and checked as it is drawn). ``damaged`` for a record that does not read."""
+        requirement, now = self._requirement, self._now
+        return [DAMAGED if f is None else requirement.standing(f, now) for f in self._records.facts()]
 
 
 @dataclass(frozen=True)
