@@ -11,13 +11,18 @@ Twofold runs as docs/SSH.md installs it: a virtual environment with this checkou
 (not the editable development install, whose import hook alone costs about 25 ms at every start).
 ``--twofold PATH`` names such an installation's ``twofold`` instead of making one here.
 
-Run as root: ``.venv/bin/python bench/ssh_login.py [--users N] [--twofold PATH]``.
+Each Twofold style runs twice: by itself, and with a sign-in server (``twofold serve``) on its
+database (``… served``). ``--postgresql`` adds pam_exec on a PostgreSQL database (a server this
+script starts, as the tests do), by itself and served.
+
+Run as root: ``.venv/bin/python bench/ssh_login.py [--users N] [--twofold PATH] [--postgresql]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -69,6 +74,29 @@ def pam_sm_setcred(pamh, flags, argv):
     return pamh.PAM_SUCCESS
 """
 """The libpam-python floor: a module that asks for the password and accepts anyone (bench only)."""
+
+
+def serve(twofold: Path, options: list[str]) -> subprocess.Popen:
+    """``twofold OPTIONS serve``, once it listens."""
+    process = subprocess.Popen([str(twofold), *options, "serve"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    said = process.stderr.readline()
+    if "listening on" not in said:
+        raise RuntimeError(f"the sign-in server did not start: {said}")
+    return process
+
+
+def on_postgresql(server, folder: Path, users: list[str]) -> tuple[list[str], dict[str, tuple[str, int]]]:
+    """An enrolled database copied to a new database on ``server``: (its options, its secrets)."""
+    from store.copy import copy_installation
+    from store.target import ServerTarget
+
+    secrets = enrolled_database(folder, users)
+    target = ServerTarget(server.new_database(), str(folder / "twofold.key"))
+    copy_installation(Paths(folder / "twofold.json"), target)
+    (folder / "twofold.json").unlink()  # the key stays: the server's database needs it
+    return ["--db", target.url, "--key", str(target.key)], secrets
 
 
 def fresh_code(secret: str, used: int) -> str:
@@ -131,16 +159,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=8, help="unix users, one login each per style")
     parser.add_argument("--twofold", type=Path, help="an installed twofold (default: install this checkout afresh)")
+    parser.add_argument("--postgresql", action="store_true", help="also pam_exec on a PostgreSQL database")
     options = parser.parse_args()
     reason = why_not()
     if reason is not None:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
     styles = ["exec", "python"] if PAM_PYTHON is not None else ["exec"]
+    styles += [f"{style} served" for style in styles]
+    if options.postgresql:
+        styles += ["pg exec", "pg exec served"]
     tag = f"tfb{os.getpid() % 1_000_000}"
     users = [f"{tag}u{n}" for n in range(options.users)]
     servers: dict[str, SshServer] = {}
     made: list[str] = []
+    signin_servers: list[subprocess.Popen] = []
+    pg = None
     with tempfile.TemporaryDirectory(prefix="twofold-ssh-bench-") as tmp:
         work = Path(tmp)
         try:
@@ -149,14 +183,29 @@ def main() -> int:
                 made.append(user)
             twofold = options.twofold or deployed(work / "venv") / "twofold"
             print(f"twofold under test: {twofold}")
-            secrets = {style: enrolled_database(work / f"db-{style}", users) for style in styles}
-            lines = {
-                "plain": "auth required pam_unix.so",
-                "exec": f"auth requisite pam_exec.so quiet expose_authtok stdout {twofold} "
-                f"--db {work / 'db-exec' / 'twofold.json'} pam\nauth required pam_permit.so",
-                "python": f"auth requisite pam_python.so {module_path()} {twofold} "
-                f"--db {work / 'db-python' / 'twofold.json'} pam",
-            }
+            where: dict[str, list[str]] = {}
+            secrets: dict[str, dict[str, tuple[str, int]]] = {}
+            for style in styles:
+                folder = work / f"db-{style.replace(' ', '-')}"
+                if style.startswith("pg"):
+                    if pg is None:
+                        from pg_server import TestServer
+
+                        pg = TestServer().start()
+                    where[style], secrets[style] = on_postgresql(pg, folder, users)
+                else:
+                    secrets[style] = enrolled_database(folder, users)
+                    where[style] = ["--db", str(folder / "twofold.json")]
+                if style.endswith("served"):
+                    signin_servers.append(serve(twofold, where[style]))
+            lines = {"plain": "auth required pam_unix.so"}
+            for style in styles:
+                line = " ".join(where[style])
+                if "exec" in style:
+                    lines[style] = (f"auth requisite pam_exec.so quiet expose_authtok stdout {twofold} {line} pam\n"
+                                    "auth required pam_permit.so")
+                else:
+                    lines[style] = f"auth requisite pam_python.so {module_path()} {twofold} {line} pam"
             # the floors, in the same rounds: pam_exec running /bin/true, and a libpam-python
             # module that only asks for the password (what libpam-python costs before Twofold runs)
             trivial = work / "trivial_module.py"
@@ -166,9 +215,8 @@ def main() -> int:
             if PAM_PYTHON is not None:
                 lines["python-trivial"] = f"auth requisite pam_python.so {trivial}"
             for name in ["plain", *styles, *[f for f in ("exec-true", "python-trivial") if f in lines]]:
-                servers[name] = SshServer(
-                    work / f"sshd-{name}", f"sshd-twofold-bench-{name}-{os.getpid()}", lines[name]
-                )
+                slug = name.replace(" ", "-")
+                servers[name] = SshServer(work / f"sshd-{slug}", f"sshd-twofold-bench-{slug}-{os.getpid()}", lines[name])
                 servers[name].start()
             times: dict[str, list[float]] = {name: [] for name in servers}
             timed(servers["plain"].port, users[0], [PASSWORD])  # warm caches (sshd, ssh, shell)
@@ -181,13 +229,18 @@ def main() -> int:
                     else:
                         secret, used = secrets[name][user]
                         code = fresh_code(secret, used)
-                        answers = [PASSWORD + code] if name == "exec" else [PASSWORD, code]
+                        answers = [PASSWORD + code] if "exec" in name else [PASSWORD, code]
                     times[name].append(timed(servers[name].port, user, answers))
             argon2 = argon2_verify_seconds()
             alone = process_breakdown(work / "alone", twofold)
         finally:
             for server in servers.values():
                 server.stop()
+            for process in signin_servers:
+                process.terminate()
+                process.wait(timeout=30)
+            if pg is not None:
+                pg.stop()
             for user in made:
                 remove_user(user)
     plain = statistics.median(times["plain"])
@@ -196,15 +249,17 @@ def main() -> int:
     print(
         f"  one argon2 verify (default):      {argon2 * 1000:7.1f} ms   goal for the added time: <= {argon2 * 1000 + 60:.1f} ms"
     )
-    worst = 0.0
+    over = False
     for style in styles:
         median = statistics.median(times[style])
         added = median - plain
-        worst = max(worst, added)
-        label = "Twofold, pam_exec (one prompt):" if style == "exec" else "Twofold, pam_twofold (two prompts):"
+        allowance = 0.150 if style.startswith("pg") else 0.060
+        over = over or added > argon2 + allowance
+        label = ("pam_exec (one prompt)" if "exec" in style else "pam_twofold (two prompts)") + (
+            ", PostgreSQL" if style.startswith("pg") else "") + (", served" if style.endswith("served") else "")
         print(
-            f"  {label:<34}{median * 1000:7.1f} ms   added {added * 1000:+6.1f} ms   "
-            f"ratio {median / plain:.2f}x   {'ok' if added <= argon2 + 0.060 else 'OVER GOAL'}"
+            f"  {label + ':':<44}{median * 1000:7.1f} ms   added {added * 1000:+6.1f} ms   "
+            f"ratio {median / plain:.2f}x   {'ok' if added <= argon2 + allowance else 'OVER GOAL'} (argon2 + {allowance * 1000:.0f} ms)"
         )
     floor = statistics.median(times["exec-true"])
     print(f"  floors: pam_exec running /bin/true  {floor * 1000:7.1f} ms   ({(floor - plain) * 1000:+.1f} ms: pam_unix's hash is not run)")
@@ -219,7 +274,7 @@ def main() -> int:
         f"Twofold's own share: {(alone['pam'] - alone['bare']) * 1000:+.1f} ms"
     )
     print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    return 0 if worst <= argon2 + 0.060 else 1
+    return 1 if over else 0
 
 
 if __name__ == "__main__":

@@ -85,14 +85,13 @@ NAMES_LIKE_JOINED = (
     "(SELECT username FROM twofold_accounts WHERE username LIKE %s ORDER BY username) AS names"
 )
 ACCOUNTS_BETWEEN = "SELECT username, doc FROM twofold_accounts WHERE username BETWEEN %s AND %s"
-_FACT_LINES = (
+FACTS = (
     "SELECT string_agg(concat_ws(' ', two_factor, "
     "CASE WHEN jsonb_typeof(doc->'perms') = 'array' AND doc->'perms' ? 'UserManagement' THEN 'm' ELSE '-' END, "
     "CASE WHEN jsonb_typeof(doc->'due') = 'number' THEN doc->>'due' ELSE '-' END, username), E'\\n') "
     "FROM twofold_accounts"
 )
-FACTS = _FACT_LINES
-FACTS_LIKE = _FACT_LINES + " WHERE username LIKE %s"
+FACTS_LIKE = FACTS + " WHERE username LIKE %s"
 """Every account's standing facts as one text of lines ``two_factor m|- due|- name``, in no order."""
 
 # -- throttle records of names (ghosts) --------------------------------------------------------
