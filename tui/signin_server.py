@@ -39,6 +39,7 @@ RECEIVE_SECONDS = 2.0
 SIGN_IN_MODULES = (
     "tui.cli", "tui.auth", "tui.pam", "tui.pam_enrol", "store.services.signin", "store.services.notices",
     "store.services.enrolment", "store.passwords", "store.otp", "store.clock", "argon2", "pyotp", "datetime", "pwd",
+    "cryptography.hazmat.primitives.ciphers.aead", "cryptography.exceptions",
 )  # fmt: skip
 """What a sign-in loads, loaded before the first is forked (each store's own modules are loaded by
 opening it once)."""

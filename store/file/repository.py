@@ -80,12 +80,13 @@ class AccountRecords:
     """Every account at one moment: the names in order at once, each :class:`Account` decoded when
     asked for. What is held is a copy of what was read, so later changes do not show through."""
 
-    __slots__ = ("names", "_items", "_seals")
+    __slots__ = ("names", "_items", "_seals", "_memo")
 
-    def __init__(self, items: list[tuple[str, dict[str, Any] | bytes]], seals: Seals) -> None:
+    def __init__(self, items: list[tuple[str, dict[str, Any] | bytes]], seals: Seals, memo: "FactsMemo | None" = None) -> None:
         self.names = [name for name, _ in items]
         self._items = items
         self._seals = seals
+        self._memo = FactsMemo() if memo is None else memo
 
     def __len__(self) -> int:
         return len(self._items)
@@ -102,17 +103,46 @@ class AccountRecords:
         return self._seals.opened(name, item)
 
     def facts(self) -> list[StandingFacts | None]:
-        """Each account's standing facts from its line, all lines parsed as one document (one line
-        that does not parse: each parsed alone, and that one is None)."""
-        import orjson
+        """Each account's standing facts from its line. Lines read before (the same line, as the
+        store keeps them while the file is unchanged) are not parsed again; the others are parsed
+        as one document (one line that does not parse: each alone, and that one is None)."""
+        known = self._memo.lines
+        fresh: dict[bytes, StandingFacts | None] = {}
+        unread = [(name, line) for name, line in self._items if not isinstance(line, dict) and line not in known]
+        docs = _parsed(unread)
+        out: list[StandingFacts | None] = []
+        for name, item in self._items:
+            if isinstance(item, dict):
+                out.append(StandingFacts.of_doc(item))
+                continue
+            facts = known[item] if item in known else StandingFacts.of_doc(docs.get(name))
+            fresh[item] = facts
+            out.append(facts)
+        self._memo.lines = fresh  # what the next listing's unchanged lines find
+        return out
 
-        docs: dict[str, Any] = {}
-        lines = [item for _, item in self._items if not isinstance(item, dict)]
-        try:
-            docs = orjson.loads(b"{" + b",".join(line.removesuffix(b",") for line in lines) + b"}") if lines else {}
-        except orjson.JSONDecodeError:
-            docs = {name: _doc_or_none(item, name) for name, item in self._items if not isinstance(item, dict)}
-        return [StandingFacts.of_doc(item if isinstance(item, dict) else docs.get(name)) for name, item in self._items]
+
+class FactsMemo:
+    """The standing facts of the lines read last, by line: a listing read again while the file is
+    unchanged (the Users screen follows it every 1.5 s) parses nothing again."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self) -> None:
+        self.lines: dict[bytes, StandingFacts | None] = {}
+
+
+def _parsed(lines: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """The documents of ``lines`` by name, all parsed as one document; one that does not parse is
+    left out (each line then parsed alone)."""
+    import orjson
+
+    if not lines:
+        return {}
+    try:
+        return orjson.loads(b"{" + b",".join(line.removesuffix(b",") for _, line in lines) + b"}")
+    except orjson.JSONDecodeError:
+        return {name: doc for name, line in lines if (doc := _doc_or_none(line, name)) is not None}
 
 
 def _doc_or_none(line: bytes, name: str) -> dict[str, Any] | None:
@@ -135,6 +165,7 @@ class TinyRepository:
         meta = db.read_doc(META, META_DOC) or {}
         self.seals = Seals(self.keyring, required=False)
         self.seals.required = meta.get("sealed") == self.seals.mark()
+        self._facts = FactsMemo()
 
     def close(self) -> None:
         self.db.close()
@@ -247,7 +278,7 @@ class TinyRepository:
         when asked for."""
         entries = self.db.read_entries(ACCOUNTS)
         needle = contains.strip().lower()
-        return AccountRecords([e for e in entries if needle in e[0]] if needle else entries, self.seals)
+        return AccountRecords([e for e in entries if needle in e[0]] if needle else entries, self.seals, self._facts)
 
     def count(self) -> int:
         return self.db.count(ACCOUNTS)

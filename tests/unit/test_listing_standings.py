@@ -41,6 +41,19 @@ def test_standings_read_at_once_agree_with_each_opened_account(team) -> None:
     assert narrowed.standings() == ["pending", "due", "active", "overdue"]
 
 
+def test_standings_read_again_follow_each_change(team) -> None:
+    """Standings of records read before are kept by line on the file: a changed record is read anew."""
+    assert team.admin.listing(CLI).standings() == ["off", "pending", "due", "active", "due", "overdue"]
+    enrol(team, "bob")
+    team.admin.switch_two_factor(CLI, "carol", False, reason="lost phone")
+    team.compliance.require(CLI, "everyone", 1)
+    listing = team.admin.listing(CLI)
+    assert listing.standings() == [view.standing for view in listing.views()]
+    assert dict(zip(listing.names, listing.standings())) == {
+        "alice": "due", "bob": "active", "boss": "due", "carol": "due", "dave": "due", "root": "overdue",
+    }  # fmt: skip
+
+
 @pytest.mark.stores("tiny")
 def test_a_record_that_does_not_read_is_damaged_in_the_standings(team, location: Paths) -> None:
     team.close()
