@@ -74,6 +74,8 @@ def users(console: Figures, bare: Figures, count: int, *, goals: bool = True, cu
         Row(f"filter keystroke, median, {n}", console.median("keys"), "s", bare.median("keys"), key, "max"),
         Row(f"filter keystroke, slowest of {len(console.keys) // len(console.slowest_key)}, {n}",
             console.median("slowest_key"), "s", bare.median("slowest_key"), slow, "max"),
+        Row(f"state filter (^s), median, {n}", console.median("state"), "s", bare.median("keys"), key, "max"),
+        Row(f"state filter (^s), slowest, {n}", max(console.state), "s", None, slow, "max"),
     ]
     if curve:
         return out

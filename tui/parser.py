@@ -79,9 +79,26 @@ class _SubParser(Parser):
             self.add_argument("--syslog", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
+class _CommandLine(Parser):
+    """The top of the command line: the options, then a command whose own parser is built only
+    once it is chosen (making all eighteen parsers is most of what reading a line costs)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        words = namespace.__dict__.pop("arguments", [])
+        if namespace.command is None:
+            return namespace, extras
+        return command_parser(namespace.command).parse_known_args(words, namespace)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: the options, then one of :data:`COMMANDS` and its arguments."""
-    parser = Parser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
+    listing = "\n".join(f"  {name:<8}{summary}" for name, (summary, _) in COMMANDS.items())
+    parser = _CommandLine(
+        prog="twofold", description="Accounts with password + TOTP two-factor sign-in.",
+        epilog=f"commands (twofold COMMAND --help says more):\n{listing}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     parser.add_argument(
         "--db", metavar="PATH", help="database file or postgresql:// URL (default: per-user data folder; or $TWOFOLD_DB)"
@@ -100,9 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS["idle_timeout"],
         help="console idle lock in minutes (0 = never)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser, prog="twofold")
-    for name, (summary, add_arguments) in COMMANDS.items():
-        add_arguments(sub.add_parser(name, help=summary, **EXTRA.get(name, {})))
+    parser.add_argument("command", nargs="?", choices=COMMANDS, metavar="COMMAND", help="without one: open the console")
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of one command's own arguments."""
+    summary, add_arguments = COMMANDS[name]
+    parser = _SubParser(prog=f"twofold {name}", **EXTRA.get(name, {}))
+    add_arguments(parser)
     return parser
 
 
@@ -186,10 +210,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "auth": ("check a sign-in: password on line 1, code on line 2 of stdin", _auth_arguments),
     "audit": ("show the audit log, newest first", _audit_arguments),
     "doctor": ("check files, permissions, key, schema and audit chain", lambda parser: None),
-    "policy": ("the two-factor requirement: show, or require it of nobody, admins or everyone", _policy_arguments),
+    "policy": ("show or set who must use two-factor authentication", _policy_arguments),
     "db": ("copy the installation to another store (file or PostgreSQL), verified", _db_arguments),
-    "pam": ("SSH logins through PAM: run from pam_exec or the pam_twofold module (docs/SSH.md)", _pam_arguments),
-    "serve": ("keep a sign-in server running: auth and pam hand their sign-ins to it (docs/SSH.md)", lambda parser: None),
+    "pam": ("SSH logins through PAM, from pam_exec or pam_twofold (docs/SSH.md)", _pam_arguments),
+    "serve": ("keep Twofold loaded for the sign-ins of auth and pam (docs/SSH.md)", lambda parser: None),
 }
 
 
