@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from textual import events
+from textual.css.query import NoMatches
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -35,9 +36,13 @@ def burst(app: TwofoldApp, text: str) -> None:
 
 
 async def until(pilot: Pilot, shown, what: str, tries: int = 500) -> None:
+    """Wait until ``shown()`` holds (a screen pushed but not yet composed has no widgets to ask)."""
     for _ in range(tries):
-        if shown():
-            return
+        try:
+            if shown():
+                return
+        except NoMatches:
+            pass
         await pilot.pause(0.01)
     raise AssertionError(f"{what}: never; screens {pilot.app.screen_stack}")
 
