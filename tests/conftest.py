@@ -228,6 +228,21 @@ def location(store_kind: str, paths: Paths, tmp_path: Path, request: pytest.Fixt
 
 
 @pytest.fixture
+def admin1_and_plain(location) -> tuple[object, str]:
+    """On the test's store: ``admin1`` with an authenticator and ``plain`` (password ``fake password
+    123456``) without; returns the location and admin1's secret."""
+    from account_flows import add_account, enrol
+
+    policy = Policy(argon2=FAST_ARGON2)
+    services = Services.open(location, policy)
+    add_account(services, "admin1", two_factor=True)
+    add_account(services, "plain", password="fake password 123456")
+    secret, _ = enrol(services, "admin1")
+    services.close()
+    return location, secret
+
+
+@pytest.fixture
 def db(tmp_path: Path) -> Path:
     """For the tests of ``twofold pam`` without sshd: a database in a private folder with ``admin1``
     (2FA on, to set up), ``plain`` (2FA off, password ``fake password 123456``) and ``pending``

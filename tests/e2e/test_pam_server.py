@@ -12,26 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from account_flows import OTHER_PASSWORD, PASSWORD, add_account, enrol
+from account_flows import OTHER_PASSWORD, PASSWORD
 from proc_helpers import Twofold
 from store.otp import code_at_step, time_step
 from store.policy import FAST_ARGON2, Policy
 from store.services import Services
-from store.target import ServerTarget
 
 FAST = Policy(argon2=FAST_ARGON2)
 STORES = ("pg",)
-
-
-@pytest.fixture
-def installation(location: ServerTarget) -> tuple[ServerTarget, str]:
-    """admin1 with an authenticator, plain without: returns the target and admin1's secret."""
-    services = Services.open(location, FAST)
-    add_account(services, "admin1", two_factor=True)
-    add_account(services, "plain", password="fake password 123456")
-    secret, _ = enrol(services, "admin1")
-    services.close()
-    return location, secret
 
 
 @pytest.fixture
@@ -53,8 +41,8 @@ def next_code(secret: str) -> str:
     return code_at_step(secret, time_step(time.time(), FAST) + 1, FAST)
 
 
-def test_a_server_and_its_key_on_the_pam_line_sign_in(installation, run_pam) -> None:
-    target, secret = installation
+def test_a_server_and_its_key_on_the_pam_line_sign_in(admin1_and_plain, run_pam) -> None:
+    target, secret = admin1_and_plain
     line = ["--db", target.url, "--key", str(target.key)]
     assert run_pam(line, b"fake password 123456\0", "plain").returncode == 0
     assert run_pam(line, PASSWORD.encode() + next_code(secret).encode() + b"\0", "admin1").returncode == 0
@@ -64,8 +52,8 @@ def test_a_server_and_its_key_on_the_pam_line_sign_in(installation, run_pam) -> 
     assert after.returncode == 0, after  # the options after pam, as on the file
 
 
-def test_the_key_never_comes_from_the_environment(installation, run_pam) -> None:
-    target, _ = installation
+def test_the_key_never_comes_from_the_environment(admin1_and_plain, run_pam) -> None:
+    target, _ = admin1_and_plain
     done = run_pam(["--db", target.url], b"fake password 123456\0", "plain", TWOFOLD_KEY=str(target.key))
     assert done.returncode == 2
     assert b"cannot check sign-ins" in done.stdout and str(target.key).encode() not in done.stdout + done.stderr
@@ -76,8 +64,8 @@ def test_the_key_never_comes_from_the_environment(installation, run_pam) -> None
     # environment is not read either (an unknown service would stop the connection)
 
 
-def test_a_wrong_key_or_no_server_is_for_the_system_log(installation, tmp_path: Path, run_pam) -> None:
-    target, _ = installation
+def test_a_wrong_key_or_no_server_is_for_the_system_log(admin1_and_plain, tmp_path: Path, run_pam) -> None:
+    target, _ = admin1_and_plain
     other_key = tmp_path / "other.key"
     other_key.write_bytes(os.urandom(32))
     other_key.chmod(0o600)
@@ -90,9 +78,9 @@ def test_a_wrong_key_or_no_server_is_for_the_system_log(installation, tmp_path: 
         assert done.stderr == b""
 
 
-def test_the_turn_and_lock_hold_across_pam_and_the_console(installation, run_pam) -> None:
+def test_the_turn_and_lock_hold_across_pam_and_the_console(admin1_and_plain, run_pam) -> None:
     """Five wrong passwords through PAM lock the account for the console too (one set of counters)."""
-    target, _ = installation
+    target, _ = admin1_and_plain
     line = ["--db", target.url, "--key", str(target.key)]
     for _ in range(Policy().lock_after):  # the command's own policy
         assert run_pam(line, b"not the password\0", "plain").returncode == 1

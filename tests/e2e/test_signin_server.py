@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from account_flows import OTHER_PASSWORD, PASSWORD, add_account, enrol
+from account_flows import OTHER_PASSWORD, PASSWORD, add_account
 from proc_helpers import TWOFOLD, Twofold
 from store.otp import code_at_step, time_step
 from store.policy import FAST_ARGON2, Policy
@@ -48,19 +48,6 @@ sys.meta_path.insert(0, NoSignInHere())
 
 
 @pytest.fixture
-def installation(location) -> tuple[object, str]:
-    """admin1 with an authenticator, plain without; returns the location and admin1's secret."""
-    if isinstance(location, ServerTarget):
-        Services.open(location, FAST).close()
-    services = Services.open(location, FAST)
-    add_account(services, "admin1", two_factor=True)
-    add_account(services, "plain", password="fake password 123456")
-    secret, _ = enrol(services, "admin1")
-    services.close()
-    return location, secret
-
-
-@pytest.fixture
 def blocked(tmp_path: Path) -> dict[str, str]:
     """The environment of a ``twofold`` that cannot sign in by itself (see the module's docstring)."""
     folder = tmp_path / "blocker"
@@ -70,7 +57,7 @@ def blocked(tmp_path: Path) -> dict[str, str]:
 
 
 class SignInServer:
-    """``twofold serve`` on an installation, stopped by its pid."""
+    """``twofold serve`` on an admin1_and_plain, stopped by its pid."""
 
     def __init__(self, twofold: Twofold, location: object) -> None:
         self.socket = socket_of(location)  # type: ignore[arg-type]
@@ -90,8 +77,8 @@ class SignInServer:
 
 
 @pytest.fixture
-def serving(twofold: Twofold, installation) -> Iterator[SignInServer]:
-    server = SignInServer(twofold.at(installation[0]), installation[0])
+def serving(twofold: Twofold, admin1_and_plain) -> Iterator[SignInServer]:
+    server = SignInServer(twofold.at(admin1_and_plain[0]), admin1_and_plain[0])
     yield server
     server.stop(signal.SIGKILL)
 
@@ -121,14 +108,15 @@ def cannot_by_itself(twofold: Twofold, blocked: dict[str, str], *args: str, stdi
     assert done.returncode != 0 and "is not loaded by a sign-in that a server runs" in done.stderr, done
 
 
-def test_a_sign_in_handed_to_the_server_is_the_same_sign_in(twofold: Twofold, installation, serving, blocked) -> None:
-    location, secret = installation
+def test_a_sign_in_handed_to_the_server_is_the_same_sign_in(twofold: Twofold, admin1_and_plain, serving, blocked) -> None:
+    location, secret = admin1_and_plain
     run = twofold.at(location)
-    accepted = run("auth", "admin1", stdin=f"{PASSWORD}\n{next_code(secret)}\n", env=blocked)
+    code = next_code(secret)  # one code for the sign-in and its replay, whatever step boundary passes between
+    accepted = run("auth", "admin1", stdin=f"{PASSWORD}\n{code}\n", env=blocked)
     assert (accepted.returncode, accepted.stdout, accepted.stderr) == (0, "accepted\n", "")
     wrong = run("auth", "plain", stdin=f"{OTHER_PASSWORD}\n", env=blocked)
     assert (wrong.returncode, wrong.stdout, wrong.stderr) == (1, "", "twofold: Wrong username or password\n")
-    replayed = run("auth", "admin1", stdin=f"{PASSWORD}\n{next_code(secret)}\n", env={**blocked, "SSH_CLIENT": "198.51.100.4 5 22"})
+    replayed = run("auth", "admin1", stdin=f"{PASSWORD}\n{code}\n", env={**blocked, "SSH_CLIENT": "198.51.100.4 5 22"})
     assert (replayed.returncode, replayed.stderr) == (1, "twofold: That code is not valid\n"), replayed
     events = audit(run)
     assert [(e["target"], e["outcome"]) for e in events[:3]] == [("admin1", "replayed"), ("plain", "failed"), ("admin1", "ok")]
@@ -138,8 +126,8 @@ def test_a_sign_in_handed_to_the_server_is_the_same_sign_in(twofold: Twofold, in
     assert run("auth", "plain", stdin="fake password 123456\n").returncode == 0  # an ordinary one runs it itself
 
 
-def test_pam_exec_through_the_server(twofold: Twofold, installation, serving, blocked) -> None:
-    location, secret = installation
+def test_pam_exec_through_the_server(twofold: Twofold, admin1_and_plain, serving, blocked) -> None:
+    location, secret = admin1_and_plain
     run = twofold.at(None)
     pam = {"PAM_TYPE": "auth", "PAM_RHOST": "192.0.2.7", **blocked}
     line = [*pam_line(location), "pam"]
@@ -155,9 +143,9 @@ def test_pam_exec_through_the_server(twofold: Twofold, installation, serving, bl
     assert shown.returncode == 0, shown  # the session line's notices open and close the store in the fork
 
 
-def test_one_code_from_parallel_sign_ins_through_the_server_succeeds_once(twofold: Twofold, installation, serving, blocked) -> None:
+def test_one_code_from_parallel_sign_ins_through_the_server_succeeds_once(twofold: Twofold, admin1_and_plain, serving, blocked) -> None:
     """As many at once as stay below the lock (five failures lock an account)."""
-    location, secret = installation
+    location, secret = admin1_and_plain
     results = twofold.at(location).together(4, "auth", "admin1", stdin=f"{PASSWORD}\n{next_code(secret)}\n", env=blocked)
     assert sorted(result.returncode for result in results) == [0, 1, 1, 1], [(r.returncode, r.stderr) for r in results]
     assert sorted(e["outcome"] for e in audit(twofold.at(location))[:4]) == ["ok", "replayed", "replayed", "replayed"]
@@ -165,7 +153,7 @@ def test_one_code_from_parallel_sign_ins_through_the_server_succeeds_once(twofol
 
 @pytest.fixture
 def reachable(twofold: Twofold) -> Iterator[Paths]:
-    """An installation (``plain``) in a folder of root's that other users may pass through (0711)
+    """An admin1_and_plain (``plain``) in a folder of root's that other users may pass through (0711)
     but not list or write, under /tmp."""
     folder = Path(tempfile.mkdtemp(prefix="twofold-served-", dir="/tmp"))
     paths = Paths(folder / "twofold.json")
@@ -208,10 +196,10 @@ def test_only_the_servers_own_user_is_served(twofold: Twofold, reachable: Paths,
 
 
 @pytest.mark.stores("tiny")
-def test_a_socket_that_is_not_the_servers_own_is_never_used(twofold: Twofold, installation, second_user, blocked) -> None:
+def test_a_socket_that_is_not_the_servers_own_is_never_used(twofold: Twofold, admin1_and_plain, second_user, blocked) -> None:
     """A socket where the server's would be, owned by another user: the sign-in runs in its own
     process (and is accepted), and nothing is sent to whoever listens there."""
-    location, _ = installation
+    location, _ = admin1_and_plain
     path = socket_of(location)
     with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as planted:
         planted.bind(path)
@@ -226,10 +214,10 @@ def test_a_socket_that_is_not_the_servers_own_is_never_used(twofold: Twofold, in
 
 
 @pytest.mark.stores("tiny")
-def test_a_server_that_goes_away_mid_sign_in_is_exit_4(twofold: Twofold, installation) -> None:
+def test_a_server_that_goes_away_mid_sign_in_is_exit_4(twofold: Twofold, admin1_and_plain) -> None:
     """A listener of the right user that takes the sign-in and closes without an answer: the
     sign-in is not accepted (exit 4, said on stderr), and never re-run in the caller."""
-    location, _ = installation
+    location, _ = admin1_and_plain
     with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as fake:
         fake.bind(socket_of(location))
         fake.listen(8)
@@ -250,8 +238,8 @@ def test_a_server_that_goes_away_mid_sign_in_is_exit_4(twofold: Twofold, install
 
 
 @pytest.mark.stores("tiny")
-def test_a_killed_server_is_replaced_and_sign_ins_never_stop(twofold: Twofold, installation, blocked) -> None:
-    location, _ = installation
+def test_a_killed_server_is_replaced_and_sign_ins_never_stop(twofold: Twofold, admin1_and_plain, blocked) -> None:
+    location, _ = admin1_and_plain
     run = twofold.at(location)
     first = SignInServer(run, location)
     again = subprocess.run([str(TWOFOLD), "serve"], env=run.env(), capture_output=True, text=True, timeout=60)
@@ -271,7 +259,7 @@ def test_a_killed_server_is_replaced_and_sign_ins_never_stop(twofold: Twofold, i
 
 
 @pytest.mark.stores("pg")
-def test_a_server_url_needs_a_key_to_serve(twofold: Twofold, installation) -> None:
-    location, _ = installation
+def test_a_server_url_needs_a_key_to_serve(twofold: Twofold, admin1_and_plain) -> None:
+    location, _ = admin1_and_plain
     done = twofold.at(location)("serve", env={"TWOFOLD_KEY": None}, expect=2)
-    assert "needs --key PATH" in done.stderr or "installation key" in done.stderr, done
+    assert "needs --key PATH" in done.stderr or "admin1_and_plain key" in done.stderr, done
