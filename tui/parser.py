@@ -69,36 +69,39 @@ exit codes:
 
 
 class _SubParser(Parser):
-    """Subcommands accept ``--db`` after their name too (``twofold user list --db X``)."""
+    """A command's parser. It accepts ``--db`` after the command's name too (``twofold user list
+    --db X``), and its own arguments are added when it is first used (to read a line, or to show
+    its help): making the parsers of every command up front was most of what reading a line cost."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, arguments: Callable[[argparse.ArgumentParser], None] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._arguments = arguments
         if kwargs.get("add_help", True) and "--db" not in self._option_string_actions:
             self.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
             self.add_argument("--key", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
             self.add_argument("--syslog", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-
-class _CommandLine(Parser):
-    """The top of the command line: the options, then a command whose own parser is built only
-    once it is chosen (making all eighteen parsers is most of what reading a line costs)."""
+    def _complete(self) -> None:
+        if self._arguments is not None:
+            add, self._arguments = self._arguments, None
+            add(self)
 
     def parse_known_args(self, args=None, namespace=None):
-        namespace, extras = super().parse_known_args(args, namespace)
-        words = namespace.__dict__.pop("arguments", [])
-        if namespace.command is None:
-            return namespace, extras
-        return command_parser(namespace.command).parse_known_args(words, namespace)
+        self._complete()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._complete()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._complete()
+        return super().format_help()
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: the options, then one of :data:`COMMANDS` and its arguments."""
-    listing = "\n".join(f"  {name:<8}{summary}" for name, (summary, _) in COMMANDS.items())
-    parser = _CommandLine(
-        prog="twofold", description="Accounts with password + TOTP two-factor sign-in.",
-        epilog=f"commands (twofold COMMAND --help says more):\n{listing}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    parser = Parser(prog="twofold", description="Accounts with password + TOTP two-factor sign-in.")
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     parser.add_argument(
         "--db", metavar="PATH", help="database file or postgresql:// URL (default: per-user data folder; or $TWOFOLD_DB)"
@@ -117,16 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS["idle_timeout"],
         help="console idle lock in minutes (0 = never)",
     )
-    parser.add_argument("command", nargs="?", choices=COMMANDS, metavar="COMMAND", help="without one: open the console")
-    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    return parser
-
-
-def command_parser(name: str) -> argparse.ArgumentParser:
-    """The parser of one command's own arguments."""
-    summary, add_arguments = COMMANDS[name]
-    parser = _SubParser(prog=f"twofold {name}", **EXTRA.get(name, {}))
-    add_arguments(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser, prog="twofold")
+    for name, (summary, add_arguments) in COMMANDS.items():
+        sub.add_parser(name, help=summary, arguments=add_arguments, **EXTRA.get(name, {}))
     return parser
 
 

@@ -22,6 +22,11 @@ def parsed(argv: list[str]) -> dict:
     return vars(PARSER.parse_args(argv))
 
 
+def test_after_a_double_dash_a_name_that_looks_like_an_option_is_a_name() -> None:
+    assert parsed(["auth", "--", "-h"])["name"] == "-h"
+    assert parsed(["--db", "x.json", "user", "show", "--", "--db"]) | {} == {**parsed(["--db", "x.json", "user", "show", "x"]), "name": "--db"}
+
+
 def test_every_subcommand_has_a_handler() -> None:
     assert set(COMMANDS) == set(HANDLERS)
     assert all(callable(handler_of(command)) for command in COMMANDS)
