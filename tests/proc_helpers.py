@@ -311,3 +311,25 @@ def create_through_outages(release, db, policy: Policy, now: float, prefix: str,
             told.append([name, "sign-in-failed", str(exc)])
     services.close()
     return told
+
+
+NO_SIGN_IN_HERE = """\
+import sys
+
+class NoSignInHere:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("argon2", "psycopg") or name.startswith("store.services"):
+            raise ModuleNotFoundError(f"{name} is not loaded by a sign-in that a server runs", name=name)
+        return None
+
+sys.meta_path.insert(0, NoSignInHere())
+"""
+"""A ``sitecustomize`` that makes Twofold's services, argon2 and psycopg impossible to import: a
+``twofold`` started with it on its ``PYTHONPATH`` can only sign in through a sign-in server."""
+
+
+def no_sign_in_here(folder: Path) -> Path:
+    """``folder`` (made) holding :data:`NO_SIGN_IN_HERE` as its ``sitecustomize``; for PYTHONPATH."""
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(NO_SIGN_IN_HERE)
+    return folder

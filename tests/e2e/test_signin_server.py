@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from account_flows import OTHER_PASSWORD, PASSWORD, add_account
-from proc_helpers import TWOFOLD, Twofold
+from proc_helpers import TWOFOLD, Twofold, no_sign_in_here
 from store.otp import code_at_step, time_step
 from store.policy import FAST_ARGON2, Policy
 from store.file.paths import Paths
@@ -34,26 +34,12 @@ from tui.signin_client import socket_of
 FAST = Policy(argon2=FAST_ARGON2)
 STORES = ("tiny", "pg")
 
-BLOCKER = """\
-import sys
-
-class NoSignInHere:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("argon2", "psycopg") or name.startswith("store.services"):
-            raise ModuleNotFoundError(f"{name} is not loaded by a sign-in that a server runs", name=name)
-        return None
-
-sys.meta_path.insert(0, NoSignInHere())
-"""
 
 
 @pytest.fixture
 def blocked(tmp_path: Path) -> dict[str, str]:
     """The environment of a ``twofold`` that cannot sign in by itself (see the module's docstring)."""
-    folder = tmp_path / "blocker"
-    folder.mkdir()
-    (folder / "sitecustomize.py").write_text(BLOCKER)
-    return {"PYTHONPATH": str(folder)}
+    return {"PYTHONPATH": str(no_sign_in_here(tmp_path / "blocker"))}
 
 
 class SignInServer:

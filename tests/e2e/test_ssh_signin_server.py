@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from account_flows import PASSWORD, add_account, enrol
-from proc_helpers import Twofold
+from proc_helpers import Twofold, no_sign_in_here
 from ssh_server import PAM_PYTHON, TWOFOLD, SshServer, add_user, remove_user, ssh_login, why_not
 from store.file.paths import Paths
 from store.otp import code_at_step, time_step
@@ -35,17 +35,6 @@ if REASON is not None and os.environ.get("TWOFOLD_SSH_TESTS") == "required":
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"real sshd not possible: {REASON}")
 
 POLICY = Policy()
-BLOCKER = """\
-import sys
-
-class NoSignInHere:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "argon2" or name.startswith("store.services"):
-            raise ModuleNotFoundError(f"{name} is not loaded by a sign-in that a server runs", name=name)
-        return None
-
-sys.meta_path.insert(0, NoSignInHere())
-"""
 
 
 def pam_line(style: str, blocker: Path, db: Path) -> str:
@@ -61,9 +50,7 @@ def test_logins_through_the_sign_in_server(style: str, tmp_path: Path, twofold: 
         if os.environ.get("TWOFOLD_SSH_TESTS") == "required":
             pytest.fail("libpam-python is not installed (apt-get install libpam-python)", pytrace=False)
         pytest.skip("libpam-python is not installed (apt-get install libpam-python)")
-    blocker = tmp_path / "blocker"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text(BLOCKER)
+    blocker = no_sign_in_here(tmp_path / "blocker")
     (tmp_path / "db").mkdir(mode=0o700)
     paths = Paths(tmp_path / "db" / "twofold.json")
     user = f"tfs{os.getpid() % 1_000_000}{style[0]}"
