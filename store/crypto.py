@@ -7,10 +7,8 @@ import errno
 import hashlib
 import hmac
 import os
+from functools import cached_property
 from typing import TYPE_CHECKING
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import KeyFileError, StorageError
 from .file.fileio import create_private
@@ -18,6 +16,8 @@ from .file.guard import open_checked
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -73,7 +73,6 @@ class Keyring:
         if len(key) != KEY_BYTES:
             raise KeyFileError("installation key has the wrong length")
         self._key = key
-        self._cipher = AESGCM(key)
         self._code_key = self._derive(b"twofold recovery codes")
         self._audit_key = self._derive(b"twofold audit chain")
         self._tag_key = self._derive(b"twofold username tags")
@@ -81,6 +80,14 @@ class Keyring:
 
     def __repr__(self) -> str:
         return "Keyring(<hidden>)"
+
+    @cached_property
+    def _cipher(self) -> AESGCM:
+        # cryptography's binding (about 6 MiB resident) loads at the first secret sealed or opened:
+        # a console allocates argon2's 64 MiB before then, and its peak stays lower by the binding.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        return AESGCM(self._key)
 
     def _derive(self, label: bytes) -> bytes:
         return hmac.new(self._key, label, hashlib.sha256).digest()
@@ -98,9 +105,12 @@ class Keyring:
     def decrypt_secret(self, blob: str, username: str) -> bytes:
         """The secret :meth:`encrypt_secret` sealed for ``username``; a changed blob, another
         username or another key is a :class:`KeyFileError`."""
+        cipher = self._cipher
+        from cryptography.exceptions import InvalidTag
+
         try:
             raw = _unb64(blob)
-            return self._cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], username.encode("utf-8"))
+            return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], username.encode("utf-8"))
         except (InvalidTag, ValueError):  # a bad tag, bad base64, an impossible nonce
             raise KeyFileError(
                 f"the authenticator secret of {username!r} cannot be decrypted with this key"
