@@ -7,13 +7,13 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from account_flows import add_account
-from proc_helpers import Twofold
+from proc_helpers import Twofold, run_together
 from store.clock import FixedClock
 from store.otp import code_at_step, time_step
 from store.file.paths import Paths
@@ -122,6 +122,13 @@ def twofold(pycache: Path) -> Twofold:
     """The real ``twofold`` command as a process (see :class:`proc_helpers.Twofold`):
     ``twofold.at(paths)("user", "list", expect=0)``."""
     return Twofold(pycache)
+
+
+@pytest.fixture(scope="session")
+def race() -> Callable[..., list[list[str]]]:
+    """``race(body, jobs)``: ``body`` (a child body of :mod:`proc_helpers`) in one process per job,
+    released at once; their outcomes in job order."""
+    return lambda body, jobs: run_together(body, jobs, timeout=240)
 
 
 @pytest.fixture

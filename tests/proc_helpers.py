@@ -1,18 +1,17 @@
 """The real ``twofold`` command as a process (:class:`Twofold`, the ``twofold`` fixture), and the
 child-process bodies for the race tests with a runner that starts them all and releases them at once.
 
-Each job runs in its own Python process (``subprocess``: nothing is shared but the files). The child
-opens its own :class:`Services` on the shared database, does its preparation (such as the password
-step), says ``ready`` and waits; once every child is ready the parent writes ``go`` to all of them,
-and each does its racing calls and prints its outcomes as one JSON line.
+Each job runs in a process of its own, forked from a multiprocessing forkserver that has loaded
+Twofold's services once (nothing is shared but the files: each child opens its own
+:class:`Services` on the shared database). The child does its preparation (such as the password
+step), says ``ready`` and waits; once every child is ready the parent sends ``go`` to all of them,
+and each does its racing calls and sends back its outcomes.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import multiprocessing
 import os
-import pickle
 import subprocess
 import sys
 import threading
@@ -30,9 +29,12 @@ from store.policy import Policy
 from store.services import Services
 from store.services.results import SystemActor
 
-HERE = Path(__file__).resolve().parent
-CHILD = "import proc_helpers; proc_helpers.child_main()"
 READY, GO = "ready", "go"
+FORKS = multiprocessing.get_context("forkserver")
+FORKS.set_forkserver_preload(["proc_helpers", "store.services.signin", "store.services.admin", "argon2", "psycopg"])
+"""Where the race tests' children come from: one server per test process, started at its first race,
+with the services, argon2 and psycopg loaded, so a child costs a fork rather than Python's start and
+Twofold's imports (about 120 ms of CPU each, and a race test starts up to fifty)."""
 TWOFOLD = Path(sys.executable).with_name("twofold")
 """The ``twofold`` command of the environment running the tests."""
 NOT_PASSED_ON = ("TWOFOLD_", "PG", "SSH_", "TEXTUAL", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
@@ -146,66 +148,56 @@ def _finish(argv: list, stdin: str | bytes, process: subprocess.Popen, timeout: 
     return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
 
-def run_together(
-    body: Callable[..., list[str]], jobs: list[tuple[Any, ...]], pycache: Path | None = None, timeout: float = 120
-) -> list[list[str]]:
+def run_together(body: Callable[..., list[str]], jobs: list[tuple[Any, ...]], timeout: float = 120) -> list[list[str]]:
     """Run ``body(release, *job)`` in one process per job, released together; their outcomes in job order."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), *filter(None, [env.get("PYTHONPATH")])])
-    if pycache is not None:
-        env["PYTHONPYCACHEPREFIX"] = str(pycache)
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=env,
-        )
-        for _ in jobs
-    ]
-    watchdog = threading.Timer(timeout, lambda: [p.kill() for p in processes])
+    pipes = [FORKS.Pipe() for _ in jobs]
+    processes = [FORKS.Process(target=_child, args=(body, job, child_end)) for job, (_, child_end) in zip(jobs, pipes)]
+    watchdog = threading.Timer(timeout, lambda: [p.kill() for p in processes if p.pid is not None])
     watchdog.start()
     try:
-        for process, job in zip(processes, jobs):
-            process.stdin.write(base64.b64encode(pickle.dumps((body, job))).decode() + "\n")
-            process.stdin.flush()
+        for process, (_, child_end) in zip(processes, pipes):
+            process.start()
+            child_end.close()  # the child holds its own end: a child that dies is an EOFError here
+        for parent_end, _ in pipes:
+            message = parent_end.recv()
+            assert message == READY, message  # a child that failed before the release says how
+        for parent_end, _ in pipes:  # the release: every child is waiting for this message
+            parent_end.send(GO)
+        outcomes = [parent_end.recv() for parent_end, _ in pipes]
         for process in processes:
-            line = process.stdout.readline().strip()
-            assert line == READY, (line, process.stderr.read() if process.poll() is not None else "")
-        for process in processes:  # the release: every child is waiting for this line
-            process.stdin.write(GO + "\n")
-            process.stdin.flush()
-        outcomes = []
-        for process in processes:
-            out = process.stdout.read()
-            err = process.stderr.read()
-            assert process.wait() == 0, err
-            outcome = json.loads(out.strip().splitlines()[-1])
+            process.join()
+            assert process.exitcode == 0, process
+        for outcome in outcomes:
             assert not (outcome and str(outcome[0]).startswith("crash: ")), outcome[0]
-            outcomes.append(outcome)
         return outcomes
     finally:
         watchdog.cancel()
         for process in processes:
-            if process.poll() is None:
+            if process.pid is not None and process.is_alive():
                 process.kill()
-                process.wait()
+                process.join()
+        for parent_end, _ in pipes:
+            parent_end.close()
 
 
 class _Release:
     """The child's side of the start signal."""
 
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
     def wait(self, timeout: float | None = None) -> None:
-        print(READY, flush=True)
-        if sys.stdin.readline().strip() != GO:
+        self.connection.send(READY)
+        if self.connection.recv() != GO:
             raise RuntimeError("the parent went away before the start signal")
 
 
-def child_main() -> None:
-    body, job = pickle.loads(base64.b64decode(sys.stdin.readline()))
+def _child(body: Callable[..., list[str]], job: tuple[Any, ...], connection) -> None:
     try:
-        outcome = body(_Release(), *job)
+        outcome = body(_Release(connection), *job)
     except BaseException:  # reported to the parent, which fails the test with it
         outcome = ["crash: " + traceback.format_exc()]
-    print(json.dumps(outcome), flush=True)
+    connection.send(outcome)
 
 
 def _open(db, policy: Policy, now: float) -> Services:

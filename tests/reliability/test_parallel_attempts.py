@@ -4,13 +4,11 @@ parallel processes, released at once against one database."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, stored
-from proc_helpers import run_together, try_password
+from proc_helpers import try_password
 from store.clock import FixedClock
 from store.errors import AccountLocked, AuthenticationFailed
 from store.policy import FAST_ARGON2, Policy
@@ -21,10 +19,6 @@ POLICY = Policy(argon2=FAST_ARGON2)
 LOCK = POLICY.lock_after  # failures in a row that lock
 WRONG = "not the password at all"
 
-
-@pytest.fixture(scope="module")
-def race(pycache: Path) -> Callable[..., list[list[str]]]:
-    return lambda body, jobs: run_together(body, jobs, pycache, timeout=240)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ and the next sign-in of the same name goes straight through.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 import threading
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, code_now, enrol, stored
-from proc_helpers import run_together, submit_factors, try_password
+from proc_helpers import submit_factors, try_password
 from store.clock import FixedClock
 from store.errors import LockTimeout
 from store.policy import FAST_ARGON2, Policy
@@ -68,10 +68,6 @@ def shared(location: ServerTarget, clock: FixedClock) -> Iterator[Services]:
     yield services
     services.close()
 
-
-@pytest.fixture(scope="module")
-def race(pycache: Path) -> Callable[..., list[list[str]]]:
-    return lambda body, jobs: run_together(body, jobs, pycache, timeout=180)
 
 
 def advisory_locks_held(database: str) -> int:

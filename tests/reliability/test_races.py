@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, code_now, enrol, stored, wrong_code
-from proc_helpers import add_accounts, mixed_actions, run_together, submit_factors
+from proc_helpers import add_accounts, mixed_actions, submit_factors
 from store.clock import FixedClock
 from store.file.paths import Paths
 from store.policy import FAST_ARGON2, Policy
@@ -20,11 +18,6 @@ PROCESSES = 8
 #: A failure budget no race reaches, so every wrong code is counted and none locks the account.
 PATIENT = Policy(argon2=FAST_ARGON2, lock_after=1000, permanent_lock_after=100_000)
 
-
-@pytest.fixture(scope="module")
-def race(pycache: Path) -> Callable[..., list[list[str]]]:
-    """``race(body, jobs)``: one process per job, released at once; outcomes in job order."""
-    return lambda body, jobs: run_together(body, jobs, pycache)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from account_flows import CLI, PASSWORD, add_account, sign_in
-from proc_helpers import create_through_outages, run_together
+from proc_helpers import create_through_outages
 from store.clock import FixedClock
 from store.errors import StorageError
 from store.policy import FAST_ARGON2, Policy
@@ -109,12 +109,12 @@ def test_a_transaction_never_goes_on_over_a_new_connection(own_server, target: S
         services.close()
 
 
-def test_a_restart_mid_soak_loses_nothing_committed(own_server, target: ServerTarget, clock: FixedClock, pycache: Path) -> None:
+def test_a_restart_mid_soak_loses_nothing_committed(own_server, target: ServerTarget, clock: FixedClock, race) -> None:
     services = Services.open(target, POLICY, clock)
     add_account(services, "root", manager=True)
     results: list = []
     jobs = [(target, POLICY, clock.now(), f"h{n}", 8.0) for n in range(4)]
-    worker = threading.Thread(target=lambda: results.extend(run_together(create_through_outages, jobs, pycache, timeout=180)))
+    worker = threading.Thread(target=lambda: results.extend(race(create_through_outages, jobs)))
     worker.start()
     deadline = time.monotonic() + 60
     while services.ctx.repo.count() < 12 and time.monotonic() < deadline:  # the soak is under way
