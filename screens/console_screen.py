@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.screen import ModalScreen, Screen
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from tui.app import TwofoldApp
 
 T = TypeVar("T")
+
+SCREENS_CSS = Path(__file__).with_name("screens.tcss")
+"""The styles of every screen but the sign-in forms (app.tcss has theirs): Textual reads them when
+the first screen naming them opens, so the console's start does not parse them."""
 
 BUILT_ONLY = ("on_mount", "on_screen_resume")
 """Handlers that run only on a screen still being shown (see the module's docstring)."""
@@ -62,6 +67,8 @@ class ConsoleScreen(Screen[T]):
 
 class ConsoleModal(ModalScreen[T]):
     """A modal screen of the console (a dialog, a setup step)."""
+
+    CSS_PATH = SCREENS_CSS
 
     if TYPE_CHECKING:
         app = getters.app(TwofoldApp)

@@ -10,7 +10,7 @@ from functools import partial
 from typing import TypeVar
 
 
-from screens.console_screen import ConsoleScreen
+from screens.console_screen import SCREENS_CSS, ConsoleScreen
 from screens.dialogs import Dialog, PasswordPrompt
 from screens.error_wording import describe_error
 from screens.service_calls import Done, Refused, ServiceCalls
@@ -31,6 +31,8 @@ FOLLOW_ON_KEY_SECONDS = 0.3
 
 class ServiceScreen(ServiceCalls, ConsoleScreen):
     """A full screen that calls the services, and follows changes made by other sessions."""
+
+    CSS_PATH = SCREENS_CSS
 
     _followed = 0.0
     """When the screen last re-read what it shows (``time.monotonic``)."""

@@ -23,7 +23,7 @@ WIDE_FROM = 78
 """From this many columns the key goes beside the QR code (below it in narrower terminals)."""
 
 SIDE_WIDTH = 34
-"""Columns of the text beside the QR code (``#scan-side`` in app.tcss)."""
+"""Columns of the text beside the QR code (``#scan-side`` in screens.tcss)."""
 
 
 class ScanStep(WizardStep[Move]):

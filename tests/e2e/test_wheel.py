@@ -54,16 +54,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env_dir
 
 
-def test_wheel_carries_the_stylesheet(installed: Path) -> None:
+def test_wheel_carries_the_stylesheets(installed: Path) -> None:
+    show = "import tui.app as a, screens.console_screen as s; print(a.__file__); print(a.CSS_FILE.is_file(), s.SCREENS_CSS.is_file())"
     out = subprocess.run(
-        [str(installed / "bin" / "python"), "-c", "import tui.app as a; print(a.__file__); print(a.CSS_FILE.is_file())"],
+        [str(installed / "bin" / "python"), "-c", show],
         cwd="/",
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
     assert str(installed) in out[0], "tui was imported from the checkout, not the wheel"
-    assert out[1] == "True"
+    assert out[1:] == ["True", "True"]
 
 
 def test_installed_console_starts(installed: Path, tmp_path: Path) -> None:
