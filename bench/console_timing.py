@@ -168,7 +168,7 @@ async def users_run(paths: Paths | ServerTarget, count: int, *, pages: bool = Tr
     services = Services.open(paths, Policy())
     out = Figures()
     try:
-        app = TimedConsole(services, freeze_heap=True)  # as tui/cli.py makes the console
+        app = TimedConsole(services, freeze_heap=True)  # as tui/console.py makes the console
         async with app.run_test(size=(80, 24)) as pilot:
             app.signed_in(services.ctx.sessions.issue("user00000", services.ctx.now()))
             await settle(app, pilot)
