@@ -89,8 +89,10 @@ def sign_ins(twofold: Twofold, name: str) -> list[dict]:
 
 
 def cannot_by_itself(twofold: Twofold, blocked: dict[str, str], *args: str, stdin: str) -> None:
-    """A ``twofold`` that cannot sign in by itself tried to, and failed at the first import."""
-    done = subprocess.run([str(TWOFOLD), *args], input=stdin, env=twofold.env(blocked), capture_output=True, text=True, timeout=60)
+    """A ``twofold`` that cannot sign in by itself tried to, and failed at the first import (shown
+    with TWOFOLD_DEBUG: otherwise it is one line, "unexpected error (ModuleNotFoundError)")."""
+    env = twofold.env({**blocked, "TWOFOLD_DEBUG": "1"})
+    done = subprocess.run([str(TWOFOLD), *args], input=stdin, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "is not loaded by a sign-in that a server runs" in done.stderr, done
 
 
