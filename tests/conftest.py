@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pwd
 import shutil
@@ -23,6 +24,17 @@ from store.services.results import SystemActor
 
 PASSWORD = "correct horse battery"  # fake, for tests only
 CLI = SystemActor("cli:test")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test process makes hundreds of consoles, each tens of thousands of objects, on top of the
+    modules every test shares. What is alive once the tests are collected is frozen (as the console
+    freezes its own heap) and the collector runs less often, so its passes stop walking the same
+    objects over and over: about 8% of the screen tests' CPU (45.8 -> 42.1 s for
+    tests/screens/test_account.py and test_users.py in one process)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 @pytest.hookimpl(trylast=True)
