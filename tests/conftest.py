@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from account_flows import add_account
+from account_flows import add_account, enrol
 from proc_helpers import Twofold, run_together
 from store.clock import FixedClock
 from store.otp import code_at_step, time_step
@@ -250,8 +250,6 @@ def location(store_kind: str, paths: Paths, tmp_path: Path, request: pytest.Fixt
 def admin1_and_plain(location) -> tuple[object, str]:
     """On the test's store: ``admin1`` with an authenticator and ``plain`` (password ``fake password
     123456``) without; returns the location and admin1's secret."""
-    from account_flows import add_account, enrol
-
     policy = Policy(argon2=FAST_ARGON2)
     services = Services.open(location, policy)
     add_account(services, "admin1", two_factor=True)
